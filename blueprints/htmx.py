@@ -1,0 +1,36 @@
+"""The one place that decides whether a request gets the full page or one fragment of it."""
+
+from __future__ import annotations
+
+from flask import Response, make_response, render_template, request
+from jinja2_fragments.flask import render_block
+
+
+def is_fragment_request() -> bool:
+    """htmx asks for a fragment, except when it restores history (it needs the whole page then)."""
+    return (request.headers.get("HX-Request") == "true"
+            and request.headers.get("HX-History-Restore-Request") != "true")
+
+
+def render(template: str, block: str, status: int = 200, headers: dict | None = None, **context) -> Response:
+    """Render `block` of `template` for htmx, or the whole page for everyone else."""
+    if is_fragment_request():
+        html = render_block(template, block, **context)
+    else:
+        html = render_template(template, **context)
+    response = make_response(html, status)
+    response.vary.add("HX-Request")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def redirect_to(url: str) -> Response:
+    """A redirect that htmx follows as a full navigation and a browser as a plain 303."""
+    if is_fragment_request():
+        response = make_response("", 204)
+        response.headers["HX-Location"] = url
+        return response
+    response = make_response("", 303)
+    response.headers["Location"] = url
+    return response

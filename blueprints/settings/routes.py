@@ -1,0 +1,94 @@
+"""Personal settings, Email options and the user's contact card."""
+
+from __future__ import annotations
+
+from flask import abort, request, url_for
+from flask_babel import gettext as _
+
+from mailcore import services
+from mailcore.services import same_address, settings_of
+
+from ..htmx import redirect_to, render
+from ..inbox.explain import explain_state
+from ..web import current_user, db, login_required, mail_service
+from . import bp
+from .forms import ConfirmForm, ContactEmailForm, GeneralOptionsForm, LanguageForm
+
+OPTIONS = "settings/email_options.html"
+CARD = "settings/contact_card.html"
+
+
+@bp.route("/personal", methods=["GET", "POST"])
+@login_required
+def personal():
+    user = current_user()
+    form = LanguageForm(language=user.language or "en")
+    if form.validate_on_submit():
+        user.language = form.language.data
+        db().commit()
+        return redirect_to(url_for("settings.personal", saved=1))
+    return render("settings/personal.html", "main", form=form, saved=bool(request.args.get("saved")))
+
+
+@bp.route("/email-options", methods=["GET", "POST"])
+@login_required
+def email_options():
+    user = current_user()
+    tab = request.args.get("tab", "general")
+    if tab not in ("general", "account"):
+        abort(404)
+    form = GeneralOptionsForm(obj=user)
+    if form.validate_on_submit():
+        form.populate_obj(user)
+        db().commit()
+        return redirect_to(url_for("inbox.index"))
+    account = user.account
+    return render(OPTIONS, "dialog", form=form, tab=tab, account=account,
+                  settings=settings_of(account) if account else None,
+                  state=explain_state(account) if account else None,
+                  card_mismatch=bool(account) and not same_address(account.address, user.first_email))
+
+
+@bp.route("/email-account/remove", methods=["GET", "POST"])
+@login_required
+def remove_account():
+    user = current_user()
+    form = ConfirmForm()
+    if user.account is None:
+        return redirect_to(url_for("inbox.index"))
+    if form.validate_on_submit():
+        mail_service().remove(user)
+        return redirect_to(url_for("inbox.index"))
+    return render("settings/remove_account.html", "dialog", form=form, account=user.account)
+
+
+@bp.route("/contact-card", methods=["GET", "POST"])
+@login_required
+def contact_card():
+    user = current_user()
+    form = ContactEmailForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.add_contact_email(db(), user, form.address.data)
+            return redirect_to(url_for("settings.contact_card"))
+        except services.InvalidContactEmail:
+            form.address.errors.append(_("This address is already on your contact card."))
+    if form.errors:
+        status = 422
+    return render(CARD, "card", status, form=form, action=ConfirmForm())
+
+
+@bp.route("/contact-card/<int:email_id>/<any(up, down, remove):change>", methods=["POST"])
+@login_required
+def change_contact_email(email_id: int, change: str):
+    user = current_user()
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if change == "remove":
+        found = services.remove_contact_email(db(), user, email_id)
+    else:
+        found = services.move_contact_email(db(), user, email_id, -1 if change == "up" else 1)
+    if not found:
+        abort(404)
+    return redirect_to(url_for("settings.contact_card"))

@@ -1,0 +1,1 @@
+"""The mail domain: accounts, provider detection, IMAP and SMTP adapters. Never imports Flask."""

@@ -1,0 +1,357 @@
+"""IMAP and SMTP sessions for checking an account and reading its newest messages.
+
+Every connection goes to the one address the network policy approved, with certificates always
+verified and passwords sent only over TLS (implicit, or STARTTLS that is then required).
+"""
+
+from __future__ import annotations
+
+import email.header
+import email.utils
+import imaplib
+import logging
+import smtplib
+import socket
+import ssl
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from imapclient import IMAPClient, imap4, tls
+from imapclient.exceptions import IMAPClientError, LoginError
+
+from . import errors
+from .netpolicy import NetworkPolicy
+from .settings import AccountSettings, Credentials, ServerSettings
+
+# imaplib's debug output would carry protocol lines; keep it out of every log.
+logging.getLogger("imapclient.imaplib").setLevel(logging.WARNING)
+logging.getLogger("imapclient").setLevel(logging.WARNING)
+
+
+@dataclass(frozen=True)
+class MailEnvironment:
+    """What a connection needs to know about the installation."""
+
+    policy: NetworkPolicy
+    ca_bundle: Path | None = None
+    timeout: float = 15.0
+
+    def tls_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context()
+        if self.ca_bundle:
+            context.load_verify_locations(cafile=str(self.ca_bundle))
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        return context
+
+
+@dataclass(frozen=True)
+class MessageSummary:
+    uid: int
+    sender_name: str
+    sender_address: str
+    subject: str
+    date: datetime | None
+    unread: bool
+
+
+@dataclass
+class CheckResult:
+    incoming: errors.MailError | None = None
+    outgoing: errors.MailError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.incoming is None and self.outgoing is None
+
+
+# --- IMAP -------------------------------------------------------------------------------------
+
+
+class _GreetingCheck:
+    """Recognises a server that is not IMAP from its first line, before imaplib misreads it."""
+
+    _greeted = False
+
+    def readline(self) -> bytes:
+        line = super().readline()  # type: ignore[misc]
+        if not self._greeted:
+            self._greeted = True
+            if not line:
+                raise errors.ProtocolFailure("connection closed before the greeting")
+            if line.startswith(b"+OK"):
+                raise errors.Pop3Only(line.decode("utf-8", "replace").strip())
+            if line[:4] in (b"220 ", b"220-"):
+                raise errors.WrongProtocol(line.decode("utf-8", "replace").strip())
+        return line
+
+
+class _PinnedIMAP4(_GreetingCheck, imap4.IMAP4WithTimeout):
+    def __init__(self, host: str, port: int, address: str, timeout: float):
+        self._address = address
+        super().__init__(host, port, timeout)
+
+    def _create_socket(self, timeout: float | None = None) -> socket.socket:
+        return socket.create_connection((self._address, self.port), timeout or self._timeout)
+
+
+class _PinnedIMAP4TLS(_GreetingCheck, tls.IMAP4_TLS):
+    def __init__(self, host: str, port: int, address: str, context: ssl.SSLContext, timeout: float):
+        self._address = address
+        super().__init__(host, port, context, timeout)
+
+    def _create_socket(self, timeout: float | None = None) -> socket.socket:
+        sock = socket.create_connection((self._address, self.port), timeout or self._timeout)
+        return tls.wrap_socket(sock, self.ssl_context, self.host)
+
+
+class _PinnedIMAPClient(IMAPClient):
+    def __init__(self, server: ServerSettings, address: str, context: ssl.SSLContext, timeout: float):
+        self._address = address
+        super().__init__(server.host, server.port, ssl=server.ssl, ssl_context=context, timeout=timeout)
+        self.normalise_times = False  # keep time zones; the web layer shows the user's
+
+    def _create_IMAP4(self):  # noqa: N802 - IMAPClient's name
+        if self.ssl:
+            return _PinnedIMAP4TLS(self.host, self.port, self._address, self.ssl_context,
+                                   self._timeout.connect)
+        return _PinnedIMAP4(self.host, self.port, self._address, self._timeout.connect)
+
+
+def _server_text(exc: Exception) -> str:
+    text = str(exc)
+    if text.startswith(("b'", 'b"')) and text.endswith(("'", '"')):
+        text = text[2:-1]
+    return text.strip()
+
+
+def _login_error(text: str) -> errors.MailError:
+    if "[ALERT]" in text.upper():
+        return errors.ProviderAlert(text.split("]", 1)[-1].strip() if text.startswith("[") else text)
+    return errors.AuthenticationFailed(text)
+
+
+def _connection_error(exc: BaseException) -> errors.MailError:
+    """One place that turns socket and TLS failures into what a user can act on."""
+    if isinstance(exc, errors.MailError):
+        return exc
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        if exc.verify_code == 62 or "hostname" in (exc.verify_message or "").lower():
+            return errors.TlsCertificateWrongName(exc.verify_message or "")
+        return errors.TlsCertificateUntrusted(exc.verify_message or "")
+    if isinstance(exc, ssl.SSLError):
+        return errors.TlsFailed(exc.reason or str(exc))
+    if isinstance(exc, ConnectionRefusedError):
+        return errors.ConnectionRefused()
+    if isinstance(exc, (TimeoutError, socket.timeout)):
+        return errors.ConnectionTimedOut()
+    if isinstance(exc, socket.gaierror):
+        return errors.HostNotFound(str(exc))
+    if isinstance(exc, (ConnectionError, EOFError, imaplib.IMAP4.abort, smtplib.SMTPServerDisconnected)):
+        return errors.ProtocolFailure(str(exc))
+    if isinstance(exc, OSError):
+        return errors.ConnectionRefused(exc.strerror or str(exc))
+    return errors.ProtocolFailure(_server_text(exc))
+
+
+@contextmanager
+def imap_session(server: ServerSettings, password: str, env: MailEnvironment) -> Iterator[IMAPClient]:
+    """A logged-in IMAP session, or a MailError for the incoming side."""
+    side = errors.INCOMING
+    try:
+        address = env.policy.resolve(server.host, server.port)
+        context = env.tls_context()
+        client = _PinnedIMAPClient(server, address, context, env.timeout)
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a MailError
+        raise _connection_error(exc).on(side, server.host, server.port) from None
+    try:
+        try:
+            if not server.ssl:
+                if b"STARTTLS" not in client.capabilities():
+                    raise errors.StartTlsNotOffered()
+                client.starttls(context)
+            client.login(server.username, password)
+        except LoginError as exc:
+            raise _login_error(_server_text(exc)) from None
+        except Exception as exc:  # noqa: BLE001
+            raise _connection_error(exc) from None
+        yield client
+    except errors.MailError as exc:
+        raise exc.on(side, server.host, server.port) from None
+    finally:
+        try:
+            client.logout()
+        except Exception:  # noqa: BLE001 - closing a broken session is best effort
+            try:
+                client.shutdown()
+            except Exception:  # noqa: BLE001
+                pass
+
+
+def _decode_header(raw: bytes | str | None) -> str:
+    if raw is None:
+        return ""
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", "replace")
+    try:
+        return str(email.header.make_header(email.header.decode_header(raw))).replace("\x00", "")
+    except (email.errors.HeaderParseError, LookupError, UnicodeError):
+        return raw.replace("\x00", "")
+
+
+def _summary(uid: int, data: dict) -> MessageSummary:
+    envelope = data.get(b"ENVELOPE")
+    sender = (envelope.from_ or envelope.sender or [None])[0] if envelope else None
+    name = _decode_header(sender.name) if sender else ""
+    mailbox = _decode_header(sender.mailbox) if sender else ""
+    host = _decode_header(sender.host) if sender else ""
+    return MessageSummary(
+        uid=uid,
+        sender_name=name,
+        sender_address=f"{mailbox}@{host}" if mailbox and host else mailbox,
+        subject=_decode_header(envelope.subject) if envelope else "",
+        date=(envelope.date if envelope and envelope.date else data.get(b"INTERNALDATE")),
+        unread=b"\\Seen" not in data.get(b"FLAGS", ()),
+    )
+
+
+def newest_messages(client: IMAPClient, limit: int = 50) -> list[MessageSummary]:
+    """The newest `limit` messages of INBOX, newest first."""
+    try:
+        uids = client.search(["ALL"])
+        newest = sorted(uids)[-limit:]
+        if not newest:
+            return []
+        fetched = client.fetch(newest, ["ENVELOPE", "FLAGS", "INTERNALDATE"])
+    except errors.MailError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise _connection_error(exc) from None
+    summaries = [_summary(uid, data) for uid, data in fetched.items()]
+    return sorted(summaries, key=lambda m: m.uid, reverse=True)
+
+
+def select_inbox(client: IMAPClient) -> int:
+    try:
+        return int(client.select_folder("INBOX", readonly=True).get(b"EXISTS", 0))
+    except IMAPClientError as exc:
+        raise errors.NoInbox(_server_text(exc)) from None
+
+
+def check_incoming(server: ServerSettings, password: str, env: MailEnvironment) -> None:
+    """Log in and open INBOX, as the inbox will."""
+    with imap_session(server, password, env) as client:
+        try:
+            select_inbox(client)
+        except errors.MailError as exc:
+            raise exc.on(errors.INCOMING, server.host, server.port) from None
+
+
+def read_inbox(server: ServerSettings, password: str, env: MailEnvironment,
+               limit: int = 50) -> list[MessageSummary]:
+    with imap_session(server, password, env) as client:
+        try:
+            select_inbox(client)
+            return newest_messages(client, limit)
+        except errors.MailError as exc:
+            raise exc.on(errors.INCOMING, server.host, server.port) from None
+
+
+# --- SMTP -------------------------------------------------------------------------------------
+
+
+class _PinnedSMTP(smtplib.SMTP):
+    def __init__(self, address: str, timeout: float):
+        self._address = address
+        super().__init__(timeout=timeout, local_hostname="localhost")
+
+    def _get_socket(self, host, port, timeout):  # noqa: ANN001 - smtplib's signature
+        return socket.create_connection((self._address, port), timeout)
+
+
+class _PinnedSMTPSSL(smtplib.SMTP_SSL):
+    def __init__(self, address: str, context: ssl.SSLContext, timeout: float):
+        self._address = address
+        super().__init__(timeout=timeout, context=context, local_hostname="localhost")
+
+    def _get_socket(self, host, port, timeout):  # noqa: ANN001
+        sock = socket.create_connection((self._address, port), timeout)
+        return self.context.wrap_socket(sock, server_hostname=self._host)
+
+
+def _smtp_error(exc: smtplib.SMTPResponseException) -> errors.MailError:
+    text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+    text = " ".join(text.split())
+    if exc.smtp_code == 534 or "[ALERT]" in text.upper() or "application-specific" in text.lower():
+        return errors.ProviderAlert(text.replace("[ALERT]", "").strip())
+    if exc.smtp_code in (535, 530, 454, 535):
+        return errors.AuthenticationFailed(text)
+    return errors.ProtocolFailure(f"{exc.smtp_code} {text}")
+
+
+@contextmanager
+def smtp_session(server: ServerSettings, password: str, env: MailEnvironment) -> Iterator[smtplib.SMTP]:
+    """An authenticated SMTP session, or a MailError for the outgoing side."""
+    smtp: smtplib.SMTP | None = None
+    try:
+        address = env.policy.resolve(server.host, server.port)
+        context = env.tls_context()
+        smtp = _PinnedSMTPSSL(address, context, env.timeout) if server.ssl else _PinnedSMTP(address, env.timeout)
+        code, banner = smtp.connect(server.host, server.port)
+        if code != 220:
+            raise errors.WrongProtocol(banner.decode("utf-8", "replace"))
+        smtp.ehlo()
+        if not server.ssl:
+            if not smtp.has_extn("starttls"):
+                raise errors.StartTlsNotOffered()
+            smtp.starttls(context=context)
+            smtp.ehlo()
+        if not smtp.has_extn("auth"):
+            raise errors.AuthenticationFailed("AUTH not offered")
+        smtp.login(server.username, password)
+    except errors.MailError as exc:
+        _close(smtp)
+        raise exc.on(errors.OUTGOING, server.host, server.port) from None
+    except smtplib.SMTPResponseException as exc:
+        _close(smtp)
+        raise _smtp_error(exc).on(errors.OUTGOING, server.host, server.port) from None
+    except Exception as exc:  # noqa: BLE001
+        _close(smtp)
+        raise _connection_error(exc).on(errors.OUTGOING, server.host, server.port) from None
+    try:
+        yield smtp
+    finally:
+        _close(smtp, polite=True)
+
+
+def _close(smtp: smtplib.SMTP | None, polite: bool = False) -> None:
+    if smtp is None:
+        return
+    try:
+        smtp.quit() if polite else smtp.close()
+    except Exception:  # noqa: BLE001
+        smtp.close()
+
+
+def check_outgoing(server: ServerSettings, password: str, env: MailEnvironment) -> None:
+    with smtp_session(server, password, env):
+        pass
+
+
+def check_account(settings: AccountSettings, credentials: Credentials, env: MailEnvironment) -> CheckResult:
+    """Try both sides at once; the account is usable only when both work."""
+
+    def attempt(check, server, password) -> errors.MailError | None:  # noqa: ANN001
+        try:
+            check(server, password, env)
+        except errors.MailError as exc:
+            return exc
+        return None
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        incoming = pool.submit(attempt, check_incoming, settings.incoming, credentials.incoming_password)
+        outgoing = pool.submit(attempt, check_outgoing, settings.outgoing, credentials.outgoing_password)
+        return CheckResult(incoming=incoming.result(), outgoing=outgoing.result())

@@ -1,0 +1,99 @@
+"""The database schema. Changes go through a migration in migrations/versions."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    """A CRM user. Signs in with their email address."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    language: Mapped[str | None] = mapped_column(String(8))
+    show_inline_images: Mapped[bool] = mapped_column(Boolean, default=False)
+    mark_read_in_preview: Mapped[bool] = mapped_column(Boolean, default=True)
+    save_sent_copy: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    contact_emails: Mapped[list[ContactEmail]] = relationship(
+        back_populates="user", order_by="ContactEmail.position", cascade="all, delete-orphan"
+    )
+    account: Mapped[Account | None] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    @property
+    def first_email(self) -> str | None:
+        return self.contact_emails[0].address if self.contact_emails else None
+
+
+class ContactEmail(Base):
+    """An email address on the user's contact card; position 0 is the first."""
+
+    __tablename__ = "contact_emails"
+    __table_args__ = (UniqueConstraint("user_id", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    address: Mapped[str] = mapped_column(String(320))
+
+    user: Mapped[User] = relationship(back_populates="contact_emails")
+
+
+class Account(Base):
+    """The user's connected mail account (one per user). Passwords are sealed, see crypto.py."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    address: Mapped[str] = mapped_column(String(320))
+    provider_id: Mapped[str | None] = mapped_column(String(64))
+    settings_source: Mapped[str] = mapped_column(String(32), default="manual")
+
+    imap_host: Mapped[str] = mapped_column(String(255))
+    imap_port: Mapped[int] = mapped_column(Integer)
+    imap_ssl: Mapped[bool] = mapped_column(Boolean)
+    imap_username: Mapped[str] = mapped_column(String(320))
+    imap_password: Mapped[bytes] = mapped_column(LargeBinary)
+
+    smtp_host: Mapped[str] = mapped_column(String(255))
+    smtp_port: Mapped[int] = mapped_column(Integer)
+    smtp_ssl: Mapped[bool] = mapped_column(Boolean)
+    smtp_same_login: Mapped[bool] = mapped_column(Boolean, default=True)
+    smtp_username: Mapped[str] = mapped_column(String(320))
+    smtp_password: Mapped[bytes] = mapped_column(LargeBinary)
+
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error_kind: Mapped[str | None] = mapped_column(String(64))
+    last_error_side: Mapped[str | None] = mapped_column(String(16))
+    last_error_detail: Mapped[str | None] = mapped_column(Text)
+
+    user: Mapped[User] = relationship(back_populates="account")
+
+
+class ConnectionAttempt(Base):
+    """One connection test, kept briefly to rate-limit tests per user across processes."""
+
+    __tablename__ = "connection_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

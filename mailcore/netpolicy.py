@@ -1,0 +1,55 @@
+"""Where the setup may connect: public addresses, or networks the operator allows, on mail ports.
+
+A host is resolved once; the checked address is the one connected to, so a DNS answer cannot
+change between the check and the connection.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .errors import HostNotAllowed, HostNotFound, PortNotAllowed
+
+MAIL_PORTS = frozenset({993, 143, 465, 587, 25})
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(text: str | Iterable[str]) -> tuple[Network, ...]:
+    items = text.replace(",", " ").split() if isinstance(text, str) else list(text)
+    return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in items if item.strip())
+
+
+def parse_ports(text: str | Iterable[int]) -> frozenset[int]:
+    items = text.replace(",", " ").split() if isinstance(text, str) else list(text)
+    return frozenset(int(item) for item in items)
+
+
+@dataclass(frozen=True)
+class NetworkPolicy:
+    allowed_networks: tuple[Network, ...] = ()
+    allowed_ports: frozenset[int] = field(default=MAIL_PORTS)
+
+    def permits_address(self, address: str) -> bool:
+        ip = ipaddress.ip_address(address)
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
+        if any(ip in net for net in self.allowed_networks):
+            return True
+        return ip.is_global and not ip.is_multicast
+
+    def resolve(self, host: str, port: int) -> str:
+        """The one address to connect to for host:port, or an error saying why there is none."""
+        if port not in self.allowed_ports:
+            raise PortNotAllowed(str(port))
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as exc:
+            raise HostNotFound(str(exc)) from None
+        addresses = [info[4][0] for info in infos]
+        for address in addresses:
+            if self.permits_address(address):
+                return address
+        raise HostNotAllowed(", ".join(dict.fromkeys(addresses)))

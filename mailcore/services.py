@@ -1,0 +1,222 @@
+"""What the views ask of the domain: users, contact cards, and connecting a mail account.
+
+Every function that reads or changes a user's data takes that user; nothing here looks a row up by
+id alone, so one user can never reach another's account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from . import errors
+from .connect import CheckResult, MailEnvironment, MessageSummary, check_account, read_inbox
+from .crypto import SecretBox
+from .models import Account, ConnectionAttempt, ContactEmail, User, utcnow
+from .settings import AccountSettings, Credentials, ServerSettings
+
+# Dummy hash so that a sign-in for an unknown user costs as much as one for a known user.
+_DUMMY_HASH = generate_password_hash("not a password")
+
+
+class UserExists(Exception):
+    pass
+
+
+class InvalidContactEmail(Exception):
+    pass
+
+
+def normalise_address(address: str) -> str:
+    """Addresses compare case-insensitively in the domain; local parts are kept as typed."""
+    local, at, domain = address.strip().rpartition("@")
+    return f"{local}@{domain.lower()}" if at else address.strip()
+
+
+def same_address(a: str | None, b: str | None) -> bool:
+    return bool(a and b) and normalise_address(a).lower() == normalise_address(b).lower()
+
+
+# --- users -----------------------------------------------------------------------------------
+
+
+def create_user(db: Session, email: str, password: str, name: str, language: str | None = None) -> User:
+    email = normalise_address(email)
+    if db.scalar(select(User).where(func.lower(User.email) == email.lower())):
+        raise UserExists(email)
+    user = User(email=email, name=name, password_hash=generate_password_hash(password), language=language)
+    user.contact_emails.append(ContactEmail(position=0, address=email))
+    db.add(user)
+    db.commit()
+    return user
+
+
+def authenticate(db: Session, email: str, password: str) -> User | None:
+    user = db.scalar(select(User).where(func.lower(User.email) == normalise_address(email).lower()))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    return user if check_password_hash(user.password_hash, password) else None
+
+
+def list_users(db: Session) -> list[User]:
+    return list(db.scalars(select(User).order_by(User.email)))
+
+
+# --- contact card ------------------------------------------------------------------------------
+
+
+def _renumber(user: User) -> None:
+    for position, item in enumerate(user.contact_emails):
+        item.position = position
+
+
+def add_contact_email(db: Session, user: User, address: str) -> None:
+    address = normalise_address(address)
+    if any(same_address(address, e.address) for e in user.contact_emails):
+        raise InvalidContactEmail(address)
+    user.contact_emails.append(ContactEmail(position=len(user.contact_emails), address=address))
+    db.commit()
+
+
+def _own_contact_email(user: User, email_id: int) -> ContactEmail | None:
+    return next((e for e in user.contact_emails if e.id == email_id), None)
+
+
+def remove_contact_email(db: Session, user: User, email_id: int) -> bool:
+    item = _own_contact_email(user, email_id)
+    if item is None:
+        return False
+    user.contact_emails.remove(item)
+    _renumber(user)
+    db.commit()
+    return True
+
+
+def move_contact_email(db: Session, user: User, email_id: int, offset: int) -> bool:
+    item = _own_contact_email(user, email_id)
+    if item is None:
+        return False
+    items = list(user.contact_emails)
+    old = items.index(item)
+    new = max(0, min(len(items) - 1, old + offset))
+    items.insert(new, items.pop(old))
+    user.contact_emails[:] = items  # keeps the relationship's order in step with positions
+    _renumber(user)
+    db.commit()
+    return True
+
+
+def can_send(user: User) -> bool:
+    """The guide's rule: sending needs the account's address first on the contact card."""
+    return user.account is not None and same_address(user.account.address, user.first_email)
+
+
+# --- mail account ------------------------------------------------------------------------------
+
+
+@dataclass
+class MailService:
+    """Connecting, reading and removing a user's account, with one installation's environment."""
+
+    db: Session
+    env: MailEnvironment
+    box: SecretBox
+    attempts_per_window: int = 10
+    attempt_window: timedelta = timedelta(minutes=5)
+
+    def _rate_limit(self, user: User) -> None:
+        since = utcnow() - self.attempt_window
+        self.db.execute(delete(ConnectionAttempt).where(ConnectionAttempt.at < since))
+        count = self.db.scalar(select(func.count()).select_from(ConnectionAttempt)
+                               .where(ConnectionAttempt.user_id == user.id))
+        if count >= self.attempts_per_window:
+            self.db.commit()
+            raise errors.RateLimited()
+        self.db.add(ConnectionAttempt(user_id=user.id))
+        self.db.commit()
+
+    def check(self, user: User, settings: AccountSettings, credentials: Credentials) -> CheckResult:
+        self._rate_limit(user)
+        return check_account(settings, credentials, self.env)
+
+    def connect(self, user: User, settings: AccountSettings, credentials: Credentials, *,
+                provider_id: str | None = None, source: str = "manual") -> CheckResult:
+        """Test both sides for real; store the account only when both work. Replaces any earlier one."""
+        result = self.check(user, settings, credentials)
+        if not result.ok:
+            return result
+        if user.account is not None:
+            self.db.delete(user.account)
+            self.db.flush()
+        account = Account(
+            user_id=user.id, address=normalise_address(settings.address), provider_id=provider_id,
+            settings_source=source,
+            imap_host=settings.incoming.host, imap_port=settings.incoming.port,
+            imap_ssl=settings.incoming.ssl, imap_username=settings.incoming.username, imap_password=b"",
+            smtp_host=settings.outgoing.host, smtp_port=settings.outgoing.port,
+            smtp_ssl=settings.outgoing.ssl, smtp_username=settings.outgoing.username, smtp_password=b"",
+            smtp_same_login=(settings.incoming.username == settings.outgoing.username
+                             and credentials.incoming_password == credentials.outgoing_password),
+            last_login_at=utcnow(),
+        )
+        self.db.add(account)
+        self.db.flush()  # the id binds the ciphertexts to this row
+        account.imap_password = self.box.seal(credentials.incoming_password, _context(account, "imap"))
+        account.smtp_password = self.box.seal(credentials.outgoing_password, _context(account, "smtp"))
+        user.account = account
+        self.db.commit()
+        return result
+
+    def stored_credentials(self, account: Account) -> Credentials:
+        return Credentials(self.box.open(account.imap_password, _context(account, "imap")),
+                           self.box.open(account.smtp_password, _context(account, "smtp")))
+
+    def read_inbox(self, user: User, limit: int = 50) -> list[MessageSummary]:
+        """The newest messages from the server; a failure is recorded as the account's state."""
+        account = user.account
+        if account is None:
+            return []
+        try:
+            messages = read_inbox(settings_of(account).incoming,
+                                  self.stored_credentials(account).incoming_password, self.env, limit)
+        except errors.MailError as exc:
+            account.last_error_at = utcnow()
+            account.last_error_kind = type(exc).__name__
+            account.last_error_side = exc.side
+            account.last_error_detail = exc.detail[:1000]
+            self.db.commit()
+            raise
+        account.last_login_at = utcnow()
+        account.last_error_kind = account.last_error_side = account.last_error_detail = None
+        self.db.commit()
+        return messages
+
+    def remove(self, user: User) -> bool:
+        """Forget the account, its sealed passwords and all that is cached for it."""
+        if user.account is None:
+            return False
+        self.db.delete(user.account)
+        user.account = None
+        self.db.commit()
+        return True
+
+
+def _context(account: Account, side: str) -> str:
+    return f"account:{account.id}:user:{account.user_id}:{side}"
+
+
+def settings_of(account: Account) -> AccountSettings:
+    return AccountSettings(
+        account.address,
+        ServerSettings(account.imap_host, account.imap_port, account.imap_ssl, account.imap_username),
+        ServerSettings(account.smtp_host, account.smtp_port, account.smtp_ssl, account.smtp_username),
+    )
+
+
+def last_error_time(account: Account) -> datetime | None:
+    return account.last_error_at if account.last_error_kind else None

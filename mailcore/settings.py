@@ -1,0 +1,42 @@
+"""Value types for server settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+IMAP_PORTS = {True: 993, False: 143}
+SMTP_PORTS = {True: 465, False: 587}
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """One side of an account. `ssl` True is implicit TLS; False is STARTTLS, always required."""
+
+    host: str
+    port: int
+    ssl: bool
+    username: str
+
+    def with_username(self, username: str) -> ServerSettings:
+        return replace(self, username=username)
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    address: str
+    incoming: ServerSettings
+    outgoing: ServerSettings
+
+
+@dataclass(frozen=True)
+class Credentials:
+    incoming_password: str
+    outgoing_password: str
+
+    def __repr__(self) -> str:  # never let a password reach a log through repr()
+        return "Credentials(<hidden>)"
+
+
+def split_address(address: str) -> tuple[str, str]:
+    local, _, domain = address.rpartition("@")
+    return local, domain.lower()

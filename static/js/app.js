@@ -1,0 +1,43 @@
+// Progressive enhancement only: every dialog and form also works as a plain page without this.
+(function () {
+  "use strict";
+
+  // Server-rendered <dialog open> becomes a real modal: focus kept inside, Esc closes it.
+  function openModals(root) {
+    root.querySelectorAll("dialog[data-modal][open]").forEach(function (dialog) {
+      if (dialog.matches(":modal")) return;
+      dialog.close();
+      dialog.showModal();
+      var first = dialog.querySelector("[autofocus]:not([readonly]), .has-error input, input:not([type=hidden]):not([readonly]), button");
+      if (first) first.focus();
+    });
+  }
+
+  // A closed dialog leaves the page it was opened over; a page that is only the dialog goes to the inbox.
+  document.addEventListener("close", function (event) {
+    var dialog = event.target;
+    if (!(dialog instanceof HTMLDialogElement) || !dialog.hasAttribute("data-modal")) return;
+    if (dialog.parentElement) dialog.remove();
+  }, true);
+
+  document.addEventListener("click", function (event) {
+    var close = event.target.closest("[data-close]");
+    if (close && close.closest("dialog")) {
+      event.preventDefault();
+      close.closest("dialog").close();
+    }
+  });
+
+  // SSL On/Off moves the port between the two standard ones, unless the user typed another.
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    var group = input.closest("[data-port-for]");
+    if (!group || input.type !== "radio") return;
+    var port = document.getElementById(group.getAttribute("data-port-for"));
+    var ports = group.getAttribute("data-ports").split(" ");
+    if (port && ports.indexOf(port.value) !== -1) port.value = input.value === "on" ? ports[0] : ports[1];
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { openModals(document); });
+  document.addEventListener("htmx:load", function (event) { openModals(event.target); });
+})();
