@@ -89,9 +89,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(inbox.bp)
     app.register_blueprint(settings.bp)
 
-    from cli import register_cli
+    from cli import register_cli, register_translate_cli
 
     register_cli(app)
+    register_translate_cli(app)
     return app
 
 

@@ -34,3 +34,35 @@ def register_cli(app: Flask) -> None:
             for item in services.list_users(db):
                 account = item.account.address if item.account else "-"
                 click.echo(f"{item.email}\t{item.name}\t{item.language or '-'}\t{account}")
+
+
+def register_translate_cli(app: Flask) -> None:
+    """`flask --app app translate update|compile`: pybabel with this project's paths."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent
+    pybabel = [sys.executable, "-m", "babel.messages.frontend"]
+    group = app.cli.group("translate", help="Translation catalogs (sv, en).")(lambda: None)
+
+    def run(*args: str) -> None:
+        subprocess.run([*pybabel, *args], cwd=root, check=True)
+
+    @group.command("update")
+    def update() -> None:
+        """Extract every string and merge it into both catalogs."""
+        run("extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output",
+            "-o", "translations/messages.pot", ".")
+        for lang in ("sv", "en"):
+            po = root / "translations" / lang / "LC_MESSAGES" / "messages.po"
+            if po.exists():
+                run("update", "-i", "translations/messages.pot", "-d", "translations", "-l", lang,
+                    "--no-fuzzy-matching", "--ignore-obsolete")
+            else:
+                run("init", "-i", "translations/messages.pot", "-d", "translations", "-l", lang)
+
+    @group.command("compile")
+    def compile_() -> None:
+        """Compile the catalogs (the setup script does this too)."""
+        run("compile", "-d", "translations")

@@ -139,7 +139,8 @@ def _connection_error(exc: BaseException) -> errors.MailError:
     if isinstance(exc, errors.MailError):
         return exc
     if isinstance(exc, ssl.SSLCertVerificationError):
-        if exc.verify_code == 62 or "hostname" in (exc.verify_message or "").lower():
+        # 62: host name mismatch, 64: IP address mismatch
+        if exc.verify_code in (62, 64) or "mismatch" in (exc.verify_message or "").lower():
             return errors.TlsCertificateWrongName(exc.verify_message or "")
         return errors.TlsCertificateUntrusted(exc.verify_message or "")
     if isinstance(exc, ssl.SSLError):
@@ -263,23 +264,26 @@ def read_inbox(server: ServerSettings, password: str, env: MailEnvironment,
 # --- SMTP -------------------------------------------------------------------------------------
 
 
-class _PinnedSMTP(smtplib.SMTP):
-    def __init__(self, address: str, timeout: float):
-        self._address = address
-        super().__init__(timeout=timeout, local_hostname="localhost")
+class _PinnedSMTPMixin:
+    """Connects to the approved address; TLS still checks the certificate against the host name."""
+
+    _address: str
+
+    def connect(self, host: str = "localhost", port: int = 0, source_address=None):  # noqa: ANN001
+        self._host = host  # smtplib only sets it when given a host at construction; STARTTLS needs it
+        return super().connect(host, port, source_address)  # type: ignore[misc]
 
     def _get_socket(self, host, port, timeout):  # noqa: ANN001 - smtplib's signature
-        return socket.create_connection((self._address, port), timeout)
-
-
-class _PinnedSMTPSSL(smtplib.SMTP_SSL):
-    def __init__(self, address: str, context: ssl.SSLContext, timeout: float):
-        self._address = address
-        super().__init__(timeout=timeout, context=context, local_hostname="localhost")
-
-    def _get_socket(self, host, port, timeout):  # noqa: ANN001
         sock = socket.create_connection((self._address, port), timeout)
-        return self.context.wrap_socket(sock, server_hostname=self._host)
+        context = getattr(self, "_implicit_tls", None)
+        return context.wrap_socket(sock, server_hostname=host) if context else sock
+
+
+class _PinnedSMTP(_PinnedSMTPMixin, smtplib.SMTP):
+    def __init__(self, address: str, timeout: float, implicit_tls: ssl.SSLContext | None = None):
+        self._address = address
+        self._implicit_tls = implicit_tls
+        super().__init__(timeout=timeout, local_hostname="localhost")
 
 
 def _smtp_error(exc: smtplib.SMTPResponseException) -> errors.MailError:
@@ -299,7 +303,7 @@ def smtp_session(server: ServerSettings, password: str, env: MailEnvironment) ->
     try:
         address = env.policy.resolve(server.host, server.port)
         context = env.tls_context()
-        smtp = _PinnedSMTPSSL(address, context, env.timeout) if server.ssl else _PinnedSMTP(address, env.timeout)
+        smtp = _PinnedSMTP(address, env.timeout, context if server.ssl else None)
         code, banner = smtp.connect(server.host, server.port)
         if code != 220:
             raise errors.WrongProtocol(banner.decode("utf-8", "replace"))

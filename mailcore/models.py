@@ -59,6 +59,7 @@ class Account(Base):
     """The user's connected mail account (one per user). Passwords are sealed, see crypto.py."""
 
     __tablename__ = "accounts"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused: sealed passwords name their row
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)

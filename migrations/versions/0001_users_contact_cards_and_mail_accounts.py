@@ -54,7 +54,8 @@ def upgrade() -> None:
     sa.Column('last_error_detail', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('user_id')
+    sa.UniqueConstraint('user_id'),
+    sqlite_autoincrement=True,
     )
     op.create_table('connection_attempts',
     sa.Column('id', sa.Integer(), nullable=False),
