@@ -27,7 +27,8 @@ def personal():
         user.language = form.language.data
         db().commit()
         return redirect_to(url_for("settings.personal", saved=1))
-    return render("settings/personal.html", "main", form=form, saved=bool(request.args.get("saved")))
+    return render("settings/personal.html", "main", 422 if form.errors else 200, form=form,
+                  saved=bool(request.args.get("saved")))
 
 
 @bp.route("/email-options", methods=["GET", "POST"])

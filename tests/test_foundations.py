@@ -1,0 +1,308 @@
+"""Secrets at rest, the network rule, provider detection, the CLI, migrations and page-or-fragment."""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, inspect, text as sql
+
+from mailcore import errors
+from mailcore.crypto import SecretBox, SecretBoxError
+from mailcore.detect import SOURCE_GUESS, SOURCE_MX, SOURCE_PROVIDER, Detector, dns_mx_lookup
+from mailcore.netpolicy import MAIL_PORTS, NetworkPolicy, parse_networks
+from mailcore.providers import ProviderList
+
+from .conftest import Browser, make_user, text
+
+
+# --- secrets ---------------------------------------------------------------------------------
+
+
+def test_sealed_password_only_opens_in_its_own_row(tmp_path):
+    box = SecretBox.from_config(None, tmp_path / "mail.key")
+    sealed = box.seal("hunter2-ÅÄÖ", "account:1:user:1:imap")
+    assert b"hunter2" not in sealed
+    assert box.open(sealed, "account:1:user:1:imap") == "hunter2-ÅÄÖ"
+    for elsewhere in ("account:2:user:1:imap", "account:1:user:2:imap", "account:1:user:1:smtp"):
+        with pytest.raises(SecretBoxError):
+            box.open(sealed, elsewhere)
+    assert oct((tmp_path / "mail.key").stat().st_mode & 0o777) == "0o600"
+    assert SecretBox.from_config(None, tmp_path / "mail.key").open(sealed, "account:1:user:1:imap")
+    other = SecretBox.from_config(None, tmp_path / "other.key")
+    with pytest.raises(SecretBoxError):
+        other.open(sealed, "account:1:user:1:imap")
+
+
+def test_instance_secrets_are_created_private(app, app_config):
+    instance = app_config["INSTANCE_PATH"]
+    assert oct(os.stat(os.path.join(instance, "mail.key")).st_mode & 0o777) == "0o600"
+
+
+# --- network rule ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("address,allowed", [
+    ("8.8.8.8", True), ("2a00:1450:4001:80b::200e", True),
+    ("127.0.0.1", False), ("10.1.2.3", False), ("192.168.1.1", False), ("172.16.0.1", False),
+    ("169.254.169.254", False), ("100.64.0.1", False), ("::1", False), ("fd00::1", False),
+    ("0.0.0.0", False), ("::ffff:127.0.0.1", False), ("224.0.0.1", False),
+])
+def test_default_policy_allows_only_public_addresses(address, allowed):
+    assert NetworkPolicy().permits_address(address) is allowed
+
+
+def test_allowed_networks_widen_the_rule():
+    policy = NetworkPolicy(parse_networks("127.0.0.0/8, 10.0.0.0/8"))
+    assert policy.permits_address("127.0.0.2") and policy.permits_address("10.9.9.9")
+    assert not policy.permits_address("169.254.169.254")
+
+
+def test_resolve_checks_port_name_and_address():
+    policy = NetworkPolicy()
+    with pytest.raises(errors.PortNotAllowed):
+        policy.resolve("localhost", 22)
+    with pytest.raises(errors.HostNotFound):
+        policy.resolve("no-such-host.invalid", 993)
+    with pytest.raises(errors.HostNotAllowed):
+        policy.resolve("localhost", 993)
+    assert NetworkPolicy(parse_networks("127.0.0.0/8")).resolve("localhost", 993) == "127.0.0.1"
+    assert MAIL_PORTS == {993, 143, 465, 587, 25}
+
+
+# --- provider detection ------------------------------------------------------------------------
+
+
+class LocalDns:
+    """A real DNS server on loopback (dnslib) answering MX records for test domains."""
+
+    def __init__(self, records: dict[str, list[str]]):
+        from dnslib import MX, QTYPE, RR
+        from dnslib.server import BaseResolver, DNSServer
+
+        class Resolver(BaseResolver):
+            def resolve(self, request, handler):
+                reply = request.reply()
+                name = str(request.q.qname).rstrip(".").lower()
+                if request.q.qtype == QTYPE.MX and name in records:
+                    for preference, host in enumerate(records[name]):
+                        reply.add_answer(RR(name, QTYPE.MX, rdata=MX(host, (preference + 1) * 10), ttl=60))
+                elif name not in records:
+                    reply.header.rcode = 3  # NXDOMAIN
+                return reply
+
+        self.server = DNSServer(Resolver(), address="127.0.0.1", port=0)
+        self.server.start_thread()
+        self.address = f"127.0.0.1:{self.server.server.server_address[1]}"
+
+    def stop(self):
+        self.server.stop()
+
+
+@pytest.fixture(scope="module")
+def local_dns():
+    dns = LocalDns({
+        "acme-workspace.example": ["aspmx.l.google.com", "alt1.aspmx.l.google.com"],
+        "contoso-365.example": ["contoso-365-example.mail.protection.outlook.com"],
+        "own-mail.example": ["mx.own-mail.example"],
+    })
+    yield dns
+    dns.stop()
+
+
+@pytest.mark.parametrize("address,provider,source,imap_host,smtp_host", [
+    ("someone@gmail.com", "gmail", SOURCE_PROVIDER, "imap.gmail.com", "smtp.gmail.com"),
+    ("Someone@GoogleMail.com", "gmail", SOURCE_PROVIDER, "imap.gmail.com", "smtp.gmail.com"),
+    ("kalle@hotmail.se", "outlook", SOURCE_PROVIDER, None, None),
+    ("kalle@outlook.com", "outlook", SOURCE_PROVIDER, None, None),
+    ("a@yahoo.com", "yahoo", SOURCE_PROVIDER, "imap.mail.yahoo.com", None),
+    ("a@icloud.com", "icloud", SOURCE_PROVIDER, "imap.mail.me.com", None),
+    ("a@aol.com", "aol", SOURCE_PROVIDER, "imap.aol.com", None),
+    ("a@gmx.net", "gmx", SOURCE_PROVIDER, None, None),
+    ("a@zoho.com", "zoho", SOURCE_PROVIDER, None, None),
+    ("a@fastmail.com", "fastmail", SOURCE_PROVIDER, "imap.fastmail.com", None),
+    ("a@telia.com", "telia", SOURCE_PROVIDER, None, None),
+    ("boss@acme-workspace.example", "gmail", SOURCE_MX, "imap.gmail.com", "smtp.gmail.com"),
+    ("boss@contoso-365.example", "microsoft365", SOURCE_MX, "outlook.office365.com", "smtp.office365.com"),
+    ("me@own-mail.example", None, SOURCE_GUESS, "imap.own-mail.example", "smtp.own-mail.example"),
+    ("me@no-dns-at-all.example", None, SOURCE_GUESS, "imap.no-dns-at-all.example", None),
+])
+def test_detection(local_dns, address, provider, source, imap_host, smtp_host):
+    detector = Detector(ProviderList.load(), dns_mx_lookup(local_dns.address, timeout=2))
+    found = detector.detect(address)
+    assert (found.provider.id if found.provider else None) == provider
+    assert found.source == source
+    if imap_host:
+        assert found.settings.incoming.host == imap_host
+    if smtp_host:
+        assert found.settings.outgoing.host == smtp_host
+    assert found.settings.incoming.ssl is True or found.settings.incoming.port == 143
+    assert found.settings.incoming.username in (address, address.split("@")[0])
+
+
+def test_builtin_list_is_well_formed():
+    providers = ProviderList.load().providers
+    assert len(providers) >= 40
+    domains = [d for p in providers for d in p.domains]
+    assert len(domains) == len(set(domains))
+    for p in providers:
+        for server in (p.incoming, p.outgoing):
+            if server:
+                assert (server.port, server.ssl) in {(993, True), (143, False), (465, True), (587, False)} \
+                    or p.id == "proton"
+
+
+def test_operator_file_overrides_the_builtin_list(tmp_path):
+    path = tmp_path / "mine.json"
+    path.write_text('{"version": 1, "providers": [{"id": "gmail-local", "name": "Our Gmail relay",'
+                    ' "domains": ["gmail.com"], "incoming": {"host": "imap.relay.example", "port": 993,'
+                    ' "ssl": true, "username": "address"}, "outgoing": {"host": "smtp.relay.example",'
+                    ' "port": 587, "ssl": false, "username": "local"}}]}')
+    found = Detector(ProviderList.load(path)).detect("kim@gmail.com")
+    assert found.provider.name == "Our Gmail relay"
+    assert found.settings.outgoing.username == "kim" and found.settings.outgoing.ssl is False
+
+
+def test_setup_dialog_recognises_google_workspace_by_mx(app_config, local_dns, mailbox):
+    from app import create_app
+
+    app = create_app(dict(app_config, MAIL_DNS_SERVER=local_dns.address))
+    make_user(app, mailbox.address)
+    browser = Browser(app.test_client())
+    browser.sign_in(mailbox.address, "crm-password-1")
+    words = text(browser.post("/inbox/setup/next", {"address": "boss@acme-workspace.example"}))
+    assert "Recognised provider from the domain's mail servers: Gmail" in words
+    assert "imap.gmail.com:993" in words
+    assert "Gmail: use an app password instead of your regular password." in words
+
+
+# --- CLI and database ----------------------------------------------------------------------------
+
+
+def test_cli_adds_and_lists_users(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["user", "add", "kim@crm.example", "--password", "long-enough-1",
+                                 "--name", "Kim Karlsson", "--lang", "sv"])
+    assert result.exit_code == 0 and "Created kim@crm.example" in result.output
+    again = runner.invoke(args=["user", "add", "KIM@crm.example", "--password", "long-enough-1", "--name", "K"])
+    assert again.exit_code != 0 and "already exists" in again.output
+    short = runner.invoke(args=["user", "add", "x@crm.example", "--password", "short", "--name", "X"])
+    assert short.exit_code != 0
+    listed = runner.invoke(args=["user", "list"])
+    assert "kim@crm.example\tKim Karlsson\tsv\t-" in listed.output
+    browser = Browser(app.test_client())
+    browser.sign_in("kim@crm.example", "long-enough-1")
+    card = text(browser.get("/settings/contact-card"))
+    assert "Kontaktkort" in card and "kim@crm.example" in card.split("E-postadresser")[1]
+
+
+def test_an_older_database_is_brought_up_to_date(tmp_path, app_config):
+    from app import create_app
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    create_engine(url).connect().close()  # an empty database, as an operator might hand us
+    create_app(dict(app_config, DATABASE_URL=url))
+    engine = create_engine(url)
+    tables = set(inspect(engine).get_table_names())
+    assert {"users", "contact_emails", "accounts", "connection_attempts", "alembic_version"} <= tables
+    with engine.connect() as connection:
+        head = connection.execute(sql("select version_num from alembic_version")).scalar()
+    create_app(dict(app_config, DATABASE_URL=url))  # twice is harmless
+    with engine.connect() as connection:
+        assert connection.execute(sql("select version_num from alembic_version")).scalar() == head
+
+
+def _postgres_url() -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", connect_timeout=2):
+            return "postgresql://postgres@127.0.0.1:5432/postgres"
+    except Exception:  # noqa: BLE001
+        return None
+
+
+@pytest.mark.skipif(_postgres_url() is None, reason="no PostgreSQL on 127.0.0.1:5432")
+def test_postgresql_works_too(app_config, mailbox):
+    import psycopg
+
+    from app import create_app
+
+    name = f"inkorg_test_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(_postgres_url(), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        app = create_app(dict(app_config, DATABASE_URL=f"postgresql://postgres@127.0.0.1:5432/{name}"))
+        make_user(app, mailbox.address)
+        browser = Browser(app.test_client())
+        browser.sign_in(mailbox.address, "crm-password-1")
+        assert browser.post("/inbox/setup/login", {"address": mailbox.address,
+                                                   "password": mailbox.password}).status_code == 204
+        assert "Offert för våren" in text(browser.get("/inbox/"))
+        app.extensions["mail"]["engine"].dispose()
+    finally:
+        with psycopg.connect(_postgres_url(), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+# --- page or fragment ----------------------------------------------------------------------------
+
+
+def test_same_url_gives_page_or_fragment(browser):
+    page = browser.get("/inbox/")
+    fragment = browser.get("/inbox/", htmx=True)
+    restore = browser.get("/inbox/", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in page.get_data(as_text=True) and "<html" not in fragment.get_data(as_text=True)
+    assert "<html" in restore.get_data(as_text=True)
+    assert "Set up email account" in text(fragment)
+    for response in (page, fragment, restore):
+        assert "HX-Request" in response.headers["Vary"]
+
+
+def test_without_javascript_every_step_is_a_page(app, mailbox):
+    make_user(app, mailbox.address)
+    browser = Browser(app.test_client())
+    browser.sign_in(mailbox.address, "crm-password-1")
+    step = browser.post("/inbox/setup/next", {"address": mailbox.address}, htmx=False)
+    assert "<html" in step.get_data(as_text=True) and "Log in" in text(step)
+    advanced = browser.get(f"/inbox/setup/advanced?address={mailbox.address}")
+    assert "<html" in advanced.get_data(as_text=True) and "Incoming email settings" in text(advanced)
+    done = browser.post("/inbox/setup/login", {"address": mailbox.address, "password": mailbox.password},
+                        htmx=False)
+    assert done.status_code == 303 and done.headers["Location"] == "/inbox/"
+    assert "Offert för våren" in text(browser.get("/inbox/"))
+
+
+def test_security_headers(browser):
+    response = browser.get("/inbox/")
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_concurrent_setups_do_not_interfere(app_config, lab):
+    """Two users connecting at the same moment each get their own account."""
+    from app import create_app
+
+    app = create_app(app_config)
+    users = []
+    for n in range(2):
+        address, password = f"parallel{n}-{uuid.uuid4().hex[:6]}@inkorg.test", f"pw-{n}-parallel"
+        lab.add_user(address, password)
+        make_user(app, address)
+        browser = Browser(app.test_client())
+        browser.sign_in(address, "crm-password-1")
+        users.append((browser, address, password))
+    results = {}
+
+    def run(browser, address, password):
+        results[address] = browser.post("/inbox/setup/login", {"address": address, "password": password}).status_code
+
+    threads = [threading.Thread(target=run, args=u) for u in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert set(results.values()) == {204}
