@@ -30,8 +30,8 @@ stamp=.venv/.installed-$want
 hash=$(cat pyproject.toml | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$hash" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
-  if [ "$want" = test ]; then .venv/bin/python -m pip install -q -e '.[test,server]'; else .venv/bin/python -m pip install -q -e '.[server]'; fi
+  if [ "$want" = test ]; then .venv/bin/python -m pip install -q '.[test,server]'; else .venv/bin/python -m pip install -q '.[server]'; fi
   echo "$hash" > "$stamp"
 fi
 
-.venv/bin/pybabel compile -d translations >/dev/null
+.venv/bin/pybabel -q compile -d translations
