@@ -7,6 +7,7 @@ import re
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, PasswordField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from mailcore.settings import AccountSettings, Credentials, ServerSettings
@@ -44,7 +45,7 @@ class PasswordForm(AddressForm):
                              render_kw={"autocomplete": "current-password", "autofocus": True})
 
 
-_SSL_CHOICES = [("on", _l("On")), ("off", _l("Off"))]
+_SSL_CHOICES = [SelectChoice("on", _l("On")), SelectChoice("off", _l("Off"))]
 _port = [DataRequired(), NumberRange(min=1, max=65535)]
 
 

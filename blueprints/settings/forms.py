@@ -1,13 +1,14 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from ..inbox.forms import email_address
 
 
 class LanguageForm(FlaskForm):
-    language = RadioField(_l("Language"), choices=[("sv", "Svenska"), ("en", "English")],
+    language = RadioField(_l("Language"), choices=[SelectChoice("sv", "Svenska"), SelectChoice("en", "English")],
                           validators=[DataRequired()])
 
 
