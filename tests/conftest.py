@@ -20,6 +20,8 @@ from app import create_app  # noqa: E402
 from localmail import MailLab  # noqa: E402
 from mailcore import services  # noqa: E402
 
+from .localdns import LocalDns  # noqa: E402
+
 MAIL_DOMAIN = "inkorg.test"
 STARTTLS_DOMAIN = "starttls.inkorg.test"
 POP_DOMAIN = "pop.inkorg.test"
@@ -58,8 +60,15 @@ def lab_ports(lab: MailLab) -> str:
         lab.smtp_no_starttls_port, lab.tarpit_port, lab.closed_port))
 
 
+@pytest.fixture(scope="session")
+def empty_dns():
+    dns = LocalDns({})
+    yield dns
+    dns.stop()
+
+
 @pytest.fixture
-def app_config(lab, providers_file, tmp_path) -> dict:
+def app_config(lab, providers_file, empty_dns, tmp_path) -> dict:
     return {
         "TESTING": True,
         "INSTANCE_PATH": str(tmp_path / "instance"),
@@ -71,7 +80,7 @@ def app_config(lab, providers_file, tmp_path) -> dict:
         "MAIL_ALLOWED_PORTS": lab_ports(lab),
         "MAIL_TIMEOUT": 3.0,
         "MAIL_TESTS_PER_5_MINUTES": 1000,
-        "MAIL_DNS_SERVER": "127.0.0.1:9",  # nothing answers: MX look-ups fail fast unless a test sets one
+        "MAIL_DNS_SERVER": empty_dns.address,  # answers "no such domain" unless a test brings its own
     }
 
 

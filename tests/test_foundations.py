@@ -16,6 +16,7 @@ from mailcore.netpolicy import MAIL_PORTS, NetworkPolicy, parse_networks
 from mailcore.providers import ProviderList
 
 from .conftest import Browser, make_user, text
+from .localdns import LocalDns
 
 
 # --- secrets ---------------------------------------------------------------------------------
@@ -73,32 +74,6 @@ def test_resolve_checks_port_name_and_address():
 
 
 # --- provider detection ------------------------------------------------------------------------
-
-
-class LocalDns:
-    """A real DNS server on loopback (dnslib) answering MX records for test domains."""
-
-    def __init__(self, records: dict[str, list[str]]):
-        from dnslib import MX, QTYPE, RR
-        from dnslib.server import BaseResolver, DNSServer
-
-        class Resolver(BaseResolver):
-            def resolve(self, request, handler):
-                reply = request.reply()
-                name = str(request.q.qname).rstrip(".").lower()
-                if request.q.qtype == QTYPE.MX and name in records:
-                    for preference, host in enumerate(records[name]):
-                        reply.add_answer(RR(name, QTYPE.MX, rdata=MX(host, (preference + 1) * 10), ttl=60))
-                elif name not in records:
-                    reply.header.rcode = 3  # NXDOMAIN
-                return reply
-
-        self.server = DNSServer(Resolver(), address="127.0.0.1", port=0)
-        self.server.start_thread()
-        self.address = f"127.0.0.1:{self.server.server.server_address[1]}"
-
-    def stop(self):
-        self.server.stop()
 
 
 @pytest.fixture(scope="module")
