@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import Response, make_response, render_template, request
 from jinja2_fragments.flask import render_block
 
 
 def is_fragment_request() -> bool:
-    """htmx asks for a fragment, except when it restores history (it needs the whole page then)."""
+    """htmx asks for a fragment, except when it restores history or navigates (boosted): whole page."""
     return (request.headers.get("HX-Request") == "true"
-            and request.headers.get("HX-History-Restore-Request") != "true")
+            and request.headers.get("HX-History-Restore-Request") != "true"
+            and request.headers.get("HX-Boosted") != "true")
 
 
 def render(template: str, block: str, status: int = 200, headers: dict | None = None, **context) -> Response:
@@ -26,10 +29,11 @@ def render(template: str, block: str, status: int = 200, headers: dict | None = 
 
 
 def redirect_to(url: str) -> Response:
-    """A redirect that htmx follows as a full navigation and a browser as a plain 303."""
+    """A redirect that htmx follows in place (the whole page's body, no reload) and a browser as a 303."""
     if is_fragment_request():
         response = make_response("", 204)
-        response.headers["HX-Location"] = url
+        response.headers["HX-Location"] = json.dumps(
+            {"path": url, "target": "body", "headers": {"HX-Boosted": "true"}})
         return response
     response = make_response("", 303)
     response.headers["Location"] = url

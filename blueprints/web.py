@@ -112,6 +112,14 @@ def init_app(app: Flask) -> None:
             return format_date(value, "d MMM")
         return format_datetime(value, "short")
 
+    @app.template_filter("fulldate")
+    def fulldate(value):
+        from datetime import timezone
+
+        from flask_babel import format_datetime
+
+        return format_datetime(value if value.tzinfo else value.replace(tzinfo=timezone.utc), "short")
+
     @app.context_processor
     def frame_context():
         from flask_babel import get_locale

@@ -232,7 +232,12 @@ def newest_messages(client: IMAPClient, limit: int = 50) -> list[MessageSummary]
     except Exception as exc:  # noqa: BLE001
         raise _connection_error(exc) from None
     summaries = [_summary(uid, data) for uid, data in fetched.items()]
-    return sorted(summaries, key=lambda m: m.uid, reverse=True)
+    return sorted(summaries, key=_newest_first)
+
+
+def _newest_first(message: MessageSummary) -> tuple:
+    stamp = message.date.timestamp() if message.date and message.date.tzinfo else 0.0
+    return (-stamp, -message.uid)
 
 
 def select_inbox(client: IMAPClient) -> int:

@@ -4,7 +4,9 @@
 
   // Server-rendered <dialog open> becomes a real modal: focus kept inside, Esc closes it.
   function openModals(root) {
-    root.querySelectorAll("dialog[data-modal][open]").forEach(function (dialog) {
+    var dialogs = Array.prototype.slice.call(root.querySelectorAll("dialog[data-modal][open]"));
+    if (root.matches && root.matches("dialog[data-modal][open]")) dialogs.push(root);
+    dialogs.forEach(function (dialog) {
       if (dialog.matches(":modal")) return;
       dialog.close();
       dialog.showModal();
@@ -17,10 +19,14 @@
   document.addEventListener("close", function (event) {
     var dialog = event.target;
     if (!(dialog instanceof HTMLDialogElement) || !dialog.hasAttribute("data-modal")) return;
-    if (dialog.parentElement) dialog.remove();
+    if (!dialog.open && dialog.parentElement) dialog.remove();  // not the close() that precedes showModal()
   }, true);
 
   document.addEventListener("click", function (event) {
+    // the profile menu closes when one of its entries is chosen or the user clicks elsewhere
+    document.querySelectorAll("details.profile[open]").forEach(function (menu) {
+      if (!menu.contains(event.target) || event.target.closest(".menu a, .menu button")) menu.removeAttribute("open");
+    });
     var close = event.target.closest("[data-close]");
     if (close && close.closest("dialog")) {
       event.preventDefault();

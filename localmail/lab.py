@@ -1,0 +1,225 @@
+"""MailLab: real Dovecot and aiosmtpd servers on loopback, for tests and demos."""
+
+from __future__ import annotations
+
+import atexit
+import email.policy
+import ipaddress
+import os
+import shutil
+import socket
+import tempfile
+import time
+from datetime import datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+from .certs import ServerCert, TlsFiles
+from .demo import demo_messages
+from .dovecot import MAIL_UID, DovecotInstance, Listener, Shared, write_dict_conf
+from .imap import Append, append_messages
+from .ports import free_ports, reserve_closed_port
+from .relay import TcpRelay
+from .smtp import ReceivedMessage, SmtpServers
+from .tarpit import Tarpit
+from .users import UserTable
+
+START_TIMEOUT = 10.0
+
+
+class MailLab:
+    host: str
+    hostname: str
+    ca_bundle: Path
+    imap_tls_port: int
+    imap_starttls_port: int
+    imap_plain_only_port: int
+    pop3_port: int
+    imap_untrusted_tls_port: int
+    smtp_tls_port: int
+    smtp_starttls_port: int
+    smtp_no_starttls_port: int
+    tarpit_port: int
+    closed_port: int
+
+    def __init__(self, workdir: Path, host: str) -> None:
+        self.workdir = workdir.resolve()
+        self.host = host
+        self.hostname = "localhost"
+        self._dovecots: list[DovecotInstance] = []
+        self._relay: TcpRelay | None = None
+        self._smtp: SmtpServers | None = None
+        self._tarpit: Tarpit | None = None
+        self._closed: socket.socket | None = None
+        self._mail_tmp: Path | None = None
+        self._stopped = False
+
+    @classmethod
+    def start(cls, workdir: Path, host: str = "127.0.0.1") -> MailLab:
+        lab = cls(Path(workdir), host)
+        atexit.register(lab.stop)
+        try:
+            lab._start()
+        except BaseException:
+            lab.stop()
+            raise
+        return lab
+
+    def _start(self) -> None:
+        address = ipaddress.ip_address(self.host)
+        if address.version != 4 or not address.is_loopback:
+            raise ValueError(f"MailLab needs an IPv4 loopback host, got {self.host!r}")
+        deadline = time.monotonic() + START_TIMEOUT
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self._tls = TlsFiles.create(self.workdir / "tls", self.hostname)
+        self.ca_bundle = self._tls.ca_bundle
+        shared = self._prepare_auth_and_mail()
+
+        self._closed = reserve_closed_port(self.host)
+        self.closed_port = self._closed.getsockname()[1]
+        # Dovecot listens on private ports; clients reach it through the relay.
+        smtp_tls, smtp_starttls, smtp_plain, imaps, imap, pop3, untrusted, plain = free_ports(
+            self.host, 8
+        )
+        self._dovecots = [
+            self._dovecot("main", shared, self._tls.trusted, [
+                Listener("imap-login", "imaps", imaps, ssl=True),
+                Listener("imap-login", "imap", imap),
+                Listener("pop3-login", "pop3", pop3),
+            ]),
+            # Its certificate chains to a CA that is not in ca_bundle.
+            self._dovecot("untrusted", shared, self._tls.untrusted, [
+                Listener("imap-login", "imaps", untrusted, ssl=True),
+            ]),
+            # ssl = no: greets, never offers STARTTLS.
+            self._dovecot("plain", shared, None, [Listener("imap-login", "imap", plain)]),
+        ]  # fmt: skip
+        for dovecot in self._dovecots:
+            dovecot.start()
+
+        smtp_ports = (smtp_tls, smtp_starttls, smtp_plain)
+        self.smtp_tls_port, self.smtp_starttls_port, self.smtp_no_starttls_port = smtp_ports
+        self._smtp = SmtpServers(
+            self.host, self.hostname, smtp_ports, self._tls.trusted.server_context(), self._users
+        )
+        self._smtp.start()
+        for dovecot in self._dovecots:
+            dovecot.wait_ready(deadline)
+
+        # Port-0 listeners last, so the kernel cannot hand out a port picked above.
+        relay_source = "127.0.0.3" if self.host == "127.0.0.2" else "127.0.0.2"
+        self._relay = TcpRelay(self.host, relay_source, [imaps, imap, pop3, untrusted, plain])
+        self._relay.start()
+        self.imap_tls_port = self._relay.ports[imaps]
+        self.imap_starttls_port = self._relay.ports[imap]
+        self.pop3_port = self._relay.ports[pop3]
+        self.imap_untrusted_tls_port = self._relay.ports[untrusted]
+        self.imap_plain_only_port = self._relay.ports[plain]
+        self._tarpit = Tarpit(self.host)
+        self.tarpit_port = self._tarpit.port
+
+    def _prepare_auth_and_mail(self) -> Shared:
+        auth_dir = self.workdir / "auth"
+        auth_dir.mkdir(exist_ok=True)
+        self._users = UserTable(auth_dir / "users.dict")
+        alerts_conf, users_conf = auth_dir / "dict-alerts.conf", auth_dir / "dict-users.conf"
+        write_dict_conf(alerts_conf, self._users.dict_file, "alert")
+        write_dict_conf(users_conf, self._users.dict_file, "passdb")
+        return Shared(self.host, alerts_conf, users_conf, self._make_mail_root())
+
+    def _make_mail_root(self) -> Path:
+        """The maildirs live in a fresh temp dir, linked as workdir/mail.
+
+        Dovecot opens them as uid 65534, which needs +x on every ancestor, and
+        each new pytest session chmods /tmp/pytest-of-<user> back to 0700.
+        """
+        self._mail_tmp = Path(tempfile.mkdtemp(prefix="localmail-mail-"))
+        self._mail_tmp.chmod(0o711)
+        mail_root = self._mail_tmp / "mail"
+        mail_root.mkdir(mode=0o700)
+        os.chown(mail_root, MAIL_UID, MAIL_UID)
+        link = self.workdir / "mail"
+        if link.is_symlink():
+            link.unlink()
+        if not link.exists():
+            link.symlink_to(mail_root)
+        return mail_root
+
+    def _dovecot(
+        self, name: str, shared: Shared, cert: ServerCert | None, listeners: list[Listener]
+    ) -> DovecotInstance:
+        return DovecotInstance(name, self.workdir / "dovecot" / name, shared, listeners, cert)
+
+    # Users -----------------------------------------------------------------
+
+    def add_user(self, address: str, password: str, *, alert: str | None = None) -> None:
+        self._users.add(address, password, alert)
+
+    def set_password(self, address: str, new_password: str) -> None:
+        self._users.set_password(address, new_password)
+
+    # Mailboxes -------------------------------------------------------------
+
+    def append(
+        self,
+        address: str,
+        message: bytes | EmailMessage,
+        *,
+        folder: str = "INBOX",
+        seen: bool = False,
+        date: datetime | None = None,
+    ) -> None:
+        if isinstance(message, EmailMessage):
+            message = message.as_bytes(policy=email.policy.SMTP)
+        self._append(address, [Append(message, folder, seen, date)])
+
+    def seed_demo(self, address: str) -> int:
+        return self._append(address, demo_messages(address))
+
+    def _append(self, address: str, items: list[Append]) -> int:
+        context = self._tls.client_context()
+        context.check_hostname = False  # we dial the IP; the chain is still verified
+        password = self._users.get(address).password
+        return append_messages(self.host, self.imap_tls_port, context, address, password, items)
+
+    # SMTP observations -----------------------------------------------------
+
+    @property
+    def received(self) -> list[ReceivedMessage]:
+        """Messages accepted by the SMTP listeners (the live list: tests may clear it)."""
+        return self._smtp.recorder.received if self._smtp else []
+
+    @property
+    def smtp_auth_attempts(self) -> list[tuple[str, bool]]:
+        """(username, success) per AUTH command; smtplib's login() may try PLAIN then LOGIN."""
+        return self._smtp.recorder.auth_attempts if self._smtp else []
+
+    # Lifecycle -------------------------------------------------------------
+
+    def diagnostics(self) -> str:
+        """Dovecot config paths and log tails, for failing tests."""
+        return "\n\n".join(dovecot.diagnostics() for dovecot in self._dovecots)
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        atexit.unregister(self.stop)
+        if self._smtp is not None:
+            self._smtp.stop()
+        if self._tarpit is not None:
+            self._tarpit.stop()
+        if self._closed is not None:
+            self._closed.close()
+        if self._relay is not None:
+            self._relay.stop()
+        for dovecot in self._dovecots:
+            dovecot.stop()
+        if self._mail_tmp is not None:
+            shutil.rmtree(self._mail_tmp, ignore_errors=True)
+
+    def __enter__(self) -> MailLab:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,150 @@
+"""Three aiosmtpd servers: implicit TLS, STARTTLS-required, and no TLS at all."""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from .users import UserTable
+
+
+def _not_login_data_deprecation(record: logging.LogRecord) -> bool:
+    return "login_data is deprecated" not in record.getMessage()
+
+
+# aiosmtpd 1.4 logs this on every successful AUTH, from its own code.
+logging.getLogger("mail.log").addFilter(_not_login_data_deprecation)
+
+
+@dataclass(frozen=True)
+class ReceivedMessage:
+    mail_from: str
+    rcpt_tos: list[str]
+    data: bytes
+    auth_user: str | None
+
+
+class _Recorder:
+    """Authenticator and mail log for all three listeners; lists are shared with the MailLab."""
+
+    def __init__(self, users: UserTable) -> None:
+        self.users = users
+        self.received: list[ReceivedMessage] = []
+        self.auth_attempts: list[tuple[str, bool]] = []
+        self._lock = threading.Lock()
+
+    def record(self, session: Session, envelope: Envelope) -> str:
+        data = envelope.original_content or b""
+        auth_user = None
+        if isinstance(session.auth_data, LoginPassword):
+            auth_user = session.auth_data.login.decode("utf-8", "replace")
+        message = ReceivedMessage(
+            mail_from=envelope.mail_from or "",
+            rcpt_tos=list(envelope.rcpt_tos),
+            data=data,
+            auth_user=auth_user,
+        )
+        with self._lock:
+            self.received.append(message)
+        return "250 2.0.0 OK: queued"
+
+    def authenticate(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        if not isinstance(auth_data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        login = auth_data.login.decode("utf-8", "replace")
+        outcome, alert = self.users.check(login, auth_data.password.decode("utf-8", "replace"))
+        with self._lock:
+            self.auth_attempts.append((login, outcome == "ok"))
+        if outcome == "ok":
+            return AuthResult(success=True, auth_data=auth_data)
+        # handled=False makes aiosmtpd send the reply; handled=True would leave the client waiting.
+        message = f"535 5.7.8 {alert}" if alert else None
+        return AuthResult(success=False, handled=False, message=message)
+
+
+class _Handler:
+    """Per-listener handler: records mail, and optionally insists on AUTH before MAIL."""
+
+    def __init__(self, recorder: _Recorder, auth_required: bool) -> None:
+        self.recorder = recorder
+        self.auth_required = auth_required
+
+    async def handle_MAIL(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        mail_options: list[str],
+    ) -> str:
+        # Done here rather than with aiosmtpd's auth_required, which warns on implicit TLS.
+        if self.auth_required and not session.authenticated:
+            return "530 5.7.0 Authentication required"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        return self.recorder.record(session, envelope)
+
+
+class SmtpServers:
+    def __init__(
+        self,
+        host: str,
+        hostname: str,
+        ports: tuple[int, int, int],
+        tls: ssl.SSLContext,
+        users: UserTable,
+    ) -> None:
+        self.recorder = _Recorder(users)
+        tls_port, starttls_port, plain_port = ports
+        common: dict[str, Any] = dict(
+            hostname=host,
+            server_hostname=hostname,
+            authenticator=self.recorder.authenticate,
+        )
+        self._controllers = [
+            # On an implicit-TLS socket aiosmtpd does not count the session as TLS,
+            # so AUTH is only offered with auth_require_tls=False.
+            Controller(
+                _Handler(self.recorder, auth_required=True),
+                port=tls_port,
+                ssl_context=tls,
+                auth_require_tls=False,
+                **common,
+            ),
+            Controller(
+                _Handler(self.recorder, auth_required=True),
+                port=starttls_port,
+                tls_context=tls,
+                require_starttls=True,
+                **common,
+            ),
+            # Offers AUTH in the clear on purpose: a careful client must refuse to use it.
+            Controller(
+                _Handler(self.recorder, auth_required=False),
+                port=plain_port,
+                auth_require_tls=False,
+                **common,
+            ),
+        ]
+
+        self._started: list[Controller] = []
+
+    def start(self) -> None:
+        for controller in self._controllers:
+            controller.start()
+            self._started.append(controller)
+
+    def stop(self) -> None:
+        while self._started:
+            self._started.pop().stop()
