@@ -16,7 +16,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from mailcore import db as maildb
 from mailcore.connect import MailEnvironment
 from mailcore.crypto import SecretBox
-from mailcore.detect import Detector, dns_mx_lookup
+from mailcore.detect import Detector, DiscoveryNetwork
+from mailcore.dnsquery import Dns
 from mailcore.netpolicy import MAIL_PORTS, NetworkPolicy, parse_networks, parse_ports
 from mailcore.providers import ProviderList
 
@@ -41,6 +42,9 @@ class Config:
         self.MAIL_ENCRYPTION_KEY = environ.get("MAIL_ENCRYPTION_KEY") or None
         self.MAIL_TIMEOUT = float(environ.get("MAIL_TIMEOUT", "15"))
         self.MAIL_DNS_SERVER = environ.get("MAIL_DNS_SERVER") or None
+        self.MAIL_AUTOCONFIG_PORT = int(environ["MAIL_AUTOCONFIG_PORT"]) if environ.get("MAIL_AUTOCONFIG_PORT") else None
+        self.MAIL_DISCOVERY_BUDGET = float(environ.get("MAIL_DISCOVERY_BUDGET", "8"))
+        self.MAIL_DISCOVERIES_PER_MINUTE = int(environ.get("MAIL_DISCOVERIES_PER_MINUTE", "6"))
         self.MAIL_TESTS_PER_5_MINUTES = int(environ.get("MAIL_TESTS_PER_5_MINUTES", "10"))
         self.BEHIND_PROXY = environ.get("BEHIND_PROXY", "") == "1"
         self.SESSION_COOKIE_HTTPONLY = True
@@ -104,14 +108,19 @@ def _init_mail(app: Flask, instance: Path) -> None:
     providers = ProviderList.load(Path(app.config["MAIL_PROVIDERS_FILE"]) if app.config["MAIL_PROVIDERS_FILE"] else None)
     ports = MAIL_PORTS | parse_ports(app.config["MAIL_ALLOWED_PORTS"])
     ports |= {t.port for p in providers.providers for t in (p.incoming, p.outgoing) if t}
-    policy = NetworkPolicy(parse_networks(app.config["MAIL_ALLOWED_NETWORKS"]), frozenset(ports))
+    dns = Dns(app.config["MAIL_DNS_SERVER"])
+    policy = NetworkPolicy(parse_networks(app.config["MAIL_ALLOWED_NETWORKS"]), frozenset(ports), dns.addresses)
     ca_bundle = Path(app.config["MAIL_CA_BUNDLE"]) if app.config["MAIL_CA_BUNDLE"] else None
+    env = MailEnvironment(policy, ca_bundle, app.config["MAIL_TIMEOUT"])
+    budget = app.config["MAIL_DISCOVERY_BUDGET"]
+    network = DiscoveryNetwork(policy, env.tls_context, dns, app.config["MAIL_AUTOCONFIG_PORT"],
+                               budget=budget, step_timeout=min(4.0, budget))
     app.extensions["mail"] = {
         "engine": engine,
         "sessions": maildb.session_factory(engine),
-        "env": MailEnvironment(policy, ca_bundle, app.config["MAIL_TIMEOUT"]),
+        "env": env,
         "box": SecretBox.from_config(app.config["MAIL_ENCRYPTION_KEY"], instance / "mail.key"),
-        "detector": Detector(providers, dns_mx_lookup(app.config["MAIL_DNS_SERVER"])),
+        "detector": Detector(providers, network),
         "providers": providers,
     }
     logging.getLogger(__name__).debug("database ready: %s", engine.url.render_as_string(hide_password=True))

@@ -23,7 +23,9 @@ def db() -> Session:
 def mail_service() -> MailService:
     mail = current_app.extensions["mail"]
     return MailService(db(), mail["env"], mail["box"],
-                       attempts_per_window=current_app.config["MAIL_TESTS_PER_5_MINUTES"])
+                       attempts_per_window=current_app.config["MAIL_TESTS_PER_5_MINUTES"],
+                       discoveries_per_minute=current_app.config["MAIL_DISCOVERIES_PER_MINUTE"],
+                       detector=mail["detector"])
 
 
 def current_user() -> User:

@@ -6,10 +6,38 @@
     ...  # connect to "localhost" on lab.imap_tls_port, trusting lab.ca_bundle
     lab.stop()
 
+For mail-server discovery there are also a DNS server (localmail.dns.LocalDns),
+an HTTPS server for autoconfig documents (localmail.https.LocalHttps, with a
+certificate from the lab's CA) and silent listeners on chosen ports
+(localmail.tarpit.Tarpit). MailLab.start(..., standard_ports=True) puts the lab
+on 993/143/465/587/110 of a chosen loopback address.
+
 Needs root (Dovecot runs as its own master) and never imports Flask.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .lab import MailLab
 from .smtp import ReceivedMessage
+from .tarpit import STANDARD_MAIL_PORTS, Tarpit
 
-__all__ = ["MailLab", "ReceivedMessage"]
+if TYPE_CHECKING:
+    from .dns import LocalDns
+    from .https import LocalHttps
+
+__all__ = ["STANDARD_MAIL_PORTS", "LocalDns", "LocalHttps", "MailLab", "ReceivedMessage", "Tarpit"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use, so `import localmail` does not need dnslib.
+    if name == "LocalDns":
+        from .dns import LocalDns
+
+        return LocalDns
+    if name == "LocalHttps":
+        from .https import LocalHttps
+
+        return LocalHttps
+    raise AttributeError(f"module 'localmail' has no attribute {name!r}")

@@ -19,13 +19,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--password", required=True)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--seed", action="store_true", help="append a dozen demo messages")
+    parser.add_argument(
+        "--standard-ports", action="store_true", help="IMAP 993/143, SMTP 465/587, POP3 110"
+    )
+    parser.add_argument(
+        "--name",
+        action="append",
+        dest="names",
+        help="a certificate name (repeatable; wildcards allowed); default localhost",
+    )
     args = parser.parse_args(argv)
 
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
 
-    lab = MailLab.start(args.workdir, host=args.host)
+    lab = MailLab.start(
+        args.workdir,
+        host=args.host,
+        standard_ports=args.standard_ports,
+        names=args.names or ("localhost",),
+    )
     try:
         lab.add_user(args.user, args.password)
         seeded = lab.seed_demo(args.user) if args.seed else 0

@@ -10,6 +10,7 @@ import shutil
 import socket
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -18,18 +19,28 @@ from .certs import ServerCert, TlsFiles
 from .demo import demo_messages
 from .dovecot import MAIL_UID, DovecotInstance, Listener, Shared, write_dict_conf
 from .imap import Append, append_messages
-from .ports import free_ports, reserve_closed_port
+from .ports import check_bindable, free_ports, reserve_closed_port
 from .relay import TcpRelay
 from .smtp import ReceivedMessage, SmtpServers
 from .tarpit import Tarpit
 from .users import UserTable
 
 START_TIMEOUT = 10.0
+# With standard_ports=True: the public ports, as a mail client expects them.
+STANDARD_PORTS = {
+    "imap_tls_port": 993,
+    "imap_starttls_port": 143,
+    "smtp_tls_port": 465,
+    "smtp_starttls_port": 587,
+    "pop3_port": 110,
+}
 
 
 class MailLab:
     host: str
     hostname: str
+    names: tuple[str, ...]
+    standard_ports: bool
     ca_bundle: Path
     imap_tls_port: int
     imap_starttls_port: int
@@ -42,10 +53,21 @@ class MailLab:
     tarpit_port: int
     closed_port: int
 
-    def __init__(self, workdir: Path, host: str) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        host: str,
+        *,
+        standard_ports: bool = False,
+        names: Sequence[str] = ("localhost",),
+    ) -> None:
         self.workdir = workdir.resolve()
         self.host = host
-        self.hostname = "localhost"
+        self.standard_ports = standard_ports
+        self.names = (names,) if isinstance(names, str) else tuple(names)
+        if not self.names or not all(isinstance(name, str) and name for name in self.names):
+            raise ValueError(f"MailLab needs at least one certificate name, got {names!r}")
+        self.hostname = self.names[0]
         self._dovecots: list[DovecotInstance] = []
         self._relay: TcpRelay | None = None
         self._smtp: SmtpServers | None = None
@@ -55,8 +77,22 @@ class MailLab:
         self._stopped = False
 
     @classmethod
-    def start(cls, workdir: Path, host: str = "127.0.0.1") -> MailLab:
-        lab = cls(Path(workdir), host)
+    def start(
+        cls,
+        workdir: Path,
+        host: str = "127.0.0.1",
+        *,
+        standard_ports: bool = False,
+        names: Sequence[str] = ("localhost",),
+    ) -> MailLab:
+        """Start every listener on `host` (an IPv4 loopback address).
+
+        standard_ports: IMAPS 993, IMAP+STARTTLS 143, SMTP TLS 465, SMTP STARTTLS
+        587 and POP3 110 (root only; the odd listeners stay on random ports).
+        names: the server certificate's SANs, exact or wildcard ("*.guess.test");
+        hostname is the first.
+        """
+        lab = cls(Path(workdir), host, standard_ports=standard_ports, names=names)
         atexit.register(lab.stop)
         try:
             lab._start()
@@ -69,9 +105,11 @@ class MailLab:
         address = ipaddress.ip_address(self.host)
         if address.version != 4 or not address.is_loopback:
             raise ValueError(f"MailLab needs an IPv4 loopback host, got {self.host!r}")
+        if self.standard_ports:  # fail before anything starts
+            check_bindable("MailLab", self.host, STANDARD_PORTS.values())
         deadline = time.monotonic() + START_TIMEOUT
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self._tls = TlsFiles.create(self.workdir / "tls", self.hostname)
+        self._tls = TlsFiles.create(self.workdir / "tls", list(self.names))
         self.ca_bundle = self._tls.ca_bundle
         shared = self._prepare_auth_and_mail()
 
@@ -97,10 +135,17 @@ class MailLab:
         for dovecot in self._dovecots:
             dovecot.start()
 
+        if self.standard_ports:
+            smtp_tls = STANDARD_PORTS["smtp_tls_port"]
+            smtp_starttls = STANDARD_PORTS["smtp_starttls_port"]
         smtp_ports = (smtp_tls, smtp_starttls, smtp_plain)
         self.smtp_tls_port, self.smtp_starttls_port, self.smtp_no_starttls_port = smtp_ports
         self._smtp = SmtpServers(
-            self.host, self.hostname, smtp_ports, self._tls.trusted.server_context(), self._users
+            self.host,
+            _greeting_name(self.names),
+            smtp_ports,
+            self._tls.trusted.server_context(),
+            self._users,
         )
         self._smtp.start()
         for dovecot in self._dovecots:
@@ -108,7 +153,16 @@ class MailLab:
 
         # Port-0 listeners last, so the kernel cannot hand out a port picked above.
         relay_source = "127.0.0.3" if self.host == "127.0.0.2" else "127.0.0.2"
-        self._relay = TcpRelay(self.host, relay_source, [imaps, imap, pop3, untrusted, plain])
+        public: dict[int, int] = {}
+        if self.standard_ports:
+            public = {
+                imaps: STANDARD_PORTS["imap_tls_port"],
+                imap: STANDARD_PORTS["imap_starttls_port"],
+                pop3: STANDARD_PORTS["pop3_port"],
+            }
+        self._relay = TcpRelay(
+            self.host, relay_source, [imaps, imap, pop3, untrusted, plain], public
+        )
         self._relay.start()
         self.imap_tls_port = self._relay.ports[imaps]
         self.imap_starttls_port = self._relay.ports[imap]
@@ -149,6 +203,17 @@ class MailLab:
         self, name: str, shared: Shared, cert: ServerCert | None, listeners: list[Listener]
     ) -> DovecotInstance:
         return DovecotInstance(name, self.workdir / "dovecot" / name, shared, listeners, cert)
+
+    # TLS -------------------------------------------------------------------
+
+    @property
+    def tls_files(self) -> TlsFiles:
+        """The lab's CA bundle and certificates (LocalHttps takes this or the lab)."""
+        return self._tls
+
+    def issue_cert(self, names: str | Sequence[str]) -> ServerCert:
+        """A server certificate for any names (wildcards too) from the CA in ca_bundle."""
+        return self._tls.issue(names)
 
     # Users -----------------------------------------------------------------
 
@@ -223,3 +288,11 @@ class MailLab:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _greeting_name(names: Sequence[str]) -> str:
+    """The name SMTP greets with: the first exact name, else "mail." under a wildcard."""
+    for name in names:
+        if not name.startswith("*"):
+            return name
+    return "mail" + names[0][1:]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 
 def free_ports(host: str, count: int) -> list[int]:
@@ -45,3 +46,34 @@ def wait_for_port(
         except OSError:
             time.sleep(0.02)
     return False
+
+
+def port_error(who: str, host: str, port: int, error: OSError) -> OSError:
+    """The bind error, restated so a test log says which port and why."""
+    if error.errno == errno.EADDRINUSE:
+        why = "is already in use"
+    elif error.errno == errno.EACCES:
+        why = "needs root (ports below 1024 are privileged)"
+    elif error.errno == errno.EADDRNOTAVAIL:
+        why = "is on an address this machine does not have"
+    else:
+        why = f"cannot be bound ({error.strerror})"
+    return OSError(error.errno, f"{who}: port {port} on {host} {why}")
+
+
+def check_bindable(who: str, host: str, ports: Iterable[int]) -> None:
+    """Fail with a clear error now if any TCP port cannot be bound (taken, privileged).
+
+    Binds the way the servers will (SO_REUSEADDR, so a TIME_WAIT leftover is no
+    conflict, while a listener on the same address or on 0.0.0.0 is).
+    """
+    for port in ports:
+        probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+            probe.listen(1)  # a bound-but-not-listening socket elsewhere conflicts only here
+        except OSError as error:
+            raise port_error(who, host, port, error) from error
+        finally:
+            probe.close()

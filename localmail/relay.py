@@ -13,12 +13,23 @@ import contextlib
 import functools
 import threading
 
+from .ports import port_error
+
 
 class TcpRelay:
-    def __init__(self, host: str, source: str, backend_ports: list[int]) -> None:
+    def __init__(
+        self,
+        host: str,
+        source: str,
+        backend_ports: list[int],
+        public_ports: dict[int, int] | None = None,
+    ) -> None:
+        if source == host:
+            raise ValueError(f"the relay must dial Dovecot from another address than {host}")
         self.host = host
         self.source = source
         self.backend_ports = backend_ports
+        self.public_ports = public_ports or {}  # backend port -> fixed public port (else random)
         self.ports: dict[int, int] = {}  # backend port -> public port
         self._loop = asyncio.new_event_loop()
         self._servers: list[asyncio.Server] = []
@@ -42,7 +53,11 @@ class TcpRelay:
     async def _listen(self) -> None:
         for backend in self.backend_ports:
             accept = functools.partial(self._accept, backend)
-            server = await asyncio.start_server(accept, self.host, 0)
+            port = self.public_ports.get(backend, 0)
+            try:
+                server = await asyncio.start_server(accept, self.host, port)
+            except OSError as error:
+                raise port_error("MailLab relay", self.host, port, error) from error
             self._servers.append(server)
             self.ports[backend] = server.sockets[0].getsockname()[1]
 

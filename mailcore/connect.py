@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime
 from pathlib import Path
 
@@ -41,6 +42,11 @@ class MailEnvironment:
     timeout: float = 15.0
 
     def tls_context(self) -> ssl.SSLContext:
+        return self._tls_context
+
+    @cached_property
+    def _tls_context(self) -> ssl.SSLContext:
+        """Built once: loading the trust store costs milliseconds, and a context is thread-safe."""
         context = ssl.create_default_context()
         if self.ca_bundle:
             context.load_verify_locations(cafile=str(self.ca_bundle))

@@ -1,62 +1,92 @@
-"""Finding an address's server settings.
+"""Finding the server settings for an address.
 
-Sources are tried in rank order; each returns a Detection or None. New sources (autoconfig, SRV,
-probing) join the list without the views noticing: they only ever call `Detector.detect`.
+Sources, best first: the provider lists (the operator's file, then the built-in one), the domain's
+own autoconfig document, DNS SRV records (RFC 6186), the domain's MX records, and a guess made by
+probing the usual server names. The lists answer at once; the others run concurrently, and the
+answer is the best-ranked source's as soon as every better source has finished without one. A hard
+budget bounds the whole search. Views only ever call `Detector.detect`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import ssl
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 
-import dns.exception
-import dns.resolver
-
+from . import autoconfig, probe
+from .dnsquery import Dns
+from .netpolicy import NetworkPolicy
 from .providers import Provider, ProviderList
 from .settings import IMAP_PORTS, SMTP_PORTS, AccountSettings, ServerSettings, split_address
 
-# Where the settings came from, as the dialog tells the user.
 SOURCE_PROVIDER = "provider"
+SOURCE_AUTOCONFIG = "autoconfig"
+SOURCE_SRV = "srv"
 SOURCE_MX = "mx"
 SOURCE_GUESS = "guess"
+SOURCE_NONE = "none"
 
 
 @dataclass(frozen=True)
 class Detection:
-    settings: AccountSettings | None  # None when the provider offers no IMAP (POP3 only)
+    settings: AccountSettings | None  # None: nothing usable found (see pop3_only)
     source: str
     provider: Provider | None = None
+    display_name: str = ""
+    pop3_only: bool = False
+    seconds: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return self.provider.name if self.provider else self.display_name
 
 
-MxLookup = Callable[[str], list[str]]
+@dataclass(frozen=True)
+class DiscoveryNetwork:
+    """What the network-facing sources need: where they may connect, whom they trust, how long."""
+
+    policy: NetworkPolicy
+    tls_context: Callable[[], ssl.SSLContext]
+    dns: Dns
+    autoconfig_port: int | None = None
+    budget: float = 8.0
+    step_timeout: float = 4.0
 
 
-def dns_mx_lookup(nameserver: str | None = None, timeout: float = 3.0) -> MxLookup:
-    """MX hosts of a domain, best preference first; [] when there are none or DNS fails."""
-    resolver = dns.resolver.Resolver(configure=nameserver is None)
-    if nameserver:
-        host, _, port = nameserver.rpartition(":") if ":" in nameserver else (nameserver, "", "53")
-        resolver.nameservers = [host.strip("[]")]
-        resolver.port = int(port)
-    resolver.lifetime = timeout
+def _spawn(fn: Callable, *args) -> Future:  # noqa: ANN001
+    """Runs fn on a daemon thread: one that never returns (a silent server) cannot hold the process."""
+    future: Future = Future()
 
-    def lookup(domain: str) -> list[str]:
+    def work() -> None:
         try:
-            answer = resolver.resolve(domain, "MX")
-        except (dns.exception.DNSException, ValueError):
-            return []
-        records = sorted(answer, key=lambda r: r.preference)
-        return [str(r.exchange).rstrip(".").lower() for r in records if str(r.exchange) != "."]
+            future.set_result(fn(*args))
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits
+            future.set_exception(exc)
 
-    return lookup
+    threading.Thread(target=work, daemon=True, name="discovery").start()
+    return future
 
 
-def _from_provider(address: str, provider: Provider, source: str) -> Detection:
-    if provider.incoming is None or provider.outgoing is None:
-        return Detection(None, source, provider)
-    settings = AccountSettings(address, provider.incoming.for_address(address),
-                               provider.outgoing.for_address(address))
-    return Detection(settings, source, provider)
+def _first_in_order(futures: Sequence[Future], deadline: float):  # noqa: ANN201
+    """The result of the first future in order that succeeds with a value, waiting for each only as
+    long as an earlier one might still win; at the deadline, the best that has finished."""
+    for future in futures:
+        remaining = deadline - time.monotonic()
+        try:
+            value = future.result(timeout=max(0.0, remaining))
+        except TimeoutError:
+            break
+        except Exception:  # noqa: BLE001 - a failed source just has no answer
+            continue
+        if value is not None:
+            return value
+    for future in futures:
+        if future.done() and not future.cancelled() and future.exception() is None and future.result():
+            return future.result()
+    return None
 
 
 def guessed_settings(address: str) -> AccountSettings:
@@ -69,26 +99,121 @@ def guessed_settings(address: str) -> AccountSettings:
     )
 
 
+@dataclass
 class Detector:
-    def __init__(self, providers: ProviderList, mx_lookup: MxLookup | None = None):
-        self.providers = providers
-        self.mx_lookup = mx_lookup
-        self.sources: list[Callable[[str, str], Detection | None]] = [self._provider_list, self._mx]
+    providers: ProviderList
+    network: DiscoveryNetwork | None = None
 
     def detect(self, address: str) -> Detection:
+        started = time.monotonic()
         _, domain = split_address(address)
-        for source in self.sources:
-            found = source(address, domain)
-            if found is not None:
-                return found
-        return Detection(guessed_settings(address), SOURCE_GUESS)
+        found = self.from_lists(address)
+        if found is not None:
+            pass
+        elif self.network is None:
+            found = Detection(None, SOURCE_NONE)
+        else:
+            found = self._search(address, domain, started + self.network.budget)
+        return _with_time(found, time.monotonic() - started)
 
-    def _provider_list(self, address: str, domain: str) -> Detection | None:
-        provider = self.providers.by_domain(domain)
+    def from_lists(self, address: str) -> Detection | None:
+        """Only what the provider lists know: instant, no network."""
+        provider = self.providers.by_domain(split_address(address)[1])
         return _from_provider(address, provider, SOURCE_PROVIDER) if provider else None
 
-    def _mx(self, address: str, domain: str) -> Detection | None:
-        if self.mx_lookup is None:
+    def _search(self, address: str, domain: str, deadline: float) -> Detection:
+        step_deadline = min(deadline, time.monotonic() + self.network.step_timeout)
+        sources = [
+            _spawn(self._autoconfig, address, domain, step_deadline),
+            _spawn(self._srv, address, domain, step_deadline),
+            _spawn(self._mx, address, domain, step_deadline),
+            _spawn(self._guess, address, domain, deadline),
+        ]
+        return _first_in_order(sources, deadline) or Detection(None, SOURCE_NONE)
+
+    # --- sources -----------------------------------------------------------------------------
+
+    def _autoconfig(self, address: str, domain: str, deadline: float,
+                    source: str = SOURCE_AUTOCONFIG) -> Detection | None:
+        net = self.network
+        fetches = [_spawn(autoconfig.fetch, url, net.policy, net.tls_context(), deadline, net.autoconfig_port)
+                   for url in autoconfig.urls(domain, address)]
+        parsed = [_spawn(_parse_when_fetched, fetched, address) for fetched in fetches]
+        result = _first_in_order(parsed, deadline)
+        if result is None:
             return None
-        provider = self.providers.by_mx(self.mx_lookup(domain))
-        return _from_provider(address, provider, SOURCE_MX) if provider else None
+        return Detection(result.settings, source, display_name=result.display_name, pop3_only=result.pop3_only)
+
+    def _srv(self, address: str, domain: str, deadline: float) -> Detection | None:
+        dns, allowed = self.network.dns, self.network.policy.allowed_ports
+        timeout = max(0.1, deadline - time.monotonic())
+        lookups = {name: _spawn(dns.srv, f"{name}.{domain}", timeout)
+                   for name in ("_imaps._tcp", "_imap._tcp", "_submissions._tcp", "_submission._tcp")}
+
+        def pick(names: tuple[str, str]) -> ServerSettings | None:
+            for name, tls in zip(names, (True, False)):
+                try:
+                    records = lookups[name].result(timeout=max(0.0, deadline - time.monotonic()))
+                except Exception:  # noqa: BLE001
+                    continue
+                for record in records:
+                    if record.port in allowed:
+                        return ServerSettings(record.target, record.port, tls, address)
+            return None
+
+        incoming, outgoing = pick(("_imaps._tcp", "_imap._tcp")), pick(("_submissions._tcp", "_submission._tcp"))
+        if incoming and outgoing:
+            return Detection(AccountSettings(address, incoming, outgoing), SOURCE_SRV)
+        return None
+
+    def _mx(self, address: str, domain: str, deadline: float) -> Detection | None:
+        hosts = self.network.dns.mx(domain, timeout=max(0.1, deadline - time.monotonic()))
+        provider = self.providers.by_mx(hosts)
+        if provider is not None:
+            return _from_provider(address, provider, SOURCE_MX)
+        if not hosts:
+            return None
+        mx_domain = autoconfig.registrable_domain(hosts[0])
+        if mx_domain == autoconfig.registrable_domain(domain):
+            return None  # the domain's own autoconfig is already being fetched
+        return self._autoconfig(address, mx_domain, deadline, SOURCE_MX)
+
+    def _guess(self, address: str, domain: str, deadline: float) -> Detection | None:
+        net = self.network
+        context = net.tls_context()
+        pop_policy = net.policy.with_ports(995)
+
+        def probes(kind: str, hosts: list[str], ports: list[tuple[int, bool]]) -> list[Future]:
+            policy = pop_policy if kind == "pop3" else net.policy
+            return [_spawn(probe.run, probe.Probe(kind, host, port, tls), policy, context, deadline)
+                    for port, tls in ports for host in hosts]
+
+        imap = probes("imap", [f"imap.{domain}", f"mail.{domain}", domain], [(993, True), (143, False)])
+        smtp = probes("smtp", [f"smtp.{domain}", f"mail.{domain}"], [(465, True), (587, False)])
+        pop3 = probes("pop3", [f"pop.{domain}", f"pop3.{domain}", f"mail.{domain}"], [(995, True)])
+        incoming = _first_in_order(imap, deadline)
+        if incoming is None:
+            return Detection(None, SOURCE_GUESS, pop3_only=True) if _first_in_order(pop3, deadline) else None
+        outgoing = _first_in_order(smtp, deadline)
+        if outgoing is None:
+            return None
+        return Detection(AccountSettings(
+            address,
+            ServerSettings(incoming.host, incoming.port, incoming.ssl, address),
+            ServerSettings(outgoing.host, outgoing.port, outgoing.ssl, address)), SOURCE_GUESS)
+
+
+def _parse_when_fetched(fetched: Future, address: str) -> autoconfig.AutoconfigResult:
+    return autoconfig.parse(fetched.result(), address)
+
+
+def _from_provider(address: str, provider: Provider, source: str) -> Detection:
+    if provider.incoming is None or provider.outgoing is None:
+        return Detection(None, source, provider, pop3_only=provider.pop3_only)
+    settings = AccountSettings(address, provider.incoming.for_address(address),
+                               provider.outgoing.for_address(address))
+    return Detection(settings, source, provider)
+
+
+def _with_time(found: Detection, seconds: float) -> Detection:
+    return Detection(found.settings, found.source, found.provider, found.display_name, found.pop3_only, seconds)

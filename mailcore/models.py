@@ -91,10 +91,11 @@ class Account(Base):
 
 
 class ConnectionAttempt(Base):
-    """One connection test, kept briefly to rate-limit tests per user across processes."""
+    """One connection test or discovery, kept briefly to rate-limit them per user across processes."""
 
     __tablename__ = "connection_attempts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="login", server_default="login")
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

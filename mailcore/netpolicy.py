@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from .errors import HostNotAllowed, HostNotFound, PortNotAllowed
@@ -27,10 +27,19 @@ def parse_ports(text: str | Iterable[int]) -> frozenset[int]:
     return frozenset(int(item) for item in items)
 
 
+def system_addresses(host: str) -> list[str]:
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        return []
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
 @dataclass(frozen=True)
 class NetworkPolicy:
     allowed_networks: tuple[Network, ...] = ()
     allowed_ports: frozenset[int] = field(default=MAIL_PORTS)
+    lookup: Callable[[str], list[str]] = system_addresses
 
     def permits_address(self, address: str) -> bool:
         ip = ipaddress.ip_address(address)
@@ -44,12 +53,13 @@ class NetworkPolicy:
         """The one address to connect to for host:port, or an error saying why there is none."""
         if port not in self.allowed_ports:
             raise PortNotAllowed(str(port))
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError) as exc:
-            raise HostNotFound(str(exc)) from None
-        addresses = [info[4][0] for info in infos]
+        addresses = self.lookup(host)
+        if not addresses:
+            raise HostNotFound(host)
         for address in addresses:
             if self.permits_address(address):
                 return address
         raise HostNotAllowed(", ".join(dict.fromkeys(addresses)))
+
+    def with_ports(self, *ports: int) -> NetworkPolicy:
+        return NetworkPolicy(self.allowed_networks, self.allowed_ports | frozenset(ports), self.lookup)

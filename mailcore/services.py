@@ -16,6 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from . import errors
 from .connect import CheckResult, MailEnvironment, MessageSummary, check_account, read_inbox
 from .crypto import SecretBox
+from .detect import Detection, Detector
 from .models import Account, ConnectionAttempt, ContactEmail, User, utcnow
 from .settings import AccountSettings, Credentials, ServerSettings
 
@@ -128,20 +129,27 @@ class MailService:
     box: SecretBox
     attempts_per_window: int = 10
     attempt_window: timedelta = timedelta(minutes=5)
+    discoveries_per_minute: int = 6
+    detector: Detector | None = None
 
-    def _rate_limit(self, user: User) -> None:
-        since = utcnow() - self.attempt_window
-        self.db.execute(delete(ConnectionAttempt).where(ConnectionAttempt.at < since))
-        count = self.db.scalar(select(func.count()).select_from(ConnectionAttempt)
-                               .where(ConnectionAttempt.user_id == user.id))
-        if count >= self.attempts_per_window:
+    def _rate_limit(self, user: User, kind: str, limit: int, window: timedelta) -> None:
+        self.db.execute(delete(ConnectionAttempt).where(ConnectionAttempt.at < utcnow() - self.attempt_window))
+        count = self.db.scalar(select(func.count()).select_from(ConnectionAttempt).where(
+            ConnectionAttempt.user_id == user.id, ConnectionAttempt.kind == kind,
+            ConnectionAttempt.at >= utcnow() - window))
+        if count >= limit:
             self.db.commit()
             raise errors.RateLimited()
-        self.db.add(ConnectionAttempt(user_id=user.id))
+        self.db.add(ConnectionAttempt(user_id=user.id, kind=kind))
         self.db.commit()
 
+    def discover(self, user: User, address: str) -> Detection:
+        """Find settings for an address; a user may start only a few discoveries a minute."""
+        self._rate_limit(user, "discovery", self.discoveries_per_minute, timedelta(minutes=1))
+        return self.detector.detect(address)
+
     def check(self, user: User, settings: AccountSettings, credentials: Credentials) -> CheckResult:
-        self._rate_limit(user)
+        self._rate_limit(user, "login", self.attempts_per_window, self.attempt_window)
         return check_account(settings, credentials, self.env)
 
     def connect(self, user: User, settings: AccountSettings, credentials: Credentials, *,

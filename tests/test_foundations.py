@@ -11,7 +11,9 @@ from sqlalchemy import create_engine, inspect, text as sql
 
 from mailcore import errors
 from mailcore.crypto import SecretBox, SecretBoxError
-from mailcore.detect import SOURCE_GUESS, SOURCE_MX, SOURCE_PROVIDER, Detector, dns_mx_lookup
+from mailcore.connect import MailEnvironment
+from mailcore.detect import SOURCE_MX, SOURCE_NONE, SOURCE_PROVIDER, Detector, DiscoveryNetwork
+from mailcore.dnsquery import Dns
 from mailcore.netpolicy import MAIL_PORTS, NetworkPolicy, parse_networks
 from mailcore.providers import ProviderList
 
@@ -101,14 +103,19 @@ def local_dns():
     ("a@telia.com", "telia", SOURCE_PROVIDER, None, None),
     ("boss@acme-workspace.example", "gmail", SOURCE_MX, "imap.gmail.com", "smtp.gmail.com"),
     ("boss@contoso-365.example", "microsoft365", SOURCE_MX, "outlook.office365.com", "smtp.office365.com"),
-    ("me@own-mail.example", None, SOURCE_GUESS, "imap.own-mail.example", "smtp.own-mail.example"),
-    ("me@no-dns-at-all.example", None, SOURCE_GUESS, "imap.no-dns-at-all.example", None),
+    ("me@own-mail.example", None, SOURCE_NONE, None, None),
+    ("me@no-dns-at-all.example", None, SOURCE_NONE, None, None),
 ])
 def test_detection(local_dns, address, provider, source, imap_host, smtp_host):
-    detector = Detector(ProviderList.load(), dns_mx_lookup(local_dns.address, timeout=2))
+    dns = Dns(local_dns.address, timeout=2)
+    policy = NetworkPolicy(lookup=dns.addresses)
+    detector = Detector(ProviderList.load(), DiscoveryNetwork(policy, MailEnvironment(policy).tls_context, dns,
+                                                              budget=3))
     found = detector.detect(address)
     assert (found.provider.id if found.provider else None) == provider
     assert found.source == source
+    if found.settings is None:
+        return
     if imap_host:
         assert found.settings.incoming.host == imap_host
     if smtp_host:

@@ -202,10 +202,12 @@ def test_invalid_address_rerenders_the_first_step(browser):
     assert 'value="not an address"' in response.get_data(as_text=True)
 
 
-def test_unrecognised_domain_offers_the_usual_names(browser):
-    words = text(browser.post("/inbox/setup/next", {"address": "pat@unknown-company.example"}))
-    assert "was not recognised" in words
-    assert "imap.unknown-company.example:993" in words and "smtp.unknown-company.example:465" in words
+def test_an_address_nothing_is_found_for_opens_advanced_settings(browser):
+    response = browser.post("/inbox/setup/next", {"address": "pat@unknown-company.example"})
+    words = text(response)
+    assert "Advanced settings" in words and "could not be found" in words
+    html = response.get_data(as_text=True)
+    assert 'value="imap.unknown-company.example"' in html and 'value="smtp.unknown-company.example"' in html
 
 
 def test_host_outside_allowed_networks_is_refused_before_connecting(app_config, lab, mailbox):

@@ -5,21 +5,19 @@ from __future__ import annotations
 from flask import current_app, request, url_for
 
 from mailcore import errors
-from mailcore.detect import Detection
+from mailcore.connect import CheckResult
+from mailcore.detect import SOURCE_GUESS, Detection, guessed_settings
 from mailcore.services import same_address
-from mailcore.settings import Credentials
+from mailcore.settings import AccountSettings, Credentials
 
 from ..htmx import redirect_to, render
 from ..web import current_user, login_required, mail_service
 from . import bp
 from .explain import explain, imap_only, provider_note
 from .forms import AddressForm, AdvancedForm, PasswordForm
+from .remembered import forget, recall, remember
 
 SETUP = "inbox/setup.html"
-
-
-def _detect(address: str) -> Detection:
-    return current_app.extensions["mail"]["detector"].detect(address)
 
 
 def _provider(provider_id: str | None):
@@ -60,9 +58,22 @@ def setup_next():
     form = AddressForm()
     if not form.validate_on_submit():
         return _setup("address", 422, form=form)
-    detection = _detect(form.address.data)
-    password_form = PasswordForm(formdata=None, address=form.address.data)
-    return _password_step(password_form, detection)
+    try:
+        found = _discover(form.address.data)
+    except errors.RateLimited as exc:
+        form.address.errors = [explain(exc).message]
+        return _setup("address", 429, form=form)
+    if found.settings is None and not found.pop3_only:
+        advanced = AdvancedForm(formdata=None)
+        advanced.fill(guessed_settings(form.address.data))
+        return _advanced(advanced, not_found=True)
+    return _password_step(PasswordForm(formdata=None, address=form.address.data), found)
+
+
+def _discover(address: str) -> Detection:
+    found = mail_service().discover(current_user(), address)
+    remember(address, found)
+    return found
 
 
 def _password_step(form: PasswordForm, detection: Detection, status: int = 200):
@@ -74,16 +85,37 @@ def _password_step(form: PasswordForm, detection: Detection, status: int = 200):
 @login_required
 def setup_login():
     form = PasswordForm()
-    if not form.validate_on_submit():
-        if form.address.errors:
-            return _setup("address", 422, form=AddressForm(formdata=None, address=form.address.data))
-        return _password_step(form, _detect(form.address.data), 422)
-    detection = _detect(form.address.data)
-    if detection.settings is None:
-        return _password_step(form, detection, 422)
+    if not form.address.validate(form):
+        return _setup("address", 422, form=AddressForm(formdata=None, address=form.address.data))
+    providers = current_app.extensions["mail"]["providers"]
+    found = recall(form.address.data, providers)
+    if found is None:
+        try:
+            found = _discover(form.address.data)
+        except errors.RateLimited as exc:
+            return _advanced(_filled(guessed_settings(form.address.data)), 429, {"general": explain(exc)})
+    if not form.validate_on_submit() or found.settings is None:
+        return _password_step(form, found, 422)
     password = form.password.data
     credentials = Credentials(password, password)
-    return _connect(detection.settings, credentials, detection.provider, detection.source)
+    if found.source == SOURCE_GUESS:
+        return _connect_guess(found, credentials)
+    return _connect(found.settings, credentials, found.provider, found.source)
+
+
+def _connect_guess(found: Detection, credentials: Credentials):
+    """Probed servers do not say which user name they want: the whole address first, then its local part."""
+    first = _try(found.settings, credentials, found.provider, found.source)
+    if not isinstance(first.incoming, errors.AuthenticationFailed):
+        return _answer(first, found.settings, found.provider)
+    address = found.settings.address
+    local = address.rpartition("@")[0]
+    by_local = AccountSettings(address, found.settings.incoming.with_username(local),
+                               found.settings.outgoing.with_username(local))
+    second = _try(by_local, credentials, found.provider, found.source)
+    if second.ok:
+        return _answer(second, by_local, found.provider)
+    return _answer(first, found.settings, found.provider)
 
 
 @bp.route("/setup/advanced", methods=["GET", "POST"])
@@ -98,11 +130,9 @@ def setup_advanced():
 
             form.fill(settings_of(user.account), user.account.smtp_same_login)
         elif address and AddressForm(formdata=None, address=address, meta={"csrf": False}).validate():
-            detection = _detect(address)
-            if detection.settings:
-                form.fill(detection.settings)
-            else:
-                form.address.data = address
+            found = (recall(address, current_app.extensions["mail"]["providers"])
+                     or current_app.extensions["mail"]["detector"].from_lists(address))
+            form.fill(found.settings if found and found.settings else guessed_settings(address))
         else:
             form.address.data = address
         return _advanced(form)
@@ -116,7 +146,8 @@ def setup_advanced():
     if credentials is None:
         form.imap_password.errors = [*form.imap_password.errors, _missing_password()]
         return _advanced(form, status=422)
-    return _connect(settings, credentials, _detect(settings.address).provider, "manual", form)
+    found = recall(settings.address, current_app.extensions["mail"]["providers"])
+    return _connect(settings, credentials, found.provider if found else None, "manual", form)
 
 
 def _missing_password() -> str:
@@ -125,27 +156,40 @@ def _missing_password() -> str:
     return _("Enter the password.")
 
 
-def _advanced(form: AdvancedForm, status: int = 200, failures: dict | None = None):
+def _advanced(form: AdvancedForm, status: int = 200, failures: dict | None = None, not_found: bool = False):
     user = current_user()
     editing = user.account is not None
     return _setup("advanced", status, form=form, failures=failures or {}, editing=editing,
-                  address=form.address.data or "")
+                  address=form.address.data or "", not_found=not_found)
+
+
+def _filled(settings: AccountSettings) -> AdvancedForm:
+    form = AdvancedForm(formdata=None)
+    form.fill(settings)
+    return form
+
+
+def _try(settings, credentials, provider, source) -> CheckResult:
+    try:
+        return mail_service().connect(current_user(), settings, credentials,
+                                      provider_id=provider.id if provider else None, source=source)
+    except errors.RateLimited as exc:
+        return CheckResult(incoming=exc)
+
+
+def _answer(result: CheckResult, settings, provider, form: AdvancedForm | None = None):
+    """The inbox on success, Advanced settings with the reasons otherwise."""
+    if result.ok:
+        forget()
+        return redirect_to(url_for("inbox.index"))
+    if isinstance(result.incoming, errors.RateLimited):
+        failures = {"general": explain(result.incoming)}
+    else:
+        failures = {side: explain(exc, provider) for side, exc in
+                    (("incoming", result.incoming), ("outgoing", result.outgoing)) if exc}
+    return _advanced(form or _filled(settings), status=422, failures=failures)
 
 
 def _connect(settings, credentials, provider, source, form: AdvancedForm | None = None):
-    """Try the account for real; the inbox on success, Advanced settings with the reasons otherwise."""
-    user = current_user()
-    try:
-        result = mail_service().connect(user, settings, credentials,
-                                        provider_id=provider.id if provider else None, source=source)
-    except errors.RateLimited as exc:
-        failures = {"general": explain(exc)}
-    else:
-        if result.ok:
-            return redirect_to(url_for("inbox.index"))
-        failures = {side: explain(exc, provider) for side, exc in
-                    (("incoming", result.incoming), ("outgoing", result.outgoing)) if exc}
-    if form is None:
-        form = AdvancedForm(formdata=None)
-        form.fill(settings)
-    return _advanced(form, status=422, failures=failures)
+    """Try the account for real and answer with the inbox or the reasons."""
+    return _answer(_try(settings, credentials, provider, source), settings, provider, form)

@@ -1,0 +1,151 @@
+"""The Thunderbird autoconfig format (config-v1.1.xml): fetching it safely and reading it.
+
+Fetched over HTTPS with verified certificates from the one address the network policy approved,
+at most MAX_BYTES, redirects followed only within the same registrable domain, parsed with
+defusedxml so entity tricks cannot expand.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from defusedxml import ElementTree
+from defusedxml.common import DefusedXmlException
+from publicsuffixlist import PublicSuffixList
+
+from .netpolicy import NetworkPolicy
+from .settings import AccountSettings, ServerSettings
+
+MAX_BYTES = 64 * 1024
+MAX_REDIRECTS = 3
+_PSL = PublicSuffixList()
+
+
+class AutoconfigError(Exception):
+    """The document could not be had or used; discovery moves on to other sources."""
+
+
+@dataclass(frozen=True)
+class AutoconfigResult:
+    settings: AccountSettings | None  # None: the document offers no usable IMAP (see pop3_only)
+    display_name: str
+    pop3_only: bool = False
+
+
+def registrable_domain(host: str) -> str:
+    host = host.lower().rstrip(".")
+    return _PSL.privatesuffix(host) or host
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, host: str, port: int, address: str, context: ssl.SSLContext, timeout: float):
+        super().__init__(host, port, timeout=timeout, context=context)
+        self._address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def fetch(url: str, policy: NetworkPolicy, context: ssl.SSLContext, deadline: float,
+          port: int | None = None) -> bytes:
+    """GET url over HTTPS; `port` replaces the URL's (MAIL_AUTOCONFIG_PORT)."""
+    origin = registrable_domain(urlsplit(url).hostname or "")
+    for _ in range(MAX_REDIRECTS + 1):
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not parts.hostname:
+            raise AutoconfigError(f"not an https URL: {url}")
+        if registrable_domain(parts.hostname) != origin:
+            raise AutoconfigError(f"redirect leaves {origin}: {parts.hostname}")
+        target_port = port or parts.port or 443
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AutoconfigError("out of time")
+        try:
+            address = policy.with_ports(target_port).resolve(parts.hostname, target_port)
+            connection = _PinnedHTTPSConnection(parts.hostname, target_port, address, context, remaining)
+            path = parts.path + (f"?{parts.query}" if parts.query else "")
+            connection.request("GET", path or "/", headers={"Accept": "application/xml, text/xml",
+                                                            "User-Agent": "Inkorg-autoconfig"})
+            response = connection.getresponse()
+            if response.status in (301, 302, 303, 307, 308):
+                location = response.getheader("Location", "")
+                connection.close()
+                url = location if "://" in location else f"https://{parts.netloc}{location}"
+                continue
+            if response.status != 200:
+                raise AutoconfigError(f"HTTP {response.status}")
+            body = response.read(MAX_BYTES + 1)
+            connection.close()
+        except AutoconfigError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure means: no document from here
+            raise AutoconfigError(f"{type(exc).__name__}: {exc}") from None
+        if len(body) > MAX_BYTES:
+            raise AutoconfigError("document larger than 64 KB")
+        return body
+    raise AutoconfigError("too many redirects")
+
+
+def _server(element, address: str) -> ServerSettings | None:  # noqa: ANN001
+    local, _, domain = address.rpartition("@")
+
+    def text(tag: str) -> str:
+        found = element.find(tag)
+        return (found.text or "").strip() if found is not None else ""
+
+    socket_type = text("socketType").upper()
+    if socket_type not in ("SSL", "STARTTLS"):
+        return None  # never a plaintext option
+    try:
+        port = int(text("port"))
+    except ValueError:
+        return None
+    host = text("hostname").replace("%EMAILDOMAIN%", domain).lower()
+    username = (text("username") or "%EMAILADDRESS%").replace("%EMAILADDRESS%", address)
+    username = username.replace("%EMAILLOCALPART%", local).replace("%EMAILDOMAIN%", domain)
+    if not host or not 0 < port < 65536 or "%" in username:
+        return None
+    return ServerSettings(host, port, socket_type == "SSL", username)
+
+
+def _best(servers: list[ServerSettings]) -> ServerSettings | None:
+    """The document's order, except that implicit TLS goes before STARTTLS."""
+    return sorted(servers, key=lambda s: not s.ssl)[0] if servers else None
+
+
+def parse(document: bytes, address: str) -> AutoconfigResult:
+    try:
+        root = ElementTree.fromstring(document, forbid_dtd=True)
+    except (ElementTree.ParseError, DefusedXmlException, ValueError) as exc:
+        raise AutoconfigError(f"unreadable document: {exc}") from None
+    provider = root.find("emailProvider")
+    if root.tag != "clientConfig" or provider is None:
+        raise AutoconfigError("not a clientConfig document")
+    name = (provider.findtext("displayName") or provider.get("id") or "").strip()
+    incoming = [s for e in provider.findall("incomingServer") if e.get("type") == "imap"
+                for s in [_server(e, address)] if s]
+    outgoing = [s for e in provider.findall("outgoingServer") if e.get("type") == "smtp"
+                for s in [_server(e, address)] if s]
+    has_pop3 = any(e.get("type") == "pop3" for e in provider.findall("incomingServer"))
+    imap, smtp = _best(incoming), _best(outgoing)
+    if imap is None:
+        if has_pop3:
+            return AutoconfigResult(None, name, pop3_only=True)
+        raise AutoconfigError("no IMAP server with TLS")
+    if smtp is None:
+        raise AutoconfigError("no SMTP server with TLS")
+    return AutoconfigResult(AccountSettings(address, imap, smtp), name)
+
+
+def urls(domain: str, address: str) -> list[str]:
+    """Where a domain publishes its document: the autoconfig host, then the well-known path."""
+    from urllib.parse import quote
+
+    return [f"https://autoconfig.{domain}/mail/config-v1.1.xml?emailaddress={quote(address, safe='@')}",
+            f"https://{domain}/.well-known/autoconfig/mail/config-v1.1.xml"]

@@ -1,0 +1,66 @@
+"""DNS look-ups for discovery: MX, SRV and addresses, through one configurable resolver."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+
+import dns.exception
+import dns.resolver
+
+
+@dataclass(frozen=True)
+class SrvRecord:
+    priority: int
+    weight: int
+    port: int
+    target: str
+
+
+class Dns:
+    """A resolver bound to MAIL_DNS_SERVER ("host:port") or, without one, to the system's."""
+
+    def __init__(self, nameserver: str | None = None, timeout: float = 3.0):
+        self.nameserver = nameserver
+        self._resolver = dns.resolver.Resolver(configure=nameserver is None)
+        if nameserver:
+            host, _, port = nameserver.rpartition(":") if ":" in nameserver else (nameserver, "", "53")
+            self._resolver.nameservers = [host.strip("[]")]
+            self._resolver.port = int(port)
+        self._resolver.lifetime = timeout
+        self._resolver.timeout = timeout
+
+    def _query(self, name: str, rdtype: str, timeout: float | None = None) -> list:
+        try:
+            return list(self._resolver.resolve(name, rdtype, lifetime=timeout or self._resolver.lifetime))
+        except (dns.exception.DNSException, ValueError):
+            return []
+
+    def mx(self, domain: str, timeout: float | None = None) -> list[str]:
+        """MX hosts, best preference first; [] for none, a null MX, or a failed look-up."""
+        records = sorted(self._query(domain, "MX", timeout), key=lambda r: r.preference)
+        return [str(r.exchange).rstrip(".").lower() for r in records if str(r.exchange) not in (".", "")]
+
+    def srv(self, name: str, timeout: float | None = None) -> list[SrvRecord]:
+        """SRV records by priority then weight; RFC 2782's "." target means: no such service."""
+        records = [SrvRecord(r.priority, r.weight, r.port, str(r.target).rstrip(".").lower())
+                   for r in self._query(name, "SRV", timeout)]
+        return sorted((r for r in records if r.target), key=lambda r: (r.priority, -r.weight))
+
+    def addresses(self, host: str) -> list[str]:
+        """IPv4 then IPv6 addresses of host. The configured server first; the system (and its
+        hosts file) for names it does not know."""
+        try:
+            socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host.strip("[]"))
+            return [host.strip("[]")]
+        except OSError:
+            pass
+        if self.nameserver:
+            found = [str(r) for rdtype in ("A", "AAAA") for r in self._query(host, rdtype)]
+            if found:
+                return found
+        try:
+            infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError):
+            return []
+        return list(dict.fromkeys(info[4][0] for info in infos))
