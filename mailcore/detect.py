@@ -181,7 +181,7 @@ class Detector:
     def _guess(self, address: str, domain: str, deadline: float) -> Detection | None:
         net = self.network
         context = net.tls_context()
-        pop_policy = net.policy.with_ports(995)
+        pop_policy = net.policy.with_ports(995, 110)
 
         def probes(kind: str, hosts: list[str], ports: list[tuple[int, bool]]) -> list[Future]:
             policy = pop_policy if kind == "pop3" else net.policy
@@ -190,7 +190,7 @@ class Detector:
 
         imap = probes("imap", [f"imap.{domain}", f"mail.{domain}", domain], [(993, True), (143, False)])
         smtp = probes("smtp", [f"smtp.{domain}", f"mail.{domain}"], [(465, True), (587, False)])
-        pop3 = probes("pop3", [f"pop.{domain}", f"pop3.{domain}", f"mail.{domain}"], [(995, True)])
+        pop3 = probes("pop3", [f"pop.{domain}", f"pop3.{domain}", f"mail.{domain}"], [(995, True), (110, False)])
         incoming = _first_in_order(imap, deadline)
         if incoming is None:
             return Detection(None, SOURCE_GUESS, pop3_only=True) if _first_in_order(pop3, deadline) else None

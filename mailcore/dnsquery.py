@@ -48,17 +48,16 @@ class Dns:
         return sorted((r for r in records if r.target), key=lambda r: (r.priority, -r.weight))
 
     def addresses(self, host: str) -> list[str]:
-        """IPv4 then IPv6 addresses of host. The configured server first; the system (and its
-        hosts file) for names it does not know."""
+        """IPv4 then IPv6 addresses of host: through the configured server when there is one (the
+        local host's own names excepted), else through the system's resolver and hosts file."""
         try:
             socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host.strip("[]"))
             return [host.strip("[]")]
         except OSError:
             pass
-        if self.nameserver:
-            found = [str(r) for rdtype in ("A", "AAAA") for r in self._query(host, rdtype)]
-            if found:
-                return found
+        local = host.lower().rstrip(".")
+        if self.nameserver and local != "localhost" and not local.endswith(".localhost"):
+            return [str(r) for rdtype in ("A", "AAAA") for r in self._query(host, rdtype)]
         try:
             infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError):

@@ -20,7 +20,7 @@ from app import create_app  # noqa: E402
 from localmail import MailLab  # noqa: E402
 from mailcore import services  # noqa: E402
 
-from .localdns import LocalDns  # noqa: E402
+from localmail.dns import LocalDns  # noqa: E402
 
 MAIL_DOMAIN = "inkorg.test"
 STARTTLS_DOMAIN = "starttls.inkorg.test"

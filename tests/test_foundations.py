@@ -18,7 +18,7 @@ from mailcore.netpolicy import MAIL_PORTS, NetworkPolicy, parse_networks
 from mailcore.providers import ProviderList
 
 from .conftest import Browser, make_user, text
-from .localdns import LocalDns
+from localmail.dns import LocalDns
 
 
 # --- secrets ---------------------------------------------------------------------------------
@@ -63,15 +63,15 @@ def test_allowed_networks_widen_the_rule():
     assert not policy.permits_address("169.254.169.254")
 
 
-def test_resolve_checks_port_name_and_address():
-    policy = NetworkPolicy()
+def test_resolve_checks_port_name_and_address(local_dns):
+    policy = NetworkPolicy(lookup=Dns(local_dns.address).addresses)
     with pytest.raises(errors.PortNotAllowed):
         policy.resolve("localhost", 22)
     with pytest.raises(errors.HostNotFound):
         policy.resolve("no-such-host.invalid", 993)
     with pytest.raises(errors.HostNotAllowed):
         policy.resolve("localhost", 993)
-    assert NetworkPolicy(parse_networks("127.0.0.0/8")).resolve("localhost", 993) == "127.0.0.1"
+    assert NetworkPolicy(parse_networks("127.0.0.0/8"), lookup=policy.lookup).resolve("localhost", 993) == "127.0.0.1"
     assert MAIL_PORTS == {993, 143, 465, 587, 25}
 
 
@@ -81,9 +81,9 @@ def test_resolve_checks_port_name_and_address():
 @pytest.fixture(scope="module")
 def local_dns():
     dns = LocalDns({
-        "acme-workspace.example": ["aspmx.l.google.com", "alt1.aspmx.l.google.com"],
-        "contoso-365.example": ["contoso-365-example.mail.protection.outlook.com"],
-        "own-mail.example": ["mx.own-mail.example"],
+        "acme-workspace.example": [("MX", 10, "aspmx.l.google.com"), ("MX", 20, "alt1.aspmx.l.google.com")],
+        "contoso-365.example": [("MX", 0, "contoso-365-example.mail.protection.outlook.com")],
+        "own-mail.example": [("MX", 10, "mx.own-mail.example")],
     })
     yield dns
     dns.stop()
