@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -85,6 +86,8 @@ class _Resolver(BaseResolver):  # type: ignore[misc]
         self.owner = owner
 
     def resolve(self, request: DNSRecord, handler: DNSHandler) -> DNSRecord:
+        if self.owner.delay:
+            time.sleep(self.owner.delay)  # a resolver's round trip, for benchmarks
         try:
             return self.owner._answer(request)
         except _Silence:
@@ -99,7 +102,10 @@ class LocalDns:
         records: Mapping[str, Sequence[Record]],
         host: str = "127.0.0.1",
         silent: Iterable[str] = frozenset(),
+        delay: float = 0.0,
     ) -> None:
+        """delay: seconds to wait before each answer, like a resolver across a network."""
+        self.delay = delay
         address = ipaddress.ip_address(host)
         if address.version != 4 or not address.is_loopback:
             raise ValueError(f"LocalDns needs an IPv4 loopback host, got {host!r}")

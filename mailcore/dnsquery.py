@@ -48,8 +48,8 @@ class Dns:
         return sorted((r for r in records if r.target), key=lambda r: (r.priority, -r.weight))
 
     def addresses(self, host: str) -> list[str]:
-        """IPv4 then IPv6 addresses of host: through the configured server when there is one (the
-        local host's own names excepted), else through the system's resolver and hosts file."""
+        """Addresses of host, IPv4 (or IPv6 when it has none): through the configured server when
+        there is one (the local host's own names excepted), else through the system's resolver."""
         try:
             socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host.strip("[]"))
             return [host.strip("[]")]
@@ -57,7 +57,13 @@ class Dns:
             pass
         local = host.lower().rstrip(".")
         if self.nameserver and local != "localhost" and not local.endswith(".localhost"):
-            return [str(r) for rdtype in ("A", "AAAA") for r in self._query(host, rdtype)]
+            try:
+                found = list(self._resolver.resolve(host, "A"))
+            except dns.resolver.NXDOMAIN:
+                return []  # the name does not exist: no AAAA either
+            except (dns.exception.DNSException, ValueError):
+                found = []
+            return [str(r) for r in found] or [str(r) for r in self._query(host, "AAAA")]
         try:
             infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError):
