@@ -18,6 +18,7 @@ from mailcore.connect import MailEnvironment
 from mailcore.crypto import SecretBox
 from mailcore.detect import Detector, DiscoveryNetwork
 from mailcore.dnsquery import Dns
+from mailcore.jobs import InlineRunner, SyncContext, ThreadRunner
 from mailcore.netpolicy import MAIL_PORTS, NetworkPolicy, parse_networks, parse_ports
 from mailcore.providers import ProviderList
 
@@ -46,6 +47,8 @@ class Config:
         self.MAIL_DISCOVERY_BUDGET = float(environ.get("MAIL_DISCOVERY_BUDGET", "8"))
         self.MAIL_DISCOVERIES_PER_MINUTE = int(environ.get("MAIL_DISCOVERIES_PER_MINUTE", "6"))
         self.MAIL_TESTS_PER_5_MINUTES = int(environ.get("MAIL_TESTS_PER_5_MINUTES", "10"))
+        self.SYNC_MODE = environ.get("SYNC_MODE", "embedded")  # embedded | external | inline
+        self.SYNC_WORKERS = int(environ.get("SYNC_WORKERS", "2"))
         self.BEHIND_PROXY = environ.get("BEHIND_PROXY", "") == "1"
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
@@ -93,9 +96,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(inbox.bp)
     app.register_blueprint(settings.bp)
 
-    from cli import register_cli, register_translate_cli
+    from cli import register_cli, register_sync_cli, register_translate_cli
 
     register_cli(app)
+    register_sync_cli(app)
     register_translate_cli(app)
     return app
 
@@ -123,7 +127,23 @@ def _init_mail(app: Flask, instance: Path) -> None:
         "detector": Detector(providers, network),
         "providers": providers,
     }
+    _init_sync(app)
     logging.getLogger(__name__).debug("database ready: %s", engine.url.render_as_string(hide_password=True))
+
+
+def _init_sync(app: Flask) -> None:
+    """Embedded: worker threads in this process. External: `flask sync worker` runs elsewhere and
+    picks requests up from the database. Inline: a sync runs inside the request that asks for it."""
+    mail = app.extensions["mail"]
+    context = SyncContext(mail["sessions"], mail["env"], mail["box"])
+    mail["sync_context"] = context
+    mode = app.config["SYNC_MODE"]
+    if mode == "inline":
+        mail["runner"] = InlineRunner(context)
+    elif mode == "embedded" and not app.config.get("TESTING"):
+        mail["runner"] = ThreadRunner(context, workers=app.config["SYNC_WORKERS"]).start()
+    else:
+        mail["runner"] = None
 
 
 def select_locale() -> str:

@@ -36,6 +36,51 @@ def register_cli(app: Flask) -> None:
                 click.echo(f"{item.email}\t{item.name}\t{item.language or '-'}\t{account}")
 
 
+def register_sync_cli(app: Flask) -> None:
+    """`flask --app app sync now|worker`."""
+    import json
+    import signal
+    import threading
+
+    from sqlalchemy import select
+
+    from mailcore.jobs import SyncJob, ThreadRunner
+    from mailcore.models import User
+
+    group = app.cli.group("sync", help="Mailbox synchronisation.")(lambda: None)
+
+    @group.command("now")
+    @click.option("--user", "email", required=True, help="The CRM user whose account to sync.")
+    def now(email: str) -> None:
+        """Run one full sync in the foreground and print a JSON summary."""
+        mail = current_app.extensions["mail"]
+        with mail["sessions"]() as db:
+            user = db.scalar(select(User).where(User.email == services.normalise_address(email)))
+            if user is None or user.account is None:
+                raise click.ClickException(f"{email} has no connected email account")
+            account_id = user.account.id
+        summary = mail["sync_context"].run_job(SyncJob(account_id))
+        click.echo(json.dumps(summary.as_dict()))
+        if summary.state not in ("ok",):
+            raise SystemExit(1)
+
+    @group.command("worker")
+    @click.option("--workers", default=2, show_default=True, help="Sync threads.")
+    def worker(workers: int) -> None:
+        """Run the sync workers, scheduler and IDLE watchers in this process until stopped.
+        Run the web app with SYNC_MODE=external then."""
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        runner = ThreadRunner(current_app.extensions["mail"]["sync_context"], workers=workers).start()
+        click.echo(f"sync worker running with {workers} threads; Ctrl-C stops it")
+        try:
+            while not stop.wait(1):
+                pass
+        except KeyboardInterrupt:
+            pass
+        runner.stop()
+
+
 def register_translate_cli(app: Flask) -> None:
     """`flask --app app translate update|compile`: pybabel with this project's paths."""
     import subprocess

@@ -114,6 +114,13 @@ def init_app(app: Flask) -> None:
             return format_date(value, "d MMM")
         return format_datetime(value, "short")
 
+    @app.template_filter("folder_label")
+    def folder_label(folder):
+        """Special folders in the user's language; others by their (decoded) name on the server."""
+        labels = {"inbox": _("INBOX"), "sent": _("Sent"), "drafts": _("Drafts"), "trash": _("Trash"),
+                  "junk": _("Junk"), "archive": _("Archive")}
+        return labels.get(folder.role) or folder.name
+
     @app.template_filter("fulldate")
     def fulldate(value):
         from datetime import timezone

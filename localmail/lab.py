@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import email.policy
 import ipaddress
 import os
+import re
 import shutil
 import socket
+import ssl
 import tempfile
 import time
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
+from imapclient import DELETED, IMAPClient  # type: ignore[import-untyped]
+
+from .bulk import bulk_messages
 from .certs import ServerCert, TlsFiles
 from .demo import demo_messages
 from .dovecot import MAIL_UID, DovecotInstance, Listener, Shared, write_dict_conf
-from .imap import Append, append_messages
+from .imap import Append, append_messages, named_context, parse_uid_set
+from .maildir import MaildirMessage, write_maildir
 from .ports import check_bindable, free_ports, reserve_closed_port
 from .relay import TcpRelay
 from .smtp import ReceivedMessage, SmtpServers
@@ -75,6 +82,7 @@ class MailLab:
         self._closed: socket.socket | None = None
         self._mail_tmp: Path | None = None
         self._stopped = False
+        self._imap_stopped = False
 
     @classmethod
     def start(
@@ -233,19 +241,217 @@ class MailLab:
         folder: str = "INBOX",
         seen: bool = False,
         date: datetime | None = None,
-    ) -> None:
+    ) -> int | None:
+        """IMAP APPEND, as a mail client stores mail; the new UID (from APPENDUID).
+
+        A missing folder is created. Raises imapclient's error if Dovecot refuses.
+        """
         if isinstance(message, EmailMessage):
             message = message.as_bytes(policy=email.policy.SMTP)
-        self._append(address, [Append(message, folder, seen, date)])
+        uids: list[int | None] = []
+        self._append(address, [Append(message, folder, seen, date)], uids)
+        return uids[0]
 
     def seed_demo(self, address: str) -> int:
         return self._append(address, demo_messages(address))
 
-    def _append(self, address: str, items: list[Append]) -> int:
-        context = self._tls.client_context()
-        context.check_hostname = False  # we dial the IP; the chain is still verified
+    def _append(
+        self, address: str, items: list[Append], uids: list[int | None] | None = None
+    ) -> int:
         password = self._users.get(address).password
-        return append_messages(self.host, self.imap_tls_port, context, address, password, items)
+        return append_messages(
+            self.host, self.imap_tls_port, self.imap_tls_context(), address, password, items, uids
+        )
+
+    def write_message(
+        self,
+        address: str,
+        message: bytes | EmailMessage,
+        *,
+        folder: str = "INBOX",
+        seen: bool = False,
+        date: datetime | None = None,
+    ) -> int:
+        """Store a message as a file in the user's maildir, bypassing IMAP; its new UID.
+
+        For messages APPEND refuses (see localmail.corpus). The bytes are stored
+        exactly as given; `date` (default now) becomes the INTERNALDATE.
+        """
+        if isinstance(message, EmailMessage):
+            message = message.as_bytes(policy=email.policy.SMTP)
+        moment = (date or datetime.now(UTC)).timestamp()
+        item = MaildirMessage(message, moment, "S" if seen else "")
+        with self.imap(address) as client:
+            before = self._open_folder(client, folder)
+            write_maildir(self.mailbox_path(address, folder), [item])
+            after = client.select_folder(folder)
+        if after[b"EXISTS"] != before[b"EXISTS"] + 1:
+            raise RuntimeError(f"Dovecot did not pick up the message written to {folder}")
+        return int(before[b"UIDNEXT"])
+
+    def bulk_load(
+        self,
+        address: str,
+        count: int,
+        *,
+        folder: str = "INBOX",
+        start: datetime | None = None,
+        seed: int = 0,
+        seen_ratio: float = 0.5,
+    ) -> int:
+        """Write `count` small messages straight into the user's maildir; the count.
+
+        Dates run oldest to newest from `start` (default: about 50 a day, ending
+        now), and so do the UIDs Dovecot assigns. About one in ten has an
+        attachment; `seen_ratio` of them are \\Seen. The folder is created if
+        missing and indexed before this returns, so a client's first SELECT is
+        quick. The user must exist (add_user).
+        """
+        if count < 0:
+            raise ValueError(f"count must be >= 0, got {count}")
+        messages = bulk_messages(address, count, start=start, seed=seed, seen_ratio=seen_ratio)
+        # Dovecot's first sync of a large new maildir can take a while.
+        with self.imap(address, timeout=max(30.0, count / 1000)) as client:
+            before = self._open_folder(client, folder)
+            written = write_maildir(self.mailbox_path(address, folder), messages)
+            after = client.select_folder(folder)  # Dovecot syncs and indexes the new files
+        if after[b"EXISTS"] != before[b"EXISTS"] + written:
+            raise RuntimeError(
+                f"wrote {written} messages to {folder}, Dovecot shows "
+                f"{after[b'EXISTS'] - before[b'EXISTS']} new ones"
+            )
+        return written
+
+    def mailbox_path(self, address: str, folder: str = "INBOX") -> Path:
+        """The maildir directory of one of the user's folders (as Dovecot resolves it)."""
+        path = self._dovecots[0].doveadm("mailbox", "path", "-u", address, folder).strip()
+        if not path:
+            raise RuntimeError(f"Dovecot has no path for folder {folder!r} of {address}")
+        return Path(path)
+
+    def _open_folder(self, client: IMAPClient, folder: str) -> dict[bytes, object]:
+        """SELECT the folder, creating it first if needed (Dovecot makes its maildir)."""
+        if folder.upper() != "INBOX" and not client.folder_exists(folder):
+            client.create_folder(folder)
+            client.subscribe_folder(folder)
+        return client.select_folder(folder)
+
+    # Changes "by another client": real IMAP sessions as the user -----------------
+
+    @property
+    def tls_name(self) -> str:
+        """The name the lab's helpers verify the server certificate against."""
+        return _greeting_name(self.names)
+
+    def imap_tls_context(self) -> ssl.SSLContext:
+        """Verifies the chain with the lab CA and the name `tls_name`, whatever IP is dialled."""
+        return named_context(str(self.ca_bundle), self.tls_name)
+
+    @contextlib.contextmanager
+    def imap(self, address: str, *, timeout: float = 10.0) -> Iterator[IMAPClient]:
+        """A logged-in IMAPClient for the user, over IMAPS on imap_tls_port (logged out after)."""
+        password = self._users.get(address).password
+        client = IMAPClient(
+            self.host,
+            port=self.imap_tls_port,
+            ssl=True,
+            ssl_context=self.imap_tls_context(),
+            timeout=timeout,
+        )
+        try:
+            client.login(address, password)
+            yield client
+        finally:
+            try:
+                client.logout()
+            except Exception:  # the connection may be gone (a test stopped the server)
+                with contextlib.suppress(Exception):
+                    client.shutdown()
+
+    def create_folder(self, address: str, name: str, *, subscribe: bool = True) -> None:
+        with self.imap(address) as client:
+            client.create_folder(name)
+            if subscribe:
+                client.subscribe_folder(name)
+
+    def delete_folder(self, address: str, name: str, *, unsubscribe: bool = True) -> None:
+        """DELETE (after UNSUBSCRIBE, as mail clients do: Dovecot keeps subscriptions)."""
+        with self.imap(address) as client:
+            if unsubscribe:
+                client.unsubscribe_folder(name)
+            client.delete_folder(name)
+
+    def set_flags(
+        self,
+        address: str,
+        folder: str,
+        uids: Iterable[int],
+        flags: Iterable[str | bytes],
+        add: bool = True,
+    ) -> dict[int, tuple[bytes, ...]]:
+        """UID STORE +FLAGS (or -FLAGS with add=False); each message's flags afterwards."""
+        uids, flags = list(uids), list(flags)
+        with self.imap(address) as client:
+            client.select_folder(folder)
+            store = client.add_flags if add else client.remove_flags
+            return dict(store(uids, flags))
+
+    def expunge(self, address: str, folder: str, uids: Iterable[int]) -> None:
+        """Mark \\Deleted and UID EXPUNGE just these UIDs (UIDPLUS)."""
+        uids = list(uids)
+        with self.imap(address) as client:
+            client.select_folder(folder)
+            client.add_flags(uids, [DELETED], silent=True)
+            client.uid_expunge(uids)
+
+    def move(self, address: str, folder: str, uids: Iterable[int], target: str) -> dict[int, int]:
+        """UID MOVE to `target`; old UID -> new UID in target (from COPYUID)."""
+        uids = list(uids)
+        with self.imap(address) as client:
+            client.select_folder(folder)
+            client._imap.untagged_responses.pop("OK", None)
+            answer = client.move(uids, target)
+            texts = [answer, *client._imap.untagged_responses.pop("OK", [])]
+        for text in texts:
+            if isinstance(text, bytes):
+                text = text.decode("ascii", "replace")
+            match = re.search(r"\[COPYUID \d+ ([\d:,]+) ([\d:,]+)\]", text or "")
+            if match:
+                return dict(zip(parse_uid_set(match[1]), parse_uid_set(match[2]), strict=True))
+        return {}
+
+    # Stopping the IMAP server -----------------------------------------------------
+
+    def stop_imap(self) -> None:
+        """Stop every Dovecot instance (IMAP and POP3): open sessions drop, new
+        connections to their ports are refused. Mail stays on disk."""
+        if self._imap_stopped or self._stopped:
+            return
+        self._imap_stopped = True
+        if self._relay is not None:
+            self._relay.pause()
+        for dovecot in self._dovecots:
+            dovecot.halt()
+
+    def start_imap(self) -> None:
+        """Start the instances again, on the same ports, with the same mail."""
+        if not self._imap_stopped or self._stopped:
+            return
+        deadline = time.monotonic() + START_TIMEOUT
+        for dovecot in self._dovecots:
+            # SIGKILLed children may hold a listening socket for a moment.
+            _wait_bindable(self.host, [listener.port for listener in dovecot.listeners], deadline)
+            dovecot.start()
+        for dovecot in self._dovecots:
+            dovecot.wait_ready(deadline)
+        if self._relay is not None:
+            self._relay.resume()
+        self._imap_stopped = False
+
+    def restart_imap(self) -> None:
+        """As if the server were restarted: stop_imap() then start_imap()."""
+        self.stop_imap()
+        self.start_imap()
 
     # SMTP observations -----------------------------------------------------
 
@@ -288,6 +494,17 @@ class MailLab:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _wait_bindable(host: str, ports: list[int], deadline: float) -> None:
+    while True:
+        try:
+            check_bindable("Dovecot restart", host, ports)
+            return
+        except OSError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _greeting_name(names: Sequence[str]) -> str:

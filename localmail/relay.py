@@ -50,16 +50,31 @@ class TcpRelay:
         self._thread.join(timeout=5)
         self._loop.close()
 
+    def pause(self) -> None:
+        """Stop listening (clients get "connection refused"); open relays stay as they are."""
+        asyncio.run_coroutine_threadsafe(self._close_listeners(), self._loop).result(timeout=5)
+
+    def resume(self) -> None:
+        """Listen again, on the same public ports as before."""
+        asyncio.run_coroutine_threadsafe(self._listen(), self._loop).result(timeout=5)
+
     async def _listen(self) -> None:
         for backend in self.backend_ports:
             accept = functools.partial(self._accept, backend)
-            port = self.public_ports.get(backend, 0)
+            port = self.ports.get(backend) or self.public_ports.get(backend, 0)
             try:
                 server = await asyncio.start_server(accept, self.host, port)
             except OSError as error:
                 raise port_error("MailLab relay", self.host, port, error) from error
             self._servers.append(server)
             self.ports[backend] = server.sockets[0].getsockname()[1]
+
+    async def _close_listeners(self) -> None:
+        # close() releases the listening sockets at once. No wait_closed(): since
+        # Python 3.12 it also waits for every relayed connection to end.
+        servers, self._servers = self._servers, []
+        for server in servers:
+            server.close()
 
     def _accept(
         self, backend: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter

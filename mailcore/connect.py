@@ -6,8 +6,6 @@ verified and passwords sent only over TLS (implicit, or STARTTLS that is then re
 
 from __future__ import annotations
 
-import email.header
-import email.utils
 import imaplib
 import logging
 import smtplib
@@ -52,16 +50,6 @@ class MailEnvironment:
             context.load_verify_locations(cafile=str(self.ca_bundle))
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         return context
-
-
-@dataclass(frozen=True)
-class MessageSummary:
-    uid: int
-    sender_name: str
-    sender_address: str
-    subject: str
-    date: datetime | None
-    unread: bool
 
 
 @dataclass
@@ -198,54 +186,6 @@ def imap_session(server: ServerSettings, password: str, env: MailEnvironment) ->
                 pass
 
 
-def _decode_header(raw: bytes | str | None) -> str:
-    if raw is None:
-        return ""
-    if isinstance(raw, bytes):
-        raw = raw.decode("utf-8", "replace")
-    try:
-        return str(email.header.make_header(email.header.decode_header(raw))).replace("\x00", "")
-    except (email.errors.HeaderParseError, LookupError, UnicodeError):
-        return raw.replace("\x00", "")
-
-
-def _summary(uid: int, data: dict) -> MessageSummary:
-    envelope = data.get(b"ENVELOPE")
-    sender = (envelope.from_ or envelope.sender or [None])[0] if envelope else None
-    name = _decode_header(sender.name) if sender else ""
-    mailbox = _decode_header(sender.mailbox) if sender else ""
-    host = _decode_header(sender.host) if sender else ""
-    return MessageSummary(
-        uid=uid,
-        sender_name=name,
-        sender_address=f"{mailbox}@{host}" if mailbox and host else mailbox,
-        subject=_decode_header(envelope.subject) if envelope else "",
-        date=(envelope.date if envelope and envelope.date else data.get(b"INTERNALDATE")),
-        unread=b"\\Seen" not in data.get(b"FLAGS", ()),
-    )
-
-
-def newest_messages(client: IMAPClient, limit: int = 50) -> list[MessageSummary]:
-    """The newest `limit` messages of INBOX, newest first."""
-    try:
-        uids = client.search(["ALL"])
-        newest = sorted(uids)[-limit:]
-        if not newest:
-            return []
-        fetched = client.fetch(newest, ["ENVELOPE", "FLAGS", "INTERNALDATE"])
-    except errors.MailError:
-        raise
-    except Exception as exc:  # noqa: BLE001
-        raise _connection_error(exc) from None
-    summaries = [_summary(uid, data) for uid, data in fetched.items()]
-    return sorted(summaries, key=_newest_first)
-
-
-def _newest_first(message: MessageSummary) -> tuple:
-    stamp = message.date.timestamp() if message.date and message.date.tzinfo else 0.0
-    return (-stamp, -message.uid)
-
-
 def select_inbox(client: IMAPClient) -> int:
     try:
         return int(client.select_folder("INBOX", readonly=True).get(b"EXISTS", 0))
@@ -258,16 +198,6 @@ def check_incoming(server: ServerSettings, password: str, env: MailEnvironment) 
     with imap_session(server, password, env) as client:
         try:
             select_inbox(client)
-        except errors.MailError as exc:
-            raise exc.on(errors.INCOMING, server.host, server.port) from None
-
-
-def read_inbox(server: ServerSettings, password: str, env: MailEnvironment,
-               limit: int = 50) -> list[MessageSummary]:
-    with imap_session(server, password, env) as client:
-        try:
-            select_inbox(client)
-            return newest_messages(client, limit)
         except errors.MailError as exc:
             raise exc.on(errors.INCOMING, server.host, server.port) from None
 

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -87,7 +98,71 @@ class Account(Base):
     last_error_side: Mapped[str | None] = mapped_column(String(16))
     last_error_detail: Mapped[str | None] = mapped_column(Text)
 
+    # synchronisation: a lease so that one sync runs per account, and back-off after failures
+    sync_state: Mapped[str] = mapped_column(String(16), default="new", server_default="new")
+    sync_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sync_owner: Mapped[str | None] = mapped_column(String(64))
+    sync_lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
     user: Mapped[User] = relationship(back_populates="account")
+    folders: Mapped[list[Folder]] = relationship(back_populates="account", cascade="all, delete-orphan",
+                                                 passive_deletes=True)
+
+
+class Folder(Base):
+    """A mailbox on the IMAP server, with what the last sync knew of it."""
+
+    __tablename__ = "folders"
+    __table_args__ = (UniqueConstraint("account_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(1000))  # as the server names it (decoded)
+    delimiter: Mapped[str | None] = mapped_column(String(4))
+    role: Mapped[str | None] = mapped_column(String(16))  # inbox, sent, drafts, trash, junk, archive
+    subscribed: Mapped[bool] = mapped_column(Boolean, default=True)
+    selectable: Mapped[bool] = mapped_column(Boolean, default=True)
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
+    uidnext: Mapped[int | None] = mapped_column(BigInteger)
+    highestmodseq: Mapped[int | None] = mapped_column(BigInteger)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    unread: Mapped[int] = mapped_column(Integer, default=0)
+    server_total: Mapped[int] = mapped_column(Integer, default=0)  # EXISTS at the last SELECT: progress
+    complete: Mapped[bool] = mapped_column(Boolean, default=False)  # the first sync has reached the oldest
+    version: Mapped[int] = mapped_column(Integer, default=0)  # bumped with every change to its messages
+    last_synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    account: Mapped[Account] = relationship(back_populates="folders")
+
+
+class Message(Base):
+    """What the list shows of one message; the body is fetched when it is opened."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("folder_id", "uid"),
+        Index("ix_messages_folder_date", "folder_id", "date", "id"),
+        Index("ix_messages_folder_sender", "folder_id", "sender_name", "id"),
+        Index("ix_messages_folder_subject", "folder_id", "subject", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    folder_id: Mapped[int] = mapped_column(ForeignKey("folders.id", ondelete="CASCADE"))
+    uid: Mapped[int] = mapped_column(BigInteger)
+    modseq: Mapped[int | None] = mapped_column(BigInteger)
+    seen: Mapped[bool] = mapped_column(Boolean, default=False)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    answered: Mapped[bool] = mapped_column(Boolean, default=False)
+    date: Mapped[datetime] = mapped_column(DateTime)  # UTC: the Date header, else the arrival time
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    sender_name: Mapped[str] = mapped_column(String(300), default="")
+    sender_address: Mapped[str] = mapped_column(String(320), default="")
+    subject: Mapped[str] = mapped_column(String(1000), default="")
+    preview: Mapped[str] = mapped_column(String(300), default="")
+    has_attachments: Mapped[bool] = mapped_column(Boolean, default=False)
+    body_text: Mapped[str | None] = mapped_column(Text)  # cached when first opened
 
 
 class ConnectionAttempt(Base):

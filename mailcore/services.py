@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import errors
-from .connect import CheckResult, MailEnvironment, MessageSummary, check_account, read_inbox
+from .connect import CheckResult, MailEnvironment, check_account
 from .crypto import SecretBox
 from .detect import Detection, Detector
 from .models import Account, ConnectionAttempt, ContactEmail, User, utcnow
@@ -183,26 +183,6 @@ class MailService:
     def stored_credentials(self, account: Account) -> Credentials:
         return Credentials(self.box.open(account.imap_password, _context(account, "imap")),
                            self.box.open(account.smtp_password, _context(account, "smtp")))
-
-    def read_inbox(self, user: User, limit: int = 50) -> list[MessageSummary]:
-        """The newest messages from the server; a failure is recorded as the account's state."""
-        account = user.account
-        if account is None:
-            return []
-        try:
-            messages = read_inbox(settings_of(account).incoming,
-                                  self.stored_credentials(account).incoming_password, self.env, limit)
-        except errors.MailError as exc:
-            account.last_error_at = utcnow()
-            account.last_error_kind = type(exc).__name__
-            account.last_error_side = exc.side
-            account.last_error_detail = exc.detail[:1000]
-            self.db.commit()
-            raise
-        account.last_login_at = utcnow()
-        account.last_error_kind = account.last_error_side = account.last_error_detail = None
-        self.db.commit()
-        return messages
 
     def remove(self, user: User) -> bool:
         """Forget the account, its sealed passwords and all that is cached for it."""

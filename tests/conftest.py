@@ -81,6 +81,7 @@ def app_config(lab, providers_file, empty_dns, tmp_path) -> dict:
         "MAIL_TIMEOUT": 3.0,
         "MAIL_TESTS_PER_5_MINUTES": 1000,
         "MAIL_DNS_SERVER": empty_dns.address,  # answers "no such domain" unless a test brings its own
+        "SYNC_MODE": "inline",
     }
 
 

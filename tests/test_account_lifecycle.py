@@ -83,6 +83,7 @@ def test_a_later_login_failure_shows_the_banner(browser, mailbox, lab, app):
     connect(browser, mailbox)
     lab.set_password(mailbox.address, "changed-elsewhere-1")
     try:
+        browser.post("/inbox/refresh")  # the next sync meets the changed password
         page = text(browser.get("/inbox/"))
     finally:
         lab.set_password(mailbox.address, mailbox.password)

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-from flask import current_app, request, url_for
+from flask import abort, current_app, request, url_for
 
 from mailcore import errors
 from mailcore.connect import CheckResult
 from mailcore.detect import SOURCE_GUESS, Detection, guessed_settings
+from mailcore.jobs import SyncJob, request_sync
+from mailcore.mailbox import SORTS, ListQuery, Page, folder_of, folders, message_of, page
+from mailcore.reading import message_text
 from mailcore.services import same_address
 from mailcore.settings import AccountSettings, Credentials
 
 from ..htmx import redirect_to, render
-from ..web import current_user, login_required, mail_service
+from ..web import current_user, db, login_required, mail_service
 from . import bp
-from .explain import explain, imap_only, provider_note
+from .explain import explain, explain_state, imap_only, provider_note
 from .forms import AddressForm, AdvancedForm, PasswordForm
 from .remembered import forget, recall, remember
 
 SETUP = "inbox/setup.html"
-
-
-def _provider(provider_id: str | None):
-    return current_app.extensions["mail"]["providers"].by_id(provider_id)
 
 
 def _setup(step: str, status: int = 200, **context):
@@ -37,13 +36,101 @@ def index():
     user = current_user()
     if user.account is None:
         return _setup("address", form=AddressForm())
-    messages, failure = [], None
+    view = _inbox_view(user.account)
+    block = "listing" if request.headers.get("HX-Target") == "listing" else "main"
+    return render("inbox/index.html", block, **view)
+
+
+def _list_query(folder_id: int | None) -> ListQuery:
+    sort, _, direction = (request.args.get("sort") or "date-desc").partition("-")
+    return ListQuery(folder_id, (request.args.get("q") or "").strip()[:200], sort if sort in SORTS else "date",
+                     direction != "asc", request.args.get("after") or None)
+
+
+def _inbox_view(account) -> dict:
+    """What the inbox shows: folders, the open folder's page, the selected message, the state."""
+    session_ = db()
+    folder_id = request.args.get("folder", type=int)
+    folder = folder_of(session_, account, folder_id)
+    if folder_id is not None and folder is None:
+        abort(404)
+    query = _list_query(folder.id if folder else None)
+    listing = page(session_, folder, query) if folder else Page(None, [], None)
+    selected = None
+    if request.args.get("message", type=int):
+        selected = message_of(session_, account, request.args.get("message", type=int))
+    return dict(folders=folders(session_, account), folder=folder, listing=listing, query=query,
+                failure=explain_state(account) if account.sync_state not in ("ok", "new") else None,
+                can_send=same_address(account.address, current_user().first_email),
+                selected=selected, selected_text=_text_of(account, selected) if selected else None)
+
+
+@bp.route("/list")
+@login_required
+def more():
+    """The next page of rows, for infinite scroll."""
+    account = _account_or_404()
+    folder = folder_of(db(), account, request.args.get("folder", type=int))
+    if folder is None:
+        abort(404)
+    query = _list_query(folder.id)
+    return render("inbox/index.html", "rows", listing=page(db(), folder, query), folder=folder, query=query)
+
+
+@bp.route("/changes")
+@login_required
+def changes():
+    """Nothing (204) while the open folder is unchanged; the refreshed list when it changed."""
+    account = _account_or_404()
+    folder = folder_of(db(), account, request.args.get("folder", type=int))
+    version = request.args.get("v", type=int)
+    state = request.args.get("state", "")
+    if folder is not None and folder.version == version and state == account.sync_state:
+        return "", 204
+    if folder is None and state == account.sync_state:
+        return "", 204
+    return render("inbox/index.html", "listing", **_inbox_view(account))
+
+
+@bp.route("/refresh", methods=["POST"])
+@login_required
+def refresh():
+    account = _account_or_404()
+    start_sync(account.id)
+    return render("inbox/index.html", "listing", **_inbox_view(account))
+
+
+@bp.route("/message/<int:message_id>")
+@login_required
+def message(message_id: int):
+    account = _account_or_404()
+    found = message_of(db(), account, message_id)
+    if found is None:
+        abort(404)
+    return render("inbox/index.html", "reading", selected=found, selected_text=_text_of(account, found))
+
+
+def _text_of(account, found) -> str | None:
+    mail = current_app.extensions["mail"]
     try:
-        messages = mail_service().read_inbox(user)
-    except errors.MailError as exc:
-        failure = explain(exc, _provider(user.account.provider_id))
-    return render("inbox/index.html", "main", messages=messages, failure=failure,
-                  can_send=same_address(user.account.address, user.first_email))
+        return message_text(db(), account, found, mail["env"], mail["box"])
+    except errors.MailError:
+        return None
+
+
+def _account_or_404():
+    account = current_user().account
+    if account is None:
+        abort(404)
+    return account
+
+
+def start_sync(account_id: int) -> None:
+    """Ask for a sync now: the embedded or external worker picks it up; inline runs it here."""
+    mail = current_app.extensions["mail"]
+    request_sync(mail["sessions"], account_id)
+    if mail["runner"] is not None:
+        mail["runner"].submit(SyncJob(account_id))
 
 
 @bp.route("/setup")
@@ -181,6 +268,7 @@ def _answer(result: CheckResult, settings, provider, form: AdvancedForm | None =
     """The inbox on success, Advanced settings with the reasons otherwise."""
     if result.ok:
         forget()
+        start_sync(current_user().account.id)
         return redirect_to(url_for("inbox.index"))
     if isinstance(result.incoming, errors.RateLimited):
         failures = {"general": explain(result.incoming)}

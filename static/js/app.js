@@ -27,6 +27,14 @@
     document.querySelectorAll("details.profile[open]").forEach(function (menu) {
       if (!menu.contains(event.target) || event.target.closest(".menu a, .menu button")) menu.removeAttribute("open");
     });
+    var row = event.target.closest("[data-select]");
+    if (row) {
+      document.querySelectorAll(".message.selected").forEach(function (li) { li.classList.remove("selected"); });
+      row.closest(".message").classList.add("selected");
+    }
+    document.querySelectorAll("details.folder-picker[open]").forEach(function (menu) {
+      if (!menu.contains(event.target)) menu.removeAttribute("open");
+    });
     var close = event.target.closest("[data-close]");
     if (close && close.closest("dialog")) {
       event.preventDefault();

@@ -1,0 +1,213 @@
+"""Running syncs: a job is plain data (which account, which folder), so any queue can carry it.
+
+`InlineRunner` runs a job where it is asked for (tests, `flask sync now`). `ThreadRunner` is the
+embedded default: worker threads started with the app, a scheduler that picks up accounts whose
+next sync is due (the database is the queue, so a separate `flask sync worker` process sees the
+same requests), and an IDLE watcher per account that syncs INBOX as soon as the server says it
+changed. A distributed queue would carry the same `SyncJob` to workers that call `run_job`.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+from imapclient import IMAPClient
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from . import errors
+from .connect import MailEnvironment, imap_session
+from .crypto import SecretBox
+from .models import Account, utcnow
+from .services import settings_of
+from .sync import AccountSync, SyncSummary, due_accounts
+
+log = logging.getLogger(__name__)
+IDLE_RENEW = 24 * 60  # seconds; servers may end IDLE after 29 minutes (RFC 2177)
+NOOP_POLL = 30
+
+
+@dataclass(frozen=True)
+class SyncJob:
+    account_id: int
+    folder: str | None = None  # None: every folder
+
+
+@dataclass
+class SyncContext:
+    sessions: sessionmaker[Session]
+    env: MailEnvironment
+    box: SecretBox
+
+    def run_job(self, job: SyncJob) -> SyncSummary:
+        return AccountSync(self.sessions, self.env, self.box).run(job.account_id, only=job.folder)
+
+
+class Runner(Protocol):
+    def submit(self, job: SyncJob) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def request_sync(sessions: sessionmaker[Session], account_id: int) -> None:
+    """Ask for a sync through the database: whichever worker runs (thread or process) picks it up."""
+    with sessions() as db:
+        db.execute(update(Account).where(Account.id == account_id).values(next_sync_at=utcnow()))
+        db.commit()
+
+
+class InlineRunner:
+    def __init__(self, context: SyncContext):
+        self.context = context
+
+    def submit(self, job: SyncJob) -> None:
+        self.context.run_job(job)
+
+    def stop(self) -> None:
+        pass
+
+
+class ThreadRunner:
+    """Worker threads, a scheduler and IDLE watchers, all daemons of this process."""
+
+    def __init__(self, context: SyncContext, workers: int = 2, tick: float = 1.0, watch: bool = True):
+        self.context, self.tick, self.watch = context, tick, watch
+        self.jobs: queue.Queue[SyncJob] = queue.Queue()
+        self._pending: set[SyncJob] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._watchers: dict[int, InboxWatcher] = {}
+        self._threads = [threading.Thread(target=self._work, daemon=True, name=f"sync-worker-{n}")
+                         for n in range(workers)]
+        self._threads.append(threading.Thread(target=self._schedule, daemon=True, name="sync-scheduler"))
+
+    def start(self) -> ThreadRunner:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def submit(self, job: SyncJob) -> None:
+        with self._lock:
+            if job in self._pending:
+                return  # already waiting: one is enough
+            self._pending.add(job)
+        self.jobs.put(job)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for watcher in list(self._watchers.values()):
+            watcher.stop()
+
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            try:
+                job = self.jobs.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            with self._lock:
+                self._pending.discard(job)
+            try:
+                summary = self.context.run_job(job)
+                if summary.state == "busy":  # another worker holds the account: try again shortly
+                    time.sleep(0.2)
+                    self.submit(job)
+            except Exception:  # noqa: BLE001 - a worker outlives any one job
+                log.exception("sync job %s failed", job)
+
+    def _schedule(self) -> None:
+        while not self._stop.wait(self.tick):
+            try:
+                due = due_accounts(self.context.sessions)
+                for account_id in due:
+                    self._postpone(account_id)
+                    self.submit(SyncJob(account_id))
+                if self.watch:
+                    self._keep_watchers()
+            except Exception:  # noqa: BLE001
+                log.exception("sync scheduler tick failed")
+
+    def _postpone(self, account_id: int) -> None:
+        """So the next tick does not queue it again while it runs; the sync sets the real time."""
+        with self.context.sessions() as db:
+            db.execute(update(Account).where(Account.id == account_id).values(
+                next_sync_at=utcnow() + timedelta(minutes=1)))
+            db.commit()
+
+    def _keep_watchers(self) -> None:
+        with self.context.sessions() as db:
+            accounts = set(db.scalars(select(Account.id).where(Account.sync_state == "ok")))
+        for account_id in accounts - set(self._watchers):
+            self._watchers[account_id] = InboxWatcher(self.context, account_id, self).start()
+        for account_id in set(self._watchers) - accounts:
+            self._watchers.pop(account_id).stop()
+
+
+class InboxWatcher:
+    """Holds an IMAP connection on INBOX and asks for a sync when the server reports a change."""
+
+    def __init__(self, context: SyncContext, account_id: int, runner: Runner):
+        self.context, self.account_id, self.runner = context, account_id, runner
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name=f"idle-{account_id}")
+
+    def start(self) -> InboxWatcher:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                self._watch()
+                failures = 0
+            except (errors.MailError, IMAPClient.Error, OSError, EOFError) as exc:
+                failures += 1
+                log.info("IDLE on account %s ended: %s", self.account_id, type(exc).__name__)
+                self._stop.wait(min(300, 2 ** failures))  # back off; never hammer the provider
+
+    def _watch(self) -> None:
+        with self.context.sessions() as db:
+            account = db.get(Account, self.account_id)
+            if account is None:
+                self._stop.set()
+                return
+            server = settings_of(account).incoming
+            password = self.context.box.open(account.imap_password,
+                                             f"account:{account.id}:user:{account.user_id}:imap")
+        with imap_session(server, password, self.context.env) as client:
+            client.select_folder("INBOX", readonly=True)
+            can_idle = b"IDLE" in client.capabilities()
+            client.socket().settimeout(None)
+            while not self._stop.is_set():
+                changed = self._idle(client) if can_idle else self._poll(client)
+                if changed:
+                    self.runner.submit(SyncJob(self.account_id, "INBOX"))
+
+    def _idle(self, client: IMAPClient) -> bool:
+        client.idle()
+        started = time.monotonic()
+        try:
+            while not self._stop.is_set() and time.monotonic() - started < IDLE_RENEW:
+                responses = client.idle_check(timeout=5)
+                if any(r[1] in (b"EXISTS", b"EXPUNGE", b"FETCH", b"VANISHED") for r in responses
+                       if isinstance(r, tuple) and len(r) > 1) or any(b"VANISHED" in repr(r).encode()
+                                                                        for r in responses):
+                    return True
+            return False
+        finally:
+            client.idle_done()
+
+    def _poll(self, client: IMAPClient) -> bool:
+        self._stop.wait(NOOP_POLL)
+        _text, responses = client.noop()
+        return any(isinstance(r, tuple) and len(r) > 1 and r[1] in (b"EXISTS", b"EXPUNGE", b"FETCH")
+                   for r in responses)

@@ -1,0 +1,424 @@
+"""Keeping an account's folders and message lists equal to its IMAP server's.
+
+A first sync goes newest first, in batches committed one by one, so the list's first page exists
+within a moment while older mail follows. Later syncs cost what changed: with CONDSTORE an
+unchanged folder costs one SELECT; QRESYNC reports flag changes and expunges in one command; a UID
+comparison covers servers without them. Every write is idempotent (unique folder + UID), so a sync
+cut off anywhere resumes without losing or duplicating a message. A lease in the database makes
+one sync per account run at a time, across threads and processes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+
+from imapclient import IMAPClient
+from imapclient.response_parser import parse_fetch_response
+from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from . import errors
+from .connect import MailEnvironment, imap_session
+from .crypto import SecretBox
+from .envelope import as_utc, decode_header, has_attachments, sender
+from .models import Account, Folder, Message, utcnow
+from .services import settings_of
+
+log = logging.getLogger(__name__)
+
+ROLE_FLAGS = {b"\\sent": "sent", b"\\drafts": "drafts", b"\\trash": "trash", b"\\junk": "junk",
+              b"\\archive": "archive"}
+# Where a server has no SPECIAL-USE: the names Swedish, English and the big providers' clients use.
+ROLE_NAMES = {
+    "sent": {"sent", "sent items", "sent messages", "sent mail", "[gmail]/sent mail", "[google mail]/sent mail",
+             "skickat", "skickade objekt", "skickade meddelanden", "skickade", "skickad e-post", "inbox.sent"},
+    "drafts": {"drafts", "draft", "utkast", "[gmail]/drafts", "[google mail]/drafts", "inbox.drafts"},
+    "trash": {"trash", "deleted items", "deleted messages", "bin", "papperskorgen", "papperskorg",
+              "borttagna objekt", "borttagna meddelanden", "borttaget", "[gmail]/trash", "[gmail]/bin",
+              "[google mail]/trash", "inbox.trash"},
+    "junk": {"junk", "spam", "junk e-mail", "junk email", "bulk mail", "skräppost", "skräp",
+             "[gmail]/spam", "[google mail]/spam", "inbox.junk", "inbox.spam"},
+    "archive": {"archive", "archives", "arkiv", "arkivera", "inbox.archive"},
+}
+ROLE_ORDER = {"inbox": 0, "drafts": 1, "sent": 2, "archive": 3, "junk": 4, "trash": 5}
+FETCH_ITEMS = ["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE"]
+LEASE = timedelta(minutes=2)
+
+
+@dataclass
+class SyncSummary:
+    account_id: int
+    state: str = "ok"
+    folders: int = 0
+    messages: int = 0  # stored after the sync, all folders
+    fetched: int = 0  # new message summaries fetched by this sync
+    seconds: float = 0.0
+    error: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def folder_role(name: str, flags: Iterable[bytes], delimiter: str | None) -> str | None:
+    if name.upper() == "INBOX":
+        return "inbox"
+    for flag in flags:
+        role = ROLE_FLAGS.get(flag.lower() if isinstance(flag, bytes) else str(flag).lower().encode())
+        if role:
+            return role
+    lowered = name.lower()
+    leaf = lowered.rsplit(delimiter, 1)[-1] if delimiter else lowered
+    for role, names in ROLE_NAMES.items():
+        if lowered in names or leaf in names:
+            return role
+    return None
+
+
+def _batches(items: list, first: int, size: int) -> Iterator[list]:
+    """A small first batch (the first page, fast), then full ones."""
+    if items:
+        yield items[:first]
+    for start in range(first, len(items), size):
+        yield items[start:start + size]
+
+
+class _Lease:
+    """One sync per account: a row-level lease that works across threads, processes and databases."""
+
+    def __init__(self, sessions: sessionmaker[Session], account_id: int):
+        self.sessions, self.account_id = sessions, account_id
+        self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    def acquire(self) -> bool:
+        now = utcnow()
+        with self.sessions() as db:
+            taken = db.execute(
+                update(Account).where(Account.id == self.account_id,
+                                      or_(Account.sync_lease_until.is_(None), Account.sync_lease_until < now))
+                .values(sync_owner=self.owner, sync_lease_until=now + LEASE)).rowcount
+            db.commit()
+        return taken == 1
+
+    def renew(self, db: Session) -> None:
+        db.execute(update(Account).where(Account.id == self.account_id, Account.sync_owner == self.owner)
+                   .values(sync_lease_until=utcnow() + LEASE))
+
+    def release(self) -> None:
+        with self.sessions() as db:
+            db.execute(update(Account).where(Account.id == self.account_id, Account.sync_owner == self.owner)
+                       .values(sync_owner=None, sync_lease_until=None))
+            db.commit()
+
+
+@dataclass
+class AccountSync:
+    """Runs one sync of one account. Build one per job; it holds no connection between runs."""
+
+    sessions: sessionmaker[Session]
+    env: MailEnvironment
+    box: SecretBox
+    batch: int = 500
+    first_batch: int = 50
+    interval: timedelta = timedelta(minutes=5)
+    on_batch: Callable[[Folder], None] | None = None
+    _caps: set[bytes] = field(default_factory=set, repr=False)
+
+    def run(self, account_id: int, only: str | None = None) -> SyncSummary:
+        """Sync every folder (or only the one named), INBOX first."""
+        started = time.monotonic()
+        summary = SyncSummary(account_id)
+        lease = _Lease(self.sessions, account_id)
+        if not lease.acquire():
+            summary.state = "busy"
+            return summary
+        try:
+            with self.sessions() as db:
+                account = db.get(Account, account_id)
+                if account is None:
+                    summary.state = "gone"
+                    return summary
+                try:
+                    self._sync(db, account, lease, summary, only)
+                except errors.MailError as exc:
+                    db.rollback()
+                    self._failed(db, account, exc, summary)
+                else:
+                    self._succeeded(db, account)
+                summary.messages = db.scalar(select(func.count(Message.id)).join(Folder)
+                                             .where(Folder.account_id == account_id)) or 0
+                summary.folders = db.scalar(select(func.count(Folder.id)).where(Folder.account_id == account_id)) or 0
+                db.commit()
+        finally:
+            lease.release()
+        summary.seconds = round(time.monotonic() - started, 3)
+        return summary
+
+    # --- account level -------------------------------------------------------------------------
+
+    def _sync(self, db: Session, account: Account, lease: _Lease, summary: SyncSummary, only: str | None) -> None:
+        credentials = self.box.open(account.imap_password, f"account:{account.id}:user:{account.user_id}:imap")
+        server = settings_of(account).incoming
+        with imap_session(server, credentials, self.env) as client:
+            try:
+                self._caps = set(client.capabilities())
+                if b"QRESYNC" in self._caps:
+                    client.enable("QRESYNC")
+                elif b"CONDSTORE" in self._caps:
+                    client.enable("CONDSTORE")
+                folders = self._sync_folder_list(db, account, client)
+                for folder in folders:
+                    if only and folder.name != only:
+                        continue
+                    if folder.selectable:
+                        summary.fetched += self._sync_folder(db, client, folder)
+                        lease.renew(db)
+                        db.commit()
+            except errors.MailError:
+                raise
+            except (IMAPClient.Error, OSError, EOFError) as exc:
+                raise errors.ProtocolFailure(str(exc)).on(errors.INCOMING, server.host, server.port) from None
+
+    def _succeeded(self, db: Session, account: Account) -> None:
+        account.sync_state = "ok"
+        account.sync_failures = 0
+        account.last_sync_at = account.last_login_at = utcnow()
+        account.next_sync_at = utcnow() + self.interval
+        account.last_error_kind = account.last_error_side = account.last_error_detail = None
+
+    def _failed(self, db: Session, account: Account, exc: errors.MailError, summary: SyncSummary) -> None:
+        """An error is a state with a back-off, never a crash: 1, 2, 4 ... minutes, at most an hour."""
+        account = db.get(Account, account.id)
+        state = ("auth" if isinstance(exc, errors.AuthenticationFailed) else
+                 "alert" if isinstance(exc, errors.ProviderAlert) else
+                 "unreachable" if isinstance(exc, (errors.ConnectionRefused, errors.ConnectionTimedOut,
+                                                   errors.HostNotFound, errors.ProtocolFailure)) else "error")
+        account.sync_state = state
+        account.sync_failures = (account.sync_failures or 0) + 1
+        account.next_sync_at = utcnow() + timedelta(minutes=min(60, 2 ** (account.sync_failures - 1)))
+        account.last_error_at = utcnow()
+        account.last_error_kind = type(exc).__name__
+        account.last_error_side = exc.side or errors.INCOMING
+        account.last_error_detail = exc.detail[:1000]
+        summary.state, summary.error = state, f"{type(exc).__name__}: {exc.detail}"[:300]
+
+    def _sync_folder_list(self, db: Session, account: Account, client: IMAPClient) -> list[Folder]:
+        listed = client.list_folders()
+        try:
+            subscribed = {name for _flags, _delim, name in client.list_sub_folders()}
+        except IMAPClient.Error:
+            subscribed = {name for _flags, _delim, name in listed}
+        known = {f.name: f for f in db.scalars(select(Folder).where(Folder.account_id == account.id))}
+        seen: set[str] = set()
+        for flags, delimiter, name in listed:
+            name = name if isinstance(name, str) else decode_header(name)
+            delim = delimiter.decode() if isinstance(delimiter, bytes) else delimiter
+            folder = known.get(name) or Folder(account_id=account.id, name=name, total=0, unread=0, version=0,
+                                               server_total=0, complete=False)
+            folder.delimiter = delim
+            folder.role = folder_role(name, flags, delim)
+            folder.selectable = not any(f.lower() in (b"\\noselect", b"\\nonexistent") for f in flags)
+            folder.subscribed = name in subscribed or folder.role == "inbox"
+            if folder.id is None:
+                db.add(folder)
+            seen.add(name)
+        for name, folder in known.items():
+            if name not in seen:
+                db.delete(folder)  # gone from the server: so are its messages here
+        db.commit()
+        folders = list(db.scalars(select(Folder).where(Folder.account_id == account.id)))
+        return sorted(folders, key=lambda f: (ROLE_ORDER.get(f.role or "", 10), f.name.lower()))
+
+    # --- folder level ----------------------------------------------------------------------------
+
+    def _sync_folder(self, db: Session, client: IMAPClient, folder: Folder) -> int:
+        info = client.select_folder(folder.name, readonly=True)
+        uidvalidity = int(info.get(b"UIDVALIDITY", 0))
+        uidnext = int(info.get(b"UIDNEXT", 0))
+        exists = int(info.get(b"EXISTS", 0))
+        modseq = int(info[b"HIGHESTMODSEQ"]) if info.get(b"HIGHESTMODSEQ") else None
+        if folder.uidvalidity is not None and folder.uidvalidity != uidvalidity:
+            self._reset(db, folder)  # the server renumbered the folder: start it over
+        if (folder.complete and modseq is not None and folder.highestmodseq == modseq
+                and folder.uidnext == uidnext and folder.total == exists):
+            folder.last_synced_at = utcnow()
+            return 0  # nothing changed: one SELECT was the whole cost
+        folder.server_total = exists
+        if folder.complete and folder.highestmodseq and modseq is not None:
+            fetched = self._changes_since(db, client, folder, uidnext)
+        else:
+            fetched = self._everything(db, client, folder)
+        folder.uidvalidity, folder.uidnext, folder.highestmodseq = uidvalidity, uidnext, modseq
+        folder.complete = True
+        self._recount(db, folder)
+        folder.version += 1
+        folder.last_synced_at = utcnow()
+        db.commit()
+        return fetched
+
+    def _reset(self, db: Session, folder: Folder) -> None:
+        db.execute(delete(Message).where(Message.folder_id == folder.id))
+        folder.complete, folder.highestmodseq, folder.uidnext = False, None, None
+        folder.total = folder.unread = 0
+        folder.version += 1
+        db.commit()
+
+    def _everything(self, db: Session, client: IMAPClient, folder: Folder) -> int:
+        """A first sync, or a full comparison where the server cannot say what changed."""
+        on_server = set(client.search(["ALL"]))
+        stored = dict(db.execute(select(Message.uid, Message.seen).where(Message.folder_id == folder.id)).all())
+        self._delete(db, folder, set(stored) - on_server)
+        if folder.complete:  # no CONDSTORE to ask: read every flag again
+            self._refresh_flags(db, client, folder, sorted(on_server & set(stored)))
+        missing = sorted(on_server - set(stored), reverse=True)
+        return self._fetch_new(db, client, folder, missing)
+
+    def _changes_since(self, db: Session, client: IMAPClient, folder: Folder, uidnext: int) -> int:
+        """CONDSTORE: new messages, flags changed since the last HIGHESTMODSEQ and, with QRESYNC,
+        expunges, each in one command; without QRESYNC a UID comparison finds expunges."""
+        known_next = folder.uidnext or 1
+        new = sorted((u for u in client.search(["UID", f"{known_next}:*"]) if u >= known_next), reverse=True)
+        fetched = self._fetch_new(db, client, folder, new)
+        qresync = b"QRESYNC" in self._caps
+        modifiers = [f"CHANGEDSINCE {folder.highestmodseq}"] + (["VANISHED"] if qresync else [])
+        changed = _fetch_set(client, f"1:{max(known_next - 1, 1)}", ["FLAGS"], modifiers)
+        self._apply_flags(db, folder, changed)
+        if qresync:
+            vanished = _vanished(client)
+        else:
+            stored_count = db.scalar(select(func.count()).where(Message.folder_id == folder.id))
+            vanished = set()
+            if stored_count != folder.server_total:
+                stored = set(db.scalars(select(Message.uid).where(Message.folder_id == folder.id)))
+                vanished = stored - set(client.search(["ALL"]))
+        self._delete(db, folder, vanished)
+        return fetched
+
+    def _fetch_new(self, db: Session, client: IMAPClient, folder: Folder, uids: list[int]) -> int:
+        fetched = 0
+        items = FETCH_ITEMS + (["PREVIEW"] if b"PREVIEW" in self._caps else [])
+        for batch in _batches(uids, self.first_batch, self.batch):
+            rows = [_row(folder.id, uid, data) for uid, data in self._fetch_robustly(client, batch, items)]
+            _insert_ignoring_duplicates(db, rows)
+            folder.total += len(rows)
+            folder.unread += sum(1 for r in rows if not r["seen"])
+            folder.version += 1
+            db.commit()  # progress survives an interruption
+            fetched += len(rows)
+            if self.on_batch:
+                self.on_batch(folder)
+        return fetched
+
+    def _fetch_robustly(self, client: IMAPClient, uids: list[int], items: list[str]) -> list[tuple[int, dict]]:
+        """One malformed message never stops a sync: a batch that fails is fetched one by one, and a
+        message the server cannot describe is still listed, with what is known of it."""
+        try:
+            return list(client.fetch(uids, items).items())
+        except IMAPClient.AbortError:
+            raise
+        except (IMAPClient.Error, ValueError) as exc:
+            log.info("batch fetch failed (%s); fetching one by one", type(exc).__name__)
+        result = []
+        for uid in uids:
+            try:
+                result.extend(client.fetch([uid], items).items())
+            except IMAPClient.AbortError:
+                raise
+            except (IMAPClient.Error, ValueError):
+                result.extend(client.fetch([uid], ["FLAGS", "INTERNALDATE", "RFC822.SIZE"]).items())
+        return result
+
+    def _refresh_flags(self, db: Session, client: IMAPClient, folder: Folder, uids: list[int]) -> None:
+        for start in range(0, len(uids), 5000):
+            self._apply_flags(db, folder, client.fetch(uids[start:start + 5000], ["FLAGS"]))
+
+    def _apply_flags(self, db: Session, folder: Folder, fetched: dict) -> None:
+        for uid, data in fetched.items():
+            if b"FLAGS" not in data:
+                continue
+            flags = {f.lower() for f in data[b"FLAGS"]}
+            db.execute(update(Message).where(Message.folder_id == folder.id, Message.uid == uid).values(
+                seen=b"\\seen" in flags, flagged=b"\\flagged" in flags, answered=b"\\answered" in flags,
+                modseq=data.get(b"MODSEQ", (None,))[0]))
+
+    def _delete(self, db: Session, folder: Folder, uids: set[int]) -> None:
+        ordered = sorted(uids)
+        for start in range(0, len(ordered), 500):
+            db.execute(delete(Message).where(Message.folder_id == folder.id,
+                                             Message.uid.in_(ordered[start:start + 500])))
+
+    def _recount(self, db: Session, folder: Folder) -> None:
+        total, unread = db.execute(select(func.count(), func.coalesce(func.sum(case((Message.seen.is_(False), 1),
+                                                                                      else_=0)), 0))
+                                   .where(Message.folder_id == folder.id)).one()
+        folder.total, folder.unread = int(total), int(unread)
+
+
+def _fetch_set(client: IMAPClient, message_set: str, items: list[str], modifiers: list[str]) -> dict:
+    """UID FETCH over a range ("1:*"), which IMAPClient.fetch does not take."""
+    args = ["FETCH", message_set.encode(), f"({' '.join(items)})".encode(),
+            f"({' '.join(modifiers)})".encode() if modifiers else None]
+    tag = client._imap._command("UID", *[a for a in args if a is not None])  # noqa: SLF001
+    typ, data = client._imap._command_complete("FETCH", tag)  # noqa: SLF001
+    if typ != "OK":
+        raise IMAPClient.Error(f"FETCH failed: {data}")
+    typ, data = client._imap._untagged_response(typ, data, "FETCH")  # noqa: SLF001
+    return parse_fetch_response(data, False, True) if data and data != [None] else {}
+
+
+def _vanished(client: IMAPClient) -> set[int]:
+    """UIDs from the untagged VANISHED (EARLIER) responses QRESYNC sent."""
+    uids: set[int] = set()
+    for line in client._imap.untagged_responses.pop("VANISHED", []):  # noqa: SLF001
+        text = line.decode() if isinstance(line, bytes) else str(line)
+        text = text.replace("(EARLIER)", "").strip()
+        for part in text.split(","):
+            if ":" in part:
+                low, high = sorted(int(x) for x in part.split(":"))
+                uids.update(range(low, high + 1))
+            elif part.strip().isdigit():
+                uids.add(int(part))
+    return uids
+
+
+def _row(folder_id: int, uid: int, data: dict) -> dict:
+    envelope = data.get(b"ENVELOPE")
+    flags = {f.lower() for f in data.get(b"FLAGS", ())}
+    name, address = sender(envelope)
+    internal = as_utc(data.get(b"INTERNALDATE"))
+    sent = as_utc(envelope.date) if envelope is not None and envelope.date else None
+    preview = data.get(b"PREVIEW")
+    return {
+        "folder_id": folder_id, "uid": uid, "modseq": (data.get(b"MODSEQ") or (None,))[0],
+        "seen": b"\\seen" in flags, "flagged": b"\\flagged" in flags, "answered": b"\\answered" in flags,
+        "date": sent or internal or datetime(1970, 1, 1),
+        "size": int(data.get(b"RFC822.SIZE") or 0),
+        "sender_name": name, "sender_address": address,
+        "subject": decode_header(envelope.subject) if envelope is not None else "",
+        "preview": decode_header(preview, 300) if isinstance(preview, (bytes, str)) else "",
+        "has_attachments": has_attachments(data.get(b"BODYSTRUCTURE")),
+    }
+
+
+def _insert_ignoring_duplicates(db: Session, rows: list[dict]) -> None:
+    if not rows:
+        return
+    dialect = db.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    db.execute(insert(Message).on_conflict_do_nothing(index_elements=["folder_id", "uid"]), rows)
+
+
+def due_accounts(sessions: sessionmaker[Session]) -> list[int]:
+    """Accounts whose next sync is due (or that never synced)."""
+    with sessions() as db:
+        return list(db.scalars(select(Account.id).where(
+            or_(Account.next_sync_at.is_(None), Account.next_sync_at <= utcnow()))))
