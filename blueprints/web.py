@@ -133,4 +133,6 @@ def init_app(app: Flask) -> None:
     def frame_context():
         from flask_babel import get_locale
 
-        return {"user": g.get("user"), "lang": str(get_locale())}
+        from .htmx import is_fragment_request
+
+        return {"user": g.get("user"), "lang": str(get_locale()), "is_fragment": is_fragment_request()}
