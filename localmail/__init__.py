@@ -6,6 +6,15 @@
     ...  # connect to "localhost" on lab.imap_tls_port, trusting lab.ca_bundle
     lab.stop()
 
+For IMAP synchronisation tests the lab's Dovecot offers CONDSTORE, QRESYNC, IDLE,
+MOVE, UIDPLUS, SPECIAL-USE and PREVIEW, with Sent/Drafts/Trash/Junk/Archive for every
+user. lab.bulk_load() writes thousands of messages straight into a maildir;
+lab.imap(), set_flags(), expunge(), move(), create_folder() and delete_folder()
+act as another client; stop_imap()/start_imap()/restart_imap() take Dovecot down
+and up on the same ports. localmail.proxy.FaultProxy cuts connections after a
+chosen number of bytes; localmail.corpus.awkward_messages() (or lab.load_awkward())
+brings broken MIME, odd charsets, NUL bytes, 10,000 recipients and a 10 MB line.
+
 For mail-server discovery there are also a DNS server (localmail.dns.LocalDns),
 an HTTPS server for autoconfig documents (localmail.https.LocalHttps, with a
 certificate from the lab's CA) and silent listeners on chosen ports
@@ -20,6 +29,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .lab import MailLab
+from .proxy import FaultProxy
 from .smtp import ReceivedMessage
 from .tarpit import STANDARD_MAIL_PORTS, Tarpit
 
@@ -27,7 +37,15 @@ if TYPE_CHECKING:
     from .dns import LocalDns
     from .https import LocalHttps
 
-__all__ = ["STANDARD_MAIL_PORTS", "LocalDns", "LocalHttps", "MailLab", "ReceivedMessage", "Tarpit"]
+__all__ = [
+    "STANDARD_MAIL_PORTS",
+    "FaultProxy",
+    "LocalDns",
+    "LocalHttps",
+    "MailLab",
+    "ReceivedMessage",
+    "Tarpit",
+]
 
 
 def __getattr__(name: str) -> Any:

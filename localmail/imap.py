@@ -60,7 +60,9 @@ class NamedTlsContext(ssl.SSLContext):
 
     server_name: str
 
-    def wrap_socket(self, sock, *args, server_hostname=None, **kwargs):  # type: ignore[no-untyped-def]
+    def wrap_socket(  # type: ignore[no-untyped-def, override]
+        self, sock, *args, server_hostname=None, **kwargs
+    ):
         return super().wrap_socket(sock, *args, server_hostname=self.server_name, **kwargs)
 
 

@@ -322,6 +322,24 @@ class MailLab:
             )
         return written
 
+    def load_awkward(self, address: str, *, folder: str = "INBOX") -> dict[str, int]:
+        """Store every message of localmail.corpus in `folder`; name -> UID.
+
+        awkward_messages() by IMAP APPEND, unappendable_messages() (which
+        Dovecot refuses over APPEND) with the maildir writer.
+        """
+        from .corpus import awkward_messages, unappendable_messages
+
+        uids: dict[str, int] = {}
+        for name, raw in awkward_messages():
+            uid = self.append(address, raw, folder=folder)
+            if uid is None:
+                raise RuntimeError(f"Dovecot sent no APPENDUID for {name}")
+            uids[name] = uid
+        for name, raw in unappendable_messages():
+            uids[name] = self.write_message(address, raw, folder=folder)
+        return uids
+
     def mailbox_path(self, address: str, folder: str = "INBOX") -> Path:
         """The maildir directory of one of the user's folders (as Dovecot resolves it)."""
         path = self._dovecots[0].doveadm("mailbox", "path", "-u", address, folder).strip()
@@ -434,7 +452,11 @@ class MailLab:
             dovecot.halt()
 
     def start_imap(self) -> None:
-        """Start the instances again, on the same ports, with the same mail."""
+        """Start the instances again, on the same ports, with the same mail.
+
+        Call it from a thread that lives as long as the lab (normally the main
+        thread): Dovecot gets SIGTERM when the thread that started it ends.
+        """
         if not self._imap_stopped or self._stopped:
             return
         deadline = time.monotonic() + START_TIMEOUT

@@ -37,7 +37,7 @@ class MaildirMessage:
 
 
 def maildir_flags(imap_flags: Iterable[str]) -> str:
-    """"\\Seen", "\\Flagged", ... as maildir letters ("FS")."""
+    """IMAP system flags ("\\Seen", "\\Flagged", ...) as maildir letters ("FS")."""
     letters = set()
     for flag in imap_flags:
         if flag not in IMAP_TO_MAILDIR:

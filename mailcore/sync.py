@@ -304,7 +304,9 @@ class AccountSync:
         fetched = 0
         items = FETCH_ITEMS + (["PREVIEW"] if b"PREVIEW" in self._caps else [])
         for batch in _batches(uids, self.first_batch, self.batch):
-            rows = [_row(folder.id, uid, data) for uid, data in self._fetch_robustly(client, batch, items)]
+            wanted = set(batch)
+            rows = [_row(folder.id, uid, data) for uid, data in self._fetch_robustly(client, batch, items)
+                    if uid in wanted]
             _insert_ignoring_duplicates(db, rows)
             folder.total += len(rows)
             folder.unread += sum(1 for r in rows if not r["seen"])
@@ -319,7 +321,7 @@ class AccountSync:
         """One malformed message never stops a sync: a batch that fails is fetched one by one, and a
         message the server cannot describe is still listed, with what is known of it."""
         try:
-            return list(client.fetch(uids, items).items())
+            return list(_fetch_set(client, uid_set(uids), items, []).items())
         except IMAPClient.AbortError:
             raise
         except (IMAPClient.Error, ValueError) as exc:
@@ -336,7 +338,7 @@ class AccountSync:
 
     def _refresh_flags(self, db: Session, client: IMAPClient, folder: Folder, uids: list[int]) -> None:
         for start in range(0, len(uids), 5000):
-            self._apply_flags(db, folder, client.fetch(uids[start:start + 5000], ["FLAGS"]))
+            self._apply_flags(db, folder, _fetch_set(client, uid_set(uids[start:start + 5000]), ["FLAGS"], []))
 
     def _apply_flags(self, db: Session, folder: Folder, fetched: dict) -> None:
         for uid, data in fetched.items():
@@ -360,6 +362,23 @@ class AccountSync:
         folder.total, folder.unread = int(total), int(unread)
 
 
+def uid_set(uids: Iterable[int]) -> str:
+    """UIDs as an IMAP sequence set with ranges ("1:500,502"): short commands for long lists."""
+    ordered = sorted(set(uids))
+    parts, start, previous = [], None, None
+    for uid in ordered:
+        if start is None:
+            start = previous = uid
+        elif uid == previous + 1:
+            previous = uid
+        else:
+            parts.append(f"{start}:{previous}" if previous != start else str(start))
+            start = previous = uid
+    if start is not None:
+        parts.append(f"{start}:{previous}" if previous != start else str(start))
+    return ",".join(parts)
+
+
 def _fetch_set(client: IMAPClient, message_set: str, items: list[str], modifiers: list[str]) -> dict:
     """UID FETCH over a range ("1:*"), which IMAPClient.fetch does not take."""
     args = ["FETCH", message_set.encode(), f"({' '.join(items)})".encode(),
@@ -369,7 +388,15 @@ def _fetch_set(client: IMAPClient, message_set: str, items: list[str], modifiers
     if typ != "OK":
         raise IMAPClient.Error(f"FETCH failed: {data}")
     typ, data = client._imap._untagged_response(typ, data, "FETCH")  # noqa: SLF001
-    return parse_fetch_response(data, False, True) if data and data != [None] else {}
+    if not data or data == [None]:
+        return {}
+    # Keyed by sequence number first: an unsolicited FETCH (another client's flag change) carries no
+    # UID, and must neither pass for the message whose UID equals its sequence number nor be kept.
+    by_uid: dict[int, dict] = {}
+    for item in parse_fetch_response(data, False, False).values():
+        if b"UID" in item:
+            by_uid.setdefault(item[b"UID"], {}).update(item)
+    return by_uid
 
 
 def _vanished(client: IMAPClient) -> set[int]:
