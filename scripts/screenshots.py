@@ -12,6 +12,7 @@ docs/wording.md, "Screenshot file names used by the guides"):
     <out>/loc/<lang>/email/getstarted-inbox-login.png             the same with the address typed in
     <out>/loc/<lang>/email/so-inbox-advanced-settings.png         Advanced settings, filled in
     <out>/loc/<lang>/email/inbox-list.png                         the inbox after Log in
+    <out>/loc/<lang>/email/inbox-preview-message.png              a message selected, its text on the right
     <out>/loc/<lang>/email/email-options-general.png              Email options, General tab
     <out>/loc/<lang>/email/email-options-account.png              Email options, Email account tab
     <out>/icons/personal-settings-small.png                       the profile icon of the top bar
@@ -178,7 +179,13 @@ class Shooter:
         password.fill(MAIL_PASSWORD)
         setup.get_by_role("button", name=w["log_in"], exact=True).click()
         expect(page.get_by_role("heading", name=w["inbox"], exact=True)).to_be_visible(timeout=20_000)
+        # The list fills in as the first sync lands; wait until it has, and the progress line is gone.
+        expect(page.locator(".message-list .message").first).to_be_visible(timeout=20_000)
+        expect(page.locator(".listing .progress")).to_have_count(0, timeout=20_000)
         self.shot("inbox-list.png")
+        page.locator(".message-list .message a").nth(1).click()
+        expect(page.locator("#reading .body")).to_be_visible(timeout=20_000)
+        self.shot("inbox-preview-message.png")
         # A whole page load from here on, so the frame (top bar, navigator) is the server's whole page.
         page.goto(base_url + "/inbox/")
         expect(page.get_by_role("heading", name=w["inbox"], exact=True)).to_be_visible(timeout=20_000)
