@@ -25,7 +25,7 @@ from . import errors
 from .connect import MailEnvironment, imap_session
 from .crypto import SecretBox
 from .models import Account, utcnow
-from .services import settings_of
+from .services import credentials_of, settings_of
 from .sync import AccountSync, SyncSummary, due_accounts
 
 log = logging.getLogger(__name__)
@@ -181,8 +181,7 @@ class InboxWatcher:
                 self._stop.set()
                 return
             server = settings_of(account).incoming
-            password = self.context.box.open(account.imap_password,
-                                             f"account:{account.id}:user:{account.user_id}:imap")
+            password = credentials_of(account, self.context.box).incoming_password
         with imap_session(server, password, self.context.env) as client:
             client.select_folder("INBOX", readonly=True)
             can_idle = b"IDLE" in client.capabilities()

@@ -13,7 +13,7 @@ from . import errors
 from .connect import MailEnvironment, imap_session
 from .crypto import SecretBox
 from .models import Account, Folder, Message
-from .services import settings_of
+from .services import credentials_of, settings_of
 
 MAX_FETCH = 2 * 1024 * 1024  # the reading pane shows text; larger messages are cut here
 MAX_TEXT = 200_000
@@ -69,7 +69,7 @@ def message_text(db: Session, account: Account, message: Message, env: MailEnvir
     if message.body_text is not None:
         return message.body_text
     folder = db.get(Folder, message.folder_id)
-    password = box.open(account.imap_password, f"account:{account.id}:user:{account.user_id}:imap")
+    password = credentials_of(account, box).incoming_password
     with imap_session(settings_of(account).incoming, password, env) as client:
         try:
             client.select_folder(folder.name, readonly=True)

@@ -181,8 +181,7 @@ class MailService:
         return result
 
     def stored_credentials(self, account: Account) -> Credentials:
-        return Credentials(self.box.open(account.imap_password, _context(account, "imap")),
-                           self.box.open(account.smtp_password, _context(account, "smtp")))
+        return credentials_of(account, self.box)
 
     def remove(self, user: User) -> bool:
         """Forget the account, its sealed passwords and all that is cached for it."""
@@ -196,6 +195,12 @@ class MailService:
 
 def _context(account: Account, side: str) -> str:
     return f"account:{account.id}:user:{account.user_id}:{side}"
+
+
+def credentials_of(account: Account, box: SecretBox) -> Credentials:
+    """The account's passwords, unsealed with the context that binds them to its row."""
+    return Credentials(box.open(account.imap_password, _context(account, "imap")),
+                       box.open(account.smtp_password, _context(account, "smtp")))
 
 
 def settings_of(account: Account) -> AccountSettings:

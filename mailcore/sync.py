@@ -29,7 +29,7 @@ from .connect import MailEnvironment, imap_session
 from .crypto import SecretBox
 from .envelope import as_utc, decode_header, has_attachments, sender
 from .models import Account, Folder, Message, utcnow
-from .services import settings_of
+from .services import credentials_of, settings_of
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ class AccountSync:
     # --- account level -------------------------------------------------------------------------
 
     def _sync(self, db: Session, account: Account, lease: _Lease, summary: SyncSummary, only: str | None) -> None:
-        credentials = self.box.open(account.imap_password, f"account:{account.id}:user:{account.user_id}:imap")
+        credentials = credentials_of(account, self.box).incoming_password
         server = settings_of(account).incoming
         with imap_session(server, credentials, self.env) as client:
             try:
