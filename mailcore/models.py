@@ -163,6 +163,7 @@ class Message(Base):
     preview: Mapped[str] = mapped_column(String(300), default="")
     has_attachments: Mapped[bool] = mapped_column(Boolean, default=False)
     body_text: Mapped[str | None] = mapped_column(Text)  # cached when first opened
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # the message, once opened
 
 
 class ConnectionAttempt(Base):

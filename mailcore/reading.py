@@ -15,7 +15,7 @@ from .crypto import SecretBox
 from .models import Account, Folder, Message
 from .services import credentials_of, settings_of
 
-MAX_FETCH = 2 * 1024 * 1024  # the reading pane shows text; larger messages are cut here
+MAX_FETCH = 25 * 1024 * 1024  # larger messages are cut here (attachments past it are not offered)
 MAX_TEXT = 200_000
 
 
@@ -65,22 +65,33 @@ def text_of(raw: bytes) -> str:
         return raw[:MAX_TEXT].decode("utf-8", "replace").replace("\x00", "")
 
 
-def message_text(db: Session, account: Account, message: Message, env: MailEnvironment, box: SecretBox) -> str:
-    if message.body_text is not None:
-        return message.body_text
+def raw_message(db: Session, account: Account, message: Message, env: MailEnvironment, box: SecretBox) -> bytes:
+    """The message as the server has it (cut at MAX_FETCH), fetched once and then kept."""
+    if message.raw is not None:
+        return message.raw
     folder = db.get(Folder, message.folder_id)
     password = credentials_of(account, box).incoming_password
     with imap_session(settings_of(account).incoming, password, env) as client:
         try:
             client.select_folder(folder.name, readonly=True)
-            fetched = client.fetch([message.uid], [f"BODY.PEEK[]<0.{MAX_FETCH}>" if message.size > MAX_FETCH
-                                                   else "BODY.PEEK[]"])
+            item = f"BODY.PEEK[]<0.{MAX_FETCH}>" if message.size > MAX_FETCH else "BODY.PEEK[]"
+            fetched = client.fetch([message.uid], [item])
         except errors.MailError:
             raise
         except Exception as exc:  # noqa: BLE001
             raise errors.ProtocolFailure(str(exc)).on(errors.INCOMING, account.imap_host, account.imap_port) from None
     data = fetched.get(message.uid, {})
-    raw = next((value for key, value in data.items() if key.startswith(b"BODY[")), b"") or b""
+    raw = next((value for key, value in data.items() if key.startswith(b"BODY[")), None)
+    if raw is None:
+        raise errors.ProtocolFailure("the message is no longer on the server").on(
+            errors.INCOMING, account.imap_host, account.imap_port)
+    message.raw = raw
     message.body_text = text_of(raw)
     db.commit()
-    return message.body_text
+    return raw
+
+
+def message_text(db: Session, account: Account, message: Message, env: MailEnvironment, box: SecretBox) -> str:
+    if message.body_text is None:
+        raw_message(db, account, message, env, box)
+    return message.body_text or ""

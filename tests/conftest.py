@@ -124,6 +124,8 @@ class Browser:
         self.token: str | None = None
 
     def _remember(self, response):
+        if not response.content_type.startswith("text/html"):
+            return response
         found = re.search(r'"X-CSRFToken": "([^"]+)"', response.get_data(as_text=True))
         if found:
             self.token = found.group(1)

@@ -9,7 +9,10 @@ from mailcore.connect import CheckResult
 from mailcore.detect import SOURCE_GUESS, Detection, guessed_settings
 from mailcore.jobs import SyncJob, request_sync
 from mailcore.mailbox import SORTS, ListQuery, Page, folder_of, folders, message_of, page
-from mailcore.reading import message_text
+from mailcore.actions import move, set_seen, subscribe
+from mailcore.reading import raw_message
+from mailcore.render import attachment_part, frame_document, inline_part
+from mailcore.render import view as render_view
 from mailcore.services import same_address
 from mailcore.settings import AccountSettings, Credentials
 
@@ -56,13 +59,12 @@ def _inbox_view(account) -> dict:
         abort(404)
     query = _list_query(folder.id if folder else None)
     listing = page(session_, folder, query) if folder else Page(None, [], None)
-    selected = None
+    reading = {}
     if request.args.get("message", type=int):
-        selected = message_of(session_, account, request.args.get("message", type=int))
+        reading = _reading(request.args.get("message", type=int))
     return dict(folders=folders(session_, account), folder=folder, listing=listing, query=query,
                 failure=explain_state(account) if account.sync_state not in ("ok", "new") else None,
-                can_send=same_address(account.address, current_user().first_email),
-                selected=selected, selected_text=_text_of(account, selected) if selected else None)
+                can_send=same_address(account.address, current_user().first_email), **reading)
 
 
 @bp.route("/list")
@@ -103,19 +105,149 @@ def refresh():
 @bp.route("/message/<int:message_id>")
 @login_required
 def message(message_id: int):
+    return render("inbox/index.html", "reading", **_reading(message_id))
+
+
+@bp.route("/message/<int:message_id>/window")
+@login_required
+def message_window(message_id: int):
+    return render("inbox/message.html", "reading", **_reading(message_id))
+
+
+@bp.route("/message/<int:message_id>/print")
+@login_required
+def message_print(message_id: int):
+    return render("inbox/print.html", "content", **_reading(message_id))
+
+
+def _reading(message_id: int) -> dict:
+    """The selected message as the reading pane shows it; marked read if the user wants that."""
     account = _account_or_404()
     found = message_of(db(), account, message_id)
     if found is None:
         abort(404)
-    return render("inbox/index.html", "reading", selected=found, selected_text=_text_of(account, found))
+    mail = current_app.extensions["mail"]
+    user = current_user()
+    allow_remote = user.show_inline_images or request.args.get("remote") == "1"
+    try:
+        raw = raw_message(db(), account, found, mail["env"], mail["box"])
+    except errors.MailError:
+        return dict(selected=found, shown=None, frame=None, allow_remote=allow_remote, move_targets=[])
+    origin = request.host_url.rstrip("/")
+    shown = render_view(raw, allow_remote=allow_remote, cid_url=lambda cid: origin + url_for(
+        "inbox.inline_image", message_id=found.id, cid=cid))
+    frame = frame_document(shown.html, app_origin=origin, allow_remote=allow_remote) if shown.html else None
+    if user.mark_read_in_preview and not found.seen:
+        try:
+            set_seen(db(), account, [found], True, mail["env"], mail["box"])
+        except errors.MailError:
+            pass  # stays unread here, as it is on the server
+    return dict(selected=found, shown=shown, frame=frame, allow_remote=allow_remote,
+                move_targets=folders(db(), account))
 
 
-def _text_of(account, found) -> str | None:
+@bp.route("/message/<int:message_id>/attachment/<int:index>")
+@login_required
+def attachment(message_id: int, index: int):
+    item, payload = _part(message_id, lambda raw: attachment_part(raw, index))
+    return _download(item, payload, inline=False)
+
+
+@bp.route("/message/<int:message_id>/cid/<path:cid>")
+@login_required
+def inline_image(message_id: int, cid: str):
+    item, payload = _part(message_id, lambda raw: inline_part(raw, cid))
+    if not item.content_type.startswith("image/") or "svg" in item.content_type:
+        abort(404)  # only plain images are shown inline; SVG can carry script
+    return _download(item, payload, inline=True)
+
+
+def _part(message_id: int, pick):
+    account = _account_or_404()
+    found = message_of(db(), account, message_id)
+    if found is None:
+        abort(404)
     mail = current_app.extensions["mail"]
     try:
-        return message_text(db(), account, found, mail["env"], mail["box"])
+        picked = pick(raw_message(db(), account, found, mail["env"], mail["box"]))
     except errors.MailError:
-        return None
+        abort(502)
+    if picked is None:
+        abort(404)
+    return picked
+
+
+def _download(item, payload: bytes, inline: bool):
+    from urllib.parse import quote
+
+    from flask import Response
+
+    content_type = item.content_type if inline else "application/octet-stream"
+    response = Response(payload, content_type=content_type)
+    disposition = "inline" if inline else "attachment"
+    ascii_name = item.filename.encode("ascii", "replace").decode().replace('"', "_")
+    response.headers["Content-Disposition"] = (
+        f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(item.filename)}")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/messages/seen", methods=["POST"])
+@login_required
+def mark_seen():
+    """Mark as read (seen=1) or unread (seen=0); the list answers with the true state either way."""
+    account = _account_or_404()
+    chosen = _chosen_messages(account)
+    mail = current_app.extensions["mail"]
+    problem = None
+    try:
+        set_seen(db(), account, chosen, request.form.get("seen") == "1", mail["env"], mail["box"])
+    except errors.MailError as exc:
+        db().rollback()
+        problem = explain(exc)
+    return render("inbox/index.html", "listing", action_problem=problem, **_inbox_view(account))
+
+
+@bp.route("/messages/move", methods=["POST"])
+@login_required
+def move_messages():
+    account = _account_or_404()
+    chosen = _chosen_messages(account)
+    target = folder_of(db(), account, request.form.get("target", type=int))
+    if target is None or request.form.get("target") is None:
+        abort(404)
+    mail = current_app.extensions["mail"]
+    problem = None
+    try:
+        move(db(), account, chosen, target, mail["env"], mail["box"])
+    except errors.MailError as exc:
+        db().rollback()
+        problem = explain(exc)
+    start_sync(account.id)
+    return render("inbox/index.html", "listing", action_problem=problem, **_inbox_view(account))
+
+
+@bp.route("/folders/<int:folder_id>/subscribe", methods=["POST"])
+@login_required
+def subscribe_folder(folder_id: int):
+    account = _account_or_404()
+    folder = folder_of(db(), account, folder_id)
+    if folder is None:
+        abort(404)
+    mail = current_app.extensions["mail"]
+    subscribe(db(), account, folder, mail["env"], mail["box"])
+    start_sync(account.id)
+    return redirect_to(url_for("inbox.index", folder=folder.id))
+
+
+def _chosen_messages(account) -> list:
+    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()][:1000]
+    chosen = [m for m in (message_of(db(), account, i) for i in ids) if m is not None]
+    if len(chosen) != len(ids) or not chosen:
+        abort(404)  # another user's message, or none: nothing is done
+    return chosen
 
 
 def _account_or_404():

@@ -1,0 +1,90 @@
+"""Acting on messages: marking read or unread and moving, written to the server first. The database
+changes only when the server has agreed, so a refusal leaves both showing the true state."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from imapclient import IMAPClient
+from sqlalchemy import delete, update
+from sqlalchemy.orm import Session
+
+from . import errors
+from .connect import MailEnvironment, imap_session
+from .crypto import SecretBox
+from .models import Account, Folder, Message, utcnow
+from .services import credentials_of, settings_of
+from .sync import uid_set
+
+
+@contextmanager
+def _server(account: Account, env: MailEnvironment, box: SecretBox) -> Iterator[IMAPClient]:
+    with imap_session(settings_of(account).incoming, credentials_of(account, box).incoming_password, env) as client:
+        try:
+            yield client
+        except errors.MailError:
+            raise
+        except (IMAPClient.Error, OSError, EOFError) as exc:
+            raise errors.ProtocolFailure(str(exc)).on(errors.INCOMING, account.imap_host, account.imap_port) from None
+
+
+def _by_folder(db: Session, messages: list[Message]) -> dict[Folder, list[Message]]:
+    groups: dict[Folder, list[Message]] = defaultdict(list)
+    for message in messages:
+        groups[db.get(Folder, message.folder_id)].append(message)
+    return groups
+
+
+def set_seen(db: Session, account: Account, messages: list[Message], seen: bool,
+             env: MailEnvironment, box: SecretBox) -> None:
+    groups = _by_folder(db, messages)
+    with _server(account, env, box) as client:
+        for folder, items in groups.items():
+            client.select_folder(folder.name)
+            uids = [m.uid for m in items]
+            (client.add_flags if seen else client.remove_flags)(uids, [b"\\Seen"], silent=True)
+    for folder, items in groups.items():
+        changed = [m for m in items if m.seen != seen]
+        db.execute(update(Message).where(Message.id.in_([m.id for m in items])).values(seen=seen))
+        folder.unread = max(0, folder.unread + (-len(changed) if seen else len(changed)))
+        folder.version += 1
+    db.commit()
+
+
+def move(db: Session, account: Account, messages: list[Message], target: Folder,
+         env: MailEnvironment, box: SecretBox) -> None:
+    groups = _by_folder(db, messages)
+    with _server(account, env, box) as client:
+        can_move = b"MOVE" in client.capabilities()
+        for folder, items in groups.items():
+            if folder.id == target.id:
+                continue
+            client.select_folder(folder.name)
+            uids = [m.uid for m in items]
+            if can_move:
+                client.move(uids, target.name)
+            else:  # COPY, then flag and expunge just these (UIDPLUS), or the folder's deleted ones
+                client.copy(uids, target.name)
+                client.add_flags(uids, [b"\\Deleted"], silent=True)
+                if b"UIDPLUS" in client.capabilities():
+                    client.uid_expunge(uid_set(uids))
+                else:
+                    client.expunge()
+    for folder, items in groups.items():
+        if folder.id == target.id:
+            continue
+        db.execute(delete(Message).where(Message.id.in_([m.id for m in items])))
+        folder.total = max(0, folder.total - len(items))
+        folder.unread = max(0, folder.unread - sum(1 for m in items if not m.seen))
+        folder.version += 1
+    account.next_sync_at = utcnow()  # the target folder learns its new messages at the next sync
+    db.commit()
+
+
+def subscribe(db: Session, account: Account, folder: Folder, env: MailEnvironment, box: SecretBox) -> None:
+    with _server(account, env, box) as client:
+        client.subscribe_folder(folder.name)
+    folder.subscribed = True
+    db.commit()
