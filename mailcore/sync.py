@@ -176,7 +176,7 @@ class AccountSync:
                 for folder in folders:
                     if only and folder.name != only:
                         continue
-                    if folder.selectable:
+                    if folder.selectable and folder.subscribed:  # an unsubscribed folder waits for Subscribe
                         summary.fetched += self._sync_folder(db, client, folder)
                         lease.renew(db)
                         db.commit()

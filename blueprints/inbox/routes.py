@@ -53,7 +53,7 @@ def _list_query(folder_id: int | None) -> ListQuery:
 def _inbox_view(account) -> dict:
     """What the inbox shows: folders, the open folder's page, the selected message, the state."""
     session_ = db()
-    folder_id = request.args.get("folder", type=int)
+    folder_id = request.values.get("folder", type=int)
     folder = folder_of(session_, account, folder_id)
     if folder_id is not None and folder is None:
         abort(404)

@@ -22,12 +22,25 @@
     if (!dialog.open && dialog.parentElement) dialog.remove();  // not the close() that precedes showModal()
   }, true);
 
+  // Ctrl/Cmd-click must not reach htmx's own click handling of the row link
+  document.addEventListener("htmx:confirm", function (event) {
+    var source = event.detail && event.detail.triggeringEvent;
+    if (source && (source.ctrlKey || source.metaKey) && event.target.closest("[data-select]")) event.preventDefault();
+  });
+
   document.addEventListener("click", function (event) {
     // the profile menu closes when one of its entries is chosen or the user clicks elsewhere
     document.querySelectorAll("details.profile[open]").forEach(function (menu) {
       if (!menu.contains(event.target) || event.target.closest(".menu a, .menu button")) menu.removeAttribute("open");
     });
     var row = event.target.closest("[data-select]");
+    if (row && (event.ctrlKey || event.metaKey)) {  // Ctrl/Cmd-click picks messages for the bulk buttons
+      event.preventDefault();
+      event.stopPropagation();
+      var pick = row.closest(".message").querySelector(".pick");
+      if (pick) pick.checked = !pick.checked;
+      return;
+    }
     if (row) {
       document.querySelectorAll(".message.selected").forEach(function (li) { li.classList.remove("selected"); });
       row.closest(".message").classList.add("selected");
