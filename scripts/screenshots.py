@@ -13,6 +13,8 @@ docs/wording.md, "Screenshot file names used by the guides"):
     <out>/loc/<lang>/email/so-inbox-advanced-settings.png         Advanced settings, filled in
     <out>/loc/<lang>/email/inbox-list.png                         the inbox after Log in
     <out>/loc/<lang>/email/inbox-preview-message.png              a message selected, its text on the right
+    <out>/loc/<lang>/email/inbox-message-task-menu.png            the message's task menu (mark, move, print)
+    <out>/loc/<lang>/email/inbox-multiselect-actions.png          several messages picked, with the bulk buttons
     <out>/loc/<lang>/email/email-options-general.png              Email options, General tab
     <out>/loc/<lang>/email/email-options-account.png              Email options, Email account tab
     <out>/icons/personal-settings-small.png                       the profile icon of the top bar
@@ -186,6 +188,14 @@ class Shooter:
         page.locator(".message-list .message a").nth(1).click()
         expect(page.locator("#reading .body")).to_be_visible(timeout=20_000)
         self.shot("inbox-preview-message.png")
+        page.locator("#reading details.task-menu summary").click()
+        self.shot("inbox-message-task-menu.png")
+        page.locator("#reading details.task-menu summary").click()
+        rows = page.locator(".message-list .message a")
+        rows.nth(2).click(modifiers=["Control"])
+        rows.nth(3).click(modifiers=["Control"])
+        expect(page.locator(".bulk-bar")).to_be_visible()
+        self.shot("inbox-multiselect-actions.png")
         # A whole page load from here on, so the frame (top bar, navigator) is the server's whole page.
         page.goto(base_url + "/inbox/")
         expect(page.get_by_role("heading", name=w["inbox"], exact=True)).to_be_visible(timeout=20_000)

@@ -60,6 +60,8 @@ def test_every_hostile_message_opens_and_runs_nothing(hostile_world):
         page.on("dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
         page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
         page.on("popup", lambda popup: problems.append(f"popup: {popup.url}"))
+        page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}")
+                if msg.type == "error" and "favicon" not in msg.text else None)
 
         def request(req):
             host = urlsplit(req.url).netloc

@@ -65,6 +65,12 @@
     if (port && ports.indexOf(port.value) !== -1) port.value = input.value === "on" ? ports[0] : ports[1];
   });
 
+  // Double-click opens the message in a window of its own.
+  document.addEventListener("dblclick", function (event) {
+    var row = event.target.closest("[data-select]");
+    if (row && row.dataset.window) window.open(row.dataset.window, "_blank", "noopener");
+  });
+
   document.addEventListener("DOMContentLoaded", function () { openModals(document); });
   document.addEventListener("htmx:load", function (event) { openModals(event.target); });
 })();
