@@ -89,12 +89,14 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
 
-    from blueprints import auth, inbox, settings, web
+    from blueprints import auth, compose, inbox, settings, web
 
     web.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(settings.bp)
+    app.register_blueprint(compose.bp)
+    app.config.setdefault("MAX_CONTENT_LENGTH", 30 * 1024 * 1024)  # attachments (20 MB) plus the form
 
     from cli import register_cli, register_sync_cli, register_translate_cli
 

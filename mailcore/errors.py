@@ -87,3 +87,7 @@ class NoInbox(MailError):
 
 class RateLimited(MailError):
     """Too many connection tests in a short time."""
+
+
+class RecipientRefused(MailError):
+    """The outgoing server refused one or more recipients."""

@@ -40,6 +40,7 @@ class User(Base):
     show_inline_images: Mapped[bool] = mapped_column(Boolean, default=False)
     mark_read_in_preview: Mapped[bool] = mapped_column(Boolean, default=True)
     save_sent_copy: Mapped[bool] = mapped_column(Boolean, default=True)
+    signature: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     contact_emails: Mapped[list[ContactEmail]] = relationship(
@@ -164,6 +165,29 @@ class Message(Base):
     has_attachments: Mapped[bool] = mapped_column(Boolean, default=False)
     body_text: Mapped[str | None] = mapped_column(Text)  # cached when first opened
     raw: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # the message, once opened
+
+
+class ArchivedEmail(Base):
+    """A sent message kept in the CRM (Send and archive), linked to its recipients' contact cards."""
+
+    __tablename__ = "archived_emails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[str] = mapped_column(String(500))
+    subject: Mapped[str] = mapped_column(String(1000))
+    recipients: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    raw: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+
+
+class ArchivedEmailLink(Base):
+    __tablename__ = "archived_email_links"
+    __table_args__ = (UniqueConstraint("archived_email_id", "contact_email_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    archived_email_id: Mapped[int] = mapped_column(ForeignKey("archived_emails.id", ondelete="CASCADE"))
+    contact_email_id: Mapped[int] = mapped_column(ForeignKey("contact_emails.id", ondelete="CASCADE"), index=True)
 
 
 class ConnectionAttempt(Base):

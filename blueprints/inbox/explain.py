@@ -111,6 +111,9 @@ def explain(exc: errors.MailError, provider: Provider | None = None) -> Explanat
         case errors.NoInbox():
             return Explanation(_("Login worked, but the folder INBOX could not be opened."),
                                server_text=exc.detail)
+        case errors.RecipientRefused():
+            return Explanation(_("The outgoing server refused these recipients: %(who)s. Check the addresses.",
+                                 who=exc.detail))
         case errors.RateLimited():
             return Explanation(_("Too many attempts in a short time. Wait a few minutes and try again."))
         case _:

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, StringField
+from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
@@ -10,6 +10,8 @@ from ..inbox.forms import email_address
 class LanguageForm(FlaskForm):
     language = RadioField(_l("Language"), choices=[SelectChoice("sv", "Svenska"), SelectChoice("en", "English")],
                           validators=[DataRequired()])
+    signature = TextAreaField(_l("Signature"), validators=[Length(max=5000)], render_kw={"rows": 4},
+                              description=_l("Added to every email you write."))
 
 
 class GeneralOptionsForm(FlaskForm):

@@ -22,9 +22,10 @@ CARD = "settings/contact_card.html"
 @login_required
 def personal():
     user = current_user()
-    form = LanguageForm(language=user.language or "en")
+    form = LanguageForm(language=user.language or "en", signature=user.signature)
     if form.validate_on_submit():
         user.language = form.language.data
+        user.signature = (form.signature.data or "").replace("\r\n", "\n")
         db().commit()
         return redirect_to(url_for("settings.personal", saved=1))
     return render("settings/personal.html", "main", 422 if form.errors else 200, form=form,

@@ -1,0 +1,16 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, MultipleFileField, StringField, TextAreaField
+from wtforms.validators import Length
+
+
+class ComposeForm(FlaskForm):
+    to = StringField(_l("To"), validators=[Length(max=10000)], render_kw={"autocomplete": "off", "list": "contacts"})
+    cc = StringField(_l("Cc"), validators=[Length(max=10000)], render_kw={"autocomplete": "off", "list": "contacts"})
+    bcc = StringField(_l("Bcc"), validators=[Length(max=10000)], render_kw={"autocomplete": "off", "list": "contacts"})
+    subject = StringField(_l("Subject"), validators=[Length(max=998)])
+    body = TextAreaField(_l("Message"), validators=[Length(max=2_000_000)], render_kw={"rows": 14})
+    attachments = MultipleFileField(_l("Attachments"))
+    in_reply_to = HiddenField()
+    references = HiddenField()
+    forward_of = HiddenField()

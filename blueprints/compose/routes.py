@@ -1,0 +1,134 @@
+"""New email, reply, reply all and forward; sending with the contact-card rule."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from mailcore import compose, errors
+from mailcore.mailbox import message_of
+from mailcore.models import ArchivedEmail, ArchivedEmailLink, ContactEmail, Folder
+from mailcore.reading import raw_message
+from mailcore.services import can_send
+
+from ..htmx import redirect_to, render
+from ..inbox.explain import explain
+from ..web import current_user, db, login_required
+from . import bp
+from .forms import ComposeForm
+
+TEMPLATE = "compose/compose.html"
+
+
+def _page(form: ComposeForm, status: int = 200, problem: str | None = None, card_rule: bool = False,
+          kept: list | None = None):
+    suggestions = db().scalars(select(ContactEmail.address).order_by(ContactEmail.address).limit(500)).all()
+    return render(TEMPLATE, "dialog", status, form=form, problem=problem, card_rule=card_rule,
+                  suggestions=suggestions, kept=kept or [], limit_mb=compose.MAX_ATTACHMENTS_BYTES // 2**20)
+
+
+@bp.route("/", methods=["GET"])
+@login_required
+def new():
+    user = current_user()
+    if user.account is None:
+        return redirect_to(url_for("inbox.index"))
+    form = ComposeForm(formdata=None)
+    mode = request.args.get("mode")
+    original_id = request.args.get("of", type=int)
+    kept = []
+    if mode in ("reply", "all", "forward") and original_id:
+        original = message_of(db(), user.account, original_id)
+        if original is None:
+            abort(404)
+        mail = current_app.extensions["mail"]
+        raw = raw_message(db(), user.account, original, mail["env"], mail["box"])
+        draft = compose.answer(raw, mode, user.account.address, original.body_text or "")
+        for name in ("to", "cc", "subject", "in_reply_to", "references"):
+            getattr(form, name).data = getattr(draft, name)
+        form.body.data = _with_signature(draft.body, user)
+        if mode == "forward":
+            form.forward_of.data = str(original.id)
+            kept = [a.filename for a in draft.attachments]
+    else:
+        form.body.data = _with_signature("", user)
+    return _page(form, kept=kept)
+
+
+def _with_signature(body: str, user) -> str:  # noqa: ANN001
+    return f"\n\n-- \n{user.signature}{body}" if user.signature else body
+
+
+@bp.route("/", methods=["POST"])
+@login_required
+def send():
+    user = current_user()
+    account = user.account
+    if account is None:
+        abort(404)
+    form = ComposeForm()
+    if not form.validate_on_submit():
+        return _page(form, 422)
+    if not can_send(user):
+        return _page(form, 422, card_rule=True)
+    mail = current_app.extensions["mail"]
+    try:
+        draft = _draft_from(form, account, mail)
+        message, recipients = compose.build_message(user.name, account.address, draft)
+    except compose.InvalidRecipients as exc:
+        return _page(form, 422, _("These recipients are not valid email addresses: %(bad)s", bad=", ".join(exc.bad))
+                     if exc.bad else _("Enter at least one recipient."))
+    except (compose.InvalidHeader, ValueError):
+        return _page(form, 422, _("The subject or a name contains a line break, which an email header cannot carry."))
+    try:
+        compose.send(account, mail["box"], mail["env"], message, recipients)
+    except errors.MailError as exc:
+        return _page(form, 422, _("The email was not sent.") + " " + explain(exc).message)
+    if user.save_sent_copy and not compose.files_sent_itself(account):
+        sent = db().scalar(select(Folder).where(Folder.account_id == account.id, Folder.role == "sent"))
+        if sent is not None:
+            try:
+                compose.file_copy(account, mail["box"], mail["env"], message, sent.name, (b"\\Seen",))
+            except errors.MailError:
+                pass  # the email is sent; only the copy is missing, and the next sync shows Sent as it is
+    if "archive" in request.form:
+        _archive(user, message, recipients)
+    return redirect_to(url_for("inbox.index"))
+
+
+def _draft_from(form: ComposeForm, account, mail) -> compose.Draft:  # noqa: ANN001
+    uploads, total = [], 0
+    for file in form.attachments.data or []:
+        if not getattr(file, "filename", ""):
+            continue
+        data = file.read()
+        total += len(data)
+        uploads.append(compose.Upload(file.filename, file.mimetype or "application/octet-stream", data))
+    if form.forward_of.data and form.forward_of.data.isdigit():
+        original = message_of(db(), account, int(form.forward_of.data))
+        if original is None:
+            abort(404)
+        raw = raw_message(db(), account, original, mail["env"], mail["box"])
+        forwarded = compose.answer(raw, "forward", account.address, "").attachments
+        total += sum(len(u.data) for u in forwarded)
+        uploads = forwarded + uploads
+    if total > compose.MAX_ATTACHMENTS_BYTES:
+        raise ValueError("attachments too large")
+    return compose.Draft(to=form.to.data or "", cc=form.cc.data or "", bcc=form.bcc.data or "",
+                         subject=form.subject.data or "", body=form.body.data or "",
+                         in_reply_to=form.in_reply_to.data or "", references=form.references.data or "",
+                         attachments=uploads)
+
+
+def _archive(user, message, recipients: list[str]) -> None:  # noqa: ANN001
+    from email.policy import SMTP
+
+    archived = ArchivedEmail(user_id=user.id, message_id=str(message["Message-ID"]), subject=str(message["Subject"]),
+                             recipients=", ".join(recipients), raw=message.as_bytes(policy=SMTP))
+    db().add(archived)
+    db().flush()
+    lowered = [r.lower() for r in recipients]
+    for card_email in db().scalars(select(ContactEmail).where(func.lower(ContactEmail.address).in_(lowered))):
+        db().add(ArchivedEmailLink(archived_email_id=archived.id, contact_email_id=card_email.id))
+    db().commit()

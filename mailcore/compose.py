@@ -1,0 +1,189 @@
+"""Writing and sending mail: recipients checked strictly, the message built only by the `email`
+package with its SMTP policy (so the wire always carries exactly one end of data), sent over the
+account's verified TLS, and a copy filed in Sent unless the provider files it itself."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, formataddr, getaddresses, make_msgid, parseaddr
+
+from imapclient import IMAPClient
+
+from . import errors
+from .connect import MailEnvironment, imap_session, smtp_session
+from .crypto import SecretBox
+from .models import Account
+from .render import attachments_of, parse, safe_filename
+from .services import credentials_of, settings_of
+
+MAX_ATTACHMENTS_BYTES = 20 * 1024 * 1024
+_ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+# Providers that file sent mail in Sent themselves; a second copy would be a duplicate.
+FILES_SENT_ITSELF = {"gmail", "outlook", "microsoft365", "yahoo", "aol"}
+
+
+class InvalidRecipients(ValueError):
+    def __init__(self, bad: list[str]):
+        super().__init__(", ".join(bad))
+        self.bad = bad
+
+
+class InvalidHeader(ValueError):
+    """A subject or name with a line break in it."""
+
+
+@dataclass
+class Upload:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class Draft:
+    to: str = ""
+    cc: str = ""
+    bcc: str = ""
+    subject: str = ""
+    body: str = ""
+    in_reply_to: str = ""
+    references: str = ""
+    attachments: list[Upload] = field(default_factory=list)
+
+
+def parse_recipients(text: str) -> list[tuple[str, str]]:
+    """Each recipient as (name, address), refusing any string that reads as one address but parses
+    as another, or that carries a line break: what is shown is what is sent to."""
+    if not text.strip():
+        return []
+    if "\r" in text or "\n" in text or "\x00" in text:
+        raise InvalidRecipients([text.strip()[:80]])
+    pieces = [p.strip() for p in re.split(r"[,;](?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", text) if p.strip()]
+    found, bad = [], []
+    for piece in pieces:
+        parsed = getaddresses([piece])
+        if len(parsed) != 1:
+            bad.append(piece)
+            continue
+        name, address = parsed[0]
+        shown = re.findall(r"[^\s<>(),;:\"]+@[^\s<>(),;:\"]+", piece)
+        if not _ADDRESS.match(address or "") or len(shown) != 1 or shown[0] != address \
+                or piece.count("<") != piece.count(">") or piece.count("<") > 1 or "(" in piece:
+            bad.append(piece)
+            continue
+        found.append((name.strip(), address))
+    if bad:
+        raise InvalidRecipients(bad)
+    return found
+
+
+def _no_breaks(value: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise InvalidHeader(value[:80])
+    return value
+
+
+def build_message(sender_name: str, from_address: str, draft: Draft) -> tuple[EmailMessage, list[str]]:
+    """The message and its envelope recipients (To, Cc and Bcc; Bcc appears in no header)."""
+    to, cc, bcc = (parse_recipients(draft.to), parse_recipients(draft.cc), parse_recipients(draft.bcc))
+    if not (to or cc or bcc):
+        raise InvalidRecipients([])
+    message = EmailMessage(policy=SMTP)
+    message["From"] = formataddr((_no_breaks(sender_name), from_address))
+    if to:
+        message["To"] = ", ".join(formataddr(r) for r in to)
+    if cc:
+        message["Cc"] = ", ".join(formataddr(r) for r in cc)
+    message["Subject"] = _no_breaks(draft.subject)
+    message["Date"] = format_datetime(_now())
+    message["Message-ID"] = make_msgid(domain=from_address.rpartition("@")[2])
+    if draft.in_reply_to:
+        message["In-Reply-To"] = _no_breaks(draft.in_reply_to)
+        message["References"] = _no_breaks(draft.references or draft.in_reply_to)
+    message.set_content(draft.body.replace("\r\n", "\n").replace("\r", "\n"))
+    for upload in draft.attachments:
+        maintype, _, subtype = (upload.content_type or "application/octet-stream").partition("/")
+        message.add_attachment(upload.data, maintype=maintype or "application", subtype=subtype or "octet-stream",
+                               filename=safe_filename(upload.filename))
+    return message, [address for _name, address in to + cc + bcc]
+
+
+def _now():
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc)
+
+
+def send(account: Account, box: SecretBox, env: MailEnvironment, message: EmailMessage,
+         recipients: list[str]) -> None:
+    """Send over the account's outgoing server; a refused recipient or a dropped connection raises."""
+    import smtplib
+
+    credentials = credentials_of(account, box)
+    with smtp_session(settings_of(account).outgoing, credentials.outgoing_password, env) as smtp:
+        try:
+            refused = smtp.send_message(message, from_addr=account.address, to_addrs=recipients)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise errors.RecipientRefused(", ".join(exc.recipients)).on(
+                errors.OUTGOING, account.smtp_host, account.smtp_port) from None
+        except smtplib.SMTPResponseException as exc:
+            raise errors.ProtocolFailure(f"{exc.smtp_code} {exc.smtp_error!r}").on(
+                errors.OUTGOING, account.smtp_host, account.smtp_port) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            raise errors.ProtocolFailure(str(exc)).on(errors.OUTGOING, account.smtp_host, account.smtp_port) from None
+        if refused:
+            raise errors.RecipientRefused(", ".join(refused)).on(errors.OUTGOING, account.smtp_host, account.smtp_port)
+
+
+def file_copy(account: Account, box: SecretBox, env: MailEnvironment, message: EmailMessage,
+              folder_name: str, flags: tuple[bytes, ...]) -> None:
+    """APPEND the message to a folder (Sent with \\Seen, Drafts with \\Draft)."""
+    with imap_session(settings_of(account).incoming, credentials_of(account, box).incoming_password, env) as client:
+        try:
+            client.append(folder_name, message.as_bytes(policy=SMTP), flags=flags, msg_time=_now())
+        except (IMAPClient.Error, OSError) as exc:
+            raise errors.ProtocolFailure(str(exc)).on(errors.INCOMING, account.imap_host, account.imap_port) from None
+
+
+def files_sent_itself(account: Account) -> bool:
+    return (account.provider_id or "") in FILES_SENT_ITSELF
+
+
+def prefixed(prefix: str, subject: str) -> str:
+    stripped = subject.strip()
+    return stripped if stripped.lower().startswith(prefix.lower()) else f"{prefix} {stripped}".strip()
+
+
+def quote(text: str, who: str, when: str) -> str:
+    lines = "\n".join("> " + line for line in text.splitlines())
+    return f"\n\n{when}, {who}:\n{lines}\n"
+
+
+def answer(raw: bytes, mode: str, me: str, text: str) -> Draft:
+    """A reply, reply-all or forward of a message, pre-filled as mail programs do."""
+    original = parse(raw)
+    subject = " ".join(str(original.get("Subject", "")).split())  # decoded CR/LF cannot travel on
+    sender_name, sender = parseaddr(" ".join(str(original.get("Reply-To") or original.get("From", "")).split()))
+    message_id = " ".join(str(original.get("Message-ID", "")).split())
+    references = " ".join((" ".join(str(original.get("References", "")).split()) + " " + message_id).split())
+    when = " ".join(str(original.get("Date", "")).split())
+    if mode == "forward":
+        draft = Draft(subject=prefixed("Fwd:", subject), body=quote(text, sender, when))
+        draft.attachments = [Upload(item.filename, item.content_type, part.get_payload(decode=True) or b"")
+                             for item, part in attachments_of(original) if not item.inline]
+        return draft
+    draft = Draft(to=formataddr((sender_name, sender)) if sender else "", subject=prefixed("Re:", subject),
+                  body=quote(text, sender, when), in_reply_to=message_id, references=references)
+    if mode == "all":
+        others = getaddresses([" ".join(str(v).split()) for v in original.get_all("To", []) + original.get_all("Cc", [])])
+        draft.cc = ", ".join(formataddr(p) for p in others if p[1] and p[1].lower() not in (me.lower(), sender.lower()))
+    return draft
+
+
+def elapsed_ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)

@@ -1,0 +1,179 @@
+"""Sending from the CRM through the real SMTP server, with copies in the real Dovecot."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import io
+import re
+
+import pytest
+from sqlalchemy import select
+
+from mailcore.compose import InvalidRecipients, parse_recipients
+from mailcore.models import ArchivedEmail, ArchivedEmailLink, Message
+
+from .conftest import Browser, make_user, text
+from .test_actions import server_flags
+
+
+@pytest.fixture
+def writer(app, lab, mailbox):
+    make_user(app, mailbox.address, name="Anna Andersson")
+    browser = Browser(app.test_client())
+    browser.sign_in(mailbox.address, "crm-password-1")
+    assert browser.post("/inbox/setup/login", {"address": mailbox.address,
+                                               "password": mailbox.password}).status_code == 204
+    lab.received.clear()
+    return browser
+
+
+def received(lab, subject: str):
+    found = [m for m in lab.received if email.message_from_bytes(m.data, policy=email.policy.default)["Subject"] == subject]
+    return found
+
+
+def test_a_new_email_is_sent_and_filed_in_sent(writer, lab, mailbox):
+    response = writer.post("/inbox/compose/", {
+        "to": "Kund AB <kund@example.test>", "cc": "chef@example.test", "bcc": "arkiv@example.test",
+        "subject": "Offert 2026 – våren", "body": "Hej!\n\nHär kommer offerten.\n",
+        "attachments": (io.BytesIO(b"col1,col2\n1,2\n"), "../../secret/offert.csv")},
+        content_type="multipart/form-data")
+    assert response.status_code == 204, text(response)
+    [sent] = received(lab, "Offert 2026 – våren")
+    assert sorted(sent.rcpt_tos) == ["arkiv@example.test", "chef@example.test", "kund@example.test"]
+    parsed = email.message_from_bytes(sent.data, policy=email.policy.default)
+    assert parsed["From"] == f"Anna Andersson <{mailbox.address}>" and "Bcc" not in parsed
+    assert parsed.get_body(("plain",)).get_content().replace("\r\n", "\n").startswith("Hej!\n\nHär kommer offerten.")
+    [attachment] = list(parsed.iter_attachments())
+    assert attachment.get_filename() == "offert.csv" and attachment.get_content() == "col1,col2\n1,2\n"
+    assert sent.data.count(b"\r\n.\r\n") == 0  # the end of data is the server's, not in the message
+    flags = server_flags(lab, mailbox.address, "Sent")
+    assert b"\\Seen" in flags["Offert 2026 – våren"]
+
+
+def test_sending_is_refused_unless_the_address_is_first_on_the_contact_card(app, lab, mailbox):
+    make_user(app, "anna@crm.example")
+    browser = Browser(app.test_client())
+    browser.sign_in("anna@crm.example", "crm-password-1")
+    browser.post("/inbox/setup/login", {"address": mailbox.address, "password": mailbox.password})
+    lab.received.clear()
+    response = browser.post("/inbox/compose/", {"to": "kund@example.test", "subject": "Inte skickat",
+                                                "body": "Viktig text som inte får försvinna"})
+    words = text(response)
+    assert response.status_code == 422
+    assert "To send email, the address must be the same as the first email address on your contact card." in words
+    assert "Viktig text som inte får försvinna" in response.get_data(as_text=True)
+    assert 'value="Inte skickat"' in response.get_data(as_text=True)
+    assert 'href="/settings/contact-card"' in response.get_data(as_text=True)
+    assert lab.received == []
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("subject", "Hej\r\nBcc: evil@evil.test", "line break"),
+    ("to", "alice@x.example)<bob@y.example>", "not valid"),
+    ("to", "a@x.example>\r\nRCPT TO:<evil@y.example>", "not valid"),
+    ("to", "Bob <bob@y.example> <carl@z.example>", "not valid"),
+    ("to", "not-an-address", "not valid"),
+    ("to", "", "at least one recipient"),
+])
+def test_hostile_input_is_refused_and_nothing_is_sent(writer, lab, field, value, message):
+    data = {"to": "kund@example.test", "subject": "Test", "body": "text"}
+    data[field] = value
+    response = writer.post("/inbox/compose/", data)
+    assert response.status_code == 422 and message in text(response)
+    assert lab.received == []
+
+
+def test_a_body_with_end_of_data_lookalikes_arrives_whole(writer, lab):
+    body = "rad ett\r\n.\r\nrad två\n.\nrad tre\rslut\r\n..\r\n"
+    assert writer.post("/inbox/compose/", {"to": "kund@example.test", "subject": "Punkter",
+                                           "body": body}).status_code == 204
+    [sent] = received(lab, "Punkter")
+    text_part = email.message_from_bytes(sent.data, policy=email.policy.default).get_body(("plain",)).get_content()
+    assert text_part.splitlines() == ["rad ett", ".", "rad två", ".", "rad tre", "slut", ".."]
+
+
+def test_recipients_parse_as_they_read():
+    assert parse_recipients('"Berg, Anna" <anna@kund.example>, bob@x.example') == [
+        ("Berg, Anna", "anna@kund.example"), ("", "bob@x.example")]
+    for hostile in ("alice@x.example)<bob@y.example>", "a@b.example, <c@d.example", "x@y.example\n"):
+        with pytest.raises(InvalidRecipients):
+            parse_recipients(hostile)
+
+
+def test_reply_reply_all_and_forward(writer, app, lab, mailbox):
+    from email.message import EmailMessage
+
+    original = EmailMessage()
+    original["From"] = "Kund <kund@example.test>"
+    original["To"] = f"{mailbox.address}, kollega@example.test"
+    original["Cc"] = "chef@example.test"
+    original["Subject"] = "=?utf-8?q?Fr=C3=A5ga_om_leverans?="
+    original["Message-ID"] = "<orig-1@example.test>"
+    original.set_content("När kommer leveransen?")
+    original.add_attachment(b"PDFDATA", maintype="application", subtype="pdf", filename="order.pdf")
+    lab.append(mailbox.address, original)
+    writer.post("/inbox/refresh")
+    with app.extensions["mail"]["sessions"]() as db:
+        message_id = db.scalar(select(Message.id).where(Message.subject == "Fråga om leverans"))
+    reply = writer.get(f"/inbox/compose/?mode=reply&of={message_id}", htmx=True).get_data(as_text=True)
+    assert 'value="Re: Fråga om leverans"' in reply and "kund@example.test" in reply
+    assert "&gt; När kommer leveransen?" in reply and 'value="&lt;orig-1@example.test&gt;"' in reply
+    everyone = writer.get(f"/inbox/compose/?mode=all&of={message_id}", htmx=True).get_data(as_text=True)
+    assert "kollega@example.test" in everyone and "chef@example.test" in everyone
+    assert f'value="{mailbox.address}' not in everyone.split('name="cc"')[1][:300]
+    forward = writer.get(f"/inbox/compose/?mode=forward&of={message_id}", htmx=True).get_data(as_text=True)
+    assert 'value="Fwd: Fråga om leverans"' in forward and "order.pdf" in forward
+
+    assert writer.post("/inbox/compose/", {
+        "to": "kund@example.test", "subject": "Re: Fråga om leverans", "body": "På fredag.",
+        "in_reply_to": "<orig-1@example.test>", "references": "<orig-1@example.test>"}).status_code == 204
+    [answer] = received(lab, "Re: Fråga om leverans")
+    parsed = email.message_from_bytes(answer.data, policy=email.policy.default)
+    assert parsed["In-Reply-To"] == "<orig-1@example.test>" and "<orig-1@example.test>" in parsed["References"]
+
+    assert writer.post("/inbox/compose/", {"to": "lager@example.test", "subject": "Fwd: Fråga om leverans",
+                                           "body": "Se nedan", "forward_of": str(message_id)}).status_code == 204
+    [forwarded] = received(lab, "Fwd: Fråga om leverans")
+    names = [a.get_filename() for a in email.message_from_bytes(forwarded.data, policy=email.policy.default)
+             .iter_attachments()]
+    assert names == ["order.pdf"]
+
+
+def test_a_refused_login_keeps_the_form_and_says_what_failed(writer, lab, mailbox):
+    lab.set_password(mailbox.address, "changed-elsewhere-3")
+    try:
+        response = writer.post("/inbox/compose/", {"to": "kund@example.test", "subject": "Stannar kvar",
+                                                   "body": "Texten finns kvar"})
+    finally:
+        lab.set_password(mailbox.address, mailbox.password)
+    assert response.status_code == 422
+    assert "The email was not sent." in text(response) and "not accepted" in text(response)
+    assert "Texten finns kvar" in response.get_data(as_text=True)
+
+
+def test_send_and_archive_links_the_email_to_contact_cards(writer, app, lab, mailbox):
+    make_user(app, "kollega@crm.example", name="Kollega")
+    assert writer.post("/inbox/compose/", {"to": "kollega@crm.example", "subject": "Arkiverat",
+                                           "body": "Sparas i CRM", "archive": "1"}).status_code == 204
+    with app.extensions["mail"]["sessions"]() as db:
+        archived = db.scalar(select(ArchivedEmail).where(ArchivedEmail.subject == "Arkiverat"))
+        assert archived is not None and "kollega@crm.example" in archived.recipients
+        assert db.scalar(select(ArchivedEmailLink).where(ArchivedEmailLink.archived_email_id == archived.id))
+
+
+def test_signature_is_inserted(writer):
+    writer.post("/settings/personal", {"language": "en", "signature": "Anna Andersson\nSäljare"})
+    page = writer.get("/inbox/compose/", htmx=True).get_data(as_text=True)
+    assert "-- \nAnna Andersson\nSäljare" in page
+
+
+def test_compose_needs_csrf_and_an_own_account(app, writer, lab):
+    assert writer.post("/inbox/compose/", {"to": "kund@example.test", "subject": "x", "body": "y"},
+                       csrf=False).status_code == 400
+    make_user(app, "utan@crm.example", name="Utan konto")
+    other = Browser(app.test_client())
+    other.sign_in("utan@crm.example", "crm-password-1")
+    assert other.post("/inbox/compose/", {"to": "kund@example.test", "subject": "x", "body": "y"}).status_code == 404
+    assert lab.received == []
