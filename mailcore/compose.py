@@ -150,6 +150,54 @@ def file_copy(account: Account, box: SecretBox, env: MailEnvironment, message: E
             raise errors.ProtocolFailure(str(exc)).on(errors.INCOMING, account.imap_host, account.imap_port) from None
 
 
+def draft_message(sender_name: str, from_address: str, draft: Draft) -> EmailMessage:
+    """What is saved in Drafts while the user writes: what parses goes in, nothing is refused, and
+    nothing with a line break reaches a header."""
+    message = EmailMessage(policy=SMTP)
+    message["From"] = formataddr((" ".join(sender_name.split()), from_address))
+    for header, value in (("To", draft.to), ("Cc", draft.cc), ("Bcc", draft.bcc)):
+        try:
+            parsed = parse_recipients(value)
+        except InvalidRecipients:
+            parsed = []
+        if parsed:
+            message[header] = ", ".join(formataddr(r) for r in parsed)
+    message["Subject"] = " ".join(draft.subject.split())
+    message["Date"] = format_datetime(_now())
+    message["Message-ID"] = make_msgid(domain=from_address.rpartition("@")[2])
+    message.set_content(draft.body.replace("\r\n", "\n").replace("\r", "\n"))
+    return message
+
+
+def save_draft(account: Account, box: SecretBox, env: MailEnvironment, message: EmailMessage,
+               folder_name: str, replaces: int | None) -> int | None:
+    """APPEND to Drafts and remove the draft it replaces; the new draft's UID (UIDPLUS) or None."""
+    with imap_session(settings_of(account).incoming, credentials_of(account, box).incoming_password, env) as client:
+        try:
+            answer = client.append(folder_name, message.as_bytes(policy=SMTP), flags=(b"\\Draft", b"\\Seen"),
+                                   msg_time=_now())
+            found = re.search(rb"APPENDUID \d+ (\d+)", answer or b"")
+            if replaces:
+                delete_draft_in(client, folder_name, replaces)
+        except (IMAPClient.Error, OSError) as exc:
+            raise errors.ProtocolFailure(str(exc)).on(errors.INCOMING, account.imap_host, account.imap_port) from None
+    return int(found.group(1)) if found else None
+
+
+def delete_draft_in(client: IMAPClient, folder_name: str, uid: int) -> None:
+    client.select_folder(folder_name)
+    client.add_flags([uid], [b"\\Deleted"], silent=True)
+    client.uid_expunge([uid])
+
+
+def delete_draft(account: Account, box: SecretBox, env: MailEnvironment, folder_name: str, uid: int) -> None:
+    with imap_session(settings_of(account).incoming, credentials_of(account, box).incoming_password, env) as client:
+        try:
+            delete_draft_in(client, folder_name, uid)
+        except (IMAPClient.Error, OSError) as exc:
+            raise errors.ProtocolFailure(str(exc)).on(errors.INCOMING, account.imap_host, account.imap_port) from None
+
+
 def files_sent_itself(account: Account) -> bool:
     return (account.provider_id or "") in FILES_SENT_ITSELF
 

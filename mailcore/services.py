@@ -112,6 +112,19 @@ def move_contact_email(db: Session, user: User, email_id: int, offset: int) -> b
     return True
 
 
+def archived_for(db: Session, user: User) -> list:
+    """Emails archived by anyone in the CRM to an address on this user's contact card, newest first."""
+    from .models import ArchivedEmail, ArchivedEmailLink
+
+    ids = [item.id for item in user.contact_emails]
+    if not ids:
+        return []
+    return list(db.scalars(select(ArchivedEmail).join(ArchivedEmailLink,
+                                                      ArchivedEmailLink.archived_email_id == ArchivedEmail.id)
+                           .where(ArchivedEmailLink.contact_email_id.in_(ids)).distinct()
+                           .order_by(ArchivedEmail.sent_at.desc()).limit(50)))
+
+
 def can_send(user: User) -> bool:
     """The guide's rule: sending needs the account's address first on the contact card."""
     return user.account is not None and same_address(user.account.address, user.first_email)

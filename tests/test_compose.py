@@ -163,6 +163,52 @@ def test_send_and_archive_links_the_email_to_contact_cards(writer, app, lab, mai
         assert db.scalar(select(ArchivedEmailLink).where(ArchivedEmailLink.archived_email_id == archived.id))
 
 
+def test_archived_emails_are_visible_from_the_recipients_contact_card(writer, app, lab):
+    make_user(app, "mottagare@crm.example", name="Mottagare")
+    writer.post("/inbox/compose/", {"to": "mottagare@crm.example", "subject": "Syns på kortet", "body": "x",
+                                    "archive": "1"})
+    card_owner = Browser(app.test_client())
+    card_owner.sign_in("mottagare@crm.example", "crm-password-1")
+    card = text(card_owner.get("/settings/contact-card"))
+    assert "Archived emails" in card and "Syns på kortet" in card
+
+
+def test_drafts_are_saved_replaced_and_removed_when_sent(writer, lab, mailbox):
+    import re as regex
+
+    first = writer.post("/inbox/compose/draft", {"to": "kund@example.test", "subject": "Utkast ett", "body": "a"})
+    uid = regex.search(r'name="draft_uid"[^>]*value="(\d+)"', first.get_data(as_text=True)).group(1)
+    assert "Draft saved." in text(first)
+    assert list(server_flags(lab, mailbox.address, "Drafts")) == ["Utkast ett"]
+    second = writer.post("/inbox/compose/draft", {"to": "kund@example.test", "subject": "Utkast två", "body": "ab",
+                                                   "draft_uid": uid})
+    uid = regex.search(r'name="draft_uid"[^>]*value="(\d+)"', second.get_data(as_text=True)).group(1)
+    drafts = server_flags(lab, mailbox.address, "Drafts")
+    assert list(drafts) == ["Utkast två"] and b"\\Draft" in drafts["Utkast två"]
+    lab.set_password(mailbox.address, "changed-elsewhere-4")
+    try:  # a failed send keeps the draft
+        assert writer.post("/inbox/compose/", {"to": "kund@example.test", "subject": "Utkast två", "body": "ab",
+                                               "draft_uid": uid}).status_code == 422
+    finally:
+        lab.set_password(mailbox.address, mailbox.password)
+    assert list(server_flags(lab, mailbox.address, "Drafts")) == ["Utkast två"]
+    assert writer.post("/inbox/compose/", {"to": "kund@example.test", "subject": "Utkast två", "body": "ab",
+                                           "draft_uid": uid}).status_code == 204
+    assert server_flags(lab, mailbox.address, "Drafts") == {}
+
+
+def test_no_second_copy_where_the_provider_files_sent_mail(writer, app, lab, mailbox):
+    from mailcore.models import Account
+
+    with app.extensions["mail"]["sessions"]() as db:
+        account = db.scalar(select(Account))
+        account.provider_id = "gmail"  # Gmail files what its SMTP server sends in Sent by itself
+        db.commit()
+    writer.post("/inbox/compose/", {"to": "kund@example.test", "subject": "Ingen kopia", "body": "x"})
+    assert received(lab, "Ingen kopia")
+    assert "Ingen kopia" not in server_flags(lab, mailbox.address, "Sent")
+
+
 def test_signature_is_inserted(writer):
     writer.post("/settings/personal", {"language": "en", "signature": "Anna Andersson\nSäljare"})
     page = writer.get("/inbox/compose/", htmx=True).get_data(as_text=True)

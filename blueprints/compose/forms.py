@@ -14,3 +14,4 @@ class ComposeForm(FlaskForm):
     in_reply_to = HiddenField()
     references = HiddenField()
     forward_of = HiddenField()
+    draft_uid = HiddenField()

@@ -94,7 +94,44 @@ def send():
                 pass  # the email is sent; only the copy is missing, and the next sync shows Sent as it is
     if "archive" in request.form:
         _archive(user, message, recipients)
+    drafts = _folder(account, "drafts")
+    if drafts is not None and (form.draft_uid.data or "").isdigit():
+        try:
+            compose.delete_draft(account, mail["box"], mail["env"], drafts.name, int(form.draft_uid.data))
+        except errors.MailError:
+            pass  # sent; the draft stays behind until the user deletes it
     return redirect_to(url_for("inbox.index"))
+
+
+def _folder(account, role: str):  # noqa: ANN001
+    return db().scalar(select(Folder).where(Folder.account_id == account.id, Folder.role == role))
+
+
+@bp.route("/draft", methods=["POST"])
+@login_required
+def save_draft():
+    """Saves what is written to Drafts, replacing the previous save; answers with the draft's UID."""
+    user = current_user()
+    account = user.account
+    if account is None:
+        abort(404)
+    form = ComposeForm()
+    drafts = _folder(account, "drafts")
+    if not form.validate_on_submit() or drafts is None:
+        return render(TEMPLATE, "draft_state", 422, form=form, saved=False)
+    mail = current_app.extensions["mail"]
+    draft = compose.Draft(to=form.to.data or "", cc=form.cc.data or "", bcc=form.bcc.data or "",
+                          subject=form.subject.data or "", body=form.body.data or "")
+    previous = int(form.draft_uid.data) if (form.draft_uid.data or "").isdigit() else None
+    try:
+        uid = compose.save_draft(account, mail["box"], mail["env"],
+                                 compose.draft_message(user.name, account.address, draft), drafts.name, previous)
+    except errors.MailError:
+        return render(TEMPLATE, "draft_state", 200, form=form, saved=False)
+    form.draft_uid.data = str(uid) if uid else ""
+    if request.args.get("closing"):
+        return "", 204  # the form is gone; the draft is in Drafts
+    return render(TEMPLATE, "draft_state", 200, form=form, saved=True)
 
 
 def _draft_from(form: ComposeForm, account, mail) -> compose.Draft:  # noqa: ANN001

@@ -78,7 +78,7 @@ def contact_card():
             form.address.errors.append(_("This address is already on your contact card."))
     if form.errors:
         status = 422
-    return render(CARD, "card", status, form=form, action=ConfirmForm())
+    return render(CARD, "card", status, form=form, action=ConfirmForm(), archived=services.archived_for(db(), user))
 
 
 @bp.route("/contact-card/<int:email_id>/<any(up, down, remove):change>", methods=["POST"])

@@ -19,7 +19,8 @@
   document.addEventListener("close", function (event) {
     var dialog = event.target;
     if (!(dialog instanceof HTMLDialogElement) || !dialog.hasAttribute("data-modal")) return;
-    if (!dialog.open && dialog.parentElement) dialog.remove();  // not the close() that precedes showModal()
+    // not the close() that precedes showModal(); later, so handlers of the close (a last draft save) still run
+    setTimeout(function () { if (!dialog.open && dialog.parentElement) dialog.remove(); }, 0);
   }, true);
 
   // Ctrl/Cmd-click must not reach htmx's own click handling of the row link
