@@ -83,13 +83,21 @@ class _GreetingCheck:
         return line
 
 
+def _connect(address: str, port: int, timeout: float | None) -> socket.socket:
+    sock = socket.create_connection((address, port), timeout)
+    # imapclient writes a command and its CRLF separately; without this each command waits ~40 ms
+    # for the server's delayed acknowledgement
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
 class _PinnedIMAP4(_GreetingCheck, imap4.IMAP4WithTimeout):
     def __init__(self, host: str, port: int, address: str, timeout: float):
         self._address = address
         super().__init__(host, port, timeout)
 
     def _create_socket(self, timeout: float | None = None) -> socket.socket:
-        return socket.create_connection((self._address, self.port), timeout or self._timeout)
+        return _connect(self._address, self.port, timeout or self._timeout)
 
 
 class _PinnedIMAP4TLS(_GreetingCheck, tls.IMAP4_TLS):
@@ -98,7 +106,7 @@ class _PinnedIMAP4TLS(_GreetingCheck, tls.IMAP4_TLS):
         super().__init__(host, port, context, timeout)
 
     def _create_socket(self, timeout: float | None = None) -> socket.socket:
-        sock = socket.create_connection((self._address, self.port), timeout or self._timeout)
+        sock = _connect(self._address, self.port, timeout or self._timeout)
         return tls.wrap_socket(sock, self.ssl_context, self.host)
 
 

@@ -151,7 +151,7 @@ class AccountSync:
                     self._failed(db, account, exc, summary)
                 else:
                     self._succeeded(db, account)
-                summary.messages = db.scalar(select(func.count(Message.id)).join(Folder)
+                summary.messages = db.scalar(select(func.coalesce(func.sum(Folder.total), 0))
                                              .where(Folder.account_id == account_id)) or 0
                 summary.folders = db.scalar(select(func.count(Folder.id)).where(Folder.account_id == account_id)) or 0
                 db.commit()
