@@ -70,6 +70,10 @@ class _Recorder:
         return AuthResult(success=False, handled=False, message=message)
 
 
+REFUSED_LOCAL_PART = "no-such-user"
+DROP_LOCAL_PART = "drop-during-data"
+
+
 class _Handler:
     """Per-listener handler: records mail, and optionally insists on AUTH before MAIL."""
 
@@ -92,7 +96,21 @@ class _Handler:
         envelope.mail_options.extend(mail_options)
         return "250 OK"
 
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str],
+    ) -> str:
+        # A user table of one: this local part does not exist here, as on any real server.
+        if address.lower().startswith(REFUSED_LOCAL_PART + "@"):
+            return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
+
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        # A fault no well-behaved server produces on request: the connection dropped during DATA.
+        if any(r.lower().startswith(DROP_LOCAL_PART + "@") for r in envelope.rcpt_tos):
+            server.transport.abort()
+            return "421 4.4.2 connection dropped"
         return self.recorder.record(session, envelope)
 
 

@@ -163,6 +163,54 @@ def test_send_and_archive_links_the_email_to_contact_cards(writer, app, lab, mai
         assert db.scalar(select(ArchivedEmailLink).where(ArchivedEmailLink.archived_email_id == archived.id))
 
 
+def test_a_refused_recipient_is_named_and_the_form_kept(writer, lab):
+    response = writer.post("/inbox/compose/", {"to": "kund@example.test, no-such-user@example.test",
+                                                "subject": "Två mottagare", "body": "Behålls"})
+    assert response.status_code == 422
+    assert "refused these recipients: no-such-user@example.test" in text(response)
+    assert "Behålls" in response.get_data(as_text=True)
+
+
+def test_a_connection_dropped_during_data_is_said(writer, lab):
+    response = writer.post("/inbox/compose/", {"to": "drop-during-data@example.test",
+                                                "subject": "Avbrutet", "body": "Behålls också"})
+    assert response.status_code == 422
+    assert "The email was not sent." in text(response) and "Behålls också" in response.get_data(as_text=True)
+    assert received(lab, "Avbrutet") == []
+
+
+def test_a_reply_to_a_subject_with_encoded_line_breaks_is_safe(writer, app, lab, mailbox):
+    lab.append(mailbox.address, b"From: Kund <kund@example.test>\r\nTo: " + mailbox.address.encode()
+               + b"\r\nSubject: =?utf-8?q?Hej=0D=0ABcc=3A_evil=40evil=2Etest?=\r\nMessage-ID: <crlf@x.test>"
+               b"\r\n\r\nText\r\n")
+    writer.post("/inbox/refresh")
+    with app.extensions["mail"]["sessions"]() as db:
+        message_id = db.scalar(select(Message.id).where(Message.subject.like("Hej%")))
+    page = writer.get(f"/inbox/compose/?mode=reply&of={message_id}", htmx=True).get_data(as_text=True)
+    subject = regex_value(page, "subject")
+    assert "\r" not in subject and "\n" not in subject and subject.startswith("Re: Hej")
+    assert writer.post("/inbox/compose/", {"to": "kund@example.test", "subject": subject, "body": "svar",
+                                           "in_reply_to": "<crlf@x.test>"}).status_code == 204
+    [sent] = received(lab, subject)
+    assert sent.rcpt_tos == ["kund@example.test"]
+
+
+def regex_value(html: str, name: str) -> str:
+    import html as htmllib
+
+    return htmllib.unescape(re.search(rf'name="{name}"[^>]*value="([^"]*)"', html).group(1))
+
+
+def test_the_form_in_swedish(app, lab, mailbox):
+    make_user(app, mailbox.address, language="sv")
+    browser = Browser(app.test_client())
+    browser.sign_in(mailbox.address, "crm-password-1")
+    browser.post("/inbox/setup/login", {"address": mailbox.address, "password": mailbox.password})
+    words = text(browser.get("/inbox/compose/", htmx=True))
+    for expected in ("Nytt e-postmeddelande", "Till", "Kopia/Hemlig kopia", "Ämne", "Skicka", "Skicka och arkivera"):
+        assert expected in words
+
+
 def test_archived_emails_are_visible_from_the_recipients_contact_card(writer, app, lab):
     make_user(app, "mottagare@crm.example", name="Mottagare")
     writer.post("/inbox/compose/", {"to": "mottagare@crm.example", "subject": "Syns på kortet", "body": "x",

@@ -72,6 +72,15 @@
     if (row && row.dataset.window) window.open(row.dataset.window, "_blank", "noopener");
   });
 
+  // Mark as read/unread shows at once; the answer then shows the server's true state (or its refusal).
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var button = event.detail.elt;
+    if (!button || button.name !== "seen" || !button.closest("#bulk")) return;
+    document.querySelectorAll(".message:has(.pick:checked)").forEach(function (li) {
+      li.classList.toggle("unread", button.value === "0");
+    });
+  });
+
   document.addEventListener("DOMContentLoaded", function () { openModals(document); });
   document.addEventListener("htmx:load", function (event) { openModals(event.target); });
 })();
