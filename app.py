@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import threading
 from pathlib import Path
 
 from flask import Flask, g, request, session
@@ -140,12 +141,17 @@ def _init_sync(app: Flask) -> None:
     context = SyncContext(mail["sessions"], mail["env"], mail["box"])
     mail["sync_context"] = context
     mode = app.config["SYNC_MODE"]
-    if mode == "inline":
-        mail["runner"] = InlineRunner(context)
-    elif mode == "embedded" and not app.config.get("TESTING"):
-        mail["runner"] = ThreadRunner(context, workers=app.config["SYNC_WORKERS"]).start()
-    else:
-        mail["runner"] = None
+    mail["runner"] = InlineRunner(context) if mode == "inline" else None
+    if mode == "embedded" and not app.config.get("TESTING"):
+        lock = threading.Lock()
+
+        @app.before_request
+        def start_embedded_sync() -> None:
+            """Started by the first request, so CLI commands never start sync threads."""
+            if mail["runner"] is None:
+                with lock:
+                    if mail["runner"] is None:
+                        mail["runner"] = ThreadRunner(context, workers=app.config["SYNC_WORKERS"]).start()
 
 
 def select_locale() -> str:
