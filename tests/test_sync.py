@@ -379,3 +379,31 @@ def test_removing_the_account_removes_everything_synced(listed, app):
         assert db.scalar(select(func.count(Message.id))) == 0
         assert db.scalar(select(func.count(Folder.id))) == 0
         assert db.scalar(select(func.count(User.id))) == 1
+
+
+def test_a_separate_sync_worker_process_picks_up_requests(app, app_config, lab, mailbox):
+    """SYNC_MODE=external: the web app only asks, through the database; `flask sync worker` syncs."""
+    import os
+    import subprocess
+    import sys
+
+    from mailcore.jobs import request_sync
+
+    account_id = connect_account(app, lab, mailbox)
+    env = dict(os.environ, INSTANCE_PATH=app_config["INSTANCE_PATH"], DATABASE_URL=app_config["DATABASE_URL"],
+               SECRET_KEY=app_config["SECRET_KEY"], MAIL_CA_BUNDLE=app_config["MAIL_CA_BUNDLE"],
+               MAIL_ALLOWED_NETWORKS=app_config["MAIL_ALLOWED_NETWORKS"],
+               MAIL_ALLOWED_PORTS=app_config["MAIL_ALLOWED_PORTS"], SYNC_MODE="external")
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "sync", "worker", "--workers", "1"],
+                              cwd=os.path.dirname(os.path.dirname(__file__)), env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        request_sync(app.extensions["mail"]["sessions"], account_id)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and len(stored(app, account_id)) < 3:
+            time.sleep(0.2)
+        assert stored(app, account_id) == on_server(lab, mailbox.address)
+    finally:
+        worker.terminate()
+        output = worker.communicate(timeout=10)[0].decode()
+    assert "sync worker running" in output
