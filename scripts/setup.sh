@@ -26,11 +26,14 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 [ -x .venv/bin/python ] || "$python_bin" -m venv .venv
-stamp=.venv/.installed-$want
+extras=server
+[ "${DEMO:-}" = 1 ] && extras=server,demo
+[ "$want" = test ] && extras=server,demo,test
+stamp=.venv/.installed-${extras//,/-}
 hash=$(cat pyproject.toml | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$hash" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
-  if [ "$want" = test ]; then .venv/bin/python -m pip install -q '.[test,server]'; else .venv/bin/python -m pip install -q '.[server]'; fi
+  .venv/bin/python -m pip install -q ".[$extras]"
   echo "$hash" > "$stamp"
 fi
 
