@@ -163,6 +163,16 @@ def make_user(app, email: str, name: str = "Anna Andersson", language: str | Non
         services.create_user(db, email, password, name, language)
 
 
+def connected(app, mailbox, name: str = "Anna Andersson") -> Browser:
+    """A signed-in CRM user whose contact card starts with the mailbox's address, account connected."""
+    make_user(app, mailbox.address, name=name)
+    signed_in = Browser(app.test_client())
+    signed_in.sign_in(mailbox.address, "crm-password-1")
+    response = signed_in.post("/inbox/setup/login", {"address": mailbox.address, "password": mailbox.password})
+    assert response.status_code == 204, text(response)
+    return signed_in
+
+
 @pytest.fixture
 def browser(app, mailbox) -> Browser:
     """Signed in as a CRM user whose contact card's first email is the mailbox's address."""

@@ -12,18 +12,13 @@ from sqlalchemy import select
 from mailcore.models import Folder, Message, User
 
 from .browser import launch_chromium, serve, sign_in, wait_for_htmx
-from .conftest import Browser, make_user, text
+from .conftest import Browser, connected, make_user, text
 from .test_sync import message
 
 
 @pytest.fixture
 def inbox(app, lab, mailbox):
-    make_user(app, mailbox.address)
-    browser = Browser(app.test_client())
-    browser.sign_in(mailbox.address, "crm-password-1")
-    assert browser.post("/inbox/setup/login", {"address": mailbox.address,
-                                               "password": mailbox.password}).status_code == 204
-    return browser
+    return connected(app, mailbox)
 
 
 def rows(app, folder: str = "INBOX") -> dict[str, Message]:

@@ -13,17 +13,13 @@ from sqlalchemy import select
 from mailcore.compose import InvalidRecipients, parse_recipients
 from mailcore.models import ArchivedEmail, ArchivedEmailLink, Message
 
-from .conftest import Browser, make_user, text
+from .conftest import Browser, connected, make_user, text
 from .test_actions import server_flags
 
 
 @pytest.fixture
 def writer(app, lab, mailbox):
-    make_user(app, mailbox.address, name="Anna Andersson")
-    browser = Browser(app.test_client())
-    browser.sign_in(mailbox.address, "crm-password-1")
-    assert browser.post("/inbox/setup/login", {"address": mailbox.address,
-                                               "password": mailbox.password}).status_code == 204
+    browser = connected(app, mailbox)
     lab.received.clear()
     return browser
 

@@ -17,7 +17,7 @@ from mailcore.models import Account, Folder, Message, User
 from mailcore.settings import AccountSettings, Credentials, ServerSettings
 from mailcore.sync import AccountSync, folder_role
 
-from .conftest import Browser, make_user, text
+from .conftest import Browser, connected, make_user, text
 
 
 def connect_account(app, lab, mailbox, port: int | None = None) -> int:
@@ -301,12 +301,7 @@ def test_new_mail_arrives_through_idle(app, lab, mailbox):
 @pytest.fixture
 def listed(app, lab, mailbox):
     lab.bulk_load(mailbox.address, 120, seed=11)
-    make_user(app, mailbox.address)
-    browser = Browser(app.test_client())
-    browser.sign_in(mailbox.address, "crm-password-1")
-    assert browser.post("/inbox/setup/login", {"address": mailbox.address,
-                                               "password": mailbox.password}).status_code == 204
-    return browser
+    return connected(app, mailbox)
 
 
 def test_the_list_pages_by_infinite_scroll(listed, app):
