@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -207,13 +208,15 @@ def prefixed(prefix: str, subject: str) -> str:
     return stripped if stripped.lower().startswith(prefix.lower()) else f"{prefix} {stripped}".strip()
 
 
-def quote(text: str, who: str, when: str) -> str:
+def quote(text: str, intro: str) -> str:
     lines = "\n".join("> " + line for line in text.splitlines())
-    return f"\n\n{when}, {who}:\n{lines}\n"
+    return f"\n\n{intro}\n{lines}\n"
 
 
-def answer(raw: bytes, mode: str, me: str, text: str) -> Draft:
-    """A reply, reply-all or forward of a message, pre-filled as mail programs do."""
+def answer(raw: bytes, mode: str, me: str, text: str,
+           intro: Callable[[str, str], str] = lambda when, who: f"{when}, {who}:") -> Draft:
+    """A reply, reply-all or forward of a message, pre-filled as mail programs do; `intro` words the
+    line above the quote (in the user's language) from the date and the sender."""
     original = parse(raw)
     subject = " ".join(str(original.get("Subject", "")).split())  # decoded CR/LF cannot travel on
     sender_name, sender = parseaddr(" ".join(str(original.get("Reply-To") or original.get("From", "")).split()))
@@ -221,12 +224,12 @@ def answer(raw: bytes, mode: str, me: str, text: str) -> Draft:
     references = " ".join((" ".join(str(original.get("References", "")).split()) + " " + message_id).split())
     when = " ".join(str(original.get("Date", "")).split())
     if mode == "forward":
-        draft = Draft(subject=prefixed("Fwd:", subject), body=quote(text, sender, when))
+        draft = Draft(subject=prefixed("Fwd:", subject), body=quote(text, intro(when, sender)))
         draft.attachments = [Upload(item.filename, item.content_type, part.get_payload(decode=True) or b"")
                              for item, part in attachments_of(original) if not item.inline]
         return draft
     draft = Draft(to=formataddr((sender_name, sender)) if sender else "", subject=prefixed("Re:", subject),
-                  body=quote(text, sender, when), in_reply_to=message_id, references=references)
+                  body=quote(text, intro(when, sender)), in_reply_to=message_id, references=references)
     if mode == "all":
         others = getaddresses([" ".join(str(v).split()) for v in original.get_all("To", []) + original.get_all("Cc", [])])
         draft.cc = ", ".join(formataddr(p) for p in others if p[1] and p[1].lower() not in (me.lower(), sender.lower()))

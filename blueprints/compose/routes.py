@@ -44,7 +44,8 @@ def new():
             abort(404)
         mail = current_app.extensions["mail"]
         raw = raw_message(db(), user.account, original, mail["env"], mail["box"])
-        draft = compose.answer(raw, mode, user.account.address, original.body_text or "")
+        draft = compose.answer(raw, mode, user.account.address, original.body_text or "",
+                               lambda when, who: _("On %(date)s, %(who)s wrote:", date=when, who=who))
         for name in ("to", "cc", "subject", "in_reply_to", "references"):
             getattr(form, name).data = getattr(draft, name)
         form.body.data = _with_signature(draft.body, user)
