@@ -35,6 +35,14 @@ def current_user() -> User:
     return user
 
 
+def current_account():
+    """The signed-in user's mail account; 404 when there is none (nothing to act on)."""
+    account = current_user().account
+    if account is None:
+        abort(404)
+    return account
+
+
 def login_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):

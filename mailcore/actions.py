@@ -4,30 +4,15 @@ changes only when the server has agreed, so a refusal leaves both showing the tr
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from imapclient import IMAPClient
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
-from . import errors
-from .connect import MailEnvironment, imap_session
+from .connect import MailEnvironment
 from .crypto import SecretBox
 from .models import Account, Folder, Message, utcnow
-from .services import credentials_of, settings_of
+from .services import account_imap
 from .sync import uid_set
-
-
-@contextmanager
-def _server(account: Account, env: MailEnvironment, box: SecretBox) -> Iterator[IMAPClient]:
-    with imap_session(settings_of(account).incoming, credentials_of(account, box).incoming_password, env) as client:
-        try:
-            yield client
-        except errors.MailError:
-            raise
-        except (IMAPClient.Error, OSError, EOFError) as exc:
-            raise errors.ProtocolFailure(str(exc)).on(errors.INCOMING, account.imap_host, account.imap_port) from None
 
 
 def _by_folder(db: Session, messages: list[Message]) -> dict[Folder, list[Message]]:
@@ -40,7 +25,7 @@ def _by_folder(db: Session, messages: list[Message]) -> dict[Folder, list[Messag
 def set_seen(db: Session, account: Account, messages: list[Message], seen: bool,
              env: MailEnvironment, box: SecretBox) -> None:
     groups = _by_folder(db, messages)
-    with _server(account, env, box) as client:
+    with account_imap(account, box, env) as client:
         for folder, items in groups.items():
             client.select_folder(folder.name)
             uids = [m.uid for m in items]
@@ -56,7 +41,7 @@ def set_seen(db: Session, account: Account, messages: list[Message], seen: bool,
 def move(db: Session, account: Account, messages: list[Message], target: Folder,
          env: MailEnvironment, box: SecretBox) -> None:
     groups = _by_folder(db, messages)
-    with _server(account, env, box) as client:
+    with account_imap(account, box, env) as client:
         can_move = b"MOVE" in client.capabilities()
         for folder, items in groups.items():
             if folder.id == target.id:
@@ -84,7 +69,7 @@ def move(db: Session, account: Account, messages: list[Message], target: Folder,
 
 
 def subscribe(db: Session, account: Account, folder: Folder, env: MailEnvironment, box: SecretBox) -> None:
-    with _server(account, env, box) as client:
+    with account_imap(account, box, env) as client:
         client.subscribe_folder(folder.name)
     folder.subscribed = True
     db.commit()

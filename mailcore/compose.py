@@ -15,11 +15,11 @@ from email.utils import format_datetime, formataddr, getaddresses, make_msgid, p
 from imapclient import IMAPClient
 
 from . import errors
-from .connect import MailEnvironment, imap_session, smtp_session
+from .connect import MailEnvironment, smtp_session
 from .crypto import SecretBox
 from .models import Account
 from .render import attachments_of, parse, safe_filename
-from .services import credentials_of, settings_of
+from .services import account_imap, credentials_of, settings_of
 
 MAX_ATTACHMENTS_BYTES = 20 * 1024 * 1024
 _ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
@@ -144,11 +144,8 @@ def send(account: Account, box: SecretBox, env: MailEnvironment, message: EmailM
 def file_copy(account: Account, box: SecretBox, env: MailEnvironment, message: EmailMessage,
               folder_name: str, flags: tuple[bytes, ...]) -> None:
     """APPEND the message to a folder (Sent with \\Seen, Drafts with \\Draft)."""
-    with imap_session(settings_of(account).incoming, credentials_of(account, box).incoming_password, env) as client:
-        try:
-            client.append(folder_name, message.as_bytes(policy=SMTP), flags=flags, msg_time=_now())
-        except (IMAPClient.Error, OSError) as exc:
-            raise errors.ProtocolFailure(str(exc)).on(errors.INCOMING, account.imap_host, account.imap_port) from None
+    with account_imap(account, box, env) as client:
+        client.append(folder_name, message.as_bytes(policy=SMTP), flags=flags, msg_time=_now())
 
 
 def draft_message(sender_name: str, from_address: str, draft: Draft) -> EmailMessage:
@@ -173,15 +170,12 @@ def draft_message(sender_name: str, from_address: str, draft: Draft) -> EmailMes
 def save_draft(account: Account, box: SecretBox, env: MailEnvironment, message: EmailMessage,
                folder_name: str, replaces: int | None) -> int | None:
     """APPEND to Drafts and remove the draft it replaces; the new draft's UID (UIDPLUS) or None."""
-    with imap_session(settings_of(account).incoming, credentials_of(account, box).incoming_password, env) as client:
-        try:
-            answer = client.append(folder_name, message.as_bytes(policy=SMTP), flags=(b"\\Draft", b"\\Seen"),
-                                   msg_time=_now())
-            found = re.search(rb"APPENDUID \d+ (\d+)", answer or b"")
-            if replaces:
-                delete_draft_in(client, folder_name, replaces)
-        except (IMAPClient.Error, OSError) as exc:
-            raise errors.ProtocolFailure(str(exc)).on(errors.INCOMING, account.imap_host, account.imap_port) from None
+    with account_imap(account, box, env) as client:
+        answer = client.append(folder_name, message.as_bytes(policy=SMTP), flags=(b"\\Draft", b"\\Seen"),
+                               msg_time=_now())
+        found = re.search(rb"APPENDUID \d+ (\d+)", answer or b"")
+        if replaces:
+            delete_draft_in(client, folder_name, replaces)
     return int(found.group(1)) if found else None
 
 
@@ -192,11 +186,8 @@ def delete_draft_in(client: IMAPClient, folder_name: str, uid: int) -> None:
 
 
 def delete_draft(account: Account, box: SecretBox, env: MailEnvironment, folder_name: str, uid: int) -> None:
-    with imap_session(settings_of(account).incoming, credentials_of(account, box).incoming_password, env) as client:
-        try:
-            delete_draft_in(client, folder_name, uid)
-        except (IMAPClient.Error, OSError) as exc:
-            raise errors.ProtocolFailure(str(exc)).on(errors.INCOMING, account.imap_host, account.imap_port) from None
+    with account_imap(account, box, env) as client:
+        delete_draft_in(client, folder_name, uid)
 
 
 def files_sent_itself(account: Account) -> bool:

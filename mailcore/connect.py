@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
-from datetime import datetime
 from pathlib import Path
 
 from imapclient import IMAPClient, imap4, tls

@@ -22,10 +22,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import errors
-from .connect import MailEnvironment, imap_session
+from .connect import MailEnvironment
 from .crypto import SecretBox
 from .models import Account, utcnow
-from .services import credentials_of, settings_of
+from .services import account_imap
 from .sync import AccountSync, SyncSummary, due_accounts
 
 log = logging.getLogger(__name__)
@@ -180,9 +180,7 @@ class InboxWatcher:
             if account is None:
                 self._stop.set()
                 return
-            server = settings_of(account).incoming
-            password = credentials_of(account, self.context.box).incoming_password
-        with imap_session(server, password, self.context.env) as client:
+        with account_imap(account, self.context.box, self.context.env) as client:
             client.select_folder("INBOX", readonly=True)
             can_idle = b"IDLE" in client.capabilities()
             client.socket().settimeout(None)

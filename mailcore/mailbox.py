@@ -48,6 +48,10 @@ def folder_of(db: Session, account: Account, folder_id: int | None) -> Folder | 
     return db.scalar(select(Folder).where(Folder.account_id == account.id, Folder.role == "inbox"))
 
 
+def special_folder(db: Session, account: Account, role: str) -> Folder | None:
+    return db.scalar(select(Folder).where(Folder.account_id == account.id, Folder.role == role))
+
+
 def _cursor(message: Message, sort: str) -> str:
     value = getattr(message, SORTS[sort].key)
     text = value.isoformat() if isinstance(value, datetime) else str(value)

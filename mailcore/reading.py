@@ -10,10 +10,10 @@ from html.parser import HTMLParser
 from sqlalchemy.orm import Session
 
 from . import errors
-from .connect import MailEnvironment, imap_session
+from .connect import MailEnvironment
 from .crypto import SecretBox
 from .models import Account, Folder, Message
-from .services import credentials_of, settings_of
+from .services import account_imap
 
 MAX_FETCH = 25 * 1024 * 1024  # larger messages are cut here (attachments past it are not offered)
 MAX_TEXT = 200_000
@@ -70,16 +70,10 @@ def raw_message(db: Session, account: Account, message: Message, env: MailEnviro
     if message.raw is not None:
         return message.raw
     folder = db.get(Folder, message.folder_id)
-    password = credentials_of(account, box).incoming_password
-    with imap_session(settings_of(account).incoming, password, env) as client:
-        try:
-            client.select_folder(folder.name, readonly=True)
-            item = f"BODY.PEEK[]<0.{MAX_FETCH}>" if message.size > MAX_FETCH else "BODY.PEEK[]"
-            fetched = client.fetch([message.uid], [item])
-        except errors.MailError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise errors.ProtocolFailure(str(exc)).on(errors.INCOMING, account.imap_host, account.imap_port) from None
+    with account_imap(account, box, env) as client:
+        client.select_folder(folder.name, readonly=True)
+        item = f"BODY.PEEK[]<0.{MAX_FETCH}>" if message.size > MAX_FETCH else "BODY.PEEK[]"
+        fetched = client.fetch([message.uid], [item])
     data = fetched.get(message.uid, {})
     raw = next((value for key, value in data.items() if key.startswith(b"BODY[")), None)
     if raw is None:

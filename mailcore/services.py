@@ -6,15 +6,18 @@ id alone, so one user can never reach another's account.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from imapclient import IMAPClient
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import errors
-from .connect import CheckResult, MailEnvironment, check_account
+from .connect import CheckResult, MailEnvironment, check_account, imap_session
 from .crypto import SecretBox
 from .detect import Detection, Detector
 from .models import Account, ConnectionAttempt, ContactEmail, User, utcnow
@@ -208,6 +211,20 @@ class MailService:
 
 def _context(account: Account, side: str) -> str:
     return f"account:{account.id}:user:{account.user_id}:{side}"
+
+
+@contextmanager
+def account_imap(account: Account, box: SecretBox, env: MailEnvironment) -> Iterator[IMAPClient]:
+    """A logged-in session on the account's incoming server; any protocol or socket failure inside
+    it becomes a MailError of the incoming side, as everywhere else."""
+    server = settings_of(account).incoming
+    with imap_session(server, credentials_of(account, box).incoming_password, env) as client:
+        try:
+            yield client
+        except errors.MailError:
+            raise
+        except (IMAPClient.Error, OSError, EOFError) as exc:
+            raise errors.ProtocolFailure(str(exc)).on(errors.INCOMING, server.host, server.port) from None
 
 
 def credentials_of(account: Account, box: SecretBox) -> Credentials:

@@ -25,11 +25,11 @@ from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import errors
-from .connect import MailEnvironment, imap_session
+from .connect import MailEnvironment
 from .crypto import SecretBox
 from .envelope import as_utc, decode_header, has_attachments, sender
 from .models import Account, Folder, Message, utcnow
-from .services import credentials_of, settings_of
+from .services import account_imap
 
 log = logging.getLogger(__name__)
 
@@ -163,27 +163,19 @@ class AccountSync:
     # --- account level -------------------------------------------------------------------------
 
     def _sync(self, db: Session, account: Account, lease: _Lease, summary: SyncSummary, only: str | None) -> None:
-        credentials = credentials_of(account, self.box).incoming_password
-        server = settings_of(account).incoming
-        with imap_session(server, credentials, self.env) as client:
-            try:
-                self._caps = set(client.capabilities())
-                if b"QRESYNC" in self._caps:
-                    client.enable("QRESYNC")
-                elif b"CONDSTORE" in self._caps:
-                    client.enable("CONDSTORE")
-                folders = self._sync_folder_list(db, account, client)
-                for folder in folders:
-                    if only and folder.name != only:
-                        continue
-                    if folder.selectable and folder.subscribed:  # an unsubscribed folder waits for Subscribe
-                        summary.fetched += self._sync_folder(db, client, folder)
-                        lease.renew(db)
-                        db.commit()
-            except errors.MailError:
-                raise
-            except (IMAPClient.Error, OSError, EOFError) as exc:
-                raise errors.ProtocolFailure(str(exc)).on(errors.INCOMING, server.host, server.port) from None
+        with account_imap(account, self.box, self.env) as client:
+            self._caps = set(client.capabilities())
+            if b"QRESYNC" in self._caps:
+                client.enable("QRESYNC")
+            elif b"CONDSTORE" in self._caps:
+                client.enable("CONDSTORE")
+            for folder in self._sync_folder_list(db, account, client):
+                if only and folder.name != only:
+                    continue
+                if folder.selectable and folder.subscribed:  # an unsubscribed folder waits for Subscribe
+                    summary.fetched += self._sync_folder(db, client, folder)
+                    lease.renew(db)
+                    db.commit()
 
     def _succeeded(self, db: Session, account: Account) -> None:
         account.sync_state = "ok"

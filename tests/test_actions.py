@@ -3,13 +3,12 @@ other way round."""
 
 from __future__ import annotations
 
-import re
 
 import pytest
 from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
-from mailcore.models import Folder, Message, User
+from mailcore.models import Folder, Message
 
 from .browser import launch_chromium, serve, sign_in, wait_for_htmx
 from .conftest import Browser, connected, make_user, text

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from mailcore import services
-from mailcore.jobs import InlineRunner, SyncContext, SyncJob, ThreadRunner
+from mailcore.jobs import SyncContext, SyncJob, ThreadRunner
 from mailcore.models import Account, Folder, Message, User
 from mailcore.settings import AccountSettings, Credentials, ServerSettings
 from mailcore.sync import AccountSync, folder_role

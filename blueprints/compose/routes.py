@@ -7,14 +7,14 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from mailcore import compose, errors
-from mailcore.mailbox import message_of
-from mailcore.models import ArchivedEmail, ArchivedEmailLink, ContactEmail, Folder
+from mailcore.mailbox import message_of, special_folder
+from mailcore.models import ArchivedEmail, ArchivedEmailLink, ContactEmail
 from mailcore.reading import raw_message
 from mailcore.services import can_send
 
 from ..htmx import redirect_to, render
 from ..inbox.explain import explain
-from ..web import current_user, db, login_required
+from ..web import current_account, current_user, db, login_required
 from . import bp
 from .forms import ComposeForm
 
@@ -64,10 +64,7 @@ def _with_signature(body: str, user) -> str:  # noqa: ANN001
 @bp.route("/", methods=["POST"])
 @login_required
 def send():
-    user = current_user()
-    account = user.account
-    if account is None:
-        abort(404)
+    user, account = current_user(), current_account()
     form = ComposeForm()
     if not form.validate_on_submit():
         return _page(form, 422)
@@ -87,7 +84,7 @@ def send():
     except errors.MailError as exc:
         return _page(form, 422, _("The email was not sent.") + " " + explain(exc).message)
     if user.save_sent_copy and not compose.files_sent_itself(account):
-        sent = db().scalar(select(Folder).where(Folder.account_id == account.id, Folder.role == "sent"))
+        sent = special_folder(db(), account, "sent")
         if sent is not None:
             try:
                 compose.file_copy(account, mail["box"], mail["env"], message, sent.name, (b"\\Seen",))
@@ -95,7 +92,7 @@ def send():
                 pass  # the email is sent; only the copy is missing, and the next sync shows Sent as it is
     if "archive" in request.form:
         _archive(user, message, recipients)
-    drafts = _folder(account, "drafts")
+    drafts = special_folder(db(), account, "drafts")
     if drafts is not None and (form.draft_uid.data or "").isdigit():
         try:
             compose.delete_draft(account, mail["box"], mail["env"], drafts.name, int(form.draft_uid.data))
@@ -104,20 +101,13 @@ def send():
     return redirect_to(url_for("inbox.index"))
 
 
-def _folder(account, role: str):  # noqa: ANN001
-    return db().scalar(select(Folder).where(Folder.account_id == account.id, Folder.role == role))
-
-
 @bp.route("/draft", methods=["POST"])
 @login_required
 def save_draft():
     """Saves what is written to Drafts, replacing the previous save; answers with the draft's UID."""
-    user = current_user()
-    account = user.account
-    if account is None:
-        abort(404)
+    user, account = current_user(), current_account()
     form = ComposeForm()
-    drafts = _folder(account, "drafts")
+    drafts = special_folder(db(), account, "drafts")
     if not form.validate_on_submit() or drafts is None:
         return render(TEMPLATE, "draft_state", 422, form=form, saved=False)
     mail = current_app.extensions["mail"]

@@ -17,7 +17,7 @@ from mailcore.services import same_address
 from mailcore.settings import AccountSettings, Credentials
 
 from ..htmx import redirect_to, render
-from ..web import current_user, db, login_required, mail_service
+from ..web import current_account, current_user, db, login_required, mail_service
 from . import bp
 from .explain import explain, explain_state, imap_only, provider_note
 from .forms import AddressForm, AdvancedForm, PasswordForm
@@ -71,7 +71,7 @@ def _inbox_view(account) -> dict:
 @login_required
 def more():
     """The next page of rows, for infinite scroll."""
-    account = _account_or_404()
+    account = current_account()
     folder = folder_of(db(), account, request.args.get("folder", type=int))
     if folder is None:
         abort(404)
@@ -83,7 +83,7 @@ def more():
 @login_required
 def changes():
     """Nothing (204) while the open folder is unchanged; the refreshed list when it changed."""
-    account = _account_or_404()
+    account = current_account()
     folder = folder_of(db(), account, request.args.get("folder", type=int))
     version = request.args.get("v", type=int)
     state = request.args.get("state", "")
@@ -97,7 +97,7 @@ def changes():
 @bp.route("/refresh", methods=["POST"])
 @login_required
 def refresh():
-    account = _account_or_404()
+    account = current_account()
     start_sync(account.id)
     return render("inbox/index.html", "listing", **_inbox_view(account))
 
@@ -122,7 +122,7 @@ def message_print(message_id: int):
 
 def _reading(message_id: int) -> dict:
     """The selected message as the reading pane shows it; marked read if the user wants that."""
-    account = _account_or_404()
+    account = current_account()
     found = message_of(db(), account, message_id)
     if found is None:
         abort(404)
@@ -163,7 +163,7 @@ def inline_image(message_id: int, cid: str):
 
 
 def _part(message_id: int, pick):
-    account = _account_or_404()
+    account = current_account()
     found = message_of(db(), account, message_id)
     if found is None:
         abort(404)
@@ -198,7 +198,7 @@ def _download(item, payload: bytes, inline: bool):
 @login_required
 def mark_seen():
     """Mark as read (seen=1) or unread (seen=0); the list answers with the true state either way."""
-    account = _account_or_404()
+    account = current_account()
     chosen = _chosen_messages(account)
     mail = current_app.extensions["mail"]
     problem = None
@@ -213,7 +213,7 @@ def mark_seen():
 @bp.route("/messages/move", methods=["POST"])
 @login_required
 def move_messages():
-    account = _account_or_404()
+    account = current_account()
     chosen = _chosen_messages(account)
     target = folder_of(db(), account, request.form.get("target", type=int))
     if target is None or request.form.get("target") is None:
@@ -232,7 +232,7 @@ def move_messages():
 @bp.route("/folders/<int:folder_id>/subscribe", methods=["POST"])
 @login_required
 def subscribe_folder(folder_id: int):
-    account = _account_or_404()
+    account = current_account()
     folder = folder_of(db(), account, folder_id)
     if folder is None:
         abort(404)
@@ -248,13 +248,6 @@ def _chosen_messages(account) -> list:
     if len(chosen) != len(ids) or not chosen:
         abort(404)  # another user's message, or none: nothing is done
     return chosen
-
-
-def _account_or_404():
-    account = current_user().account
-    if account is None:
-        abort(404)
-    return account
 
 
 def start_sync(account_id: int) -> None:
