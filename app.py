@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-import threading
 from pathlib import Path
 
 from flask import Flask, g, request, session
@@ -14,14 +13,7 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from mailcore import db as maildb
-from mailcore.connect import MailEnvironment
-from mailcore.crypto import SecretBox
-from mailcore.detect import Detector, DiscoveryNetwork
-from mailcore.dnsquery import Dns
-from mailcore.jobs import InlineRunner, SyncContext, ThreadRunner
-from mailcore.netpolicy import MAIL_PORTS, NetworkPolicy, parse_networks, parse_ports
-from mailcore.providers import ProviderList
+from mailcore.installation import Installation
 
 LANGUAGES = ("sv", "en")
 csrf = CSRFProtect()
@@ -90,11 +82,12 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
 
-    from blueprints import auth, compose, inbox, settings, web
+    from blueprints import auth, compose, inbox, settings, setup, web
 
     web.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
+    app.register_blueprint(setup.bp)
     app.register_blueprint(settings.bp)
     app.register_blueprint(compose.bp)
     app.config.setdefault("MAX_CONTENT_LENGTH", 30 * 1024 * 1024)  # attachments (20 MB) plus the form
@@ -108,50 +101,12 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _init_mail(app: Flask, instance: Path) -> None:
-    engine = maildb.make_engine(app.config["DATABASE_URL"])
-    if engine.dialect.name == "sqlite":
-        instance.mkdir(parents=True, exist_ok=True)
-    maildb.upgrade(engine)
-    providers = ProviderList.load(Path(app.config["MAIL_PROVIDERS_FILE"]) if app.config["MAIL_PROVIDERS_FILE"] else None)
-    ports = MAIL_PORTS | parse_ports(app.config["MAIL_ALLOWED_PORTS"])
-    ports |= {t.port for p in providers.providers for t in (p.incoming, p.outgoing) if t}
-    dns = Dns(app.config["MAIL_DNS_SERVER"])
-    policy = NetworkPolicy(parse_networks(app.config["MAIL_ALLOWED_NETWORKS"]), frozenset(ports), dns.addresses)
-    ca_bundle = Path(app.config["MAIL_CA_BUNDLE"]) if app.config["MAIL_CA_BUNDLE"] else None
-    env = MailEnvironment(policy, ca_bundle, app.config["MAIL_TIMEOUT"])
-    budget = app.config["MAIL_DISCOVERY_BUDGET"]
-    network = DiscoveryNetwork(policy, env.tls_context, dns, app.config["MAIL_AUTOCONFIG_PORT"],
-                               budget=budget, step_timeout=min(4.0, budget))
-    app.extensions["mail"] = {
-        "engine": engine,
-        "sessions": maildb.session_factory(engine),
-        "env": env,
-        "box": SecretBox.from_config(app.config["MAIL_ENCRYPTION_KEY"], instance / "mail.key"),
-        "detector": Detector(providers, network),
-        "providers": providers,
-    }
-    _init_sync(app)
-    logging.getLogger(__name__).debug("database ready: %s", engine.url.render_as_string(hide_password=True))
-
-
-def _init_sync(app: Flask) -> None:
-    """Embedded: worker threads in this process. External: `flask sync worker` runs elsewhere and
-    picks requests up from the database. Inline: a sync runs inside the request that asks for it."""
-    mail = app.extensions["mail"]
-    context = SyncContext(mail["sessions"], mail["env"], mail["box"])
-    mail["sync_context"] = context
-    mode = app.config["SYNC_MODE"]
-    mail["runner"] = InlineRunner(context) if mode == "inline" else None
-    if mode == "embedded" and not app.config.get("TESTING"):
-        lock = threading.Lock()
-
-        @app.before_request
-        def start_embedded_sync() -> None:
-            """Started by the first request, so CLI commands never start sync threads."""
-            if mail["runner"] is None:
-                with lock:
-                    if mail["runner"] is None:
-                        mail["runner"] = ThreadRunner(context, workers=app.config["SYNC_WORKERS"]).start()
+    mail = Installation.from_config(app.config, instance)
+    app.extensions["mail"] = mail
+    if mail.sync_mode == "embedded" and not app.config.get("TESTING"):
+        app.before_request(mail.start_workers)
+    logging.getLogger(__name__).debug("database ready: %s",
+                                      mail.engine.url.render_as_string(hide_password=True))
 
 
 def select_locale() -> str:

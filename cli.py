@@ -20,7 +20,7 @@ def register_cli(app: Flask) -> None:
         """Create a CRM user whose contact card's first email is EMAIL."""
         if len(password) < 8:
             raise click.BadParameter("use at least 8 characters", param_hint="--password")
-        with current_app.extensions["mail"]["sessions"]() as db:
+        with current_app.extensions["mail"].sessions() as db:
             try:
                 created = services.create_user(db, email, password, name, lang)
             except services.UserExists:
@@ -30,7 +30,7 @@ def register_cli(app: Flask) -> None:
     @user.command("list")
     def list_() -> None:
         """List CRM users and their connected mail accounts."""
-        with current_app.extensions["mail"]["sessions"]() as db:
+        with current_app.extensions["mail"].sessions() as db:
             for item in services.list_users(db):
                 account = item.account.address if item.account else "-"
                 click.echo(f"{item.email}\t{item.name}\t{item.language or '-'}\t{account}")
@@ -42,10 +42,8 @@ def register_sync_cli(app: Flask) -> None:
     import signal
     import threading
 
-    from sqlalchemy import select
-
     from mailcore.jobs import SyncJob, ThreadRunner
-    from mailcore.models import User
+    from mailcore.models import SyncState
 
     group = app.cli.group("sync", help="Mailbox synchronisation.")(lambda: None)
 
@@ -54,14 +52,14 @@ def register_sync_cli(app: Flask) -> None:
     def now(email: str) -> None:
         """Run one full sync in the foreground and print a JSON summary."""
         mail = current_app.extensions["mail"]
-        with mail["sessions"]() as db:
-            user = db.scalar(select(User).where(User.email == services.normalise_address(email)))
+        with mail.sessions() as db:
+            user = services.user_by_email(db, email)
             if user is None or user.account is None:
                 raise click.ClickException(f"{email} has no connected email account")
             account_id = user.account.id
-        summary = mail["sync_context"].run_job(SyncJob(account_id))
+        summary = mail.run_job(SyncJob(account_id))
         click.echo(json.dumps(summary.as_dict()))
-        if summary.state not in ("ok",):
+        if summary.state != SyncState.OK:
             raise SystemExit(1)
 
     @group.command("worker")
@@ -71,7 +69,7 @@ def register_sync_cli(app: Flask) -> None:
         Run the web app with SYNC_MODE=external then."""
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        runner = ThreadRunner(current_app.extensions["mail"]["sync_context"], workers=workers).start()
+        runner = ThreadRunner(current_app.extensions["mail"], workers=workers).start()
         click.echo(f"sync worker running with {workers} threads; Ctrl-C stops it")
         try:
             while not stop.wait(1):

@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import os
 import re
 import resource
 import shutil
@@ -166,11 +165,11 @@ def connect_account(app, lab: LabProcess, address: str, password: str) -> int:  
     from mailcore.settings import AccountSettings, Credentials, ServerSettings
 
     mail = app.extensions["mail"]
-    with mail["sessions"]() as db:
+    with mail.sessions() as db:
         user = services.create_user(db, address, CRM_PASSWORD, "Benchmark User", "en")
         incoming = ServerSettings(lab.hostname, lab.imap_tls_port, True, address)
         outgoing = ServerSettings(lab.hostname, lab.smtp_tls_port, True, address)
-        service = services.MailService(db, mail["env"], mail["box"], detector=mail["detector"])
+        service = services.MailService(db, mail)
         result = service.connect(user, AccountSettings(address, incoming, outgoing), Credentials(password, password))
         if not result.ok:
             raise RuntimeError(f"could not connect {address}: {result}")
@@ -181,7 +180,7 @@ def make_sync(app, on_batch=None):  # noqa: ANN001, ANN201
     from mailcore.sync import AccountSync
 
     mail = app.extensions["mail"]
-    return AccountSync(mail["sessions"], mail["env"], mail["box"], on_batch=on_batch)
+    return AccountSync(mail, on_batch=on_batch)
 
 
 def checked(summary, fetched: int | None = None):  # noqa: ANN001, ANN201
@@ -195,7 +194,7 @@ def inbox_id(app, account_id: int) -> int:  # noqa: ANN001
 
     from mailcore.models import Folder
 
-    with app.extensions["mail"]["sessions"]() as db:
+    with app.extensions["mail"].sessions() as db:
         return db.scalar(select(Folder.id).where(Folder.account_id == account_id, Folder.role == "inbox"))
 
 
@@ -313,7 +312,7 @@ def render_times(app, inboxes: list[tuple[str, int]], runs: int) -> list[tuple[f
         if len(ROW.findall(html)) != 50:
             raise RuntimeError(f"the first page shows {len(ROW.findall(html))} rows, not 50")
         browser.inbox()
-    sessions = app.extensions["mail"]["sessions"]
+    sessions = app.extensions["mail"].sessions
     gets: list[list[float]] = [[] for _ in inboxes]
     pages: list[list[float]] = [[] for _ in inboxes]
     for run in range(runs + 2):
@@ -343,7 +342,7 @@ def insert_rows(app, folder_id: int, count: int, seed: int) -> None:  # noqa: AN
                ("Build Bot", "ci@builds.example.com"), ("Björn Ängström", "bjorn.angstrom@example.se")]
     subjects = ["Fika på fredag?", "Faktura för maj", "Quarterly report draft", "Build passed", "Lunch next week?"]
     start = datetime(2020, 1, 1)
-    with app.extensions["mail"]["sessions"]() as db:
+    with app.extensions["mail"].sessions() as db:
         for first in range(0, count, 5000):
             rows = []
             for uid in range(first + 1, min(count, first + 5000) + 1):
@@ -517,7 +516,7 @@ def main() -> int:
             config = app_config(lab, workdir / "memory")
             memory_app = create_app(config)
             memory_account = connect_account(memory_app, lab, memory_address, memory_password)
-            memory_app.extensions["mail"]["engine"].dispose()
+            memory_app.extensions["mail"].engine.dispose()
             report = peak_memory(config, memory_account)
             if report["state"] != "ok" or report["fetched"] != args.messages:
                 raise RuntimeError(f"the first-sync child went wrong: {report}")

@@ -1,31 +1,50 @@
-"""Request plumbing shared by every blueprint: database session, signed-in user, error pages."""
+"""Request plumbing shared by every blueprint: database session, signed-in user, the user's mail
+account, error pages."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
+from typing import TypeVar
 
-from flask import Flask, abort, current_app, g, redirect, request, session, url_for
+from flask import Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mailcore.models import User
+from mailcore import errors
+from mailcore.account import MailAccount
+from mailcore.crypto import SecretBoxError
+from mailcore.installation import Installation
+from mailcore.models import Account, User
 from mailcore.services import MailService
+
+from .explain import explain
+from .htmx import is_fragment_request, render
+
+T = TypeVar("T")
+
+
+def installation() -> Installation:
+    return current_app.extensions["mail"]
 
 
 def db() -> Session:
     if "db" not in g:
-        g.db = current_app.extensions["mail"]["sessions"]()
+        g.db = installation().sessions()
     return g.db
 
 
 def mail_service() -> MailService:
-    mail = current_app.extensions["mail"]
-    return MailService(db(), mail["env"], mail["box"],
+    return MailService(db(), installation(),
                        attempts_per_window=current_app.config["MAIL_TESTS_PER_5_MINUTES"],
-                       discoveries_per_minute=current_app.config["MAIL_DISCOVERIES_PER_MINUTE"],
-                       detector=mail["detector"])
+                       discoveries_per_minute=current_app.config["MAIL_DISCOVERIES_PER_MINUTE"])
+
+
+def mail_account() -> MailAccount:
+    """The signed-in user's connected account, ready to act on its mail; 404 when there is none."""
+    return installation().account(db(), current_account())
 
 
 def current_user() -> User:
@@ -35,12 +54,21 @@ def current_user() -> User:
     return user
 
 
-def current_account():
+def current_account() -> Account:
     """The signed-in user's mail account; 404 when there is none (nothing to act on)."""
     account = current_user().account
     if account is None:
         abort(404)
     return account
+
+
+def own(find: Callable[[Session, Account, int], T | None], ident: int | None) -> T:
+    """What `find` finds in the signed-in user's account, else 404: absent and someone else's look
+    the same."""
+    found = find(db(), current_account(), ident) if ident is not None else None
+    if found is None:
+        abort(404)
+    return found
 
 
 def login_required(view):
@@ -85,6 +113,20 @@ def _security_headers(response):
     return response
 
 
+def _mail_failure(error: errors.MailError):
+    """Any mail failure a view did not handle itself: the usual explanation in the user's language,
+    as a notice over the page for htmx and as a page otherwise. Never a 500."""
+    if "db" in g:
+        g.db.rollback()
+    explained = explain(error)
+    status = 429 if isinstance(error, errors.RateLimited) else 502
+    if is_fragment_request():  # htmx swaps 422 (base.html); the notice replaces nothing the user had
+        return render("error.html", "notice", 422, {"HX-Retarget": "#notice", "HX-Reswap": "innerHTML"},
+                      title=_("The email server could not do that"), explained=explained)
+    return render("error.html", "main", status, title=_("The email server could not do that"),
+                  explained=explained)
+
+
 def init_app(app: Flask) -> None:
     app.before_request(_load_user)
     app.teardown_appcontext(_close_db)
@@ -92,15 +134,19 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
-        from flask import render_template
-
         return render_template("error.html", title=_("The form has expired"),
                                message=_("Reload the page and try again.")), 400
 
+    @app.errorhandler(errors.MailError)
+    def mail_error(error: errors.MailError):
+        return _mail_failure(error)
+
+    @app.errorhandler(SecretBoxError)
+    def secret_error(error: SecretBoxError):
+        return _mail_failure(errors.SecretUnreadable())
+
     @app.errorhandler(404)
     def not_found(error):
-        from flask import render_template
-
         return render_template("error.html", title=_("Not found"),
                                message=_("There is nothing here, or it belongs to someone else.")), 404
 
@@ -141,7 +187,5 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def frame_context():
         from flask_babel import get_locale
-
-        from .htmx import is_fragment_request
 
         return {"user": g.get("user"), "lang": str(get_locale()), "is_fragment": is_fragment_request()}

@@ -5,7 +5,7 @@ account's verified TLS, and a copy filed in Sent unless the provider files it it
 from __future__ import annotations
 
 import re
-import time
+import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -15,11 +15,9 @@ from email.utils import format_datetime, formataddr, getaddresses, make_msgid, p
 from imapclient import IMAPClient
 
 from . import errors
-from .connect import MailEnvironment, smtp_session
-from .crypto import SecretBox
 from .models import Account
 from .render import attachments_of, parse, safe_filename
-from .services import account_imap, credentials_of, settings_of
+from .settings import ServerSettings
 
 MAX_ATTACHMENTS_BYTES = 20 * 1024 * 1024
 _ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
@@ -36,6 +34,10 @@ class InvalidRecipients(ValueError):
 
 class InvalidHeader(ValueError):
     """A subject or name with a line break in it."""
+
+
+class AttachmentsTooLarge(ValueError):
+    """The attachments (forwarded ones included) add up to more than MAX_ATTACHMENTS_BYTES."""
 
 
 @dataclass
@@ -120,32 +122,33 @@ def _now():
     return datetime.now(timezone.utc)
 
 
-def send(account: Account, box: SecretBox, env: MailEnvironment, message: EmailMessage,
-         recipients: list[str]) -> None:
-    """Send over the account's outgoing server; a refused recipient or a dropped connection raises."""
-    import smtplib
-
-    credentials = credentials_of(account, box)
-    with smtp_session(settings_of(account).outgoing, credentials.outgoing_password, env) as smtp:
-        try:
-            refused = smtp.send_message(message, from_addr=account.address, to_addrs=recipients)
-        except smtplib.SMTPRecipientsRefused as exc:
-            raise errors.RecipientRefused(", ".join(exc.recipients)).on(
-                errors.OUTGOING, account.smtp_host, account.smtp_port) from None
-        except smtplib.SMTPResponseException as exc:
-            raise errors.ProtocolFailure(f"{exc.smtp_code} {exc.smtp_error!r}").on(
-                errors.OUTGOING, account.smtp_host, account.smtp_port) from None
-        except (smtplib.SMTPException, OSError) as exc:
-            raise errors.ProtocolFailure(str(exc)).on(errors.OUTGOING, account.smtp_host, account.smtp_port) from None
-        if refused:
-            raise errors.RecipientRefused(", ".join(refused)).on(errors.OUTGOING, account.smtp_host, account.smtp_port)
+def transmit(smtp: smtplib.SMTP, message: EmailMessage, from_address: str, recipients: list[str],
+             server: ServerSettings) -> None:
+    """Hand the message to an open SMTP session; a refused recipient or a dropped connection raises."""
+    where = (errors.OUTGOING, server.host, server.port)
+    try:
+        refused = smtp.send_message(message, from_addr=from_address, to_addrs=recipients)
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise errors.RecipientRefused(", ".join(exc.recipients)).on(*where) from None
+    except smtplib.SMTPResponseException as exc:
+        raise errors.ProtocolFailure(f"{exc.smtp_code} {exc.smtp_error!r}").on(*where) from None
+    except (smtplib.SMTPException, OSError) as exc:
+        raise errors.ProtocolFailure(str(exc)).on(*where) from None
+    if refused:
+        raise errors.RecipientRefused(", ".join(refused)).on(*where)
 
 
-def file_copy(account: Account, box: SecretBox, env: MailEnvironment, message: EmailMessage,
-              folder_name: str, flags: tuple[bytes, ...]) -> None:
-    """APPEND the message to a folder (Sent with \\Seen, Drafts with \\Draft)."""
-    with account_imap(account, box, env) as client:
-        client.append(folder_name, message.as_bytes(policy=SMTP), flags=flags, msg_time=_now())
+def append(client: IMAPClient, folder_name: str, message: EmailMessage, flags: tuple[bytes, ...]) -> int | None:
+    """APPEND a message to a folder; its UID where the server says (UIDPLUS), else None."""
+    answer = client.append(folder_name, message.as_bytes(policy=SMTP), flags=flags, msg_time=_now())
+    found = re.search(rb"APPENDUID \d+ (\d+)", answer or b"")
+    return int(found.group(1)) if found else None
+
+
+def delete_in(client: IMAPClient, folder_name: str, uid: int) -> None:
+    client.select_folder(folder_name)
+    client.add_flags([uid], [b"\\Deleted"], silent=True)
+    client.uid_expunge([uid])
 
 
 def draft_message(sender_name: str, from_address: str, draft: Draft) -> EmailMessage:
@@ -165,29 +168,6 @@ def draft_message(sender_name: str, from_address: str, draft: Draft) -> EmailMes
     message["Message-ID"] = make_msgid(domain=from_address.rpartition("@")[2])
     message.set_content(draft.body.replace("\r\n", "\n").replace("\r", "\n"))
     return message
-
-
-def save_draft(account: Account, box: SecretBox, env: MailEnvironment, message: EmailMessage,
-               folder_name: str, replaces: int | None) -> int | None:
-    """APPEND to Drafts and remove the draft it replaces; the new draft's UID (UIDPLUS) or None."""
-    with account_imap(account, box, env) as client:
-        answer = client.append(folder_name, message.as_bytes(policy=SMTP), flags=(b"\\Draft", b"\\Seen"),
-                               msg_time=_now())
-        found = re.search(rb"APPENDUID \d+ (\d+)", answer or b"")
-        if replaces:
-            delete_draft_in(client, folder_name, replaces)
-    return int(found.group(1)) if found else None
-
-
-def delete_draft_in(client: IMAPClient, folder_name: str, uid: int) -> None:
-    client.select_folder(folder_name)
-    client.add_flags([uid], [b"\\Deleted"], silent=True)
-    client.uid_expunge([uid])
-
-
-def delete_draft(account: Account, box: SecretBox, env: MailEnvironment, folder_name: str, uid: int) -> None:
-    with account_imap(account, box, env) as client:
-        delete_draft_in(client, folder_name, uid)
 
 
 def files_sent_itself(account: Account) -> bool:
@@ -225,7 +205,3 @@ def answer(raw: bytes, mode: str, me: str, text: str,
         others = getaddresses([" ".join(str(v).split()) for v in original.get_all("To", []) + original.get_all("Cc", [])])
         draft.cc = ", ".join(formataddr(p) for p in others if p[1] and p[1].lower() not in (me.lower(), sender.lower()))
     return draft
-
-
-def elapsed_ms(started: float) -> int:
-    return int((time.monotonic() - started) * 1000)

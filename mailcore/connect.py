@@ -20,6 +20,7 @@ from pathlib import Path
 
 from imapclient import IMAPClient, imap4, tls
 from imapclient.exceptions import IMAPClientError, LoginError
+from imapclient.response_parser import parse_fetch_response
 
 from . import errors
 from .netpolicy import NetworkPolicy
@@ -109,7 +110,13 @@ class _PinnedIMAP4TLS(_GreetingCheck, tls.IMAP4_TLS):
         return tls.wrap_socket(sock, self.ssl_context, self.host)
 
 
-class _PinnedIMAPClient(IMAPClient):
+class MailClient(IMAPClient):
+    """IMAPClient connected to the approved address, plus the few things IMAPClient cannot do.
+
+    This class is the one place that uses IMAPClient's protected command helpers and imaplib's
+    untagged-response store; everything else speaks IMAPClient's public API.
+    """
+
     def __init__(self, server: ServerSettings, address: str, context: ssl.SSLContext, timeout: float):
         self._address = address
         super().__init__(server.host, server.port, ssl=server.ssl, ssl_context=context, timeout=timeout)
@@ -120,6 +127,40 @@ class _PinnedIMAPClient(IMAPClient):
             return _PinnedIMAP4TLS(self.host, self.port, self._address, self.ssl_context,
                                    self._timeout.connect)
         return _PinnedIMAP4(self.host, self.port, self._address, self._timeout.connect)
+
+    def fetch_set(self, message_set: str, items: list[str], modifiers: list[str] | None = None) -> dict[int, dict]:
+        """UID FETCH over a sequence set with ranges ("1:*", "5:9,12"), keyed by UID.
+
+        IMAPClient.fetch takes only lists of numbers and keys responses by whatever number they
+        carry. Here an unsolicited FETCH (another client's flag change) has no UID, and must
+        neither pass for the message whose UID equals its sequence number nor be kept.
+        """
+        args = [message_set.encode(), f"({' '.join(items)})".encode()]
+        if modifiers:
+            args.append(f"({' '.join(modifiers)})".encode())
+        data = self._raw_command_untagged(b"FETCH", args)
+        if not data or data == [None]:
+            return {}
+        by_uid: dict[int, dict] = {}
+        for item in parse_fetch_response(data, False, False).values():
+            if b"UID" in item:
+                by_uid.setdefault(item[b"UID"], {}).update(item)
+        return by_uid
+
+    def take_vanished(self) -> list[bytes]:
+        """The untagged VANISHED lines (QRESYNC) received since the last call. imaplib files
+        responses that no command asked for under their name; nothing else collects these."""
+        return self._imap.untagged_responses.pop("VANISHED", [])
+
+
+def mailbox_changed(responses: list) -> bool:
+    """Whether untagged responses (from IDLE or NOOP) report new, changed or removed messages."""
+    for response in responses:
+        if not isinstance(response, tuple) or not response:
+            continue
+        if response[0] == b"VANISHED" or (len(response) > 1 and response[1] in (b"EXISTS", b"EXPUNGE", b"FETCH")):
+            return True
+    return False
 
 
 def _server_text(exc: Exception) -> str:
@@ -160,13 +201,13 @@ def _connection_error(exc: BaseException) -> errors.MailError:
 
 
 @contextmanager
-def imap_session(server: ServerSettings, password: str, env: MailEnvironment) -> Iterator[IMAPClient]:
+def imap_session(server: ServerSettings, password: str, env: MailEnvironment) -> Iterator[MailClient]:
     """A logged-in IMAP session, or a MailError for the incoming side."""
     side = errors.INCOMING
     try:
         address = env.policy.resolve(server.host, server.port)
         context = env.tls_context()
-        client = _PinnedIMAPClient(server, address, context, env.timeout)
+        client = MailClient(server, address, context, env.timeout)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a MailError
         raise _connection_error(exc).on(side, server.host, server.port) from None
     try:

@@ -1,6 +1,6 @@
 """Running syncs: a job is plain data (which account, which folder), so any queue can carry it.
 
-`InlineRunner` runs a job where it is asked for (tests, `flask sync now`). `ThreadRunner` is the
+`InlineRunner` runs a job where it is asked for (tests, `SYNC_MODE=inline`). `ThreadRunner` is the
 embedded default: worker threads started with the app, a scheduler that picks up accounts whose
 next sync is due (the database is the queue, so a separate `flask sync worker` process sees the
 same requests), and an IDLE watcher per account that syncs INBOX as soon as the server says it
@@ -15,18 +15,18 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from imapclient import IMAPClient
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
 
 from . import errors
-from .connect import MailEnvironment
-from .crypto import SecretBox
-from .models import Account, utcnow
-from .services import account_imap
+from .connect import MailClient, mailbox_changed
+from .models import Account, SyncState, utcnow
 from .sync import AccountSync, SyncSummary, due_accounts
+
+if TYPE_CHECKING:
+    from .installation import Installation
 
 log = logging.getLogger(__name__)
 IDLE_RENEW = 24 * 60  # seconds; servers may end IDLE after 29 minutes (RFC 2177)
@@ -39,14 +39,8 @@ class SyncJob:
     folder: str | None = None  # None: every folder
 
 
-@dataclass
-class SyncContext:
-    sessions: sessionmaker[Session]
-    env: MailEnvironment
-    box: SecretBox
-
-    def run_job(self, job: SyncJob) -> SyncSummary:
-        return AccountSync(self.sessions, self.env, self.box).run(job.account_id, only=job.folder)
+def run_job(installation: Installation, job: SyncJob) -> SyncSummary:
+    return AccountSync(installation).run(job.account_id, only=job.folder)
 
 
 class Runner(Protocol):
@@ -55,19 +49,12 @@ class Runner(Protocol):
     def stop(self) -> None: ...
 
 
-def request_sync(sessions: sessionmaker[Session], account_id: int) -> None:
-    """Ask for a sync through the database: whichever worker runs (thread or process) picks it up."""
-    with sessions() as db:
-        db.execute(update(Account).where(Account.id == account_id).values(next_sync_at=utcnow()))
-        db.commit()
-
-
 class InlineRunner:
-    def __init__(self, context: SyncContext):
-        self.context = context
+    def __init__(self, installation: Installation):
+        self.installation = installation
 
     def submit(self, job: SyncJob) -> None:
-        self.context.run_job(job)
+        run_job(self.installation, job)
 
     def stop(self) -> None:
         pass
@@ -76,8 +63,8 @@ class InlineRunner:
 class ThreadRunner:
     """Worker threads, a scheduler and IDLE watchers, all daemons of this process."""
 
-    def __init__(self, context: SyncContext, workers: int = 2, tick: float = 1.0, watch: bool = True):
-        self.context, self.tick, self.watch = context, tick, watch
+    def __init__(self, installation: Installation, workers: int = 2, tick: float = 1.0, watch: bool = True):
+        self.installation, self.tick, self.watch = installation, tick, watch
         self.jobs: queue.Queue[SyncJob] = queue.Queue()
         self._pending: set[SyncJob] = set()
         self._lock = threading.Lock()
@@ -113,8 +100,8 @@ class ThreadRunner:
             with self._lock:
                 self._pending.discard(job)
             try:
-                summary = self.context.run_job(job)
-                if summary.state == "busy":  # another worker holds the account: try again shortly
+                summary = run_job(self.installation, job)
+                if summary.state == SyncState.BUSY:  # another worker holds the account: try again shortly
                     time.sleep(0.2)
                     self.submit(job)
             except Exception:  # noqa: BLE001 - a worker outlives any one job
@@ -123,7 +110,7 @@ class ThreadRunner:
     def _schedule(self) -> None:
         while not self._stop.wait(self.tick):
             try:
-                due = due_accounts(self.context.sessions)
+                due = due_accounts(self.installation.sessions)
                 for account_id in due:
                     self._postpone(account_id)
                     self.submit(SyncJob(account_id))
@@ -134,16 +121,16 @@ class ThreadRunner:
 
     def _postpone(self, account_id: int) -> None:
         """So the next tick does not queue it again while it runs; the sync sets the real time."""
-        with self.context.sessions() as db:
+        with self.installation.sessions() as db:
             db.execute(update(Account).where(Account.id == account_id).values(
                 next_sync_at=utcnow() + timedelta(minutes=1)))
             db.commit()
 
     def _keep_watchers(self) -> None:
-        with self.context.sessions() as db:
-            accounts = set(db.scalars(select(Account.id).where(Account.sync_state == "ok")))
+        with self.installation.sessions() as db:
+            accounts = set(db.scalars(select(Account.id).where(Account.sync_state == SyncState.OK)))
         for account_id in accounts - set(self._watchers):
-            self._watchers[account_id] = InboxWatcher(self.context, account_id, self).start()
+            self._watchers[account_id] = InboxWatcher(self.installation, account_id, self).start()
         for account_id in set(self._watchers) - accounts:
             self._watchers.pop(account_id).stop()
 
@@ -151,8 +138,8 @@ class ThreadRunner:
 class InboxWatcher:
     """Holds an IMAP connection on INBOX and asks for a sync when the server reports a change."""
 
-    def __init__(self, context: SyncContext, account_id: int, runner: Runner):
-        self.context, self.account_id, self.runner = context, account_id, runner
+    def __init__(self, installation: Installation, account_id: int, runner: Runner):
+        self.installation, self.account_id, self.runner = installation, account_id, runner
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name=f"idle-{account_id}")
 
@@ -175,12 +162,13 @@ class InboxWatcher:
                 self._stop.wait(min(300, 2 ** failures))  # back off; never hammer the provider
 
     def _watch(self) -> None:
-        with self.context.sessions() as db:
+        with self.installation.sessions() as db:
             account = db.get(Account, self.account_id)
             if account is None:
                 self._stop.set()
                 return
-        with account_imap(account, self.context.box, self.context.env) as client:
+            mail = self.installation.account(db, account)
+        with mail.imap() as client:
             client.select_folder("INBOX", readonly=True)
             can_idle = b"IDLE" in client.capabilities()
             client.socket().settimeout(None)
@@ -189,22 +177,18 @@ class InboxWatcher:
                 if changed:
                     self.runner.submit(SyncJob(self.account_id, "INBOX"))
 
-    def _idle(self, client: IMAPClient) -> bool:
+    def _idle(self, client: MailClient) -> bool:
         client.idle()
         started = time.monotonic()
         try:
             while not self._stop.is_set() and time.monotonic() - started < IDLE_RENEW:
-                responses = client.idle_check(timeout=5)
-                if any(r[1] in (b"EXISTS", b"EXPUNGE", b"FETCH", b"VANISHED") for r in responses
-                       if isinstance(r, tuple) and len(r) > 1) or any(b"VANISHED" in repr(r).encode()
-                                                                        for r in responses):
+                if mailbox_changed(client.idle_check(timeout=5)):
                     return True
             return False
         finally:
             client.idle_done()
 
-    def _poll(self, client: IMAPClient) -> bool:
+    def _poll(self, client: MailClient) -> bool:
         self._stop.wait(NOOP_POLL)
         _text, responses = client.noop()
-        return any(isinstance(r, tuple) and len(r) > 1 and r[1] in (b"EXISTS", b"EXPUNGE", b"FETCH")
-                   for r in responses)
+        return mailbox_changed(responses)

@@ -32,10 +32,8 @@ class Page:
 
 
 def folders(db: Session, account: Account) -> list[Folder]:
-    from .sync import ROLE_ORDER
-
     items = list(db.scalars(select(Folder).where(Folder.account_id == account.id)))
-    return sorted(items, key=lambda f: (ROLE_ORDER.get(f.role or "", 10), f.name.lower()))
+    return sorted(items, key=lambda f: f.sort_key)
 
 
 def folder_of(db: Session, account: Account, folder_id: int | None) -> Folder | None:

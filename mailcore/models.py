@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
@@ -25,6 +26,28 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     pass
+
+
+class SyncState(StrEnum):
+    """Where an account's synchronisation stands; stored in `Account.sync_state`."""
+
+    NEW = "new"  # connected, not yet synchronised
+    OK = "ok"
+    AUTH = "auth"  # the server no longer accepts the password
+    ALERT = "alert"  # the provider refused with a message of its own
+    UNREACHABLE = "unreachable"  # the server could not be reached or broke off
+    ERROR = "error"  # any other failure
+    # outcomes of one sync run only, never stored on an account
+    BUSY = "busy"  # another worker holds the account's lease
+    GONE = "gone"  # the account was removed
+
+    @property
+    def failed(self) -> bool:
+        return self in (SyncState.AUTH, SyncState.ALERT, SyncState.UNREACHABLE, SyncState.ERROR)
+
+
+# Folders in the picker: the special ones first, in this order, then the rest by name.
+ROLE_ORDER = {"inbox": 0, "drafts": 1, "sent": 2, "archive": 3, "junk": 4, "trash": 5}
 
 
 class User(Base):
@@ -95,12 +118,12 @@ class Account(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_error_kind: Mapped[str | None] = mapped_column(String(64))
+    last_error_kind: Mapped[str | None] = mapped_column(String(64))  # a MailError code
     last_error_side: Mapped[str | None] = mapped_column(String(16))
     last_error_detail: Mapped[str | None] = mapped_column(Text)
 
     # synchronisation: a lease so that one sync runs per account, and back-off after failures
-    sync_state: Mapped[str] = mapped_column(String(16), default="new", server_default="new")
+    sync_state: Mapped[str] = mapped_column(String(16), default=SyncState.NEW, server_default="new")
     sync_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -136,6 +159,10 @@ class Folder(Base):
     last_synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     account: Mapped[Account] = relationship(back_populates="folders")
+
+    @property
+    def sort_key(self) -> tuple[int, str]:
+        return ROLE_ORDER.get(self.role or "", len(ROLE_ORDER) + 1), self.name.lower()
 
 
 class Message(Base):

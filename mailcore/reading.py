@@ -1,4 +1,5 @@
-"""A message's text for the reading pane: fetched when first opened, then kept."""
+"""A message's bytes and text for the reading pane (fetched when first opened, then kept by
+`MailAccount.raw_message`)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,7 @@ import re
 from email.parser import BytesParser
 from html.parser import HTMLParser
 
-from sqlalchemy.orm import Session
-
-from . import errors
-from .connect import MailEnvironment
-from .crypto import SecretBox
-from .models import Account, Folder, Message
-from .services import account_imap
+from imapclient import IMAPClient
 
 MAX_FETCH = 25 * 1024 * 1024  # larger messages are cut here (attachments past it are not offered)
 MAX_TEXT = 200_000
@@ -65,27 +60,9 @@ def text_of(raw: bytes) -> str:
         return raw[:MAX_TEXT].decode("utf-8", "replace").replace("\x00", "")
 
 
-def raw_message(db: Session, account: Account, message: Message, env: MailEnvironment, box: SecretBox) -> bytes:
-    """The message as the server has it (cut at MAX_FETCH), fetched once and then kept."""
-    if message.raw is not None:
-        return message.raw
-    folder = db.get(Folder, message.folder_id)
-    with account_imap(account, box, env) as client:
-        client.select_folder(folder.name, readonly=True)
-        item = f"BODY.PEEK[]<0.{MAX_FETCH}>" if message.size > MAX_FETCH else "BODY.PEEK[]"
-        fetched = client.fetch([message.uid], [item])
-    data = fetched.get(message.uid, {})
-    raw = next((value for key, value in data.items() if key.startswith(b"BODY[")), None)
-    if raw is None:
-        raise errors.ProtocolFailure("the message is no longer on the server").on(
-            errors.INCOMING, account.imap_host, account.imap_port)
-    message.raw = raw
-    message.body_text = text_of(raw)
-    db.commit()
-    return raw
-
-
-def message_text(db: Session, account: Account, message: Message, env: MailEnvironment, box: SecretBox) -> str:
-    if message.body_text is None:
-        raw_message(db, account, message, env, box)
-    return message.body_text or ""
+def fetch_raw(client: IMAPClient, folder_name: str, uid: int) -> bytes | None:
+    """The message's bytes, at most MAX_FETCH of them whatever size the server claims; None when
+    the message is no longer there."""
+    client.select_folder(folder_name, readonly=True)
+    data = client.fetch([uid], [f"BODY.PEEK[]<0.{MAX_FETCH}>"]).get(uid, {})
+    return next((value for key, value in data.items() if key.startswith(b"BODY[")), None)

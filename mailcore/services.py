@@ -6,22 +6,23 @@ id alone, so one user can never reach another's account.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from imapclient import IMAPClient
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import errors
-from .connect import CheckResult, MailEnvironment, check_account, imap_session
-from .crypto import SecretBox
-from .detect import Detection, Detector
+from .account import credentials_of, seal_credentials
+from .connect import CheckResult, check_account
+from .detect import Detection
 from .models import Account, ConnectionAttempt, ContactEmail, User, utcnow
-from .settings import AccountSettings, Credentials, ServerSettings
+from .settings import AccountSettings, Credentials
+
+if TYPE_CHECKING:
+    from .installation import Installation
 
 # Dummy hash so that a sign-in for an unknown user costs as much as one for a known user.
 _DUMMY_HASH = generate_password_hash("not a password")
@@ -48,9 +49,14 @@ def same_address(a: str | None, b: str | None) -> bool:
 # --- users -----------------------------------------------------------------------------------
 
 
+def user_by_email(db: Session, email: str) -> User | None:
+    """The user whose sign-in address this is, compared as addresses compare (case-insensitively)."""
+    return db.scalar(select(User).where(func.lower(User.email) == normalise_address(email).lower()))
+
+
 def create_user(db: Session, email: str, password: str, name: str, language: str | None = None) -> User:
     email = normalise_address(email)
-    if db.scalar(select(User).where(func.lower(User.email) == email.lower())):
+    if user_by_email(db, email) is not None:
         raise UserExists(email)
     user = User(email=email, name=name, password_hash=generate_password_hash(password), language=language)
     user.contact_emails.append(ContactEmail(position=0, address=email))
@@ -60,7 +66,7 @@ def create_user(db: Session, email: str, password: str, name: str, language: str
 
 
 def authenticate(db: Session, email: str, password: str) -> User | None:
-    user = db.scalar(select(User).where(func.lower(User.email) == normalise_address(email).lower()))
+    user = user_by_email(db, email)
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
         return None
@@ -128,9 +134,13 @@ def archived_for(db: Session, user: User) -> list:
                            .order_by(ArchivedEmail.sent_at.desc()).limit(50)))
 
 
+def may_send_as(user: User, address: str | None) -> bool:
+    """The guide's rule: a user sends only as the first email address on their contact card."""
+    return same_address(address, user.first_email)
+
+
 def can_send(user: User) -> bool:
-    """The guide's rule: sending needs the account's address first on the contact card."""
-    return user.account is not None and same_address(user.account.address, user.first_email)
+    return user.account is not None and may_send_as(user, user.account.address)
 
 
 # --- mail account ------------------------------------------------------------------------------
@@ -141,12 +151,10 @@ class MailService:
     """Connecting, reading and removing a user's account, with one installation's environment."""
 
     db: Session
-    env: MailEnvironment
-    box: SecretBox
+    installation: Installation
     attempts_per_window: int = 10
     attempt_window: timedelta = timedelta(minutes=5)
     discoveries_per_minute: int = 6
-    detector: Detector | None = None
 
     def _rate_limit(self, user: User, kind: str, limit: int, window: timedelta) -> None:
         self.db.execute(delete(ConnectionAttempt).where(ConnectionAttempt.at < utcnow() - self.attempt_window))
@@ -162,11 +170,11 @@ class MailService:
     def discover(self, user: User, address: str) -> Detection:
         """Find settings for an address; a user may start only a few discoveries a minute."""
         self._rate_limit(user, "discovery", self.discoveries_per_minute, timedelta(minutes=1))
-        return self.detector.detect(address)
+        return self.installation.detector.detect(address)
 
     def check(self, user: User, settings: AccountSettings, credentials: Credentials) -> CheckResult:
         self._rate_limit(user, "login", self.attempts_per_window, self.attempt_window)
-        return check_account(settings, credentials, self.env)
+        return check_account(settings, credentials, self.installation.env)
 
     def connect(self, user: User, settings: AccountSettings, credentials: Credentials, *,
                 provider_id: str | None = None, source: str = "manual") -> CheckResult:
@@ -190,14 +198,13 @@ class MailService:
         )
         self.db.add(account)
         self.db.flush()  # the id binds the ciphertexts to this row
-        account.imap_password = self.box.seal(credentials.incoming_password, _context(account, "imap"))
-        account.smtp_password = self.box.seal(credentials.outgoing_password, _context(account, "smtp"))
+        seal_credentials(account, self.installation.box, credentials)
         user.account = account
         self.db.commit()
         return result
 
     def stored_credentials(self, account: Account) -> Credentials:
-        return credentials_of(account, self.box)
+        return credentials_of(account, self.installation.box)
 
     def remove(self, user: User) -> bool:
         """Forget the account, its sealed passwords and all that is cached for it."""
@@ -207,39 +214,3 @@ class MailService:
         user.account = None
         self.db.commit()
         return True
-
-
-def _context(account: Account, side: str) -> str:
-    return f"account:{account.id}:user:{account.user_id}:{side}"
-
-
-@contextmanager
-def account_imap(account: Account, box: SecretBox, env: MailEnvironment) -> Iterator[IMAPClient]:
-    """A logged-in session on the account's incoming server; any protocol or socket failure inside
-    it becomes a MailError of the incoming side, as everywhere else."""
-    server = settings_of(account).incoming
-    with imap_session(server, credentials_of(account, box).incoming_password, env) as client:
-        try:
-            yield client
-        except errors.MailError:
-            raise
-        except (IMAPClient.Error, OSError, EOFError) as exc:
-            raise errors.ProtocolFailure(str(exc)).on(errors.INCOMING, server.host, server.port) from None
-
-
-def credentials_of(account: Account, box: SecretBox) -> Credentials:
-    """The account's passwords, unsealed with the context that binds them to its row."""
-    return Credentials(box.open(account.imap_password, _context(account, "imap")),
-                       box.open(account.smtp_password, _context(account, "smtp")))
-
-
-def settings_of(account: Account) -> AccountSettings:
-    return AccountSettings(
-        account.address,
-        ServerSettings(account.imap_host, account.imap_port, account.imap_ssl, account.imap_username),
-        ServerSettings(account.smtp_host, account.smtp_port, account.smtp_ssl, account.smtp_username),
-    )
-
-
-def last_error_time(account: Account) -> datetime | None:
-    return account.last_error_at if account.last_error_kind else None

@@ -19,17 +19,20 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
+from typing import TYPE_CHECKING
+
 from imapclient import IMAPClient
-from imapclient.response_parser import parse_fetch_response
 from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import errors
-from .connect import MailEnvironment
-from .crypto import SecretBox
+from .connect import MailClient
 from .envelope import as_utc, decode_header, has_attachments, sender
-from .models import Account, Folder, Message, utcnow
-from .services import account_imap
+from .imapsets import uid_set, vanished_uids
+from .models import Account, Folder, Message, SyncState, utcnow
+
+if TYPE_CHECKING:
+    from .installation import Installation
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +50,6 @@ ROLE_NAMES = {
              "[gmail]/spam", "[google mail]/spam", "inbox.junk", "inbox.spam"},
     "archive": {"archive", "archives", "arkiv", "arkivera", "inbox.archive"},
 }
-ROLE_ORDER = {"inbox": 0, "drafts": 1, "sent": 2, "archive": 3, "junk": 4, "trash": 5}
 FETCH_ITEMS = ["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE"]
 LEASE = timedelta(minutes=2)
 
@@ -55,7 +57,7 @@ LEASE = timedelta(minutes=2)
 @dataclass
 class SyncSummary:
     account_id: int
-    state: str = "ok"
+    state: SyncState = SyncState.OK
     folders: int = 0
     messages: int = 0  # stored after the sync, all folders
     fetched: int = 0  # new message summaries fetched by this sync
@@ -121,9 +123,7 @@ class _Lease:
 class AccountSync:
     """Runs one sync of one account. Build one per job; it holds no connection between runs."""
 
-    sessions: sessionmaker[Session]
-    env: MailEnvironment
-    box: SecretBox
+    installation: Installation
     batch: int = 500
     first_batch: int = 50
     interval: timedelta = timedelta(minutes=5)
@@ -134,15 +134,15 @@ class AccountSync:
         """Sync every folder (or only the one named), INBOX first."""
         started = time.monotonic()
         summary = SyncSummary(account_id)
-        lease = _Lease(self.sessions, account_id)
+        lease = _Lease(self.installation.sessions, account_id)
         if not lease.acquire():
-            summary.state = "busy"
+            summary.state = SyncState.BUSY
             return summary
         try:
-            with self.sessions() as db:
+            with self.installation.sessions() as db:
                 account = db.get(Account, account_id)
                 if account is None:
-                    summary.state = "gone"
+                    summary.state = SyncState.GONE
                     return summary
                 try:
                     self._sync(db, account, lease, summary, only)
@@ -163,7 +163,7 @@ class AccountSync:
     # --- account level -------------------------------------------------------------------------
 
     def _sync(self, db: Session, account: Account, lease: _Lease, summary: SyncSummary, only: str | None) -> None:
-        with account_imap(account, self.box, self.env) as client:
+        with self.installation.account(db, account).imap() as client:
             self._caps = set(client.capabilities())
             if b"QRESYNC" in self._caps:
                 client.enable("QRESYNC")
@@ -178,7 +178,7 @@ class AccountSync:
                     db.commit()
 
     def _succeeded(self, db: Session, account: Account) -> None:
-        account.sync_state = "ok"
+        account.sync_state = SyncState.OK
         account.sync_failures = 0
         account.last_sync_at = account.last_login_at = utcnow()
         account.next_sync_at = utcnow() + self.interval
@@ -187,20 +187,21 @@ class AccountSync:
     def _failed(self, db: Session, account: Account, exc: errors.MailError, summary: SyncSummary) -> None:
         """An error is a state with a back-off, never a crash: 1, 2, 4 ... minutes, at most an hour."""
         account = db.get(Account, account.id)
-        state = ("auth" if isinstance(exc, errors.AuthenticationFailed) else
-                 "alert" if isinstance(exc, errors.ProviderAlert) else
-                 "unreachable" if isinstance(exc, (errors.ConnectionRefused, errors.ConnectionTimedOut,
-                                                   errors.HostNotFound, errors.ProtocolFailure)) else "error")
+        state = (SyncState.AUTH if isinstance(exc, errors.AuthenticationFailed) else
+                 SyncState.ALERT if isinstance(exc, errors.ProviderAlert) else
+                 SyncState.UNREACHABLE if isinstance(exc, (errors.ConnectionRefused, errors.ConnectionTimedOut,
+                                                           errors.HostNotFound, errors.ProtocolFailure))
+                 else SyncState.ERROR)
         account.sync_state = state
         account.sync_failures = (account.sync_failures or 0) + 1
         account.next_sync_at = utcnow() + timedelta(minutes=min(60, 2 ** (account.sync_failures - 1)))
         account.last_error_at = utcnow()
-        account.last_error_kind = type(exc).__name__
+        account.last_error_kind = exc.code
         account.last_error_side = exc.side or errors.INCOMING
         account.last_error_detail = exc.detail[:1000]
         summary.state, summary.error = state, f"{type(exc).__name__}: {exc.detail}"[:300]
 
-    def _sync_folder_list(self, db: Session, account: Account, client: IMAPClient) -> list[Folder]:
+    def _sync_folder_list(self, db: Session, account: Account, client: MailClient) -> list[Folder]:
         listed = client.list_folders()
         try:
             subscribed = {name for _flags, _delim, name in client.list_sub_folders()}
@@ -225,11 +226,11 @@ class AccountSync:
                 db.delete(folder)  # gone from the server: so are its messages here
         db.commit()
         folders = list(db.scalars(select(Folder).where(Folder.account_id == account.id)))
-        return sorted(folders, key=lambda f: (ROLE_ORDER.get(f.role or "", 10), f.name.lower()))
+        return sorted(folders, key=lambda f: f.sort_key)
 
     # --- folder level ----------------------------------------------------------------------------
 
-    def _sync_folder(self, db: Session, client: IMAPClient, folder: Folder) -> int:
+    def _sync_folder(self, db: Session, client: MailClient, folder: Folder) -> int:
         info = client.select_folder(folder.name, readonly=True)
         uidvalidity = int(info.get(b"UIDVALIDITY", 0))
         uidnext = int(info.get(b"UIDNEXT", 0))
@@ -261,7 +262,7 @@ class AccountSync:
         folder.version += 1
         db.commit()
 
-    def _everything(self, db: Session, client: IMAPClient, folder: Folder) -> int:
+    def _everything(self, db: Session, client: MailClient, folder: Folder) -> int:
         """A first sync, or a full comparison where the server cannot say what changed."""
         on_server = set(client.search(["ALL"]))
         stored = dict(db.execute(select(Message.uid, Message.seen).where(Message.folder_id == folder.id)).all())
@@ -271,7 +272,7 @@ class AccountSync:
         missing = sorted(on_server - set(stored), reverse=True)
         return self._fetch_new(db, client, folder, missing)
 
-    def _changes_since(self, db: Session, client: IMAPClient, folder: Folder, uidnext: int) -> int:
+    def _changes_since(self, db: Session, client: MailClient, folder: Folder, uidnext: int) -> int:
         """CONDSTORE: new messages, flags changed since the last HIGHESTMODSEQ and, with QRESYNC,
         expunges, each in one command; without QRESYNC a UID comparison finds expunges."""
         known_next = folder.uidnext or 1
@@ -279,10 +280,11 @@ class AccountSync:
         fetched = self._fetch_new(db, client, folder, new)
         qresync = b"QRESYNC" in self._caps
         modifiers = [f"CHANGEDSINCE {folder.highestmodseq}"] + (["VANISHED"] if qresync else [])
-        changed = _fetch_set(client, f"1:{max(known_next - 1, 1)}", ["FLAGS"], modifiers)
+        changed = client.fetch_set(f"1:{max(known_next - 1, 1)}", ["FLAGS"], modifiers)
         self._apply_flags(db, folder, changed)
         if qresync:
-            vanished = _vanished(client)
+            stored = db.scalars(select(Message.uid).where(Message.folder_id == folder.id))
+            vanished = vanished_uids(client.take_vanished(), stored)
         else:
             stored_count = db.scalar(select(func.count()).where(Message.folder_id == folder.id))
             vanished = set()
@@ -292,7 +294,7 @@ class AccountSync:
         self._delete(db, folder, vanished)
         return fetched
 
-    def _fetch_new(self, db: Session, client: IMAPClient, folder: Folder, uids: list[int]) -> int:
+    def _fetch_new(self, db: Session, client: MailClient, folder: Folder, uids: list[int]) -> int:
         fetched = 0
         items = FETCH_ITEMS + (["PREVIEW"] if b"PREVIEW" in self._caps else [])
         for batch in _batches(uids, self.first_batch, self.batch):
@@ -309,11 +311,11 @@ class AccountSync:
                 self.on_batch(folder)
         return fetched
 
-    def _fetch_robustly(self, client: IMAPClient, uids: list[int], items: list[str]) -> list[tuple[int, dict]]:
+    def _fetch_robustly(self, client: MailClient, uids: list[int], items: list[str]) -> list[tuple[int, dict]]:
         """One malformed message never stops a sync: a batch that fails is fetched one by one, and a
         message the server cannot describe is still listed, with what is known of it."""
         try:
-            return list(_fetch_set(client, uid_set(uids), items, []).items())
+            return list(client.fetch_set(uid_set(uids), items).items())
         except IMAPClient.AbortError:
             raise
         except (IMAPClient.Error, ValueError) as exc:
@@ -328,9 +330,9 @@ class AccountSync:
                 result.extend(client.fetch([uid], ["FLAGS", "INTERNALDATE", "RFC822.SIZE"]).items())
         return result
 
-    def _refresh_flags(self, db: Session, client: IMAPClient, folder: Folder, uids: list[int]) -> None:
+    def _refresh_flags(self, db: Session, client: MailClient, folder: Folder, uids: list[int]) -> None:
         for start in range(0, len(uids), 5000):
-            self._apply_flags(db, folder, _fetch_set(client, uid_set(uids[start:start + 5000]), ["FLAGS"], []))
+            self._apply_flags(db, folder, client.fetch_set(uid_set(uids[start:start + 5000]), ["FLAGS"]))
 
     def _apply_flags(self, db: Session, folder: Folder, fetched: dict) -> None:
         for uid, data in fetched.items():
@@ -352,58 +354,6 @@ class AccountSync:
                                                                                       else_=0)), 0))
                                    .where(Message.folder_id == folder.id)).one()
         folder.total, folder.unread = int(total), int(unread)
-
-
-def uid_set(uids: Iterable[int]) -> str:
-    """UIDs as an IMAP sequence set with ranges ("1:500,502"): short commands for long lists."""
-    ordered = sorted(set(uids))
-    parts, start, previous = [], None, None
-    for uid in ordered:
-        if start is None:
-            start = previous = uid
-        elif uid == previous + 1:
-            previous = uid
-        else:
-            parts.append(f"{start}:{previous}" if previous != start else str(start))
-            start = previous = uid
-    if start is not None:
-        parts.append(f"{start}:{previous}" if previous != start else str(start))
-    return ",".join(parts)
-
-
-def _fetch_set(client: IMAPClient, message_set: str, items: list[str], modifiers: list[str]) -> dict:
-    """UID FETCH over a range ("1:*"), which IMAPClient.fetch does not take."""
-    args = ["FETCH", message_set.encode(), f"({' '.join(items)})".encode(),
-            f"({' '.join(modifiers)})".encode() if modifiers else None]
-    tag = client._imap._command("UID", *[a for a in args if a is not None])  # noqa: SLF001
-    typ, data = client._imap._command_complete("FETCH", tag)  # noqa: SLF001
-    if typ != "OK":
-        raise IMAPClient.Error(f"FETCH failed: {data}")
-    typ, data = client._imap._untagged_response(typ, data, "FETCH")  # noqa: SLF001
-    if not data or data == [None]:
-        return {}
-    # Keyed by sequence number first: an unsolicited FETCH (another client's flag change) carries no
-    # UID, and must neither pass for the message whose UID equals its sequence number nor be kept.
-    by_uid: dict[int, dict] = {}
-    for item in parse_fetch_response(data, False, False).values():
-        if b"UID" in item:
-            by_uid.setdefault(item[b"UID"], {}).update(item)
-    return by_uid
-
-
-def _vanished(client: IMAPClient) -> set[int]:
-    """UIDs from the untagged VANISHED (EARLIER) responses QRESYNC sent."""
-    uids: set[int] = set()
-    for line in client._imap.untagged_responses.pop("VANISHED", []):  # noqa: SLF001
-        text = line.decode() if isinstance(line, bytes) else str(line)
-        text = text.replace("(EARLIER)", "").strip()
-        for part in text.split(","):
-            if ":" in part:
-                low, high = sorted(int(x) for x in part.split(":"))
-                uids.update(range(low, high + 1))
-            elif part.strip().isdigit():
-                uids.add(int(part))
-    return uids
 
 
 def _row(folder_id: int, uid: int, data: dict) -> dict:

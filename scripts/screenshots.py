@@ -110,7 +110,7 @@ def make_app(lab: MailLab, providers: Path, workdir: Path, lang: str):  # noqa: 
         "MAIL_TESTS_PER_5_MINUTES": 1000,
         "MAIL_DNS_SERVER": "127.0.0.1:9",  # no real DNS: the demo domain is known from the providers file
     })
-    with app.extensions["mail"]["sessions"]() as db:
+    with app.extensions["mail"].sessions() as db:
         user = services.create_user(db, ADDRESS, CRM_PASSWORD, NAME, lang)
         services.add_contact_email(db, user, SECOND_ADDRESS)
     return app

@@ -37,7 +37,7 @@ def start_demo_mailbox(instance: Path) -> None:
 def create_demo_user(app) -> None:  # noqa: ANN001
     from mailcore import services
 
-    with app.extensions["mail"]["sessions"]() as db:
+    with app.extensions["mail"].sessions() as db:
         try:
             services.create_user(db, DEMO_ADDRESS, DEMO_CRM_PASSWORD, "Eva Lind", "sv")
         except services.UserExists:

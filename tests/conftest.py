@@ -159,7 +159,7 @@ class Browser:
 
 def make_user(app, email: str, name: str = "Anna Andersson", language: str | None = "en",
               password: str = "crm-password-1") -> None:
-    with app.extensions["mail"]["sessions"]() as db:
+    with app.extensions["mail"].sessions() as db:
         services.create_user(db, email, password, name, language)
 
 

@@ -33,7 +33,7 @@ def test_email_options_tabs(browser, mailbox, lab):
 
 def test_general_options_are_saved_per_user(browser, app, mailbox):
     browser.post("/settings/email-options", {"show_inline_images": "y", "save_sent_copy": "y"})
-    with app.extensions["mail"]["sessions"]() as db:
+    with app.extensions["mail"].sessions() as db:
         user = db.scalar(select(User).where(User.email == mailbox.address))
         assert (user.show_inline_images, user.mark_read_in_preview, user.save_sent_copy) == (True, False, True)
     page = browser.get("/settings/email-options").get_data(as_text=True)
@@ -72,7 +72,7 @@ def test_remove_asks_then_forgets_the_account_but_not_the_mailbox(browser, mailb
     assert account_of(app, mailbox.address) is not None
     assert browser.post("/settings/email-account/remove").status_code == 204
     assert account_of(app, mailbox.address) is None
-    with app.extensions["mail"]["sessions"]() as db:
+    with app.extensions["mail"].sessions() as db:
         assert db.scalar(select(Account)) is None
     assert "Set up email account" in text(browser.get("/inbox/"))
     connect(browser, mailbox)  # the mailbox at the provider is untouched
@@ -123,7 +123,7 @@ def test_another_users_data_is_invisible(app, lab, mailbox):
     options = text(other.get("/settings/email-options?tab=account", htmx=True))
     assert mailbox.address not in options and "No email account is connected yet." in options
     assert mailbox.address not in other.get("/inbox/setup/advanced").get_data(as_text=True)
-    with app.extensions["mail"]["sessions"]() as db:
+    with app.extensions["mail"].sessions() as db:
         owners = db.scalar(select(User).where(User.email == mailbox.address)).contact_emails
     for item in owners:
         for change in ("up", "down", "remove"):
@@ -150,7 +150,7 @@ def test_passwords_never_reach_a_response_a_log_or_the_database_file(app, app_co
         for record in caplog.records:
             assert secret not in record.getMessage()
     database = app_config["DATABASE_URL"].removeprefix("sqlite:///")
-    engine = app.extensions["mail"]["engine"]
+    engine = app.extensions["mail"].engine
     engine.dispose()
     raw = b"".join(open(path, "rb").read() for path in (database, database + "-wal") if _exists(path))
     assert mailbox.password.encode() not in raw and b"crm-password-1" not in raw
@@ -175,7 +175,7 @@ def test_connection_tests_are_rate_limited_per_user(app_config, lab, mailbox):
     third = text(browser.post("/inbox/setup/login", {"address": mailbox.address, "password": mailbox.password}))
     assert "Too many attempts in a short time" in third
     assert account_of(app, mailbox.address) is None
-    with app.extensions["mail"]["sessions"]() as db:
+    with app.extensions["mail"].sessions() as db:
         assert db.query(ConnectionAttempt).filter_by(kind="login").count() == 2
 
 

@@ -21,7 +21,7 @@ def inbox(app, lab, mailbox):
 
 
 def rows(app, folder: str = "INBOX") -> dict[str, Message]:
-    with app.extensions["mail"]["sessions"]() as db:
+    with app.extensions["mail"].sessions() as db:
         found = db.scalars(select(Message).join(Folder).where(Folder.name == folder))
         return {m.subject: m for m in found}
 
@@ -37,7 +37,7 @@ def server_flags(lab, address: str, folder: str = "INBOX") -> dict[str, set]:
 
 
 def folder_id(app, name: str) -> int:
-    with app.extensions["mail"]["sessions"]() as db:
+    with app.extensions["mail"].sessions() as db:
         return db.scalar(select(Folder.id).where(Folder.name == name))
 
 
@@ -51,7 +51,7 @@ def test_mark_read_and_unread_reach_the_server(inbox, app, lab, mailbox):
     inbox.post("/inbox/messages/seen", {"ids": both, "seen": "1"})
     flags = server_flags(lab, mailbox.address)
     assert b"\\Seen" in flags["Meeting notes"] and b"\\Seen" in flags["Offert för våren"]
-    with app.extensions["mail"]["sessions"]() as db:
+    with app.extensions["mail"].sessions() as db:
         assert db.scalar(select(Folder.unread).where(Folder.name == "INBOX")) == 1
 
 

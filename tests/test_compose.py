@@ -111,7 +111,7 @@ def test_reply_reply_all_and_forward(writer, app, lab, mailbox):
     original.add_attachment(b"PDFDATA", maintype="application", subtype="pdf", filename="order.pdf")
     lab.append(mailbox.address, original)
     writer.post("/inbox/refresh")
-    with app.extensions["mail"]["sessions"]() as db:
+    with app.extensions["mail"].sessions() as db:
         message_id = db.scalar(select(Message.id).where(Message.subject == "Fråga om leverans"))
     reply = writer.get(f"/inbox/compose/?mode=reply&of={message_id}", htmx=True).get_data(as_text=True)
     assert 'value="Re: Fråga om leverans"' in reply and "kund@example.test" in reply
@@ -153,7 +153,7 @@ def test_send_and_archive_links_the_email_to_contact_cards(writer, app, lab, mai
     make_user(app, "kollega@crm.example", name="Kollega")
     assert writer.post("/inbox/compose/", {"to": "kollega@crm.example", "subject": "Arkiverat",
                                            "body": "Sparas i CRM", "archive": "1"}).status_code == 204
-    with app.extensions["mail"]["sessions"]() as db:
+    with app.extensions["mail"].sessions() as db:
         archived = db.scalar(select(ArchivedEmail).where(ArchivedEmail.subject == "Arkiverat"))
         assert archived is not None and "kollega@crm.example" in archived.recipients
         assert db.scalar(select(ArchivedEmailLink).where(ArchivedEmailLink.archived_email_id == archived.id))
@@ -180,7 +180,7 @@ def test_a_reply_to_a_subject_with_encoded_line_breaks_is_safe(writer, app, lab,
                + b"\r\nSubject: =?utf-8?q?Hej=0D=0ABcc=3A_evil=40evil=2Etest?=\r\nMessage-ID: <crlf@x.test>"
                b"\r\n\r\nText\r\n")
     writer.post("/inbox/refresh")
-    with app.extensions["mail"]["sessions"]() as db:
+    with app.extensions["mail"].sessions() as db:
         message_id = db.scalar(select(Message.id).where(Message.subject.like("Hej%")))
     page = writer.get(f"/inbox/compose/?mode=reply&of={message_id}", htmx=True).get_data(as_text=True)
     subject = regex_value(page, "subject")
@@ -244,7 +244,7 @@ def test_drafts_are_saved_replaced_and_removed_when_sent(writer, lab, mailbox):
 def test_no_second_copy_where_the_provider_files_sent_mail(writer, app, lab, mailbox):
     from mailcore.models import Account
 
-    with app.extensions["mail"]["sessions"]() as db:
+    with app.extensions["mail"].sessions() as db:
         account = db.scalar(select(Account))
         account.provider_id = "gmail"  # Gmail files what its SMTP server sends in Sent by itself
         db.commit()

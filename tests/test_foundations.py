@@ -223,7 +223,7 @@ def test_postgresql_works_too(app_config, mailbox):
         assert browser.post("/inbox/setup/login", {"address": mailbox.address,
                                                    "password": mailbox.password}).status_code == 204
         assert "Offert för våren" in text(browser.get("/inbox/"))
-        app.extensions["mail"]["engine"].dispose()
+        app.extensions["mail"].engine.dispose()
     finally:
         with psycopg.connect(_postgres_url(), autocommit=True) as admin:
             admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')

@@ -42,7 +42,7 @@ def hostile_world(tmp_path_factory, lab, providers_file, empty_dns):
             lab.append(mailbox.address, raw)
         account_id = connect_account(app, lab, mailbox)
         assert sync(app, account_id).state == "ok"
-        with app.extensions["mail"]["sessions"]() as db:
+        with app.extensions["mail"].sessions() as db:
             ids = {subject: message_id for message_id, subject in db.execute(select(Message.id, Message.subject))}
         yield app, base, mailbox, ids
 

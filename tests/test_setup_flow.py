@@ -13,7 +13,7 @@ from .conftest import POP_DOMAIN, STARTTLS_DOMAIN, Browser, make_user, text
 
 
 def account_of(app, email: str) -> Account | None:
-    with app.extensions["mail"]["sessions"]() as db:
+    with app.extensions["mail"].sessions() as db:
         user = db.scalar(select(User).where(User.email == email))
         return user.account
 
@@ -151,8 +151,8 @@ def _resolve(lab, mailbox, changes: dict) -> dict:
 @pytest.mark.parametrize("name,side,changes,message", FAILURES, ids=[f[0] for f in FAILURES])
 def test_failures_explained_in_advanced_settings(app, browser, lab, mailbox, name, side, changes, message):
     if name == "timeout":
-        app.extensions["mail"]["env"] = type(app.extensions["mail"]["env"])(
-            app.extensions["mail"]["env"].policy, app.extensions["mail"]["env"].ca_bundle, 1.0)
+        app.extensions["mail"].env = type(app.extensions["mail"].env)(
+            app.extensions["mail"].env.policy, app.extensions["mail"].env.ca_bundle, 1.0)
     data = advanced_form(lab, mailbox, **_resolve(lab, mailbox, changes))
     response = browser.post("/inbox/setup/advanced", data)
     html = response.get_data(as_text=True)
@@ -246,7 +246,7 @@ def test_contact_card_warning_until_the_address_is_first(app, lab, mailbox):
     browser.post("/settings/contact-card", {"address": mailbox.address})
     card = text(browser.get("/settings/contact-card")).split("Email addresses")[1]
     assert card.index("anna@crm.example") < card.index(mailbox.address)
-    with app.extensions["mail"]["sessions"]() as db:
+    with app.extensions["mail"].sessions() as db:
         second = db.scalar(select(User).where(User.email == "anna@crm.example")).contact_emails[1].id
     assert browser.post(f"/settings/contact-card/{second}/up").status_code == 204
     card = text(browser.get("/settings/contact-card")).split("Email addresses")[1]
@@ -259,6 +259,6 @@ def test_setting_up_again_replaces_the_account(browser, lab, mailbox, app):
     first_id = account_of(app, mailbox.address).id
     browser.post("/inbox/setup/advanced", advanced_form(
         lab, mailbox, imap_port=lab.imap_starttls_port, imap_ssl="off"))
-    with app.extensions["mail"]["sessions"]() as db:
+    with app.extensions["mail"].sessions() as db:
         assert db.query(Account).count() == 1
     assert account_of(app, mailbox.address).id != first_id

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from mailcore import services
-from mailcore.jobs import SyncContext, SyncJob, ThreadRunner
+from mailcore.jobs import SyncJob, ThreadRunner
 from mailcore.models import Account, Folder, Message, User
 from mailcore.settings import AccountSettings, Credentials, ServerSettings
 from mailcore.sync import AccountSync, folder_role
@@ -23,11 +23,11 @@ from .conftest import Browser, connected, make_user, text
 def connect_account(app, lab, mailbox, port: int | None = None) -> int:
     """The CRM user and their account, as the setup dialog would leave them (no sync yet)."""
     mail = app.extensions["mail"]
-    with mail["sessions"]() as db:
+    with mail.sessions() as db:
         user = services.create_user(db, mailbox.address, "crm-password-1", "Sync Tester")
         server = ServerSettings(lab.hostname, port or lab.imap_tls_port, True, mailbox.address)
         outgoing = ServerSettings(lab.hostname, lab.smtp_tls_port, True, mailbox.address)
-        service = services.MailService(db, mail["env"], mail["box"], detector=mail["detector"])
+        service = services.MailService(db, mail)
         result = service.connect(user, AccountSettings(mailbox.address, server, outgoing),
                                  Credentials(mailbox.password, mailbox.password))
         assert result.ok, result
@@ -36,11 +36,11 @@ def connect_account(app, lab, mailbox, port: int | None = None) -> int:
 
 def sync(app, account_id: int, folder: str | None = None):
     mail = app.extensions["mail"]
-    return AccountSync(mail["sessions"], mail["env"], mail["box"], batch=100, first_batch=20).run(account_id, folder)
+    return AccountSync(mail, batch=100, first_batch=20).run(account_id, folder)
 
 
 def stored(app, account_id: int, folder: str = "INBOX") -> dict[int, tuple]:
-    with app.extensions["mail"]["sessions"]() as db:
+    with app.extensions["mail"].sessions() as db:
         rows = db.execute(select(Message.uid, Message.seen, Message.flagged, Message.subject).join(Folder)
                           .where(Folder.account_id == account_id, Folder.name == folder)).all()
     return {uid: (seen, flagged, subject) for uid, seen, flagged, subject in rows}
@@ -71,7 +71,7 @@ def test_first_sync_equals_the_server(app, lab, mailbox):
     summary = sync(app, account_id)
     assert summary.state == "ok" and summary.fetched == 3
     assert stored(app, account_id) == on_server(lab, mailbox.address)
-    with app.extensions["mail"]["sessions"]() as db:
+    with app.extensions["mail"].sessions() as db:
         roles = {f.name: f.role for f in db.scalars(select(Folder).where(Folder.account_id == account_id))}
         inbox = db.scalar(select(Folder).where(Folder.account_id == account_id, Folder.role == "inbox"))
         assert (inbox.total, inbox.unread, inbox.complete) == (3, 2, True)
@@ -83,11 +83,11 @@ def test_first_sync_equals_the_server(app, lab, mailbox):
 def test_later_syncs_cost_what_changed(app, lab, mailbox):
     account_id = connect_account(app, lab, mailbox)
     sync(app, account_id)
-    with app.extensions["mail"]["sessions"]() as db:
+    with app.extensions["mail"].sessions() as db:
         version = db.scalar(select(Folder.version).where(Folder.account_id == account_id, Folder.role == "inbox"))
     unchanged = sync(app, account_id)
     assert unchanged.fetched == 0
-    with app.extensions["mail"]["sessions"]() as db:
+    with app.extensions["mail"].sessions() as db:
         assert db.scalar(select(Folder.version).where(Folder.account_id == account_id,
                                                       Folder.role == "inbox")) == version
 
@@ -147,7 +147,7 @@ def test_an_interrupted_first_sync_resumes_without_loss_or_duplicates(app_config
                 break
             cuts += 1
             assert summary.state == "unreachable"
-            with app.extensions["mail"]["sessions"]() as db:  # a new attempt need not wait for the back-off
+            with app.extensions["mail"].sessions() as db:  # a new attempt need not wait for the back-off
                 db.get(Account, account_id).next_sync_at = None
                 db.commit()
         proxy.cut_after(None)
@@ -156,7 +156,7 @@ def test_an_interrupted_first_sync_resumes_without_loss_or_duplicates(app_config
         server = on_server(lab, mailbox.address)
         assert len(server) == 1503
         assert stored(app, account_id) == server
-        with app.extensions["mail"]["sessions"]() as db:
+        with app.extensions["mail"].sessions() as db:
             assert db.scalar(select(func.count(Message.id))) == 1503  # no duplicates anywhere
     finally:
         proxy.stop()
@@ -177,7 +177,7 @@ def test_changes_by_another_client_during_a_first_sync(app, lab, mailbox):
             lab.append(mailbox.address, message("Medan synken pågick"))
 
     mail = app.extensions["mail"]
-    AccountSync(mail["sessions"], mail["env"], mail["box"], batch=100, first_batch=20,
+    AccountSync(mail, batch=100, first_batch=20,
                 on_batch=meanwhile).run(account_id)
     assert done
     sync(app, account_id)
@@ -193,13 +193,13 @@ def test_the_server_stopped_and_started_again(app, lab, mailbox):
     finally:
         lab.start_imap()
     assert down.state == "unreachable"
-    with app.extensions["mail"]["sessions"]() as db:
+    with app.extensions["mail"].sessions() as db:
         account = db.get(Account, account_id)
         assert account.sync_failures == 1 and account.next_sync_at > account.last_error_at
     lab.append(mailbox.address, message("Efter omstarten"))
     assert sync(app, account_id).state == "ok"
     assert stored(app, account_id) == on_server(lab, mailbox.address)
-    with app.extensions["mail"]["sessions"]() as db:
+    with app.extensions["mail"].sessions() as db:
         assert db.get(Account, account_id).sync_failures == 0
 
 
@@ -211,7 +211,7 @@ def test_backoff_grows_and_never_hammers(app, lab, mailbox):
         for _ in range(4):
             summary = sync(app, account_id)
             assert summary.state == "auth"
-            with app.extensions["mail"]["sessions"]() as db:
+            with app.extensions["mail"].sessions() as db:
                 account = db.get(Account, account_id)
                 waits.append(round((account.next_sync_at - account.last_error_at).total_seconds() / 60))
     finally:
@@ -228,7 +228,7 @@ def test_awkward_messages_are_all_listed(app, lab, mailbox):
     assert time.monotonic() - started < 20
     assert len(stored(app, account_id)) == 3 + len(corpus)
     assert stored(app, account_id).keys() == on_server(lab, mailbox.address).keys()
-    with app.extensions["mail"]["sessions"]() as db:
+    with app.extensions["mail"].sessions() as db:
         subjects = set(db.scalars(select(Message.subject)))
         names = set(db.scalars(select(Message.sender_name)))
     assert any("Å" in s or "å" in s or "ö" in s for s in subjects)
@@ -275,9 +275,8 @@ def test_one_sync_per_account_at_a_time(app, lab, mailbox):
 def test_new_mail_arrives_through_idle(app, lab, mailbox):
     account_id = connect_account(app, lab, mailbox)
     mail = app.extensions["mail"]
-    context = SyncContext(mail["sessions"], mail["env"], mail["box"])
-    context.run_job(SyncJob(account_id))
-    runner = ThreadRunner(context, workers=1, tick=0.5).start()
+    mail.run_job(SyncJob(account_id))
+    runner = ThreadRunner(mail, workers=1, tick=0.5).start()
     try:
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and not runner._watchers:  # noqa: SLF001
@@ -347,14 +346,14 @@ def test_the_reading_pane_shows_the_text(listed, app):
     message_id = re.search(r"/inbox/message/(\d+)", html).group(1)
     pane = listed.get(f"/inbox/message/{message_id}", htmx=True)
     assert pane.status_code == 200 and 'class="body text"' in pane.get_data(as_text=True)
-    with app.extensions["mail"]["sessions"]() as db:
+    with app.extensions["mail"].sessions() as db:
         assert db.get(Message, int(message_id)).body_text  # kept for the next time
 
 
 def test_another_users_folders_and_messages_answer_404(listed, app, lab):
     html = listed.get("/inbox/").get_data(as_text=True)
     message_id = re.search(r"/inbox/message/(\d+)", html).group(1)
-    with app.extensions["mail"]["sessions"]() as db:
+    with app.extensions["mail"].sessions() as db:
         folder_id = db.scalar(select(Folder.id).where(Folder.role == "inbox"))
     other_box = "stranger@inkorg.test"
     lab.add_user(other_box, "stranger-pw-1")
@@ -370,7 +369,7 @@ def test_another_users_folders_and_messages_answer_404(listed, app, lab):
 
 def test_removing_the_account_removes_everything_synced(listed, app):
     assert listed.post("/settings/email-account/remove").status_code == 204
-    with app.extensions["mail"]["sessions"]() as db:
+    with app.extensions["mail"].sessions() as db:
         assert db.scalar(select(func.count(Message.id))) == 0
         assert db.scalar(select(func.count(Folder.id))) == 0
         assert db.scalar(select(func.count(User.id))) == 1
@@ -382,8 +381,6 @@ def test_a_separate_sync_worker_process_picks_up_requests(app, app_config, lab, 
     import subprocess
     import sys
 
-    from mailcore.jobs import request_sync
-
     account_id = connect_account(app, lab, mailbox)
     env = dict(os.environ, INSTANCE_PATH=app_config["INSTANCE_PATH"], DATABASE_URL=app_config["DATABASE_URL"],
                SECRET_KEY=app_config["SECRET_KEY"], MAIL_CA_BUNDLE=app_config["MAIL_CA_BUNDLE"],
@@ -393,7 +390,8 @@ def test_a_separate_sync_worker_process_picks_up_requests(app, app_config, lab, 
                               cwd=os.path.dirname(os.path.dirname(__file__)), env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        request_sync(app.extensions["mail"]["sessions"], account_id)
+        app.extensions["mail"].runner = None  # as in SYNC_MODE=external: only the database carries the request
+        app.extensions["mail"].request_sync(account_id)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline and len(stored(app, account_id)) < 3:
             time.sleep(0.2)

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, request, url_for
+from flask import request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from mailcore import compose, errors
+from mailcore.account import MailAccount
 from mailcore.mailbox import message_of, special_folder
 from mailcore.models import ArchivedEmail, ArchivedEmailLink, ContactEmail
-from mailcore.reading import raw_message
 from mailcore.services import can_send
 
+from ..explain import explain
 from ..htmx import redirect_to, render
-from ..inbox.explain import explain
-from ..web import current_account, current_user, db, login_required
+from ..web import current_user, db, login_required, mail_account, own
 from . import bp
 from .forms import ComposeForm
 
@@ -39,11 +39,8 @@ def new():
     original_id = request.args.get("of", type=int)
     kept = []
     if mode in ("reply", "all", "forward") and original_id:
-        original = message_of(db(), user.account, original_id)
-        if original is None:
-            abort(404)
-        mail = current_app.extensions["mail"]
-        raw = raw_message(db(), user.account, original, mail["env"], mail["box"])
+        original = own(message_of, original_id)
+        raw = mail_account().raw_message(original)
         draft = compose.answer(raw, mode, user.account.address, original.body_text or "",
                                lambda when, who: _("On %(date)s, %(who)s wrote:", date=when, who=who))
         for name in ("to", "cc", "subject", "in_reply_to", "references"):
@@ -64,30 +61,33 @@ def _with_signature(body: str, user) -> str:  # noqa: ANN001
 @bp.route("/", methods=["POST"])
 @login_required
 def send():
-    user, account = current_user(), current_account()
+    user, mail = current_user(), mail_account()
+    account = mail.row
     form = ComposeForm()
     if not form.validate_on_submit():
         return _page(form, 422)
     if not can_send(user):
         return _page(form, 422, card_rule=True)
-    mail = current_app.extensions["mail"]
     try:
-        draft = _draft_from(form, account, mail)
+        draft = _draft_from(form, mail)
         message, recipients = compose.build_message(user.name, account.address, draft)
     except compose.InvalidRecipients as exc:
         return _page(form, 422, _("These recipients are not valid email addresses: %(bad)s", bad=", ".join(exc.bad))
                      if exc.bad else _("Enter at least one recipient."))
+    except compose.AttachmentsTooLarge:
+        return _page(form, 422, _("The attachments are larger than %(limit)s MB in all. Remove some and try again.",
+                                  limit=compose.MAX_ATTACHMENTS_BYTES // 2**20))
     except (compose.InvalidHeader, ValueError):
         return _page(form, 422, _("The subject or a name contains a line break, which an email header cannot carry."))
     try:
-        compose.send(account, mail["box"], mail["env"], message, recipients)
+        mail.send(message, recipients)
     except errors.MailError as exc:
         return _page(form, 422, _("The email was not sent.") + " " + explain(exc).message)
     if user.save_sent_copy and not compose.files_sent_itself(account):
         sent = special_folder(db(), account, "sent")
         if sent is not None:
             try:
-                compose.file_copy(account, mail["box"], mail["env"], message, sent.name, (b"\\Seen",))
+                mail.file_copy(message, sent.name, (b"\\Seen",))
             except errors.MailError:
                 pass  # the email is sent; only the copy is missing, and the next sync shows Sent as it is
     if "archive" in request.form:
@@ -95,7 +95,7 @@ def send():
     drafts = special_folder(db(), account, "drafts")
     if drafts is not None and (form.draft_uid.data or "").isdigit():
         try:
-            compose.delete_draft(account, mail["box"], mail["env"], drafts.name, int(form.draft_uid.data))
+            mail.delete_draft(drafts.name, int(form.draft_uid.data))
         except errors.MailError:
             pass  # sent; the draft stays behind until the user deletes it
     return redirect_to(url_for("inbox.index"))
@@ -105,18 +105,17 @@ def send():
 @login_required
 def save_draft():
     """Saves what is written to Drafts, replacing the previous save; answers with the draft's UID."""
-    user, account = current_user(), current_account()
+    user, mail = current_user(), mail_account()
+    account = mail.row
     form = ComposeForm()
     drafts = special_folder(db(), account, "drafts")
     if not form.validate_on_submit() or drafts is None:
         return render(TEMPLATE, "draft_state", 422, form=form, saved=False)
-    mail = current_app.extensions["mail"]
     draft = compose.Draft(to=form.to.data or "", cc=form.cc.data or "", bcc=form.bcc.data or "",
                           subject=form.subject.data or "", body=form.body.data or "")
     previous = int(form.draft_uid.data) if (form.draft_uid.data or "").isdigit() else None
     try:
-        uid = compose.save_draft(account, mail["box"], mail["env"],
-                                 compose.draft_message(user.name, account.address, draft), drafts.name, previous)
+        uid = mail.save_draft(compose.draft_message(user.name, account.address, draft), drafts.name, previous)
     except errors.MailError:
         return render(TEMPLATE, "draft_state", 200, form=form, saved=False)
     form.draft_uid.data = str(uid) if uid else ""
@@ -125,7 +124,7 @@ def save_draft():
     return render(TEMPLATE, "draft_state", 200, form=form, saved=True)
 
 
-def _draft_from(form: ComposeForm, account, mail) -> compose.Draft:  # noqa: ANN001
+def _draft_from(form: ComposeForm, mail: MailAccount) -> compose.Draft:
     uploads, total = [], 0
     for file in form.attachments.data or []:
         if not getattr(file, "filename", ""):
@@ -134,15 +133,12 @@ def _draft_from(form: ComposeForm, account, mail) -> compose.Draft:  # noqa: ANN
         total += len(data)
         uploads.append(compose.Upload(file.filename, file.mimetype or "application/octet-stream", data))
     if form.forward_of.data and form.forward_of.data.isdigit():
-        original = message_of(db(), account, int(form.forward_of.data))
-        if original is None:
-            abort(404)
-        raw = raw_message(db(), account, original, mail["env"], mail["box"])
-        forwarded = compose.answer(raw, "forward", account.address, "").attachments
+        raw = mail.raw_message(own(message_of, int(form.forward_of.data)))
+        forwarded = compose.answer(raw, "forward", mail.row.address, "").attachments
         total += sum(len(u.data) for u in forwarded)
         uploads = forwarded + uploads
     if total > compose.MAX_ATTACHMENTS_BYTES:
-        raise ValueError("attachments too large")
+        raise compose.AttachmentsTooLarge()
     return compose.Draft(to=form.to.data or "", cc=form.cc.data or "", bcc=form.bcc.data or "",
                          subject=form.subject.data or "", body=form.body.data or "",
                          in_reply_to=form.in_reply_to.data or "", references=form.references.data or "",

@@ -4,7 +4,7 @@ from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from ..inbox.forms import email_address
+from ..setup.forms import email_address
 
 
 class LanguageForm(FlaskForm):

@@ -6,10 +6,10 @@ from flask import abort, request, url_for
 from flask_babel import gettext as _
 
 from mailcore import services
-from mailcore.services import same_address, settings_of
+from mailcore.account import settings_of
 
 from ..htmx import redirect_to, render
-from ..inbox.explain import explain_state
+from ..explain import explain_state
 from ..web import current_user, db, login_required, mail_service
 from . import bp
 from .forms import ConfirmForm, ContactEmailForm, GeneralOptionsForm, LanguageForm
@@ -48,7 +48,7 @@ def email_options():
     return render(OPTIONS, "dialog", form=form, tab=tab, account=account,
                   settings=settings_of(account) if account else None,
                   state=explain_state(account) if account else None,
-                  card_mismatch=bool(account) and not same_address(account.address, user.first_email))
+                  card_mismatch=bool(account) and not services.can_send(user))
 
 
 @bp.route("/email-account/remove", methods=["GET", "POST"])

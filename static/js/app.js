@@ -49,6 +49,10 @@
     document.querySelectorAll("details.folder-picker[open]").forEach(function (menu) {
       if (!menu.contains(event.target)) menu.removeAttribute("open");
     });
+    if (event.target.closest("[data-dismiss-notice]")) {  // a mail failure's notice (error.html)
+      document.getElementById("notice").innerHTML = "";
+      return;
+    }
     var close = event.target.closest("[data-close]");
     if (close && close.closest("dialog")) {
       event.preventDefault();

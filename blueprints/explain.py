@@ -116,6 +116,9 @@ def explain(exc: errors.MailError, provider: Provider | None = None) -> Explanat
                                  who=exc.detail))
         case errors.RateLimited():
             return Explanation(_("Too many attempts in a short time. Wait a few minutes and try again."))
+        case errors.SecretUnreadable():
+            return Explanation(_("The stored password for this email account can no longer be read, so "
+                                 "the inbox cannot log in. Log in to the account again under Email options."))
         case _:
             return Explanation(_("The server broke off the connection. Check the server name, the port "
                                  "and the SSL setting."), server_text=exc.detail)
@@ -125,9 +128,7 @@ def explain_state(account) -> Explanation | None:  # noqa: ANN001 - mailcore.mod
     """The account's last recorded failure, explained; None when the last login worked."""
     if not account.last_error_kind:
         return None
-    kind = getattr(errors, account.last_error_kind, errors.ProtocolFailure)
-    if not (isinstance(kind, type) and issubclass(kind, errors.MailError)):
-        kind = errors.ProtocolFailure
+    kind = errors.kind_of(account.last_error_kind)
     side = account.last_error_side or errors.INCOMING
     host, port = (account.imap_host, account.imap_port) if side == errors.INCOMING else (account.smtp_host, account.smtp_port)
     return explain(kind(account.last_error_detail or "", side=side, host=host, port=port))

@@ -1,0 +1,71 @@
+"""Acting on messages from the list or the reading pane: mark as read/unread, move, subscribe.
+Changes go to the server first; a refusal is shown in the list, which shows the true state."""
+
+from __future__ import annotations
+
+from flask import Response, abort, request, url_for
+
+from collections.abc import Callable
+
+from mailcore import errors
+from mailcore.account import MailAccount
+from mailcore.mailbox import folder_of, message_of
+
+from ..explain import explain
+from ..htmx import redirect_to, render
+from ..web import db, installation, login_required, mail_account, own
+from . import bp
+from .listing import inbox_view
+
+
+def _listing(mail: MailAccount, change: Callable[[], None]) -> Response:
+    problem = None
+    try:
+        change()
+    except errors.MailError as exc:
+        db().rollback()
+        problem = explain(exc)
+    return render("inbox/index.html", "listing", **inbox_view(mail.row, action_problem=problem))
+
+
+@bp.route("/messages/seen", methods=["POST"])
+@login_required
+def mark_seen():
+    """Mark as read (seen=1) or unread (seen=0); the list answers with the true state either way."""
+    mail = mail_account()
+    chosen = _chosen_messages()
+    return _listing(mail, lambda: mail.set_seen(chosen, request.form.get("seen") == "1"))
+
+
+@bp.route("/messages/move", methods=["POST"])
+@login_required
+def move_messages():
+    mail = mail_account()
+    chosen = _chosen_messages()
+    target = own(folder_of, request.form.get("target", type=int))
+
+    def move() -> None:
+        try:
+            mail.move(chosen, target)
+        finally:
+            installation().request_sync(mail.row.id)
+
+    return _listing(mail, move)
+
+
+@bp.route("/folders/<int:folder_id>/subscribe", methods=["POST"])
+@login_required
+def subscribe_folder(folder_id: int):
+    mail = mail_account()
+    folder = own(folder_of, folder_id)
+    mail.subscribe(folder)  # a refusal is explained by the app's MailError handler
+    installation().request_sync(mail.row.id)
+    return redirect_to(url_for("inbox.index", folder=folder.id))
+
+
+def _chosen_messages() -> list:
+    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()][:1000]
+    chosen = [own(message_of, i) for i in ids]
+    if not chosen:
+        abort(404)  # none chosen: nothing is done
+    return chosen

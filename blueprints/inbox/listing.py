@@ -1,0 +1,76 @@
+"""The inbox: folders, the open folder's list (infinite scroll, search, sort), changes and Refresh."""
+
+from __future__ import annotations
+
+from flask import request
+
+from mailcore.mailbox import SORTS, ListQuery, Page, folder_of, folders, page
+from mailcore.models import Account, SyncState
+from mailcore.services import can_send
+
+from ..explain import explain_state
+from ..htmx import render
+from ..setup.routes import address_step
+from ..web import current_account, current_user, db, installation, login_required, own
+from . import bp
+from .reading import reading_view
+
+
+@bp.route("/")
+@login_required
+def index():
+    user = current_user()
+    if user.account is None:
+        return address_step()
+    block = "listing" if request.headers.get("HX-Target") == "listing" else "main"
+    return render("inbox/index.html", block, **inbox_view(user.account))
+
+
+def _list_query(folder_id: int | None) -> ListQuery:
+    sort, _, direction = (request.args.get("sort") or "date-desc").partition("-")
+    return ListQuery(folder_id, (request.args.get("q") or "").strip()[:200], sort if sort in SORTS else "date",
+                     direction != "asc", request.args.get("after") or None)
+
+
+def inbox_view(account: Account, **extra) -> dict:
+    """What the inbox shows: folders, the open folder's page, the selected message, the state."""
+    folder_id = request.values.get("folder", type=int)
+    folder = own(folder_of, folder_id) if folder_id is not None else folder_of(db(), account, None)
+    query = _list_query(folder.id if folder else None)
+    listing = page(db(), folder, query) if folder else Page(None, [], None)
+    message_id = request.args.get("message", type=int)
+    reading = reading_view(message_id) if message_id else {}
+    failed = SyncState(account.sync_state).failed
+    return dict(folders=folders(db(), account), folder=folder, listing=listing, query=query,
+                failure=explain_state(account) if failed else None, can_send=can_send(current_user()),
+                **reading, **extra)
+
+
+@bp.route("/list")
+@login_required
+def more():
+    """The next page of rows, for infinite scroll."""
+    folder = own(folder_of, request.args.get("folder", type=int))
+    query = _list_query(folder.id)
+    return render("inbox/index.html", "rows", listing=page(db(), folder, query), folder=folder, query=query)
+
+
+@bp.route("/changes")
+@login_required
+def changes():
+    """Nothing (204) while the open folder is unchanged; the refreshed list when it changed."""
+    account = current_account()
+    folder = folder_of(db(), account, request.args.get("folder", type=int))
+    unchanged = folder is None or folder.version == request.args.get("v", type=int)
+    if unchanged and request.args.get("state", "") == account.sync_state:
+        return "", 204
+    return render("inbox/index.html", "listing", **inbox_view(account))
+
+
+@bp.route("/refresh", methods=["POST"])
+@login_required
+def refresh():
+    account = current_account()
+    installation().request_sync(account.id)
+    return render("inbox/index.html", "listing", **inbox_view(account))
+

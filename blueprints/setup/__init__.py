@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("setup", __name__, url_prefix="/inbox/setup")
+
+from . import routes  # noqa: E402,F401

@@ -1,0 +1,57 @@
+"""IMAP sequence sets: writing UID lists compactly, and reading the ranges a server sends without
+ever expanding them (a hostile `1:4294967295` must cost nothing)."""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
+
+MAX_UID = 4_294_967_295  # UIDs are 32-bit (RFC 3501)
+
+
+def uid_set(uids: Iterable[int]) -> str:
+    """UIDs as an IMAP sequence set with ranges ("1:500,502"): short commands for long lists."""
+    parts: list[str] = []
+    start = previous = None
+    for uid in sorted(set(uids)):
+        if start is not None and uid == previous + 1:
+            previous = uid
+            continue
+        if start is not None:
+            parts.append(f"{start}:{previous}" if previous != start else str(start))
+        start = previous = uid
+    if start is not None:
+        parts.append(f"{start}:{previous}" if previous != start else str(start))
+    return ",".join(parts)
+
+
+def parse_ranges(text: str) -> list[tuple[int, int]]:
+    """A sequence set as sorted (low, high) pairs; anything that is not a number or range is skipped,
+    `*` counts as the highest UID."""
+    ranges = []
+    for part in text.replace(" ", "").split(","):
+        low, _, high = part.partition(":")
+        try:
+            bounds = [MAX_UID if x == "*" else int(x) for x in ((low, high) if high else (low,))]
+        except ValueError:
+            continue
+        if all(0 < x <= MAX_UID for x in bounds):
+            ranges.append((min(bounds), max(bounds)))
+    return sorted(ranges)
+
+
+def vanished_uids(lines: Iterable[bytes | str], stored: Iterable[int]) -> set[int]:
+    """The stored UIDs that untagged `VANISHED [(EARLIER)] <set>` lines name: a server's ranges are
+    clamped to what is stored, so their size costs nothing."""
+    known = sorted(set(stored))
+    gone: set[int] = set()
+    for line in lines:
+        text = line.decode("ascii", "replace") if isinstance(line, bytes) else str(line)
+        text = text.strip()
+        if text.upper().startswith("VANISHED"):
+            text = text[len("VANISHED"):].strip()
+        if text.upper().startswith("(EARLIER)"):
+            text = text[len("(EARLIER)"):]
+        for low, high in parse_ranges(text):
+            gone.update(known[bisect_left(known, low):bisect_right(known, high)])
+    return gone

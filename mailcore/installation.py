@@ -1,0 +1,93 @@
+"""What one installation's mail code shares: the database, the network rule and TLS settings, the
+secret box, the provider lists and discovery, and where syncs run. The web app keeps one as its
+`mail` extension; CLI commands, workers and benchmarks build one from the same settings."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from . import db as maildb
+from .account import MailAccount
+from .connect import MailEnvironment
+from .crypto import SecretBox
+from .detect import Detector, DiscoveryNetwork
+from .dnsquery import Dns
+from .jobs import InlineRunner, Runner, SyncJob, ThreadRunner, run_job
+from .models import Account, utcnow
+from .netpolicy import MAIL_PORTS, NetworkPolicy, parse_networks, parse_ports
+from .providers import ProviderList
+from .sync import SyncSummary
+
+
+@dataclass
+class Installation:
+    engine: Engine
+    sessions: sessionmaker[Session]
+    env: MailEnvironment
+    box: SecretBox
+    detector: Detector
+    providers: ProviderList
+    sync_mode: str = "embedded"  # embedded | external | inline
+    sync_workers: int = 2
+    runner: Runner | None = None
+    _runner_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def from_config(cls, config: Mapping, instance: Path) -> Installation:
+        """Built from the app's settings (see the README's configuration table); brings the
+        database up to date first."""
+        engine = maildb.make_engine(config["DATABASE_URL"])
+        if engine.dialect.name == "sqlite":
+            instance.mkdir(parents=True, exist_ok=True)
+        maildb.upgrade(engine)
+        providers_file = config.get("MAIL_PROVIDERS_FILE")
+        providers = ProviderList.load(Path(providers_file) if providers_file else None)
+        ports = MAIL_PORTS | parse_ports(config.get("MAIL_ALLOWED_PORTS", ""))
+        ports |= {t.port for p in providers.providers for t in (p.incoming, p.outgoing) if t}
+        dns = Dns(config.get("MAIL_DNS_SERVER"))
+        policy = NetworkPolicy(parse_networks(config.get("MAIL_ALLOWED_NETWORKS", "")), frozenset(ports),
+                               dns.addresses)
+        ca_bundle = Path(config["MAIL_CA_BUNDLE"]) if config.get("MAIL_CA_BUNDLE") else None
+        env = MailEnvironment(policy, ca_bundle, config.get("MAIL_TIMEOUT", 15.0))
+        budget = config.get("MAIL_DISCOVERY_BUDGET", 8.0)
+        network = DiscoveryNetwork(policy, env.tls_context, dns, config.get("MAIL_AUTOCONFIG_PORT"),
+                                   budget=budget, step_timeout=min(4.0, budget))
+        installation = cls(
+            engine=engine, sessions=maildb.session_factory(engine), env=env,
+            box=SecretBox.from_config(config.get("MAIL_ENCRYPTION_KEY"), instance / "mail.key"),
+            detector=Detector(providers, network), providers=providers,
+            sync_mode=config.get("SYNC_MODE", "embedded"), sync_workers=config.get("SYNC_WORKERS", 2))
+        if installation.sync_mode == "inline":
+            installation.runner = InlineRunner(installation)
+        return installation
+
+    def account(self, db: Session, row: Account) -> MailAccount:
+        """The connected account `row`, ready to act on its mail within the session `db`."""
+        return MailAccount(db, row, self.env, self.box)
+
+    def run_job(self, job: SyncJob) -> SyncSummary:
+        return run_job(self, job)
+
+    def start_workers(self) -> None:
+        """Embedded mode: worker threads, a scheduler and IDLE watchers in this process, started
+        once (by the first request, so CLI commands never start them)."""
+        if self.sync_mode != "embedded" or self.runner is not None:
+            return
+        with self._runner_lock:
+            if self.runner is None:
+                self.runner = ThreadRunner(self, workers=self.sync_workers).start()
+
+    def request_sync(self, account_id: int) -> None:
+        """Ask for a sync now, through the database, so whichever worker runs (thread or process)
+        picks it up; the embedded or inline runner is also handed the job directly."""
+        with self.sessions() as db:
+            db.execute(update(Account).where(Account.id == account_id).values(next_sync_at=utcnow()))
+            db.commit()
+        if self.runner is not None:
+            self.runner.submit(SyncJob(account_id))
