@@ -36,7 +36,8 @@ class Config:
         self.MAIL_ENCRYPTION_KEY = environ.get("MAIL_ENCRYPTION_KEY") or None
         self.MAIL_TIMEOUT = float(environ.get("MAIL_TIMEOUT", "15"))
         self.MAIL_DNS_SERVER = environ.get("MAIL_DNS_SERVER") or None
-        self.MAIL_AUTOCONFIG_PORT = int(environ["MAIL_AUTOCONFIG_PORT"]) if environ.get("MAIL_AUTOCONFIG_PORT") else None
+        autoconfig_port = environ.get("MAIL_AUTOCONFIG_PORT")
+        self.MAIL_AUTOCONFIG_PORT = int(autoconfig_port) if autoconfig_port else None
         self.MAIL_DISCOVERY_BUDGET = float(environ.get("MAIL_DISCOVERY_BUDGET", "8"))
         self.MAIL_DISCOVERIES_PER_MINUTE = int(environ.get("MAIL_DISCOVERIES_PER_MINUTE", "6"))
         self.MAIL_TESTS_PER_5_MINUTES = int(environ.get("MAIL_TESTS_PER_5_MINUTES", "10"))
@@ -78,6 +79,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     app.session_interface = _SessionInterface()
 
+    _ensure_catalogs(Path(app.config["BABEL_TRANSLATION_DIRECTORIES"]))
     _init_mail(app, instance)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -98,6 +100,26 @@ def create_app(config: dict | None = None) -> Flask:
     register_sync_cli(app)
     register_translate_cli(app)
     return app
+
+
+def _ensure_catalogs(directory: Path) -> None:
+    """Compiles a catalog whose .mo is missing or older than its .po, so a checkout run without the
+    setup script still speaks Swedish; refuses to start when it cannot."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in sorted(directory.glob("*/LC_MESSAGES/messages.po")):
+        mo = po.with_suffix(".mo")
+        if mo.is_file() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        try:
+            with po.open("rb") as source:
+                catalog = read_po(source, locale=po.parent.parent.name)
+            with mo.open("wb") as target:
+                write_mo(target, catalog)
+        except OSError as exc:
+            raise RuntimeError(f"the translation catalog {mo} is missing or out of date and cannot be written "
+                               f"({exc.strerror}); run `flask --app app translate compile` as its owner") from None
 
 
 def _init_mail(app: Flask, instance: Path) -> None:

@@ -77,7 +77,7 @@ def sequential(detector: Detector, address: str) -> bool:
             and first("smtp", [f"smtp.{domain}", f"mail.{domain}"], [(465, True), (587, False)]))
 
 
-def timed(fn, runs: int) -> list[float]:  # noqa: ANN001
+def timed(fn, runs: int) -> list[float]:
     times = []
     for _ in range(runs):
         started = time.perf_counter()

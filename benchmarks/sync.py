@@ -56,7 +56,7 @@ FETCH_START = re.compile(rb"\d+ \(")
 # --- the lab, in a process of its own -------------------------------------------------------------
 
 
-def _lab_server(conn, workdir: str) -> None:  # noqa: ANN001 - a multiprocessing Connection
+def _lab_server(conn, workdir: str) -> None:
     from localmail import MailLab
 
     lab = MailLab.start(Path(workdir))
@@ -68,7 +68,7 @@ def _lab_server(conn, workdir: str) -> None:  # noqa: ANN001 - a multiprocessing
         conn.send({"host": lab.host, "hostname": lab.hostname, "tls_name": lab.tls_name,
                    "ca_bundle": str(lab.ca_bundle), "imap_tls_port": lab.imap_tls_port,
                    "smtp_tls_port": lab.smtp_tls_port, "ports": ports,
-                   "mail_root": str(lab._mail_tmp)})  # noqa: SLF001 - removed after, whatever happens
+                   "mail_root": str(lab._mail_tmp)})
         while True:
             try:
                 name, args, kwargs = conn.recv()
@@ -79,7 +79,7 @@ def _lab_server(conn, workdir: str) -> None:  # noqa: ANN001 - a multiprocessing
                 return
             try:
                 conn.send(("ok", getattr(lab, name)(*args, **kwargs)))
-            except Exception as exc:  # noqa: BLE001 - reported to the caller
+            except Exception as exc:
                 conn.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
     finally:
         lab.stop()
@@ -102,7 +102,7 @@ class LabProcess:
         self._users: dict[str, str] = {}
         self._count = 0
 
-    def _call(self, name: str, *args, **kwargs):  # noqa: ANN002, ANN003
+    def _call(self, name: str, *args, **kwargs):
         self._conn.send((name, args, kwargs))
         status, result = self._conn.recv()
         if status != "ok":
@@ -120,7 +120,7 @@ class LabProcess:
         self._users[address] = password
         return address, password
 
-    def tls_context(self):  # noqa: ANN201
+    def tls_context(self):
         from localmail.imap import named_context
 
         return named_context(self.info["ca_bundle"], self.info["tls_name"])
@@ -159,7 +159,7 @@ def app_config(lab: LabProcess, directory: Path) -> dict:
     }
 
 
-def connect_account(app, lab: LabProcess, address: str, password: str) -> int:  # noqa: ANN001
+def connect_account(app, lab: LabProcess, address: str, password: str) -> int:
     """The CRM user and their account, as the setup dialog leaves them (as tests/test_sync.py does)."""
     from mailcore import services
     from mailcore.settings import AccountSettings, Credentials, ServerSettings
@@ -176,20 +176,20 @@ def connect_account(app, lab: LabProcess, address: str, password: str) -> int:  
         return user.account.id
 
 
-def make_sync(app, on_batch=None):  # noqa: ANN001, ANN201
+def make_sync(app, on_batch=None):
     from mailcore.sync import AccountSync
 
     mail = app.extensions["mail"]
     return AccountSync(mail, on_batch=on_batch)
 
 
-def checked(summary, fetched: int | None = None):  # noqa: ANN001, ANN201
+def checked(summary, fetched: int | None = None):
     if summary.state != "ok" or (fetched is not None and summary.fetched != fetched):
         raise RuntimeError(f"sync went wrong (expected {fetched} fetched): {summary}")
     return summary
 
 
-def inbox_id(app, account_id: int) -> int:  # noqa: ANN001
+def inbox_id(app, account_id: int) -> int:
     from sqlalchemy import select
 
     from mailcore.models import Folder
@@ -234,11 +234,11 @@ def bare_fetch(lab: LabProcess, address: str, password: str, items: list[str]) -
     return time.perf_counter() - started, fetched
 
 
-def first_sync(app, account_id: int, expected: int) -> tuple[float, float]:  # noqa: ANN001
+def first_sync(app, account_id: int, expected: int) -> tuple[float, float]:
     """The whole first sync's seconds, and the seconds until its first batch was committed."""
     first_batch: list[float] = []
 
-    def on_batch(_folder) -> None:  # noqa: ANN001
+    def on_batch(_folder) -> None:
         if not first_batch:
             first_batch.append(time.perf_counter())
 
@@ -260,7 +260,7 @@ class ParseClock:
 
     def __enter__(self) -> ParseClock:
         if self.original is not None:
-            def timed(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            def timed(*args, **kwargs):
                 started = time.perf_counter()
                 try:
                     return self.original(*args, **kwargs)
@@ -284,7 +284,7 @@ class ParseClock:
 class SignedIn:
     """The Flask test client signed in as a CRM user (the sign-in form's CSRF token included)."""
 
-    def __init__(self, app, email: str):  # noqa: ANN001
+    def __init__(self, app, email: str):
         self.client = app.test_client()
         page = self.client.get("/signin").get_data(as_text=True)
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
@@ -300,7 +300,7 @@ class SignedIn:
         return response.get_data(as_text=True)
 
 
-def render_times(app, inboxes: list[tuple[str, int]], runs: int) -> list[tuple[float, float]]:  # noqa: ANN001
+def render_times(app, inboxes: list[tuple[str, int]], runs: int) -> list[tuple[float, float]]:
     """Per (user's email, INBOX id): the median seconds of GET /inbox/ (the whole page) and of page()
     alone. The inboxes take turns, so that a noisy moment on the machine hits each alike."""
     from mailcore.mailbox import ListQuery, page
@@ -315,7 +315,7 @@ def render_times(app, inboxes: list[tuple[str, int]], runs: int) -> list[tuple[f
     sessions = app.extensions["mail"].sessions
     gets: list[list[float]] = [[] for _ in inboxes]
     pages: list[list[float]] = [[] for _ in inboxes]
-    for run in range(runs + 2):
+    for _run in range(runs + 2):
         for index, (browser, (_, folder_id)) in enumerate(zip(browsers, inboxes, strict=True)):
             started = time.perf_counter()
             browser.inbox()
@@ -329,7 +329,7 @@ def render_times(app, inboxes: list[tuple[str, int]], runs: int) -> list[tuple[f
     return [(statistics.median(g[2:]), statistics.median(p[2:])) for g, p in zip(gets, pages, strict=True)]
 
 
-def insert_rows(app, folder_id: int, count: int, seed: int) -> None:  # noqa: ANN001
+def insert_rows(app, folder_id: int, count: int, seed: int) -> None:
     """`count` believable rows straight into the folder (--large-list-mode insert)."""
     import random
 

@@ -124,11 +124,12 @@ def explain(exc: errors.MailError, provider: Provider | None = None) -> Explanat
                                  "and the SSL setting."), server_text=exc.detail)
 
 
-def explain_state(account) -> Explanation | None:  # noqa: ANN001 - mailcore.models.Account
+def explain_state(account) -> Explanation | None:
     """The account's last recorded failure, explained; None when the last login worked."""
     if not account.last_error_kind:
         return None
     kind = errors.kind_of(account.last_error_kind)
     side = account.last_error_side or errors.INCOMING
-    host, port = (account.imap_host, account.imap_port) if side == errors.INCOMING else (account.smtp_host, account.smtp_port)
+    incoming = side == errors.INCOMING
+    host, port = (account.imap_host, account.imap_port) if incoming else (account.smtp_host, account.smtp_port)
     return explain(kind(account.last_error_detail or "", side=side, host=host, port=port))

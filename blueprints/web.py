@@ -4,6 +4,7 @@ account, error pages."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC
 from functools import wraps
 from typing import TypeVar
 
@@ -157,12 +158,12 @@ def init_app(app: Flask) -> None:
     @app.template_filter("listdate")
     def listdate(value):
         """Today's messages by time, older ones by date, in the user's locale."""
-        from datetime import datetime, timezone
+        from datetime import datetime
 
         from flask_babel import format_date, format_datetime, format_time
 
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         if value.date() == datetime.now(value.tzinfo).date():
             return format_time(value, "short")
         if value.year == datetime.now(value.tzinfo).year:
@@ -178,11 +179,10 @@ def init_app(app: Flask) -> None:
 
     @app.template_filter("fulldate")
     def fulldate(value):
-        from datetime import timezone
 
         from flask_babel import format_datetime
 
-        return format_datetime(value if value.tzinfo else value.replace(tzinfo=timezone.utc), "short")
+        return format_datetime(value if value.tzinfo else value.replace(tzinfo=UTC), "short")
 
     @app.context_processor
     def frame_context():

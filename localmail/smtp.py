@@ -101,7 +101,7 @@ class _Handler:
     ) -> str:
         # A user table of one: this local part does not exist here, as on any real server.
         if address.lower().startswith(REFUSED_LOCAL_PART + "@"):
-            return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
         return "250 OK"

@@ -84,7 +84,7 @@ def fetch(url: str, policy: NetworkPolicy, context: ssl.SSLContext, deadline: fl
             connection.close()
         except AutoconfigError:
             raise
-        except Exception as exc:  # noqa: BLE001 - any failure means: no document from here
+        except Exception as exc:
             raise AutoconfigError(f"{type(exc).__name__}: {exc}") from None
         if len(body) > MAX_BYTES:
             raise AutoconfigError("document larger than 64 KB")
@@ -92,7 +92,7 @@ def fetch(url: str, policy: NetworkPolicy, context: ssl.SSLContext, deadline: fl
     raise AutoconfigError("too many redirects")
 
 
-def _server(element, address: str) -> ServerSettings | None:  # noqa: ANN001
+def _server(element, address: str) -> ServerSettings | None:
     local, _, domain = address.rpartition("@")
 
     def text(tag: str) -> str:

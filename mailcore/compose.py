@@ -8,6 +8,7 @@ import re
 import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr, getaddresses, make_msgid, parseaddr
@@ -117,9 +118,9 @@ def build_message(sender_name: str, from_address: str, draft: Draft) -> tuple[Em
 
 
 def _now():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def transmit(smtp: smtplib.SMTP, message: EmailMessage, from_address: str, recipients: list[str],
@@ -202,6 +203,7 @@ def answer(raw: bytes, mode: str, me: str, text: str,
     draft = Draft(to=formataddr((sender_name, sender)) if sender else "", subject=prefixed("Re:", subject),
                   body=quote(text, intro(when, sender)), in_reply_to=message_id, references=references)
     if mode == "all":
-        others = getaddresses([" ".join(str(v).split()) for v in original.get_all("To", []) + original.get_all("Cc", [])])
+        shown = original.get_all("To", []) + original.get_all("Cc", [])
+        others = getaddresses([" ".join(str(v).split()) for v in shown])
         draft.cc = ", ".join(formataddr(p) for p in others if p[1] and p[1].lower() not in (me.lower(), sender.lower()))
     return draft

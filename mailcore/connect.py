@@ -122,7 +122,7 @@ class MailClient(IMAPClient):
         super().__init__(server.host, server.port, ssl=server.ssl, ssl_context=context, timeout=timeout)
         self.normalise_times = False  # keep time zones; the web layer shows the user's
 
-    def _create_IMAP4(self):  # noqa: N802 - IMAPClient's name
+    def _create_IMAP4(self):
         if self.ssl:
             return _PinnedIMAP4TLS(self.host, self.port, self._address, self.ssl_context,
                                    self._timeout.connect)
@@ -208,7 +208,7 @@ def imap_session(server: ServerSettings, password: str, env: MailEnvironment) ->
         address = env.policy.resolve(server.host, server.port)
         context = env.tls_context()
         client = MailClient(server, address, context, env.timeout)
-    except Exception as exc:  # noqa: BLE001 - every failure becomes a MailError
+    except Exception as exc:
         raise _connection_error(exc).on(side, server.host, server.port) from None
     try:
         try:
@@ -219,7 +219,7 @@ def imap_session(server: ServerSettings, password: str, env: MailEnvironment) ->
             client.login(server.username, password)
         except LoginError as exc:
             raise _login_error(_server_text(exc)) from None
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise _connection_error(exc) from None
         yield client
     except errors.MailError as exc:
@@ -227,10 +227,10 @@ def imap_session(server: ServerSettings, password: str, env: MailEnvironment) ->
     finally:
         try:
             client.logout()
-        except Exception:  # noqa: BLE001 - closing a broken session is best effort
+        except Exception:
             try:
                 client.shutdown()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
 
 
@@ -258,11 +258,11 @@ class _PinnedSMTPMixin:
 
     _address: str
 
-    def connect(self, host: str = "localhost", port: int = 0, source_address=None):  # noqa: ANN001
+    def connect(self, host: str = "localhost", port: int = 0, source_address=None):
         self._host = host  # smtplib only sets it when given a host at construction; STARTTLS needs it
         return super().connect(host, port, source_address)  # type: ignore[misc]
 
-    def _get_socket(self, host, port, timeout):  # noqa: ANN001 - smtplib's signature
+    def _get_socket(self, host, port, timeout):
         sock = socket.create_connection((self._address, port), timeout)
         context = getattr(self, "_implicit_tls", None)
         return context.wrap_socket(sock, server_hostname=host) if context else sock
@@ -311,7 +311,7 @@ def smtp_session(server: ServerSettings, password: str, env: MailEnvironment) ->
     except smtplib.SMTPResponseException as exc:
         _close(smtp)
         raise _smtp_error(exc).on(errors.OUTGOING, server.host, server.port) from None
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         _close(smtp)
         raise _connection_error(exc).on(errors.OUTGOING, server.host, server.port) from None
     try:
@@ -325,7 +325,7 @@ def _close(smtp: smtplib.SMTP | None, polite: bool = False) -> None:
         return
     try:
         smtp.quit() if polite else smtp.close()
-    except Exception:  # noqa: BLE001
+    except Exception:
         smtp.close()
 
 
@@ -337,7 +337,7 @@ def check_outgoing(server: ServerSettings, password: str, env: MailEnvironment) 
 def check_account(settings: AccountSettings, credentials: Credentials, env: MailEnvironment) -> CheckResult:
     """Try both sides at once; the account is usable only when both work."""
 
-    def attempt(check, server, password) -> errors.MailError | None:  # noqa: ANN001
+    def attempt(check, server, password) -> errors.MailError | None:
         try:
             check(server, password, env)
         except errors.MailError as exc:

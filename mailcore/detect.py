@@ -56,21 +56,21 @@ class DiscoveryNetwork:
     step_timeout: float = 4.0
 
 
-def _spawn(fn: Callable, *args) -> Future:  # noqa: ANN001
+def _spawn(fn: Callable, *args) -> Future:
     """Runs fn on a daemon thread: one that never returns (a silent server) cannot hold the process."""
     future: Future = Future()
 
     def work() -> None:
         try:
             future.set_result(fn(*args))
-        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits
+        except BaseException as exc:
             future.set_exception(exc)
 
     threading.Thread(target=work, daemon=True, name="discovery").start()
     return future
 
 
-def _first_in_order(futures: Sequence[Future], deadline: float):  # noqa: ANN201
+def _first_in_order(futures: Sequence[Future], deadline: float):
     """The result of the first future in order that succeeds with a value, waiting for each only as
     long as an earlier one might still win; at the deadline, the best that has finished."""
     for future in futures:
@@ -79,7 +79,7 @@ def _first_in_order(futures: Sequence[Future], deadline: float):  # noqa: ANN201
             value = future.result(timeout=max(0.0, remaining))
         except TimeoutError:
             break
-        except Exception:  # noqa: BLE001 - a failed source just has no answer
+        except Exception:
             continue
         if value is not None:
             return value
@@ -151,10 +151,10 @@ class Detector:
                    for name in ("_imaps._tcp", "_imap._tcp", "_submissions._tcp", "_submission._tcp")}
 
         def pick(names: tuple[str, str]) -> ServerSettings | None:
-            for name, tls in zip(names, (True, False)):
+            for name, tls in zip(names, (True, False), strict=True):
                 try:
                     records = lookups[name].result(timeout=max(0.0, deadline - time.monotonic()))
-                except Exception:  # noqa: BLE001
+                except Exception:
                     continue
                 for record in records:
                     if record.port in allowed:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import email.errors
 import email.header
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -41,11 +41,11 @@ def as_utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        value = value.astimezone(UTC).replace(tzinfo=None)
     return value
 
 
-def sender(envelope) -> tuple[str, str]:  # noqa: ANN001 - imapclient's Envelope
+def sender(envelope) -> tuple[str, str]:
     first = None
     if envelope is not None:
         for addresses in (envelope.from_, envelope.sender):
@@ -59,15 +59,15 @@ def sender(envelope) -> tuple[str, str]:  # noqa: ANN001 - imapclient's Envelope
     return name, (f"{mailbox}@{host}" if mailbox and host else mailbox)[:320]
 
 
-def has_attachments(structure) -> bool:  # noqa: ANN001 - imapclient's BodyData
+def has_attachments(structure) -> bool:
     """A part with an attachment disposition, or a non-text leaf in a multipart message."""
     try:
         return _walk(structure, top=True)
-    except Exception:  # noqa: BLE001 - an odd BODYSTRUCTURE only costs the paperclip
+    except Exception:
         return False
 
 
-def _walk(part, top: bool) -> bool:  # noqa: ANN001
+def _walk(part, top: bool) -> bool:
     if part is None:
         return False
     if isinstance(part[0], list):  # multipart: ([children], subtype, ...)

@@ -104,7 +104,7 @@ class ThreadRunner:
                 if summary.state == SyncState.BUSY:  # another worker holds the account: try again shortly
                     time.sleep(0.2)
                     self.submit(job)
-            except Exception:  # noqa: BLE001 - a worker outlives any one job
+            except Exception:
                 log.exception("sync job %s failed", job)
 
     def _schedule(self) -> None:
@@ -116,7 +116,7 @@ class ThreadRunner:
                     self.submit(SyncJob(account_id))
                 if self.watch:
                     self._keep_watchers()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("sync scheduler tick failed")
 
     def _postpone(self, account_id: int) -> None:

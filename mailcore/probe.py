@@ -126,7 +126,7 @@ def run(probe: Probe, policy: NetworkPolicy, context: ssl.SSLContext, deadline: 
     try:
         address = policy.resolve(probe.host, probe.port)
         sock = socket.create_connection((address, probe.port), max(0.05, deadline - time.monotonic()))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise ProbeFailed(str(exc)) from None
     try:
         sock.settimeout(max(0.05, deadline - time.monotonic()))
@@ -137,7 +137,7 @@ def run(probe: Probe, policy: NetworkPolicy, context: ssl.SSLContext, deadline: 
         return probe
     except ProbeFailed:
         raise
-    except Exception as exc:  # noqa: BLE001 - TLS, timeouts, resets: the server does not qualify
+    except Exception as exc:
         raise ProbeFailed(f"{type(exc).__name__}: {exc}") from None
     finally:
         try:

@@ -20,17 +20,17 @@ class _Text(HTMLParser):
         self.parts: list[str] = []
         self._skip = 0
 
-    def handle_starttag(self, tag, attrs):  # noqa: ANN001
+    def handle_starttag(self, tag, attrs):
         if tag in ("script", "style", "head"):
             self._skip += 1
         elif tag in ("br", "p", "div", "tr", "li", "h1", "h2", "h3"):
             self.parts.append("\n")
 
-    def handle_endtag(self, tag):  # noqa: ANN001
+    def handle_endtag(self, tag):
         if tag in ("script", "style", "head") and self._skip:
             self._skip -= 1
 
-    def handle_data(self, data):  # noqa: ANN001
+    def handle_data(self, data):
         if not self._skip:
             self.parts.append(data)
 
@@ -56,7 +56,7 @@ def text_of(raw: bytes) -> str:
         if part.get_content_subtype() == "html":
             content = html_to_text(content)
         return content.replace("\x00", "")[:MAX_TEXT]
-    except Exception:  # noqa: BLE001 - a broken message still opens, as its raw text
+    except Exception:
         return raw[:MAX_TEXT].decode("utf-8", "replace").replace("\x00", "")
 
 

@@ -118,7 +118,7 @@ def attachments_of(message: EmailMessage) -> list[tuple[Attachment, EmailMessage
 def _body_part(message: EmailMessage, kind: str) -> str | None:
     try:
         part = message.get_body(preferencelist=(kind,))
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
     if part is None:
         return None

@@ -18,7 +18,6 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-
 from typing import TYPE_CHECKING
 
 from imapclient import IMAPClient

@@ -97,7 +97,7 @@ def write_providers(lab: MailLab, path: Path) -> Path:
     return path
 
 
-def make_app(lab: MailLab, providers: Path, workdir: Path, lang: str):  # noqa: ANN201
+def make_app(lab: MailLab, providers: Path, workdir: Path, lang: str):
     app = create_app({
         "INSTANCE_PATH": str(workdir / "instance"),
         "DATABASE_URL": f"sqlite:///{workdir / 'inkorg.db'}",
@@ -143,7 +143,7 @@ class Shooter:
         self.written.append(path)
         print(path, flush=True)
 
-    def dialog(self, name: str):  # noqa: ANN201
+    def dialog(self, name: str):
         dialog = self.page.get_by_role("dialog", name=name)
         try:
             expect(dialog).to_be_visible(timeout=10_000)

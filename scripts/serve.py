@@ -34,7 +34,7 @@ def start_demo_mailbox(instance: Path) -> None:
     os.environ.setdefault("MAIL_ALLOWED_NETWORKS", "127.0.0.0/8")
 
 
-def create_demo_user(app) -> None:  # noqa: ANN001
+def create_demo_user(app) -> None:
     from mailcore import services
 
     with app.extensions["mail"].sessions() as db:

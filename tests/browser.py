@@ -7,8 +7,8 @@ work here, so Chromium is always the system one.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from werkzeug.serving import make_server
 
@@ -20,7 +20,7 @@ CHROMIUM_ARGS = [
 
 
 @contextmanager
-def serve(app) -> Iterator[str]:  # noqa: ANN001
+def serve(app) -> Iterator[str]:
     """Serve a Flask app on 127.0.0.1 at a free port in a background thread; yields its base URL."""
     server = make_server(host="127.0.0.1", port=0, app=app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="inkorg-test-server", daemon=True)
@@ -33,11 +33,11 @@ def serve(app) -> Iterator[str]:  # noqa: ANN001
         thread.join(timeout=5)
 
 
-def launch_chromium(playwright):  # noqa: ANN001, ANN201
+def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
 
 
-def wait_for_htmx(page, timeout: float = 15_000) -> None:  # noqa: ANN001
+def wait_for_htmx(page, timeout: float = 15_000) -> None:
     """Until htmx has no request in flight (.htmx-request) and has finished swapping and settling."""
     page.wait_for_load_state("load")
     page.wait_for_function(
@@ -45,7 +45,7 @@ def wait_for_htmx(page, timeout: float = 15_000) -> None:  # noqa: ANN001
         timeout=timeout)
 
 
-def sign_in(page, base_url: str, user_name: str, password: str, words: dict) -> None:  # noqa: ANN001
+def sign_in(page, base_url: str, user_name: str, password: str, words: dict) -> None:
     """Sign in through the form, by its visible labels. `words`: "user", "password", "sign_in"."""
     page.goto(base_url + "/signin")
     page.get_by_label(words["user"], exact=True).fill(user_name)
@@ -61,13 +61,13 @@ class ConsoleProblems:
     `allowed_statuses`: HTTP statuses a test expects, whose "Failed to load resource" lines are not errors.
     """
 
-    def __init__(self, page) -> None:  # noqa: ANN001
+    def __init__(self, page) -> None:
         self.messages: list[str] = []
         self.allowed_statuses: set[int] = set()
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.messages.append(f"pageerror: {error}"))
 
-    def _console(self, message) -> None:  # noqa: ANN001
+    def _console(self, message) -> None:
         if message.type != "error":
             return
         url = (message.location or {}).get("url", "")

@@ -18,9 +18,17 @@ sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
 from localmail import MailLab  # noqa: E402
+from localmail.dns import LocalDns  # noqa: E402
 from mailcore import services  # noqa: E402
 
-from localmail.dns import LocalDns  # noqa: E402
+
+def pytest_collection_modifyitems(items) -> None:
+    """Two tiers: tests/unit/ runs without any server (`pytest -m "not lab"`, seconds); every other
+    test talks to the real servers of the lab (Dovecot, SMTP, DNS, HTTPS, Chromium, PostgreSQL)."""
+    for item in items:
+        if "unit" not in item.path.relative_to(ROOT / "tests").parts[:1]:
+            item.add_marker(pytest.mark.lab)
+
 
 MAIL_DOMAIN = "inkorg.test"
 STARTTLS_DOMAIN = "starttls.inkorg.test"

@@ -3,7 +3,6 @@ other way round."""
 
 from __future__ import annotations
 
-
 import pytest
 from playwright.sync_api import sync_playwright
 from sqlalchemy import select

@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 
 pytest.importorskip("playwright.sync_api")
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect, sync_playwright
 
-from .browser import ConsoleProblems, launch_chromium, serve, sign_in, wait_for_htmx  # noqa: E402
-from .conftest import make_user  # noqa: E402
+from .browser import ConsoleProblems, launch_chromium, serve, sign_in, wait_for_htmx
+from .conftest import make_user
 
 CRM_PASSWORD = "crm-password-1"
 TIMEOUT = 15_000  # ms; a log-in reaches the real Dovecot, which delays failed logins

@@ -25,8 +25,8 @@ def writer(app, lab, mailbox):
 
 
 def received(lab, subject: str):
-    found = [m for m in lab.received if email.message_from_bytes(m.data, policy=email.policy.default)["Subject"] == subject]
-    return found
+    return [m for m in lab.received
+            if email.message_from_bytes(m.data, policy=email.policy.default)["Subject"] == subject]
 
 
 def test_a_new_email_is_sent_and_filed_in_sent(writer, lab, mailbox):

@@ -7,19 +7,19 @@ import threading
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, inspect, text as sql
+from sqlalchemy import create_engine, inspect
+from sqlalchemy import text as sql
 
+from localmail.dns import LocalDns
 from mailcore import errors
-from mailcore.crypto import SecretBox, SecretBoxError
 from mailcore.connect import MailEnvironment
+from mailcore.crypto import SecretBox, SecretBoxError
 from mailcore.detect import SOURCE_MX, SOURCE_NONE, SOURCE_PROVIDER, Detector, DiscoveryNetwork
 from mailcore.dnsquery import Dns
 from mailcore.netpolicy import MAIL_PORTS, NetworkPolicy, parse_networks
 from mailcore.providers import ProviderList
 
 from .conftest import Browser, make_user, text
-from localmail.dns import LocalDns
-
 
 # --- secrets ---------------------------------------------------------------------------------
 
@@ -202,7 +202,7 @@ def _postgres_url() -> str | None:
 
         with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", connect_timeout=2):
             return "postgresql://postgres@127.0.0.1:5432/postgres"
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
 
 

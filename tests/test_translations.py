@@ -55,7 +55,8 @@ def test_wording_table_words_in_swedish():
     words = {m.id: m.string for m in catalog if m.id and not isinstance(m.id, tuple)}
     for en, sv in {"Set up email account": "Konfigurera e-postkonto", "Email account": "E-postkonto",
                    "Advanced settings": "Avancerade inställningar", "Next": "Nästa", "Password": "Lösenord",
-                   "Log in": "Logga in", "Save": "Spara", "Incoming email settings": "Inställningar för inkommande e-post",
+                   "Log in": "Logga in", "Save": "Spara",
+                   "Incoming email settings": "Inställningar för inkommande e-post",
                    "Outgoing email settings": "Inställningar för utgående e-post",
                    "Incoming e-mail server": "Server för inkommande e-post",
                    "Outgoing e-mail server": "Server för utgående e-post", "User name": "Användarnamn",

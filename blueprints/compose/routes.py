@@ -54,7 +54,7 @@ def new():
     return _page(form, kept=kept)
 
 
-def _with_signature(body: str, user) -> str:  # noqa: ANN001
+def _with_signature(body: str, user) -> str:
     return f"\n\n-- \n{user.signature}{body}" if user.signature else body
 
 
@@ -145,7 +145,7 @@ def _draft_from(form: ComposeForm, mail: MailAccount) -> compose.Draft:
                          attachments=uploads)
 
 
-def _archive(user, message, recipients: list[str]) -> None:  # noqa: ANN001
+def _archive(user, message, recipients: list[str]) -> None:
     from email.policy import SMTP
 
     archived = ArchivedEmail(user_id=user.id, message_id=str(message["Message-ID"]), subject=str(message["Subject"]),

@@ -3,9 +3,9 @@ Changes go to the server first; a refusal is shown in the list, which shows the 
 
 from __future__ import annotations
 
-from flask import Response, abort, request, url_for
-
 from collections.abc import Callable
+
+from flask import Response, abort, request, url_for
 
 from mailcore import errors
 from mailcore.account import MailAccount

@@ -73,14 +73,14 @@ def inline_image(message_id: int, cid: str):
     return _download(item, payload, inline=True)
 
 
-def _part(message_id: int, pick):  # noqa: ANN001 - pick: raw bytes -> (item, payload) or None
+def _part(message_id: int, pick):
     picked = pick(mail_account().raw_message(own(message_of, message_id)))
     if picked is None:
         abort(404)
     return picked
 
 
-def _download(item, payload: bytes, inline: bool) -> Response:  # noqa: ANN001 - render.Attachment
+def _download(item, payload: bytes, inline: bool) -> Response:
     response = Response(payload, content_type=item.content_type if inline else "application/octet-stream")
     ascii_name = item.filename.encode("ascii", "replace").decode().replace('"', "_")
     response.headers["Content-Disposition"] = (

@@ -8,8 +8,8 @@ from flask_babel import gettext as _
 from mailcore import services
 from mailcore.account import settings_of
 
-from ..htmx import redirect_to, render
 from ..explain import explain_state
+from ..htmx import redirect_to, render
 from ..web import current_user, db, login_required, mail_service
 from . import bp
 from .forms import ConfirmForm, ContactEmailForm, GeneralOptionsForm, LanguageForm

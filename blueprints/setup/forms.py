@@ -12,22 +12,24 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from mailcore.settings import AccountSettings, Credentials, ServerSettings
 
-_ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
-_HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$|^\[?[0-9A-Fa-f:.]+\]?$")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_ADDRESS = re.compile(rf"^[^@\s<>()\[\],;:\"\\]+@{_LABEL}(?:\.{_LABEL})+$")
+_HOST = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$|^\[?[0-9A-Fa-f:.]+\]?$")
 
 
-def email_address(form, field) -> None:  # noqa: ANN001 - WTForms validator signature
+def email_address(form, field) -> None:
     value = (field.data or "").strip()
     field.data = value
+    local, at, domain = value.rpartition("@")
     try:
-        ascii_value = value.split("@")[0] + "@" + value.split("@")[-1].encode("idna").decode() if "@" in value else value
+        ascii_value = f"{local}@{domain.encode('idna').decode()}" if at else value
     except UnicodeError:
         ascii_value = value
     if not _ADDRESS.match(ascii_value) and not _ADDRESS.match(value):
         raise ValidationError(_l("Enter a whole email address, such as name@example.com."))
 
 
-def server_name(form, field) -> None:  # noqa: ANN001
+def server_name(form, field) -> None:
     value = (field.data or "").strip().rstrip(".")
     field.data = value
     if not _HOST.match(value):
@@ -99,6 +101,6 @@ class AdvancedForm(FlaskForm):
             outgoing = self.smtp_password.data or (stored.outgoing_password if stored else "")
         return Credentials(incoming, outgoing) if incoming and outgoing else None
 
-    def validate_smtp_username(self, field) -> None:  # noqa: ANN001
+    def validate_smtp_username(self, field) -> None:
         if not self.smtp_same_login.data and not (field.data or "").strip():
             raise ValidationError(_l("Enter the user name for outgoing email."))
