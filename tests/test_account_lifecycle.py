@@ -57,12 +57,25 @@ def test_edit_keeps_the_stored_password_when_left_blank(browser, mailbox, lab, a
     html = form.get_data(as_text=True)
     assert f'value="{mailbox.address}"' in html and "Remove account" in text(form)
     assert mailbox.password not in html
-    response = browser.post("/inbox/setup/advanced", advanced_form(
-        lab, mailbox, imap_password="", imap_port=lab.imap_starttls_port, imap_ssl="off"))
+    response = browser.post("/inbox/setup/advanced", advanced_form(lab, mailbox, imap_password=""))
     assert response.status_code == 204, text(response)
-    account = account_of(app, mailbox.address)
-    assert (account.imap_port, account.imap_ssl) == (lab.imap_starttls_port, False)
     assert "Offert för våren" in text(browser.get("/inbox/"))
+
+
+def test_a_stored_password_never_follows_a_changed_server(browser, mailbox, lab, app):
+    """Whoever holds a session must not aim the stored password at a server of their choosing."""
+    connect(browser, mailbox)
+    attempts = len(lab.smtp_auth_attempts)
+    moved = advanced_form(lab, mailbox, imap_password="", smtp_same_login=None, smtp_username=mailbox.address,
+                          smtp_port=lab.smtp_starttls_port, smtp_ssl="off")
+    response = browser.post("/inbox/setup/advanced", moved)
+    assert response.status_code == 422
+    assert "The server settings have changed, so enter the password again." in text(response)
+    assert len(lab.smtp_auth_attempts) == attempts  # nothing was sent anywhere
+    assert account_of(app, mailbox.address).smtp_port == lab.smtp_tls_port
+    again = browser.post("/inbox/setup/advanced", dict(moved, smtp_password=mailbox.password))
+    assert again.status_code == 204, text(again)
+    assert account_of(app, mailbox.address).smtp_port == lab.smtp_starttls_port
 
 
 def test_remove_asks_then_forgets_the_account_but_not_the_mailbox(browser, mailbox, lab, app):

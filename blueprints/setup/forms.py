@@ -92,13 +92,20 @@ class AdvancedForm(FlaskForm):
                                   outgoing_user)
         return AccountSettings(self.address.data, incoming, outgoing)
 
-    def credentials(self, stored: Credentials | None) -> Credentials | None:
-        """Typed passwords; a blank one keeps the stored password (when editing). None if one is missing."""
-        incoming = self.imap_password.data or (stored.incoming_password if stored else "")
-        if self.smtp_same_login.data:
-            outgoing = self.imap_password.data or (stored.outgoing_password if stored else "")
-        else:
-            outgoing = self.smtp_password.data or (stored.outgoing_password if stored else "")
+    def credentials(self, stored: AccountSettings | None, passwords: Credentials | None) -> Credentials | None:
+        """The typed passwords. A blank one keeps the stored password only for a side whose server,
+        port, user name and SSL are all unchanged, so a stored password never goes to a server it
+        was not given for. None, with the reason beside the field, when a password is needed."""
+        settings = self.settings()
+        kept_in = passwords.incoming_password if stored and settings.incoming == stored.incoming else ""
+        kept_out = passwords.outgoing_password if stored and settings.outgoing == stored.outgoing else ""
+        outgoing_field = self.imap_password if self.smtp_same_login.data else self.smtp_password
+        incoming = self.imap_password.data or kept_in
+        outgoing = outgoing_field.data or kept_out
+        for value, field in ((incoming, self.imap_password), (outgoing, outgoing_field)):
+            if not value and not field.errors:
+                field.errors = [*field.errors, _l("The server settings have changed, so enter the password again.")
+                                if stored else _l("Enter the password.")]
         return Credentials(incoming, outgoing) if incoming and outgoing else None
 
     def validate_smtp_username(self, field) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import request, url_for
-from flask_babel import gettext as _
 
 from mailcore import errors
 from mailcore.account import settings_of
@@ -122,12 +121,11 @@ def advanced():
     if not form.validate_on_submit():
         return _advanced(form, status=422)
     settings = form.settings()
-    stored = None
+    stored = passwords = None
     if user.account is not None and same_address(settings.address, user.account.address):
-        stored = mail_service().stored_credentials(user.account)
-    credentials = form.credentials(stored)
+        stored, passwords = settings_of(user.account), mail_service().stored_credentials(user.account)
+    credentials = form.credentials(stored, passwords)
     if credentials is None:
-        form.imap_password.errors = [*form.imap_password.errors, _("Enter the password.")]
         return _advanced(form, status=422)
     found = recall(settings.address, installation().providers)
     return _connect(settings, credentials, found.provider if found else None, "manual", form)
