@@ -35,6 +35,7 @@ class Config:
         self.MAIL_ALLOWED_PORTS = environ.get("MAIL_ALLOWED_PORTS", "")
         self.MAIL_ENCRYPTION_KEY = environ.get("MAIL_ENCRYPTION_KEY") or None
         self.MAIL_TIMEOUT = float(environ.get("MAIL_TIMEOUT", "15"))
+        self.MAIL_DEADLINE = float(environ.get("MAIL_DEADLINE", "120"))
         self.MAIL_DNS_SERVER = environ.get("MAIL_DNS_SERVER") or None
         autoconfig_port = environ.get("MAIL_AUTOCONFIG_PORT")
         self.MAIL_AUTOCONFIG_PORT = int(autoconfig_port) if autoconfig_port else None

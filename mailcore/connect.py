@@ -7,10 +7,12 @@ verified and passwords sent only over TLS (implicit, or STARTTLS that is then re
 from __future__ import annotations
 
 import imaplib
+import io
 import logging
 import smtplib
 import socket
 import ssl
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -37,7 +39,8 @@ class MailEnvironment:
 
     policy: NetworkPolicy
     ca_bundle: Path | None = None
-    timeout: float = 15.0
+    timeout: float = 15.0  # for each read and each connection step
+    deadline: float = 120.0  # for each command's whole answer, however slowly it trickles in
 
     def tls_context(self) -> ssl.SSLContext:
         return self._tls_context
@@ -62,10 +65,72 @@ class CheckResult:
         return self.incoming is None and self.outgoing is None
 
 
+# --- what a hostile server cannot do ------------------------------------------------------------
+
+# More than any fetch asks for (reading.MAX_FETCH): a server announcing a larger literal is lying.
+MAX_LITERAL = 32 * 1024 * 1024
+
+
+class Deadline:
+    """Wall-clock time a server has to answer, re-armed whenever the client sends a command. Socket
+    timeouts bound each read only; a server trickling a byte at a time would never trip them."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+
+    def rearm(self, seconds: float | None = None) -> None:
+        self.at = time.monotonic() + (self.seconds if seconds is None else seconds)
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The socket as imaplib and smtplib read it, every read bounded by the deadline."""
+
+    def __init__(self, sock: socket.socket, deadline: Deadline):
+        self.sock, self.deadline = sock, deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        remaining = self.deadline.at - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the server did not finish its answer in time")
+        timeout = self.sock.gettimeout()
+        if timeout == 0.0:  # a non-blocking poll (IMAP IDLE) waits in its own way
+            return self.sock.recv_into(buffer)
+        self.sock.settimeout(remaining if timeout is None else min(timeout, remaining))
+        try:
+            return self.sock.recv_into(buffer)
+        finally:
+            self.sock.settimeout(timeout)
+
+
+class _Guarded:
+    """Mixed into imaplib's and smtplib's classes: whatever file they open on the socket reads
+    under the deadline, and every command they send re-arms it."""
+
+    deadline: Deadline
+    _file = None
+
+    @property
+    def file(self) -> io.BufferedReader | None:
+        return self._file
+
+    @file.setter
+    def file(self, made: object) -> None:
+        # the library made a plain file on its socket (at connect, after STARTTLS): read through ours
+        self._file = None if made is None else io.BufferedReader(_DeadlineReader(self.sock, self.deadline))
+
+    def send(self, data: bytes | str) -> None:  # imaplib sends bytes, smtplib str or bytes
+        self.deadline.rearm()
+        super().send(data)  # type: ignore[misc]
+
+
 # --- IMAP -------------------------------------------------------------------------------------
 
 
-class _GreetingCheck:
+class _GreetingCheck(_Guarded):
     """Recognises a server that is not IMAP from its first line, before imaplib misreads it."""
 
     _greeted = False
@@ -82,6 +147,11 @@ class _GreetingCheck:
                 raise errors.WrongProtocol(line.decode("utf-8", "replace").strip())
         return line
 
+    def read(self, size: int) -> bytes:
+        if size > MAX_LITERAL:
+            raise self.abort(f"the server announced {size} bytes")  # type: ignore[attr-defined]
+        return super().read(size)  # type: ignore[misc]
+
 
 def _connect(address: str, port: int, timeout: float | None) -> socket.socket:
     sock = socket.create_connection((address, port), timeout)
@@ -92,8 +162,8 @@ def _connect(address: str, port: int, timeout: float | None) -> socket.socket:
 
 
 class _PinnedIMAP4(_GreetingCheck, imap4.IMAP4WithTimeout):
-    def __init__(self, host: str, port: int, address: str, timeout: float):
-        self._address = address
+    def __init__(self, host: str, port: int, address: str, timeout: float, deadline: Deadline):
+        self._address, self.deadline = address, deadline
         super().__init__(host, port, timeout)
 
     def _create_socket(self, timeout: float | None = None) -> socket.socket:
@@ -101,8 +171,9 @@ class _PinnedIMAP4(_GreetingCheck, imap4.IMAP4WithTimeout):
 
 
 class _PinnedIMAP4TLS(_GreetingCheck, tls.IMAP4_TLS):
-    def __init__(self, host: str, port: int, address: str, context: ssl.SSLContext, timeout: float):
-        self._address = address
+    def __init__(self, host: str, port: int, address: str, context: ssl.SSLContext, timeout: float,
+                 deadline: Deadline):
+        self._address, self.deadline = address, deadline
         super().__init__(host, port, context, timeout)
 
     def _create_socket(self, timeout: float | None = None) -> socket.socket:
@@ -117,16 +188,21 @@ class MailClient(IMAPClient):
     untagged-response store; everything else speaks IMAPClient's public API.
     """
 
-    def __init__(self, server: ServerSettings, address: str, context: ssl.SSLContext, timeout: float):
-        self._address = address
+    def __init__(self, server: ServerSettings, address: str, context: ssl.SSLContext, timeout: float,
+                 deadline: float):
+        self._address, self.deadline = address, Deadline(deadline)
         super().__init__(server.host, server.port, ssl=server.ssl, ssl_context=context, timeout=timeout)
         self.normalise_times = False  # keep time zones; the web layer shows the user's
 
     def _create_IMAP4(self):
         if self.ssl:
             return _PinnedIMAP4TLS(self.host, self.port, self._address, self.ssl_context,
-                                   self._timeout.connect)
-        return _PinnedIMAP4(self.host, self.port, self._address, self._timeout.connect)
+                                   self._timeout.connect, self.deadline)
+        return _PinnedIMAP4(self.host, self.port, self._address, self._timeout.connect, self.deadline)
+
+    def allow(self, seconds: float) -> None:
+        """Give the server this long for what comes next (an IDLE that may last many minutes)."""
+        self.deadline.rearm(seconds)
 
     def fetch_set(self, message_set: str, items: list[str], modifiers: list[str] | None = None) -> dict[int, dict]:
         """UID FETCH over a sequence set with ranges ("1:*", "5:9,12"), keyed by UID.
@@ -171,6 +247,8 @@ def _server_text(exc: Exception) -> str:
 
 
 def _login_error(text: str) -> errors.MailError:
+    if text.startswith("command: "):  # imaplib's own failure while reading the answer, not a refusal
+        return errors.ProtocolFailure(text.partition("=> ")[2] or text)
     if "[ALERT]" in text.upper():
         return errors.ProviderAlert(text.split("]", 1)[-1].strip() if text.startswith("[") else text)
     return errors.AuthenticationFailed(text)
@@ -207,7 +285,7 @@ def imap_session(server: ServerSettings, password: str, env: MailEnvironment) ->
     try:
         address = env.policy.resolve(server.host, server.port)
         context = env.tls_context()
-        client = MailClient(server, address, context, env.timeout)
+        client = MailClient(server, address, context, env.timeout, env.deadline)
     except Exception as exc:
         raise _connection_error(exc).on(side, server.host, server.port) from None
     try:
@@ -268,9 +346,9 @@ class _PinnedSMTPMixin:
         return context.wrap_socket(sock, server_hostname=host) if context else sock
 
 
-class _PinnedSMTP(_PinnedSMTPMixin, smtplib.SMTP):
-    def __init__(self, address: str, timeout: float, implicit_tls: ssl.SSLContext | None = None):
-        self._address = address
+class _PinnedSMTP(_Guarded, _PinnedSMTPMixin, smtplib.SMTP):
+    def __init__(self, address: str, timeout: float, deadline: float, implicit_tls: ssl.SSLContext | None = None):
+        self._address, self.deadline = address, Deadline(deadline)
         self._implicit_tls = implicit_tls
         super().__init__(timeout=timeout, local_hostname="localhost")
 
@@ -292,7 +370,7 @@ def smtp_session(server: ServerSettings, password: str, env: MailEnvironment) ->
     try:
         address = env.policy.resolve(server.host, server.port)
         context = env.tls_context()
-        smtp = _PinnedSMTP(address, env.timeout, context if server.ssl else None)
+        smtp = _PinnedSMTP(address, env.timeout, env.deadline, context if server.ssl else None)
         code, banner = smtp.connect(server.host, server.port)
         if code != 220:
             raise errors.WrongProtocol(banner.decode("utf-8", "replace"))

@@ -54,7 +54,7 @@ class Installation:
         policy = NetworkPolicy(parse_networks(config.get("MAIL_ALLOWED_NETWORKS", "")), frozenset(ports),
                                dns.addresses)
         ca_bundle = Path(config["MAIL_CA_BUNDLE"]) if config.get("MAIL_CA_BUNDLE") else None
-        env = MailEnvironment(policy, ca_bundle, config.get("MAIL_TIMEOUT", 15.0))
+        env = MailEnvironment(policy, ca_bundle, config.get("MAIL_TIMEOUT", 15.0), config.get("MAIL_DEADLINE", 120.0))
         budget = config.get("MAIL_DISCOVERY_BUDGET", 8.0)
         network = DiscoveryNetwork(policy, env.tls_context, dns, config.get("MAIL_AUTOCONFIG_PORT"),
                                    budget=budget, step_timeout=min(4.0, budget))

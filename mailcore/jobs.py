@@ -179,6 +179,7 @@ class InboxWatcher:
 
     def _idle(self, client: MailClient) -> bool:
         client.idle()
+        client.allow(IDLE_RENEW + 60)  # a quiet mailbox says nothing for minutes: that is no failure
         started = time.monotonic()
         try:
             while not self._stop.is_set() and time.monotonic() - started < IDLE_RENEW:

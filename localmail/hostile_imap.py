@@ -1,0 +1,141 @@
+"""A scripted hostile IMAP server: it logs in and opens INBOX like any other, then misbehaves in
+one chosen way. The tests aim the inbox at it to prove that no server can exhaust the process.
+
+Behaviours:
+  huge-range      QRESYNC answers a flag-change fetch with `VANISHED (EARLIER) 1:4294967295`
+  lying-size      lists a message of 100 bytes, then answers the body fetch with a 256 MB literal
+  huge-literal    answers the list fetch announcing a literal of 2 GB, then trickles it
+  trickle         answers the list fetch one byte at a time, a few a second, for ever
+  garbage         after the greeting and login, answers with an endless line of junk
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import threading
+import time
+from typing import BinaryIO
+
+from .certs import ServerCert
+
+BEHAVIOURS = ("huge-range", "lying-size", "huge-literal", "trickle", "garbage")
+CAPABILITIES = b"IMAP4rev1 IDLE ENABLE CONDSTORE QRESYNC UIDPLUS LITERAL+"
+_ENVELOPE = (b'("Mon, 1 Dec 2026 10:00:00 +0000" "Hello {n}" (("Eve" NIL "eve" "evil.test")) NIL NIL '
+             b'(("Anna" NIL "anna" "inkorg.test")) NIL NIL NIL "<m{n}@evil.test>")')
+
+
+class HostileImap:
+    def __init__(self, host: str, cert: ServerCert, behaviour: str):
+        if behaviour not in BEHAVIOURS:
+            raise ValueError(f"unknown behaviour {behaviour!r}")
+        self.behaviour = behaviour
+        self._context = cert.server_context()
+        self._listener = socket.create_server((host, 0))
+        self.port = self._listener.getsockname()[1]
+        self._stop = threading.Event()
+        self._modseq = 10  # grows with every SELECT: each sync sees a change to ask about
+        self._thread = threading.Thread(target=self._accept, name=f"hostile-imap-{behaviour}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, raw: socket.socket) -> None:
+        try:
+            with self._context.wrap_socket(raw, server_side=True) as conn:
+                self._session(conn, conn.makefile("rb"))
+        except (OSError, ssl.SSLError):
+            pass  # the client gave up: that is the point
+
+    def _session(self, conn: ssl.SSLSocket, lines: BinaryIO) -> None:
+        conn.sendall(b"* OK [CAPABILITY " + CAPABILITIES + b"] hostile server ready\r\n")
+        while not self._stop.is_set():
+            line = lines.readline(65536)
+            if not line:
+                return
+            tag, _, rest = line.rstrip(b"\r\n").partition(b" ")
+            command = rest.upper()
+            if command.startswith(b"UID "):
+                command = command[4:]
+            if command.startswith(b"LOGOUT"):
+                conn.sendall(b"* BYE\r\n" + tag + b" OK bye\r\n")
+                return
+            answer = self._answer(conn, command)
+            if answer is None:
+                return  # the behaviour has run its course on this connection
+            conn.sendall(answer.replace(b"TAG", tag))
+
+    def _answer(self, conn: ssl.SSLSocket, command: bytes) -> bytes | None:
+        if command.startswith(b"CAPABILITY"):
+            return b"* CAPABILITY " + CAPABILITIES + b"\r\nTAG OK done\r\n"
+        if command.startswith((b"LOGIN", b"AUTHENTICATE", b"NOOP", b"CHECK")):
+            if self.behaviour == "garbage" and command.startswith(b"LOGIN"):
+                conn.sendall(b"TAG OK logged in\r\n".replace(b"TAG", b"*"))  # no tag: the client waits on
+                self._flood(conn)
+                return None
+            return b"TAG OK done\r\n"
+        if command.startswith(b"ENABLE"):
+            return b"* ENABLED QRESYNC\r\nTAG OK done\r\n"
+        if command.startswith((b"LIST", b"LSUB")):
+            word = command.split(b" ", 1)[0]
+            return b"* " + word + b' (\\HasNoChildren) "/" INBOX\r\nTAG OK done\r\n'
+        if command.startswith((b"SELECT", b"EXAMINE")):
+            self._modseq += 1
+            return (b"* 3 EXISTS\r\n* 0 RECENT\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 4] ok\r\n"
+                    b"* OK [HIGHESTMODSEQ %d] ok\r\nTAG OK [READ-WRITE] done\r\n" % self._modseq)
+        if command.startswith(b"SEARCH"):
+            return b"* SEARCH 1 2 3\r\nTAG OK done\r\n"
+        if command.startswith(b"FETCH"):
+            return self._fetch(conn, command)
+        if command.startswith(b"IDLE"):
+            conn.sendall(b"+ idling\r\n")
+            return b""
+        return b"TAG BAD unknown\r\n"
+
+    def _fetch(self, conn: ssl.SSLSocket, command: bytes) -> bytes | None:
+        if b"CHANGEDSINCE" in command:
+            vanished = b"* VANISHED (EARLIER) 1:4294967295\r\n" if self.behaviour == "huge-range" else b""
+            return vanished + b"TAG OK done\r\n"
+        if b"BODY" in command and b"ENVELOPE" not in command:
+            if self.behaviour == "lying-size":
+                size = 256 * 1024 * 1024
+                conn.sendall(b"* 1 FETCH (UID 1 BODY[]<0> {%d}\r\n" % size)
+                chunk = b"x" * 65536
+                for _ in range(size // len(chunk)):
+                    conn.sendall(chunk)
+                return b")\r\nTAG OK done\r\n"
+            body = b"Subject: Hello\r\n\r\nHello\r\n"
+            return b"* 1 FETCH (UID 1 BODY[]<0> {%d}\r\n%s)\r\nTAG OK done\r\n" % (len(body), body)
+        if self.behaviour == "huge-literal":
+            conn.sendall(b"* 1 FETCH (UID 1 FLAGS () ENVELOPE (\"Mon, 1 Dec 2026\" {2147483648}\r\n")
+            self._trickle(conn, b"x")
+            return None
+        if self.behaviour == "trickle":
+            self._trickle(conn, b"* 1 FETCH (UID 1 FLAGS () ")
+            return None
+        rows = b"".join(b"* %d FETCH (UID %d FLAGS () INTERNALDATE \"01-Dec-2026 10:00:00 +0000\" "
+                        b"RFC822.SIZE 100 ENVELOPE %s BODYSTRUCTURE (\"text\" \"plain\" NIL NIL NIL \"7bit\" 5 1))\r\n"
+                        % (n, n, _ENVELOPE.replace(b"{n}", b"%d" % n)) for n in (1, 2, 3))
+        return rows + b"TAG OK done\r\n"
+
+    def _trickle(self, conn: ssl.SSLSocket, start: bytes) -> None:
+        """Some bytes, then one more every 0.2 s, never finishing the answer."""
+        conn.sendall(start)
+        while not self._stop.wait(0.2):
+            conn.sendall(b"x")
+
+    def _flood(self, conn: ssl.SSLSocket) -> None:
+        junk = b"\x00\xffjunk" * 8192
+        deadline = time.monotonic() + 60
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            conn.sendall(junk)
