@@ -84,15 +84,15 @@ def _b64word(text: str) -> str:
     return f"=?utf-8?B?{base64.b64encode(text.encode()).decode('ascii')}?="
 
 
-def _png_1x1() -> bytes:
-    """A real 1x1 opaque red PNG (RGB, 8 bit)."""
+def _png(size: int = 1) -> bytes:
+    """A real size x size opaque red PNG (RGB, 8 bit)."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         crc = struct.pack(">I", zlib.crc32(kind + data))
         return struct.pack(">I", len(data)) + kind + data + crc
 
-    ihdr = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    idat = zlib.compress(b"\x00\xff\x00\x00")  # filter byte 0, then one RGB pixel
+    ihdr = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"".join(b"\x00" + b"\xff\x00\x00" * size for _ in range(size)))  # filter 0, RGB pixels
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
 
 
@@ -472,7 +472,7 @@ def hostile_messages(app_origin: str = "http://127.0.0.1:5000") -> list[tuple[st
             _leaf('text/plain; charset=us-ascii; name="../../etc/passwd"',
                   "root:x:0:0:not really:/root:/bin/sh\n",
                   'Content-Disposition: attachment; filename="../../etc/passwd"'),
-            _b64leaf(f'image/png; name="{img_name}"', _png_1x1(),
+            _b64leaf(f'image/png; name="{img_name}"', _png(),
                      f'Content-Disposition: attachment; filename="{img_name}"'),
             _b64leaf(f'application/octet-stream; name="{_b64word(rlo)}"',
                      b"MZ not really an executable\r\n",
@@ -497,12 +497,24 @@ def hostile_messages(app_origin: str = "http://127.0.0.1:5000") -> list[tuple[st
                "Reply with your card number to support@bank.example.\n"),
         sender='"support@bank.example" <mallory@evil.test>')  # fmt: skip
 
+    name = "cid-escape"
+    related = _multipart("related", f"==related-{name}==", [
+        _html(_doc("<p>cids that try to name something else than a part of this message:</p>\n"
+                   + "".join(f'<img src="cid:{cid}" alt="{n}">\n' for n, cid in enumerate((
+                       "../../signout", "..%2F..%2Fsignout", "../../../inbox/refresh", "%2e%2e/%2e%2e/12345",
+                       "x/../../../settings/email-account/remove", "real@inkorg.test/../../signout",
+                       "real@inkorg.test?x=1", "nonexistent@inkorg.test")))
+                   + '<img src="cid:real@inkorg.test" alt="the real one">\n')),
+        _b64leaf('image/png; name="real.png"', _png(16), "Content-ID: <real@inkorg.test>",
+                 'Content-Disposition: inline; filename="real.png"'),
+    ], params='; type="text/html"')  # fmt: skip
+    add(name, "[hostile] cid-escape: cids that point outside the message", related)
+
     # --- the legitimate one: an inline image by Content-ID ---------------------------------------
     name = "cid-image"
     related = _multipart("related", f"==related-{name}==", [
-        _html(_doc('<p>Our logo:</p>\n<p><img src="cid:logo@inkorg.test" alt="logo" '
-                   'width="1" height="1"></p>\n')),
-        _b64leaf('image/png; name="logo.png"', _png_1x1(),
+        _html(_doc('<p>Our logo:</p>\n<p><img src="cid:logo@inkorg.test" alt="logo"></p>\n')),
+        _b64leaf('image/png; name="logo.png"', _png(16),
                  "Content-ID: <logo@inkorg.test>",
                  'Content-Disposition: inline; filename="logo.png"'),
     ], params='; type="text/html"')  # fmt: skip

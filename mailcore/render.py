@@ -187,7 +187,19 @@ def frame_document(clean_html: str, *, app_origin: str, allow_remote: bool) -> s
             f"</head><body>{clean_html}</body></html>")
 
 
-def view(raw: bytes, *, allow_remote: bool, cid_url: Callable[[str], str | None]) -> MessageView:
+def inline_images(message: EmailMessage) -> dict[str, Attachment]:
+    """The message's own inline images by Content-ID: the only things a `cid:` may name. SVG is
+    never one of them (it can carry script)."""
+    return {item.content_id: item for item, _part in attachments_of(message) if _inline_image(item)}
+
+
+def _inline_image(item: Attachment) -> bool:
+    return bool(item.content_id) and item.content_type.startswith("image/") and "svg" not in item.content_type
+
+
+def view(raw: bytes, *, allow_remote: bool, part_url: Callable[[Attachment], str]) -> MessageView:
+    """What the reading pane shows. `part_url` gives the address of one of the message's inline
+    images; a `cid:` that names anything else shows nothing."""
     message = parse(raw)
     from_header = decode_header(message.get("From", ""), 1000)
     name, address = parseaddr(from_header)
@@ -202,6 +214,12 @@ def view(raw: bytes, *, allow_remote: bool, cid_url: Callable[[str], str | None]
                          cc=_addresses(message, "Cc"), date=date)
     html_body = _body_part(message, "html")
     if html_body is not None:
+        images = inline_images(message)
+
+        def cid_url(cid: str) -> str | None:
+            found = images.get(cid.strip().strip("<>"))
+            return part_url(found) if found else None
+
         result.html, result.remote_blocked = sanitize_html(html_body, allow_remote=allow_remote, cid_url=cid_url)
     else:
         result.text_html = linkify((_body_part(message, "plain") or "").replace("\x00", ""))
@@ -216,8 +234,9 @@ def attachment_part(raw: bytes, index: int) -> tuple[Attachment, bytes] | None:
     return None
 
 
-def inline_part(raw: bytes, content_id: str) -> tuple[Attachment, bytes] | None:
+def inline_image(raw: bytes, index: int) -> tuple[Attachment, bytes] | None:
+    """The inline image that is part `index` of the message, else None."""
     for item, part in attachments_of(parse(raw)):
-        if item.content_id and item.content_id == content_id.strip("<>"):
+        if item.index == index and _inline_image(item):
             return item, part.get_payload(decode=True) or b""
     return None

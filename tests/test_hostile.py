@@ -11,6 +11,7 @@ from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
 from localmail.hostile import HOST_MARK, hostile_messages
+from mailcore import services
 from mailcore.models import Message
 
 from .browser import launch_chromium, serve, sign_in, wait_for_htmx
@@ -147,11 +148,15 @@ def test_cid_images_show_and_other_users_get_404(hostile_world, lab):
     app, base, mailbox, ids = hostile_world
     client = Browser(app.test_client())
     client.sign_in(mailbox.address, "crm-password-1")
-    cid_message = next(i for s, i in ids.items() if "cid" in s.lower())
+    cid_message = next(i for s, i in ids.items() if "cid-image" in s.lower())
     html = client.get(f"/inbox/message/{cid_message}", htmx=True).get_data(as_text=True)
-    image = re.search(r"(/inbox/message/\d+/cid/[^&\"]+)", html.replace("&amp;", "&")).group(1)
-    response = client.get(image)
+    image = re.search(r"(/inbox/image/[^&\"]+)", html.replace("&amp;", "&")).group(1)
+    cookieless = app.test_client()  # as the sandboxed frame asks: no session cookie at all
+    response = cookieless.get(image)
     assert response.status_code == 200 and response.headers["Content-Type"] == "image/png"
+    assert cookieless.get(image[:-3] + "xyz").status_code == 404  # a tampered address names nothing
+    from itsdangerous import URLSafeTimedSerializer
+
     from .conftest import make_user
 
     lab.add_user("nosy@inkorg.test", "nosy-password-1")
@@ -162,10 +167,49 @@ def test_cid_images_show_and_other_users_get_404(hostile_world, lab):
     attachment = re.search(r'href="(/inbox/message/\d+/attachment/\d+)"',
                            client.get(f"/inbox/message/{next(i for s, i in ids.items() if 'attachment' in s)}",
                                       htmx=True).get_data(as_text=True)).group(1)
-    for url in (image, attachment, f"/inbox/message/{cid_message}", f"/inbox/message/{cid_message}/print",
-                f"/inbox/message/{cid_message}/window"):
+    with app.extensions["mail"].sessions() as db:
+        nosy_id = services.user_by_email(db, "nosy@inkorg.test").id
+    forged = URLSafeTimedSerializer(app.secret_key, salt="inline-image").dumps([nosy_id, cid_message, 2])
+    for url in (f"/inbox/image/{forged}", attachment, f"/inbox/message/{cid_message}",
+                f"/inbox/message/{cid_message}/print", f"/inbox/message/{cid_message}/window"):
         assert nosy.get(url).status_code == 404, url
     for url, data in (("/inbox/messages/seen", {"ids": cid_message, "seen": "1"}),
                       ("/inbox/messages/move", {"ids": cid_message, "target": 1})):
         assert nosy.post(url, data).status_code == 404, url
     assert "victim" not in text(nosy.get("/inbox/"))
+
+
+def test_inline_images_show_in_the_frame_and_cids_reach_nothing_else(hostile_world):
+    """The frame has an opaque origin and sends no cookie: the logo must still show, and a cid such as
+    `../../signout` must not make the browser ask the app for anything but the message's own part."""
+    app, base, mailbox, ids = hostile_world
+    asked: list[str] = []
+    served = app.wsgi_app
+
+    def record(environ, start_response):  # what the app is asked, the frame's requests included
+        asked.append(base + environ["PATH_INFO"] + ("?" + environ["QUERY_STRING"] if environ["QUERY_STRING"] else ""))
+        return served(environ, start_response)
+
+    app.wsgi_app = record
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        context = browser.new_context()
+        page = context.new_page()
+        sign_in(page, base, mailbox.address, "crm-password-1", EN)
+        for name, expected in (("cid-image", 1), ("cid-escape", 1)):
+            message_id = next(i for s, i in ids.items() if name in s)
+            asked.clear()
+            page.goto(f"{base}/inbox/?message={message_id}")
+            wait_for_htmx(page)
+            frame = page.frame_locator("iframe.body-frame")
+            frame.locator("img").first.wait_for(state="attached")
+            page.wait_for_timeout(300)
+            images = [url for url in asked if "/inbox/image/" in url]
+            assert len(images) == expected, (name, asked)
+            loaded = frame.locator("img[src]").evaluate_all("imgs => imgs.map(i => [i.naturalWidth, i.complete])")
+            assert loaded == [[16, True]], (name, loaded)
+            from_frame = [url for url in asked if url.startswith(base) and not url.startswith(
+                (f"{base}/inbox/?message=", f"{base}/inbox/image/", f"{base}/static/"))]
+            assert from_frame == [], (name, from_frame)
+        browser.close()
+    app.wsgi_app = served

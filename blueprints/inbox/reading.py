@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Response, abort, request, url_for
+from flask import Response, abort, current_app, request, url_for
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from mailcore import errors
 from mailcore.mailbox import folders, message_of
-from mailcore.render import attachment_part, frame_document, inline_part
+from mailcore.models import Account, User
+from mailcore.render import Attachment, attachment_part, frame_document
+from mailcore.render import inline_image as image_part
 from mailcore.render import view as render_view
 
 from ..htmx import render
-from ..web import current_user, db, login_required, mail_account, own
+from ..web import current_user, db, installation, login_required, mail_account, own
 from . import bp
+
+INLINE_IMAGE_LIFETIME = 3600  # seconds an inline image's address works; the pane is reloaded long before
 
 
 @bp.route("/message/<int:message_id>")
@@ -45,8 +50,8 @@ def reading_view(message_id: int) -> dict:
     except errors.MailError:
         return dict(selected=found, shown=None, frame=None, allow_remote=allow_remote, move_targets=[])
     origin = request.host_url.rstrip("/")
-    shown = render_view(raw, allow_remote=allow_remote, cid_url=lambda cid: origin + url_for(
-        "inbox.inline_image", message_id=found.id, cid=cid))
+    shown = render_view(raw, allow_remote=allow_remote, part_url=lambda part: origin + url_for(
+        "inbox.inline_image", token=_inline_signer().dumps([user.id, found.id, part.index])))
     frame = frame_document(shown.html, app_origin=origin, allow_remote=allow_remote) if shown.html else None
     if user.mark_read_in_preview and not found.seen:
         try:
@@ -64,13 +69,28 @@ def attachment(message_id: int, index: int):
     return _download(item, payload, inline=False)
 
 
-@bp.route("/message/<int:message_id>/cid/<path:cid>")
-@login_required
-def inline_image(message_id: int, cid: str):
-    item, payload = _part(message_id, lambda raw: inline_part(raw, cid))
-    if not item.content_type.startswith("image/") or "svg" in item.content_type:
-        abort(404)  # only plain images are shown inline; SVG can carry script
-    return _download(item, payload, inline=True)
+def _inline_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="inline-image")
+
+
+@bp.route("/image/<token>")
+def inline_image(token: str):
+    """A message's own inline image, for the sandboxed frame. The frame has no origin, so the browser
+    sends no session cookie: the address itself, signed and short-lived, names the user, the message
+    and the part, and nothing else can be reached through it."""
+    try:
+        user_id, message_id, index = _inline_signer().loads(token, max_age=INLINE_IMAGE_LIFETIME)
+    except (BadSignature, ValueError, TypeError):
+        abort(404)
+    user = db().get(User, user_id)
+    account: Account | None = user.account if user else None
+    found = message_of(db(), account, message_id) if account else None
+    if found is None:
+        abort(404)
+    picked = image_part(installation().account(db(), account).raw_message(found), index)
+    if picked is None:
+        abort(404)
+    return _download(*picked, inline=True)
 
 
 def _part(message_id: int, pick):
@@ -80,7 +100,7 @@ def _part(message_id: int, pick):
     return picked
 
 
-def _download(item, payload: bytes, inline: bool) -> Response:
+def _download(item: Attachment, payload: bytes, inline: bool) -> Response:
     response = Response(payload, content_type=item.content_type if inline else "application/octet-stream")
     ascii_name = item.filename.encode("ascii", "replace").decode().replace('"', "_")
     response.headers["Content-Disposition"] = (
