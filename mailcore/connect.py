@@ -1,7 +1,9 @@
-"""IMAP and SMTP sessions for checking an account and reading its newest messages.
+"""IMAP and SMTP sessions: for checking an account's settings, and for everything done with its
+mail afterwards (through mailcore.account.MailAccount).
 
 Every connection goes to the one address the network policy approved, with certificates always
-verified and passwords sent only over TLS (implicit, or STARTTLS that is then required).
+verified and passwords sent only over TLS (implicit, or STARTTLS that is then required). Every
+answer must arrive within a wall-clock deadline, and no literal may exceed MAX_LITERAL.
 """
 
 from __future__ import annotations
