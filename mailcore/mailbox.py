@@ -56,22 +56,34 @@ def _cursor(message: Message, sort: str) -> str:
     return f"{message.id}|{text}"
 
 
+def _after(cursor: str, sort: str) -> tuple[int, datetime | str] | None:
+    """The cursor's (id, sort value); None for one that does not parse (an edited address), which
+    starts the list from its first page instead of failing."""
+    last_id, _, raw = cursor.partition("|")
+    try:
+        number, value = int(last_id), datetime.fromisoformat(raw) if sort == "date" else raw
+    except ValueError:
+        return None
+    return (number, value) if 0 <= number < 2**63 else None  # a database integer
+
+
 def page(db: Session, folder: Folder, query: ListQuery) -> Page:
     """One page by keyset (sort value, id): as fast at the 100,000th message as at the first."""
     column = SORTS.get(query.sort, Message.date)
     sort = query.sort if query.sort in SORTS else "date"
     statement = select(Message).where(Message.folder_id == folder.id)
     if query.search:
-        like = f"%{query.search.replace('%', '').replace('_', '')}%"
-        statement = statement.where(or_(Message.subject.ilike(like), Message.sender_name.ilike(like),
-                                        Message.sender_address.ilike(like)))
-    if query.after:
-        last_id, _, raw = query.after.partition("|")
-        value = datetime.fromisoformat(raw) if sort == "date" else raw
+        # % and _ are searched for as themselves ("kund_offert", "100%"), not as wildcards
+        like = "%" + query.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        statement = statement.where(or_(*(field.ilike(like, escape="\\") for field in
+                                          (Message.subject, Message.sender_name, Message.sender_address))))
+    after = _after(query.after, sort) if query.after else None
+    if after:
+        last_id, value = after
         if query.descending:
-            statement = statement.where(or_(column < value, and_(column == value, Message.id < int(last_id))))
+            statement = statement.where(or_(column < value, and_(column == value, Message.id < last_id)))
         else:
-            statement = statement.where(or_(column > value, and_(column == value, Message.id > int(last_id))))
+            statement = statement.where(or_(column > value, and_(column == value, Message.id > last_id)))
     order = (column.desc(), Message.id.desc()) if query.descending else (column.asc(), Message.id.asc())
     rows = list(db.scalars(statement.order_by(*order).limit(PAGE + 1)))
     more = len(rows) > PAGE

@@ -23,7 +23,7 @@ class ServerTemplate:
 
     def for_address(self, address: str) -> ServerSettings:
         local, _, domain = address.rpartition("@")
-        host = self.host.replace("%EMAILDOMAIN%", domain.lower())
+        host = self.host.lower().replace("%emaildomain%", domain.lower())  # hosts are kept lower-case
         return ServerSettings(host, self.port, self.ssl, address if self.username == "address" else local)
 
 

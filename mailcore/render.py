@@ -49,7 +49,7 @@ URL_SCHEMES = {"http", "https", "mailto", "cid"}
 _DANGEROUS_CSS = re.compile(r"url\s*\(|image-set|expression|@import|var\s*\(|\\|behavior|-moz-binding",
                             re.IGNORECASE)
 _LINK = re.compile(r"(?P<url>(?:https?://|mailto:)[^\s<>\"']+[^\s<>\"'.,;:!?)\]])", re.IGNORECASE)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,42 @@
+"""The unit tier: the pure parts of the inbox, at most with the app on a temporary SQLite database.
+No Dovecot, SMTP, DNS, HTTP server or browser, so the whole folder runs in a few seconds:
+
+    .venv/bin/python -m pytest tests/unit -q
+"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from app import create_app
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """A unit test that opens a connection is a lab test in the wrong folder: fail it at once.
+    Per test, so the lab tests that run in the same session keep their sockets."""
+    def refuse(self, address):
+        raise AssertionError(f"the unit tier connects to nothing (tried {address!r})")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+
+
+@pytest.fixture(scope="session")
+def lab():
+    raise AssertionError("the unit tier starts no mail servers: move this test out of tests/unit")
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    """One app for the whole tier (migrations take most of a second); tests add their own rows."""
+    root = tmp_path_factory.mktemp("unit")
+    return create_app({
+        "TESTING": True,
+        "INSTANCE_PATH": str(root / "instance"),
+        "DATABASE_URL": f"sqlite:///{root / 'inkorg.db'}",
+        "SECRET_KEY": "unit-test-secret",
+        "SYNC_MODE": "inline",
+    })
