@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import dns.exception
 import dns.resolver
 
+from .netpolicy import system_addresses
+
 
 @dataclass(frozen=True)
 class SrvRecord:
@@ -64,8 +66,4 @@ class Dns:
             except (dns.exception.DNSException, ValueError):
                 found = []
             return [str(r) for r in found] or [str(r) for r in self._query(host, "AAAA")]
-        try:
-            infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError):
-            return []
-        return list(dict.fromkeys(info[4][0] for info in infos))
+        return system_addresses(host)
