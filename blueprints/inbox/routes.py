@@ -10,6 +10,7 @@ from mailcore.detect import SOURCE_GUESS, Detection, guessed_settings
 from mailcore.jobs import SyncJob, request_sync
 from mailcore.mailbox import SORTS, ListQuery, Page, folder_of, folders, message_of, page
 from mailcore.actions import move, set_seen, subscribe
+from mailcore.contacts import sending_rule
 from mailcore.reading import raw_message
 from mailcore.render import attachment_part, frame_document, inline_part
 from mailcore.render import view as render_view
@@ -64,7 +65,7 @@ def _inbox_view(account) -> dict:
         reading = _reading(request.args.get("message", type=int))
     return dict(folders=folders(session_, account), folder=folder, listing=listing, query=query,
                 failure=explain_state(account) if account.sync_state not in ("ok", "new") else None,
-                can_send=same_address(account.address, current_user().first_email), **reading)
+                card_problem=sending_rule(current_user(), account.address), **reading)
 
 
 @bp.route("/list")
