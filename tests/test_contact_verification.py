@@ -222,7 +222,18 @@ def test_links_are_limited_per_user(linking_app, lab):
     for _ in range(3):
         assert ask_for_link(anna, app, "anna@crm.example", "anna.privat@kund.example").status_code == 204
     refused = ask_for_link(anna, app, "anna@crm.example", "anna.privat@kund.example")
-    assert refused.status_code == 429 and "Wait a few minutes" in text(refused)
+    assert refused.status_code == 422 and "Wait a few minutes" in text(refused)
+
+
+def test_a_sender_that_refuses_is_said_and_nothing_is_verified(app_config, lab):
+    wrong = f"smtps://{quote(SYSTEM_SENDER, safe='')}:wrong-password@{lab.hostname}:{lab.smtp_tls_port}"
+    app = create_app(dict(app_config, SYSTEM_MAIL_URL=wrong, PUBLIC_URL=PUBLIC_URL))
+    anna = signed_in(app, "anna@crm.example")
+    anna.post("/settings/contact-card", {"address": "anna.privat@kund.example"})
+    lab.received.clear()
+    refused = ask_for_link(anna, app, "anna@crm.example", "anna.privat@kund.example")
+    assert refused.status_code == 422 and "The verification link could not be sent." in text(refused)
+    assert "wrong-password" not in refused.get_data(as_text=True) and lab.received == []
 
 
 def test_without_a_sender_of_its_own_the_card_says_links_cannot_be_sent(app, lab):

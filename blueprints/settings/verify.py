@@ -52,16 +52,17 @@ def send_link(email_id: int):
         abort(404)
     if item.verified:
         return redirect_to(url_for("settings.contact_card", verified=item.id))
+    # 422 for every refusal: htmx swaps it in place (base.html's responseHandling), so it is seen
     if not links_available():
         return card_page(status=422, problem=_("Verification links are not available here."))
     try:
         contacts.count_link(db(), user)
         _mail_link(user, item)
     except errors.RateLimited:
-        return card_page(status=429, problem=_("Several links were sent just now. Wait a few minutes and try again."))
+        return card_page(status=422, problem=_("Several links were sent just now. Wait a few minutes and try again."))
     except errors.MailError as exc:
         log.warning("verification link not sent: %s %s:%s", type(exc).__name__, exc.host, exc.port)
-        return card_page(status=502, problem=_("The verification link could not be sent. Try again later."))
+        return card_page(status=422, problem=_("The verification link could not be sent. Try again later."))
     return redirect_to(url_for("settings.contact_card", sent=item.id))
 
 
