@@ -5,6 +5,7 @@
     web.redirect("example.test", "/.well-known/autoconfig/mail/config-v1.1.xml",
                  "https://autoconfig.example.test/mail/config-v1.1.xml")
     web.tarpit("slow.example.test", "/mail/config-v1.1.xml")
+    web.trickle("drip.example.test", "/mail/config-v1.1.xml", b"<clientConfig .../>", interval=0.2)
     ...  # connect to web.host:web.port with server_hostname="autoconfig.example.test",
          # trusting lab.ca_bundle
     web.requests   # [("autoconfig.example.test", "/mail/config-v1.1.xml?emailaddress=..."), ...]
@@ -44,6 +45,7 @@ class _Route:
     headers: tuple[tuple[str, str], ...]
     body: bytes
     tarpit: bool = False
+    trickle: float = 0.0  # seconds between bytes of the whole response, status line included
 
 
 class LocalHttps:
@@ -110,6 +112,12 @@ class LocalHttps:
     def tarpit(self, host: str, path: str) -> None:
         """Read the request, then never answer: the connection stays open until stop()."""
         self._set(host, path, _Route(0, (), b"", tarpit=True))
+
+    def trickle(self, host: str, path: str, body: bytes | str, interval: float = 0.2) -> None:
+        """Answer 200 with this body, one byte every `interval` seconds (status line, headers
+        and body alike): each read gets data in time, so only a deadline ends it."""
+        data = body.encode() if isinstance(body, str) else bytes(body)
+        self._set(host, path, _Route(200, (("Content-Type", DEFAULT_CONTENT_TYPE),), data, trickle=interval))
 
     def remove(self, host: str, path: str) -> None:
         with self._lock:
@@ -226,6 +234,9 @@ class _Handler(BaseHTTPRequestHandler):
         if route.tarpit:
             owner._stopping.wait()
             return
+        if route.trickle:
+            self._drip(route, send_body)
+            return
         self.send_response(route.status)
         for key, value in route.headers:
             self.send_header(key, value)
@@ -234,6 +245,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if send_body:
             self.wfile.write(route.body)
+
+    def _drip(self, route: _Route, send_body: bool) -> None:
+        head = [f"HTTP/1.1 {route.status} OK", *(f"{k}: {v}" for k, v in route.headers),
+                f"Content-Length: {len(route.body)}", "Connection: close", "", ""]
+        data = "\r\n".join(head).encode() + (route.body if send_body else b"")
+        for i in range(len(data)):
+            if self.server.owner._stopping.wait(route.trickle):
+                return
+            self.wfile.write(data[i:i + 1])
+            self.wfile.flush()
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

@@ -1,8 +1,9 @@
 """The Thunderbird autoconfig format (config-v1.1.xml): fetching it safely and reading it.
 
 Fetched over HTTPS with verified certificates from the one address the network policy approved,
-at most MAX_BYTES, redirects followed only within the same registrable domain, parsed with
-defusedxml so entity tricks cannot expand.
+at most MAX_BYTES, redirects followed only within the same registrable domain and to the one
+autoconfig port, all under one wall-clock deadline, parsed with defusedxml so entity tricks cannot
+expand.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import http.client
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -23,6 +25,7 @@ from .settings import AccountSettings, ServerSettings
 
 MAX_BYTES = 64 * 1024
 MAX_REDIRECTS = 3
+_REDIRECTS = (301, 302, 303, 307, 308)
 _PSL = PublicSuffixList()
 
 
@@ -42,19 +45,75 @@ def registrable_domain(host: str) -> str:
     return _PSL.privatesuffix(host) or host
 
 
+class _Deadline:
+    """Shuts the watched socket down when the deadline passes.
+
+    A socket timeout bounds each read, not the sum of them: a server sending a byte a second
+    would keep every read alive for ever. Shutting the socket down ends whatever read is waiting.
+    """
+
+    def __init__(self, deadline: float):
+        self.deadline = deadline
+        self.passed = False
+        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._end)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sock = sock
+            if self.passed:
+                _shut(sock)
+
+    def check(self) -> None:
+        if self.passed or time.monotonic() >= self.deadline:
+            raise AutoconfigError("out of time")
+
+    def _end(self) -> None:
+        with self._lock:
+            self.passed = True
+            if self._sock is not None:
+                _shut(self._sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    try:  # the plain socket's shutdown, also for an SSLSocket: no TLS goodbye, just the end
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, host: str, port: int, address: str, context: ssl.SSLContext, timeout: float):
-        super().__init__(host, port, timeout=timeout, context=context)
+    def __init__(self, host: str, port: int, address: str, context: ssl.SSLContext, deadline: _Deadline):
+        super().__init__(host, port, timeout=max(0.001, deadline.deadline - time.monotonic()), context=context)
         self._address = address
+        self._deadline = deadline
 
     def connect(self) -> None:
         sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self._deadline.watch(sock)
+        tls = self._context.wrap_socket(sock, server_hostname=self.host, do_handshake_on_connect=False)
+        self._deadline.watch(tls)
+        self.sock = tls
+        tls.do_handshake()
 
 
 def fetch(url: str, policy: NetworkPolicy, context: ssl.SSLContext, deadline: float,
           port: int | None = None) -> bytes:
-    """GET url over HTTPS; `port` replaces the URL's (MAIL_AUTOCONFIG_PORT)."""
+    """GET url over HTTPS from `port` (MAIL_AUTOCONFIG_PORT, else 443), all of it before `deadline`."""
+    with _Deadline(deadline) as clock:
+        return _fetch(url, policy, context, clock, port or 443)
+
+
+def _fetch(url: str, policy: NetworkPolicy, context: ssl.SSLContext, clock: _Deadline, target_port: int) -> bytes:
     origin = registrable_domain(urlsplit(url).hostname or "")
     for _ in range(MAX_REDIRECTS + 1):
         parts = urlsplit(url)
@@ -62,34 +121,45 @@ def fetch(url: str, policy: NetworkPolicy, context: ssl.SSLContext, deadline: fl
             raise AutoconfigError(f"not an https URL: {url}")
         if registrable_domain(parts.hostname) != origin:
             raise AutoconfigError(f"redirect leaves {origin}: {parts.hostname}")
-        target_port = port or parts.port or 443
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise AutoconfigError("out of time")
+        try:
+            named_port = parts.port
+        except ValueError:
+            raise AutoconfigError(f"not a port: {parts.netloc}") from None
+        if named_port not in (None, target_port):
+            raise AutoconfigError(f"redirect to port {named_port}, not {target_port}")
+        clock.check()
         try:
             address = policy.with_ports(target_port).resolve(parts.hostname, target_port)
-            connection = _PinnedHTTPSConnection(parts.hostname, target_port, address, context, remaining)
             path = parts.path + (f"?{parts.query}" if parts.query else "")
-            connection.request("GET", path or "/", headers={"Accept": "application/xml, text/xml",
-                                                            "User-Agent": "Inkorg-autoconfig"})
-            response = connection.getresponse()
-            if response.status in (301, 302, 303, 307, 308):
-                location = response.getheader("Location", "")
-                connection.close()
-                url = location if "://" in location else f"https://{parts.netloc}{location}"
-                continue
-            if response.status != 200:
-                raise AutoconfigError(f"HTTP {response.status}")
-            body = response.read(MAX_BYTES + 1)
-            connection.close()
-        except AutoconfigError:
-            raise
+            status, location, body = _get(parts.hostname, target_port, address, path or "/", context, clock)
         except Exception as exc:
+            clock.check()
             raise AutoconfigError(f"{type(exc).__name__}: {exc}") from None
+        clock.check()  # a read cut short by the deadline may look like a short document
+        if status in _REDIRECTS:
+            url = location if "://" in location else f"https://{parts.netloc}{location}"
+            continue
+        if status != 200:
+            raise AutoconfigError(f"HTTP {status}")
         if len(body) > MAX_BYTES:
             raise AutoconfigError("document larger than 64 KB")
         return body
     raise AutoconfigError("too many redirects")
+
+
+def _get(host: str, port: int, address: str, target: str, context: ssl.SSLContext,
+         clock: _Deadline) -> tuple[int, str, bytes]:
+    """One GET: (status, Location, at most MAX_BYTES + 1 bytes of a 200's body)."""
+    connection = _PinnedHTTPSConnection(host, port, address, context, clock)
+    try:
+        connection.request("GET", target, headers={"Accept": "application/xml, text/xml",
+                                                   "User-Agent": "Inkorg-autoconfig"})
+        response = connection.getresponse()
+        if response.status != 200:
+            return response.status, response.getheader("Location", ""), b""
+        return 200, "", response.read(MAX_BYTES + 1)
+    finally:
+        connection.close()
 
 
 def _server(element, address: str) -> ServerSettings | None:

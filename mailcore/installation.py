@@ -23,6 +23,7 @@ from .models import Account, utcnow
 from .netpolicy import MAIL_PORTS, NetworkPolicy, parse_networks, parse_ports
 from .providers import ProviderList
 from .sync import SyncSummary
+from .system_mail import SystemMail
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Installation:
     box: SecretBox
     detector: Detector
     providers: ProviderList
+    system_mail: SystemMail | None = None  # the installation's own sender (verification links), if any
     sync_mode: str = "embedded"  # embedded | external | inline
     sync_workers: int = 2
     runner: Runner | None = None
@@ -62,6 +64,7 @@ class Installation:
             engine=engine, sessions=maildb.session_factory(engine), env=env,
             box=SecretBox.from_config(config.get("MAIL_ENCRYPTION_KEY"), instance / "mail.key"),
             detector=Detector(providers, network), providers=providers,
+            system_mail=SystemMail.from_url(config.get("SYSTEM_MAIL_URL"), config.get("SYSTEM_MAIL_FROM")),
             sync_mode=config.get("SYNC_MODE", "embedded"), sync_workers=config.get("SYNC_WORKERS", 2))
         if installation.sync_mode == "inline":
             installation.runner = InlineRunner(installation)

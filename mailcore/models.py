@@ -77,7 +77,11 @@ class User(Base):
 
 
 class ContactEmail(Base):
-    """An email address on the user's contact card; position 0 is the first."""
+    """An email address on the user's contact card; position 0 is the first.
+
+    Until verified (see contacts.py) an address is only typed text: it is not used for sending,
+    for linking archived emails, or for suggestions to other users.
+    """
 
     __tablename__ = "contact_emails"
     __table_args__ = (UniqueConstraint("user_id", "address"),)
@@ -86,6 +90,11 @@ class ContactEmail(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     address: Mapped[str] = mapped_column(String(320))
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def verified(self) -> bool:
+        return self.verified_at is not None
 
     user: Mapped[User] = relationship(back_populates="contact_emails")
 

@@ -59,7 +59,7 @@ def create_user(db: Session, email: str, password: str, name: str, language: str
     if user_by_email(db, email) is not None:
         raise UserExists(email)
     user = User(email=email, name=name, password_hash=generate_password_hash(password), language=language)
-    user.contact_emails.append(ContactEmail(position=0, address=email))
+    user.contact_emails.append(ContactEmail(position=0, address=email, verified_at=utcnow()))  # the operator's word
     db.add(user)
     db.commit()
     return user
@@ -89,7 +89,10 @@ def add_contact_email(db: Session, user: User, address: str) -> None:
     address = normalise_address(address)
     if any(same_address(address, e.address) for e in user.contact_emails):
         raise InvalidContactEmail(address)
+    from .contacts import verify_proven
+
     user.contact_emails.append(ContactEmail(position=len(user.contact_emails), address=address))
+    verify_proven(user)  # unverified, unless it is an address the user has already proven
     db.commit()
 
 
@@ -121,26 +124,11 @@ def move_contact_email(db: Session, user: User, email_id: int, offset: int) -> b
     return True
 
 
-def archived_for(db: Session, user: User) -> list:
-    """Emails archived by anyone in the CRM to an address on this user's contact card, newest first."""
-    from .models import ArchivedEmail, ArchivedEmailLink
-
-    ids = [item.id for item in user.contact_emails]
-    if not ids:
-        return []
-    return list(db.scalars(select(ArchivedEmail).join(ArchivedEmailLink,
-                                                      ArchivedEmailLink.archived_email_id == ArchivedEmail.id)
-                           .where(ArchivedEmailLink.contact_email_id.in_(ids)).distinct()
-                           .order_by(ArchivedEmail.sent_at.desc()).limit(50)))
-
-
-def may_send_as(user: User, address: str | None) -> bool:
-    """The guide's rule: a user sends only as the first email address on their contact card."""
-    return same_address(address, user.first_email)
-
-
 def can_send(user: User) -> bool:
-    return user.account is not None and may_send_as(user, user.account.address)
+    """The guide's rule: sending needs the account's address first on the contact card, verified."""
+    from .contacts import sending_rule
+
+    return user.account is not None and sending_rule(user, user.account.address) is None
 
 
 # --- mail account ------------------------------------------------------------------------------
@@ -200,6 +188,9 @@ class MailService:
         self.db.flush()  # the id binds the ciphertexts to this row
         seal_credentials(account, self.installation.box, credentials)
         user.account = account
+        from .contacts import verify_proven
+
+        verify_proven(user)  # logging in with found settings proves the address
         self.db.commit()
         return result
 

@@ -41,7 +41,7 @@ from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 from app import create_app  # noqa: E402
 from localmail import MailLab  # noqa: E402
 from localmail.demo import demo_messages  # noqa: E402
-from mailcore import services  # noqa: E402
+from mailcore import contacts, services  # noqa: E402
 from tests.browser import ConsoleProblems, launch_chromium, serve, sign_in, wait_for_htmx  # noqa: E402
 
 ADDRESS = "eva.lind@demo.inkorg.test"
@@ -113,6 +113,7 @@ def make_app(lab: MailLab, providers: Path, workdir: Path, lang: str):
     with app.extensions["mail"].sessions() as db:
         user = services.create_user(db, ADDRESS, CRM_PASSWORD, NAME, lang)
         services.add_contact_email(db, user, SECOND_ADDRESS)
+        contacts.confirm(db, user.contact_emails[-1])  # as after its verification link: the card's usual state
     return app
 
 

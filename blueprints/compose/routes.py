@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from flask import request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
 
-from mailcore import compose, errors
+from mailcore import compose, contacts, errors
 from mailcore.account import MailAccount
 from mailcore.mailbox import message_of, special_folder
-from mailcore.models import ArchivedEmail, ArchivedEmailLink, ContactEmail
 from mailcore.services import can_send
 
 from ..explain import explain
@@ -21,9 +19,9 @@ from .forms import ComposeForm
 TEMPLATE = "compose/compose.html"
 
 
-def _page(form: ComposeForm, status: int = 200, problem: str | None = None, card_rule: bool = False,
+def _page(form: ComposeForm, status: int = 200, problem: str | None = None, card_rule: str | None = None,
           kept: list | None = None):
-    suggestions = db().scalars(select(ContactEmail.address).order_by(ContactEmail.address).limit(500)).all()
+    suggestions = contacts.suggestions(db(), current_user())
     return render(TEMPLATE, "dialog", status, form=form, problem=problem, card_rule=card_rule,
                   suggestions=suggestions, kept=kept or [], limit_mb=compose.MAX_ATTACHMENTS_BYTES // 2**20)
 
@@ -67,7 +65,7 @@ def send():
     if not form.validate_on_submit():
         return _page(form, 422)
     if not can_send(user):
-        return _page(form, 422, card_rule=True)
+        return _page(form, 422, card_rule=contacts.sending_rule(user, account.address))
     try:
         draft = _draft_from(form, mail)
         message, recipients = compose.build_message(user.name, account.address, draft)
@@ -148,11 +146,4 @@ def _draft_from(form: ComposeForm, mail: MailAccount) -> compose.Draft:
 def _archive(user, message, recipients: list[str]) -> None:
     from email.policy import SMTP
 
-    archived = ArchivedEmail(user_id=user.id, message_id=str(message["Message-ID"]), subject=str(message["Subject"]),
-                             recipients=", ".join(recipients), raw=message.as_bytes(policy=SMTP))
-    db().add(archived)
-    db().flush()
-    lowered = [r.lower() for r in recipients]
-    for card_email in db().scalars(select(ContactEmail).where(func.lower(ContactEmail.address).in_(lowered))):
-        db().add(ArchivedEmailLink(archived_email_id=archived.id, contact_email_id=card_email.id))
-    db().commit()
+    contacts.archive(db(), user, message, recipients, message.as_bytes(policy=SMTP))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import request
 
+from mailcore.contacts import sending_rule
 from mailcore.mailbox import SORTS, ListQuery, Page, folder_of, folders, page
 from mailcore.models import Account, SyncState
-from mailcore.services import can_send
 
 from ..explain import explain_state
 from ..htmx import render
@@ -42,7 +42,8 @@ def inbox_view(account: Account, **extra) -> dict:
     reading = reading_view(message_id) if message_id else {}
     failed = SyncState(account.sync_state).failed
     return dict(folders=folders(db(), account), folder=folder, listing=listing, query=query,
-                failure=explain_state(account) if failed else None, can_send=can_send(current_user()),
+                failure=explain_state(account) if failed else None,
+                card_problem=sending_rule(current_user(), account.address),
                 **reading, **extra)
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import abort, request, url_for
 from flask_babel import gettext as _
 
-from mailcore import services
+from mailcore import contacts, services
 from mailcore.account import settings_of
+from mailcore.contacts import sending_rule
 
 from ..explain import explain_state
 from ..htmx import redirect_to, render
@@ -48,7 +49,7 @@ def email_options():
     return render(OPTIONS, "dialog", form=form, tab=tab, account=account,
                   settings=settings_of(account) if account else None,
                   state=explain_state(account) if account else None,
-                  card_mismatch=bool(account) and not services.can_send(user))
+                  card_mismatch=sending_rule(user, account.address) if account else None)
 
 
 @bp.route("/email-account/remove", methods=["GET", "POST"])
@@ -69,16 +70,23 @@ def remove_account():
 def contact_card():
     user = current_user()
     form = ContactEmailForm()
-    status = 200
     if form.validate_on_submit():
         try:
             services.add_contact_email(db(), user, form.address.data)
             return redirect_to(url_for("settings.contact_card"))
         except services.InvalidContactEmail:
             form.address.errors.append(_("This address is already on your contact card."))
-    if form.errors:
-        status = 422
-    return render(CARD, "card", status, form=form, action=ConfirmForm(), archived=services.archived_for(db(), user))
+    return card_page(form, 422 if form.errors else 200)
+
+
+def card_page(form: ContactEmailForm | None = None, status: int = 200, problem: str | None = None):
+    """The contact card, with what just happened to one of its addresses (?sent=id, ?verified=id)."""
+    from .verify import links_available, notice
+
+    user = current_user()
+    return render(CARD, "card", status, form=form or ContactEmailForm(formdata=None), action=ConfirmForm(),
+                  archived=contacts.archived_for(db(), user), links=links_available(), notice=notice(user),
+                  problem=problem)
 
 
 @bp.route("/contact-card/<int:email_id>/<any(up, down, remove):change>", methods=["POST"])

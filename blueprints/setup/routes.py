@@ -7,8 +7,9 @@ from flask import request, url_for
 from mailcore import errors
 from mailcore.account import settings_of
 from mailcore.connect import CheckResult
+from mailcore.contacts import MISMATCH, sending_rule
 from mailcore.detect import SOURCE_GUESS, Detection, guessed_settings
-from mailcore.services import may_send_as, same_address
+from mailcore.services import same_address
 from mailcore.settings import AccountSettings, Credentials
 
 from ..explain import explain, imap_only, provider_note
@@ -24,7 +25,7 @@ SETUP = "setup/setup.html"
 def _setup(step: str, status: int = 200, **context):
     user = current_user()
     address = context.get("address") or ""
-    context.setdefault("card_mismatch", bool(address) and not may_send_as(user, address))
+    context.setdefault("card_mismatch", bool(address) and sending_rule(user, address) == MISMATCH)
     return render(SETUP, "dialog", status, step=step, **context)
 
 
