@@ -48,7 +48,7 @@ def signed_in(app, email_address: str, name: str = "Anna Andersson") -> Browser:
 
 
 def card_item(app, user_email: str, address: str) -> ContactEmail:
-    with app.extensions["mail"]["sessions"]() as db:
+    with app.extensions["mail"].sessions() as db:
         user = db.scalar(select(User).where(User.email == user_email))
         return next(item for item in user.contact_emails if item.address == address)
 
