@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -18,9 +18,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from . import clock
+
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 class Base(DeclarativeBase):
