@@ -323,14 +323,14 @@ class Shooter:
         menu = page.locator("#reading details.task-menu")
         menu.locator("summary").click()
         self.shot("inbox-message-task-menu.png",
-                  self.around(menu.locator("summary"), menu.locator(".menu"), margin=16))
+                  self.around(page.locator("#reading header"), menu.locator(".menu"), margin=16))
         menu.locator("summary").click()
 
         rows.nth(2).click(modifiers=["Control"])
         rows.nth(3).click(modifiers=["Control"])
         expect(page.locator(".bulk-bar")).to_be_visible()
-        pane = page.locator(".list-pane")
-        self.shot("inbox-multiselect-actions.png", self.around(pane, margin=0))
+        self.shot("inbox-multiselect-actions.png",
+                  self.around(page.locator(".bulk-bar"), page.locator(".message-list .message").nth(4), margin=0))
 
         page.goto(base_url + "/inbox/")
         profile = page.get_by_title(w["personal"], exact=True)
