@@ -214,7 +214,7 @@ class Shooter:
         page = self.page
         wait_for_htmx(page)
         page.evaluate("() => document.fonts.ready.then(() => true)")
-        page.mouse.move(VIEWPORT["width"] - 1, VIEWPORT["height"] - 1)  # over nothing that has a hover style
+        page.mouse.move(-10, -10)  # outside the window: nothing shows a hover style
         # two frames, so the last swap and the mouse move are painted
         page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
 
@@ -409,6 +409,7 @@ def _take_language(make_app: Callable[[dict], Any], world: DemoWorld, browser: A
     page.clock.set_fixed_time(NOW)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+    page.on("console", lambda message: message.type == "error" and errors.append(f"console error: {message.text}"))
     shooter = Shooter(page, out, lang, set(wanted), echo)
     try:
         with serve(app) as base_url:
