@@ -109,3 +109,46 @@ def register_translate_cli(app: Flask) -> None:
     def compile_() -> None:
         """Compile the catalogs (the setup script does this too)."""
         run("compile", "-d", "translations")
+
+
+def register_docs_cli(app: Flask) -> None:
+    """`flask --app app docs screenshots`: the user guide's pictures (localmail.screens)."""
+    from pathlib import Path
+
+    group = app.cli.group("docs", help="Material for the user documentation.")(lambda: None)
+
+    @group.command("screenshots")
+    @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+                  help="The documentation's folder: pictures go to OUT/media/loc/<lang>/email/ and OUT/media/icons/.")
+    @click.option("--lang", "languages", default="sv,en", show_default=True,
+                  help="Languages, separated by commas.")
+    @click.option("--check", is_flag=True,
+                  help="Write nothing under OUT: take the pictures afresh, list those that differ from OUT's "
+                       "(with a diff image each) and exit 1 if any does.")
+    @click.option("--scale", type=click.IntRange(1, 4), default=1, show_default=True,
+                  help="Device pixels per CSS pixel; 2 for sharp pictures on high-density screens.")
+    @click.option("--only", multiple=True, metavar="FILE", help="Just this picture (repeat for more).")
+    @click.option("--diff-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                  help="Where --check writes its diff images [default: OUT/screenshot-diff].")
+    def screenshots(out: Path, languages: str, check: bool, scale: int, only: tuple[str, ...],
+                    diff_dir: Path | None) -> None:
+        """Take every picture the user guide shows, identical on every run (needs root)."""
+        from app import create_app
+        from localmail import screens
+
+        langs = [lang.strip() for lang in languages.split(",") if lang.strip()]
+        try:
+            if not check:
+                screens.take(create_app, out, langs, scale=scale, only=only, echo=click.echo)
+                return
+            diff_dir = diff_dir or out / "screenshot-diff"
+            changes = screens.check(create_app, out, langs, diff_dir=diff_dir, scale=scale, only=only)
+        except screens.ShotFailed as error:
+            raise click.ClickException(str(error)) from None
+        for change in changes:
+            click.echo(f"{change.what}: {change.path}  (diff: {change.diff})")
+        if changes:
+            click.echo(f"{len(changes)} picture(s) differ from {out}; take them again without --check "
+                       "once the change is intended.", err=True)
+            raise SystemExit(1)
+        click.echo(f"every picture is as in {out}")

@@ -158,15 +158,17 @@ def init_app(app: Flask) -> None:
     @app.template_filter("listdate")
     def listdate(value):
         """Today's messages by time, older ones by date, in the user's locale."""
-        from datetime import datetime
 
         from flask_babel import format_date, format_datetime, format_time
 
+        from mailcore import clock
+
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        if value.date() == datetime.now(value.tzinfo).date():
+        now = clock.now().astimezone(value.tzinfo)
+        if value.date() == now.date():
             return format_time(value, "short")
-        if value.year == datetime.now(value.tzinfo).year:
+        if value.year == now.year:
             return format_date(value, "d MMM")
         return format_datetime(value, "short")
 

@@ -9,6 +9,7 @@ want=${1:-app}
 apt_packages=()
 [ "$want" = test ] || [ "${DEMO:-}" = 1 ] && apt_packages+=(dovecot-imapd dovecot-pop3d)
 [ "$want" = test ] && apt_packages+=(chromium fonts-dejavu-core)
+[ "$want" = test ] && ! command -v npm >/dev/null && apt_packages+=(npm)
 python_bin=$(command -v python3.11 || command -v python3)
 "$python_bin" -c 'import venv, ensurepip' 2>/dev/null || apt_packages+=(python3-venv)
 
@@ -38,3 +39,5 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$hash" ]; then
 fi
 
 .venv/bin/pybabel -q compile -d translations
+# axe-core for the accessibility tests, from the npm registry into var/ (gitignored)
+if [ "$want" = test ]; then .venv/bin/python -m tests.axe >/dev/null; fi

@@ -1,7 +1,7 @@
 """Helpers for driving the app in a real browser: serve it on loopback and launch Debian's Chromium.
 
-Used by tests/test_browser.py and scripts/screenshots.py. Playwright's own browser download does not
-work here, so Chromium is always the system one.
+Used by the browser tests (localmail/browser.py does the same for the documentation pictures).
+Playwright's own browser download does not work here, so Chromium is always the system one.
 """
 
 from __future__ import annotations

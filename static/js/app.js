@@ -8,6 +8,7 @@
     if (root.matches && root.matches("dialog[data-modal][open]")) dialogs.push(root);
     dialogs.forEach(function (dialog) {
       if (dialog.matches(":modal")) return;
+      if (!("inkorgOpener" in dialog)) dialog.inkorgOpener = opener;
       dialog.close();
       dialog.showModal();
       var first = dialog.querySelector("[autofocus]:not([readonly]), .has-error input, input:not([type=hidden]):not([readonly]), button");
@@ -20,8 +21,42 @@
     var dialog = event.target;
     if (!(dialog instanceof HTMLDialogElement) || !dialog.hasAttribute("data-modal")) return;
     // not the close() that precedes showModal(); later, so handlers of the close (a last draft save) still run
-    setTimeout(function () { if (!dialog.open && dialog.parentElement) dialog.remove(); }, 0);
+    setTimeout(function () {
+      if (dialog.open || !dialog.parentElement) return;
+      dialog.remove();
+      focusOpener(dialog.inkorgOpener);
+    }, 0);
   }, true);
+
+  // Whoever opened a dialog gets the focus back when it closes. A dialog opened from inside another
+  // (Next, Advanced settings, a tab) keeps that one's opener; an entry of a menu that has closed
+  // gives the focus to the menu's own button.
+  var opener = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail.target, elt = event.detail.elt;
+    if (!target || target.id !== "modal" || !elt || !elt.closest) return;
+    var inside = elt.closest("dialog[data-modal]");
+    opener = inside ? inside.inkorgOpener || null : elt;
+  });
+  function focusOpener(element) {
+    if (!element || !element.isConnected) return;
+    var menu = element.closest("details:not([open])");
+    (menu ? menu.querySelector("summary") : element).focus();
+  }
+
+  // The row of the message in the reading pane stays marked, and is announced as the current one,
+  // also when the list is swapped in anew.
+  function markSelected() {
+    var reading = document.getElementById("reading");
+    var id = reading ? reading.getAttribute("data-message") : null;
+    document.querySelectorAll(".message-list .message[data-message]").forEach(function (li) {
+      var current = id !== null && li.getAttribute("data-message") === id;
+      li.classList.toggle("selected", current);
+      var link = li.querySelector("[data-select]");
+      if (link && current) link.setAttribute("aria-current", "true");
+      else if (link) link.removeAttribute("aria-current");
+    });
+  }
 
   // Ctrl/Cmd-click must not reach htmx's own click handling of the row link
   document.addEventListener("htmx:confirm", function (event) {
@@ -85,6 +120,7 @@
     });
   });
 
-  document.addEventListener("DOMContentLoaded", function () { openModals(document); });
+  document.addEventListener("DOMContentLoaded", function () { openModals(document); markSelected(); });
+  document.addEventListener("htmx:afterSettle", markSelected);
   document.addEventListener("htmx:load", function (event) { openModals(event.target); });
 })();
