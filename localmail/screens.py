@@ -398,7 +398,7 @@ def _take_language(make_app: Callable[[dict], Any], world: DemoWorld, browser: A
                    lang: str, wanted: set[str], scale: int, echo: Callable[[str], None]) -> list[Path]:
     world.reset_mailbox()
     app = make_app(world.app_config(instance))
-    with app.extensions["mail"]["sessions"]() as db:
+    with app.extensions["mail"].sessions() as db:
         user = services.create_user(db, ADDRESS, CRM_PASSWORD, NAME, lang)
         services.add_contact_email(db, user, SECOND_ADDRESS)
     context = browser.new_context(viewport=VIEWPORT, device_scale_factor=scale, locale=BROWSER_LOCALE[lang],
