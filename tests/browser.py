@@ -1,48 +1,11 @@
-"""Helpers for driving the app in a real browser: serve it on loopback and launch Debian's Chromium.
-
-Used by the browser tests (localmail/browser.py does the same for the documentation pictures).
-Playwright's own browser download does not work here, so Chromium is always the system one.
-"""
+"""Helpers for the browser tests: signing in and catching console errors. Serving the app and
+launching Debian's Chromium are localmail/browser.py's, shared with the documentation pictures."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from localmail.browser import launch_chromium, serve, wait_for_htmx
 
-from werkzeug.serving import make_server
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-
-
-@contextmanager
-def serve(app) -> Iterator[str]:
-    """Serve a Flask app on 127.0.0.1 at a free port in a background thread; yields its base URL."""
-    server = make_server(host="127.0.0.1", port=0, app=app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="inkorg-test-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-def launch_chromium(playwright):
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-
-
-def wait_for_htmx(page, timeout: float = 15_000) -> None:
-    """Until htmx has no request in flight (.htmx-request) and has finished swapping and settling."""
-    page.wait_for_load_state("load")
-    page.wait_for_function(
-        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')",
-        timeout=timeout)
+__all__ = ["ConsoleProblems", "launch_chromium", "serve", "sign_in", "wait_for_htmx"]
 
 
 def sign_in(page, base_url: str, user_name: str, password: str, words: dict) -> None:
