@@ -5,7 +5,14 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 
-from mailcore import services
+from mailcore import services, signin
+
+
+def _existing_user(db, email: str):  # noqa: ANN001, ANN202
+    found = signin.find_user(db, email)
+    if found is None:
+        raise click.ClickException(f"there is no user with the email {email}")
+    return found
 
 
 def register_cli(app: Flask) -> None:
@@ -27,6 +34,30 @@ def register_cli(app: Flask) -> None:
                 raise click.ClickException(f"a user with the email {email} already exists") from None
             click.echo(f"Created {created.email} ({created.name})")
 
+    @user.command("passwd")
+    @click.argument("email")
+    @click.option("--password", prompt="New password", hide_input=True, confirmation_prompt=True,
+                  help="The new sign-in password.")
+    def passwd(email: str, password: str) -> None:
+        """Set a new CRM password for EMAIL; every session of that user ends."""
+        if len(password) < 8:
+            raise click.BadParameter("use at least 8 characters", param_hint="--password")
+        with current_app.extensions["mail"]["sessions"]() as db:
+            found = _existing_user(db, email)
+            ended = signin.change_password(db, found, password)
+            click.echo(f"New password set for {found.email}; {ended} session(s) ended")
+
+    @user.command("remove")
+    @click.argument("email")
+    @click.confirmation_option(prompt="Remove this user with their contact card, email account and archive?")
+    def remove(email: str) -> None:
+        """Remove the CRM user EMAIL, their contact card, email account and archived emails; every
+        session of that user ends."""
+        with current_app.extensions["mail"]["sessions"]() as db:
+            found = _existing_user(db, email)
+            signin.remove_user(db, found)
+            click.echo(f"Removed {found.email}")
+
     @user.command("list")
     def list_() -> None:
         """List CRM users and their connected mail accounts."""
@@ -42,10 +73,7 @@ def register_sync_cli(app: Flask) -> None:
     import signal
     import threading
 
-    from sqlalchemy import select
-
     from mailcore.jobs import SyncJob, ThreadRunner
-    from mailcore.models import User
 
     group = app.cli.group("sync", help="Mailbox synchronisation.")(lambda: None)
 
@@ -55,7 +83,7 @@ def register_sync_cli(app: Flask) -> None:
         """Run one full sync in the foreground and print a JSON summary."""
         mail = current_app.extensions["mail"]
         with mail["sessions"]() as db:
-            user = db.scalar(select(User).where(User.email == services.normalise_address(email)))
+            user = signin.find_user(db, email)
             if user is None or user.account is None:
                 raise click.ClickException(f"{email} has no connected email account")
             account_id = user.account.id

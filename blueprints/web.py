@@ -7,11 +7,13 @@ from functools import wraps
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mailcore import signin
 from mailcore.models import User
 from mailcore.services import MailService
+
+from .security import page_policy, referrer_policy, session_limits
 
 
 def db() -> Session:
@@ -56,12 +58,21 @@ def login_required(view):
 def sign_in(user: User) -> None:
     session.clear()  # a fresh session on sign-in: no fixation
     session["user_id"] = user.id
+    session["token"] = signin.start_session(db(), user, session_limits())
     session.permanent = True
 
 
+def sign_out() -> None:
+    signin.end_session(db(), session.get("token"))
+    session.clear()
+
+
 def _load_user() -> None:
-    user_id = session.get("user_id")
-    g.user = db().scalar(select(User).where(User.id == user_id)) if user_id else None
+    """Signed in only while the server still knows the session (see mailcore/signin.py)."""
+    g.user = signin.session_user(db(), session.get("user_id"), session.get("token"), session_limits())
+    if g.user is None and "user_id" in session:
+        session.pop("user_id")  # ended or expired; the CSRF token stays, so the next form still posts
+        session.pop("token", None)
 
 
 def _close_db(_exc: BaseException | None) -> None:
@@ -73,13 +84,8 @@ def _close_db(_exc: BaseException | None) -> None:
 def _security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data: https: http:; style-src 'self' 'unsafe-inline'; "
-        "script-src 'self'; frame-src 'self'; object-src 'none'; "
-        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-    )
+    response.headers.setdefault("Referrer-Policy", referrer_policy(response))
+    response.headers.setdefault("Content-Security-Policy", page_policy())
     if g.get("user") is not None:
         response.headers.setdefault("Cache-Control", "no-store")
     return response

@@ -11,6 +11,7 @@ from mailcore.mailbox import message_of, special_folder
 from mailcore.models import ArchivedEmail, ArchivedEmailLink, ContactEmail
 from mailcore.reading import raw_message
 from mailcore.services import can_send
+from mailcore.uploads import AttachmentsTooLarge, read_attachments
 
 from ..htmx import redirect_to, render
 from ..inbox.explain import explain
@@ -77,6 +78,9 @@ def send():
     except compose.InvalidRecipients as exc:
         return _page(form, 422, _("These recipients are not valid email addresses: %(bad)s", bad=", ".join(exc.bad))
                      if exc.bad else _("Enter at least one recipient."))
+    except AttachmentsTooLarge:
+        return _page(form, 422, _("The attachments are larger than %(mb)s MB in all.",
+                                  mb=compose.MAX_ATTACHMENTS_BYTES // 2**20))
     except (compose.InvalidHeader, ValueError):
         return _page(form, 422, _("The subject or a name contains a line break, which an email header cannot carry."))
     try:
@@ -126,23 +130,15 @@ def save_draft():
 
 
 def _draft_from(form: ComposeForm, account, mail) -> compose.Draft:  # noqa: ANN001
-    uploads, total = [], 0
-    for file in form.attachments.data or []:
-        if not getattr(file, "filename", ""):
-            continue
-        data = file.read()
-        total += len(data)
-        uploads.append(compose.Upload(file.filename, file.mimetype or "application/octet-stream", data))
+    forwarded = []
     if form.forward_of.data and form.forward_of.data.isdigit():
         original = message_of(db(), account, int(form.forward_of.data))
         if original is None:
             abort(404)
         raw = raw_message(db(), account, original, mail["env"], mail["box"])
         forwarded = compose.answer(raw, "forward", account.address, "").attachments
-        total += sum(len(u.data) for u in forwarded)
-        uploads = forwarded + uploads
-    if total > compose.MAX_ATTACHMENTS_BYTES:
-        raise ValueError("attachments too large")
+    budget = compose.MAX_ATTACHMENTS_BYTES - sum(len(u.data) for u in forwarded)
+    uploads = forwarded + read_attachments(form.attachments.data or [], budget)
     return compose.Draft(to=form.to.data or "", cc=form.cc.data or "", bcc=form.bcc.data or "",
                          subject=form.subject.data or "", body=form.body.data or "",
                          in_reply_to=form.in_reply_to.data or "", references=form.references.data or "",
