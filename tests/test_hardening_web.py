@@ -380,3 +380,88 @@ def test_cli_remove_ends_the_users_sessions_and_removes_everything(app, lab, mai
         assert db.scalar(select(User)) is None and db.scalar(select(UserSession)) is None
         assert db.scalar(select(Message)) is None  # the account and its synchronised mail went too
     assert "Anna Andersson" not in app.test_cli_runner().invoke(args=["user", "list"]).output
+
+
+# --- in Chromium ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    from .browser import launch_chromium
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()
+
+
+def test_too_large_to_send_is_said_beside_the_form_which_keeps_the_text(app_config, lab, mailbox, chromium):
+    from playwright.sync_api import expect
+
+    from .browser import ConsoleProblems, sign_in
+
+    app = create_app(app_config | {"MAX_CONTENT_LENGTH": 2**20})  # a small limit: a quick upload passes it
+    connected(app, mailbox)
+    with serve(app) as base_url:
+        page = chromium.new_page(locale="en-GB")
+        problems = ConsoleProblems(page)
+        problems.allowed_statuses.add(413)
+        sign_in(page, base_url, mailbox.address, PASSWORD, {"user": "User name", "password": "Password",
+                                                             "sign_in": "Sign in"})
+        page.get_by_role("link", name="New", exact=True).click()
+        compose = page.get_by_role("dialog", name="New email")
+        compose.get_by_label("Subject", exact=True).fill("Med stor bilaga")
+        compose.get_by_label("Message", exact=True).fill("Texten finns kvar.")
+        compose.get_by_label("Attachments", exact=True).set_input_files(
+            [{"name": "stor.bin", "mimeType": "application/octet-stream", "buffer": b"\0" * (2 * 2**20)}])
+        compose.get_by_role("button", name="Send", exact=True).click()
+        expect(compose.get_by_role("alert")).to_contain_text("What you sent is larger than Inkorg accepts.")
+        expect(compose.get_by_label("Message", exact=True)).to_have_value("Texten finns kvar.")
+        expect(compose.get_by_label("Subject", exact=True)).to_have_value("Med stor bilaga")
+        assert problems.messages == []
+
+
+def test_a_remote_image_the_user_allows_loads_in_the_message_frame(app, lab, mailbox, chromium):
+    """The srcdoc message frame inherits the inbox page's img-src, so the page must allow remote
+    images that the frame's own policy allows."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from .browser import sign_in, wait_for_htmx
+
+    requested = []
+
+    class Pixel(BaseHTTPRequestHandler):
+        def do_GET(self):
+            requested.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/gif")
+            self.end_headers()
+            self.wfile.write(b"GIF89a\x01\x00\x01\x00\x00\x00\x00;")
+
+        def log_message(self, *args):
+            pass
+
+    images = ThreadingHTTPServer(("127.0.0.2", 0), Pixel)
+    threading.Thread(target=images.serve_forever, daemon=True).start()
+    item = EmailMessage()
+    item["From"], item["To"], item["Subject"] = "Nyheter <news@shop.example>", mailbox.address, "Med bild"
+    item.set_content("text")
+    item.add_alternative(f'<p>Hej</p><img src="http://127.0.0.2:{images.server_port}/hero.gif" alt="hero">',
+                         subtype="html")
+    lab.append(mailbox.address, item)
+    browser = connected(app, mailbox)
+    browser.post("/settings/email-options", {"show_inline_images": "y"})
+    try:
+        with serve(app) as base_url:
+            page = chromium.new_page(locale="en-GB")
+            sign_in(page, base_url, mailbox.address, PASSWORD, {"user": "User name", "password": "Password",
+                                                                 "sign_in": "Sign in"})
+            page.get_by_role("link", name="Med bild").first.click()
+            wait_for_htmx(page)
+            page.wait_for_timeout(500)
+    finally:
+        images.shutdown()
+        images.server_close()
+    assert requested == ["/hero.gif"]

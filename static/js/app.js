@@ -81,6 +81,15 @@
     });
   });
 
+  // "Too large to send" is shown where the app says (HX-Retarget: beside the form, which keeps what was
+  // typed); a bare 413 from a server in front of the app is not swapped over the form.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr.status !== 413 || !xhr.getResponseHeader("HX-Retarget")) return;
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  });
+
   document.addEventListener("DOMContentLoaded", function () { openModals(document); });
   document.addEventListener("htmx:load", function (event) { openModals(event.target); });
 })();
