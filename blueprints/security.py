@@ -48,9 +48,9 @@ def _too_large(error: RequestEntityTooLarge):
     message = _("What you sent is larger than Inkorg accepts. Attachments may be up to %(mb)s MB in all.",
                 mb=MAX_ATTACHMENTS_BYTES // 2**20)
     if is_fragment_request():
-        # beside the form that sent it, which stays as typed (static/js/app.js swaps this 413)
+        # into the form that sent it, which stays as typed (static/js/app.js swaps this 413)
         return render_block("too_large.html", "problem", message=message), 413, {
-            "HX-Retarget": "this", "HX-Reswap": "beforebegin", "Vary": "HX-Request"}
+            "HX-Retarget": "this", "HX-Reswap": "afterbegin", "Vary": "HX-Request"}
     return render_template("too_large.html", message=message), 413
 
 

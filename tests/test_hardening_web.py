@@ -87,7 +87,7 @@ def test_a_too_large_post_after_sign_in_is_refused_unread_as_page_and_fragment(a
     assert status == 413 and "För stort att skicka" in page and "<html" in page  # the user's language
     assert fragment_status == 413 and "<html" not in fragment
     assert "Det du skickade är större än vad Inkorg tar emot" in fragment and 'role="alert"' in fragment
-    assert headers["HX-Retarget"] == "this" and headers["HX-Reswap"] == "beforebegin"
+    assert headers["HX-Retarget"] == "this" and headers["HX-Reswap"] == "afterbegin"
 
 
 def test_before_sign_in_only_a_small_form_is_accepted(app):
@@ -400,7 +400,7 @@ def chromium():
 def test_too_large_to_send_is_said_beside_the_form_which_keeps_the_text(app_config, lab, mailbox, chromium):
     from playwright.sync_api import expect
 
-    from .browser import ConsoleProblems, sign_in
+    from .browser import ConsoleProblems, sign_in, wait_for_htmx
 
     app = create_app(app_config | {"MAX_CONTENT_LENGTH": 2**20})  # a small limit: a quick upload passes it
     connected(app, mailbox)
@@ -420,6 +420,9 @@ def test_too_large_to_send_is_said_beside_the_form_which_keeps_the_text(app_conf
         expect(compose.get_by_role("alert")).to_contain_text("What you sent is larger than Inkorg accepts.")
         expect(compose.get_by_label("Message", exact=True)).to_have_value("Texten finns kvar.")
         expect(compose.get_by_label("Subject", exact=True)).to_have_value("Med stor bilaga")
+        compose.get_by_role("button", name="Send", exact=True).click()  # again: still one sentence
+        wait_for_htmx(page)
+        expect(compose.get_by_role("alert")).to_have_count(1)
         assert problems.messages == []
 
 

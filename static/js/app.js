@@ -81,13 +81,19 @@
     });
   });
 
-  // "Too large to send" is shown where the app says (HX-Retarget: beside the form, which keeps what was
-  // typed); a bare 413 from a server in front of the app is not swapped over the form.
+  // "Too large to send" goes into the form that sent it (HX-Retarget), which keeps what was typed: at
+  // the top of a dialog's body, in place of an earlier one. A bare 413 from a server in front of the
+  // app is not swapped over the form.
   document.addEventListener("htmx:beforeSwap", function (event) {
-    var xhr = event.detail.xhr;
-    if (xhr.status !== 413 || !xhr.getResponseHeader("HX-Retarget")) return;
-    event.detail.shouldSwap = true;
-    event.detail.isError = false;
+    var detail = event.detail;
+    if (detail.xhr.status !== 413 || !detail.xhr.getResponseHeader("HX-Retarget")) return;
+    detail.shouldSwap = true;
+    detail.isError = false;
+    var body = detail.target.querySelector(".dialog-body");
+    if (body) {
+      body.querySelectorAll(".too-large").forEach(function (old) { old.remove(); });
+      detail.target = body;
+    }
   });
 
   document.addEventListener("DOMContentLoaded", function () { openModals(document); });
