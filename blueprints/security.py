@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, current_app, g, render_template, request, url_for
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from jinja2_fragments.flask import render_block
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -13,7 +15,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from mailcore.compose import MAX_ATTACHMENTS_BYTES
 from mailcore.signin import SessionLimits, SignInLimits
 
-from .htmx import is_fragment_request, redirect_to
+from .htmx import is_fragment_request
 
 # Before sign-in only the sign-in form can be posted: a few fields.
 SIGNED_OUT_REQUEST_BYTES = 64 * 1024
@@ -33,6 +35,25 @@ def signin_limits() -> SignInLimits:
                         window=timedelta(minutes=config["SIGNIN_WINDOW_MINUTES"]))
 
 
+# Requests a page makes by itself (the list polling for changes): they need a live session but do
+# not count as use, so an inbox left open still goes idle.
+BACKGROUND_ENDPOINTS = frozenset({"inbox.changes"})
+
+
+def is_background_request() -> bool:
+    return request.endpoint in BACKGROUND_ENDPOINTS
+
+
+def to_sign_in():
+    """Where a request without a live session goes: the sign-in page, and back here afterwards. An
+    htmx request (a session that ended while the page was open) takes the whole page there."""
+    if request.headers.get("HX-Request") == "true":
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        back = current.path + (f"?{current.query}" if current.query else "") or None
+        return "", 204, {"HX-Redirect": url_for("auth.signin", next=back)}
+    return redirect(url_for("auth.signin", next=request.full_path.rstrip("?")))
+
+
 def _limit_request_size() -> None:
     """Runs before the CSRF check parses the form: a body over the limit is refused from its
     Content-Length, without reading it (or, when chunked, as soon as it passes the limit)."""
@@ -44,7 +65,7 @@ def _too_large(error: RequestEntityTooLarge):
     if (g.get("user") is None and request.endpoint != "auth.signin"
             and (request.content_length or 0) <= current_app.config["MAX_CONTENT_LENGTH"]):
         # only the signed-out limit refused it (a session that ended): what is missing is a sign-in
-        return redirect_to(url_for("auth.signin"))
+        return to_sign_in()
     message = _("What you sent is larger than Inkorg accepts. Attachments may be up to %(mb)s MB in all.",
                 mb=MAX_ATTACHMENTS_BYTES // 2**20)
     if is_fragment_request():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Flask, abort, current_app, g, redirect, request, session, url_for
+from flask import Flask, abort, current_app, g, redirect, session, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm import Session
@@ -13,7 +13,7 @@ from mailcore import signin
 from mailcore.models import User
 from mailcore.services import MailService
 
-from .security import page_policy, referrer_policy, session_limits
+from .security import is_background_request, page_policy, referrer_policy, session_limits, to_sign_in
 
 
 def db() -> Session:
@@ -49,7 +49,7 @@ def login_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if g.get("user") is None:
-            return redirect(url_for("auth.signin", next=request.full_path.rstrip("?")))
+            return to_sign_in()
         return view(*args, **kwargs)
 
     return wrapped
@@ -69,7 +69,8 @@ def sign_out() -> None:
 
 def _load_user() -> None:
     """Signed in only while the server still knows the session (see mailcore/signin.py)."""
-    g.user = signin.session_user(db(), session.get("user_id"), session.get("token"), session_limits())
+    g.user = signin.session_user(db(), session.get("user_id"), session.get("token"), session_limits(),
+                                 touch=not is_background_request())
     if g.user is None and "user_id" in session:
         session.pop("user_id")  # ended or expired; the CSRF token stays, so the next form still posts
         session.pop("token", None)

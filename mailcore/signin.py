@@ -133,9 +133,11 @@ def start_session(db: Session, user: User, limits: SessionLimits) -> str:
     return token
 
 
-def session_user(db: Session, user_id: object, token: object, limits: SessionLimits) -> User | None:
+def session_user(db: Session, user_id: object, token: object, limits: SessionLimits,
+                 touch: bool = True) -> User | None:
     """The user of a live session: the row exists, belongs to that user, has been used within the
-    idle time and is younger than the longest lifetime. Records the use (at most once a minute)."""
+    idle time and is younger than the longest lifetime. With `touch`, records the use (at most once
+    a minute)."""
     if not isinstance(user_id, int) or not isinstance(token, str):
         return None
     now = utcnow()
@@ -144,7 +146,7 @@ def session_user(db: Session, user_id: object, token: object, limits: SessionLim
         UserSession.last_seen_at >= now - limits.idle, UserSession.created_at >= now - limits.longest))
     if row is None:
         return None
-    if now - _aware(row.last_seen_at) > timedelta(minutes=1):
+    if touch and now - _aware(row.last_seen_at) > timedelta(minutes=1):
         row.last_seen_at = now
         db.commit()
     return db.get(User, user_id)

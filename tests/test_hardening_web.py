@@ -13,7 +13,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from app import Config, create_app
 from mailcore.compose import MAX_ATTACHMENTS_BYTES
@@ -100,8 +100,9 @@ def test_before_sign_in_only_a_small_form_is_accepted(app):
 
 def test_a_session_that_ended_meets_the_sign_in_not_the_size_limit(app):
     """A signed-in user may send 30 MB; when their session has ended, the answer is to sign in."""
-    response = app.test_client().post("/inbox/compose/", data={"body": "x" * 200_000}, headers={"HX-Request": "true"})
-    assert response.status_code == 204 and "/signin" in response.headers["HX-Location"]
+    response = app.test_client().post("/inbox/compose/", data={"body": "x" * 200_000}, headers={
+        "HX-Request": "true", "HX-Current-URL": "http://localhost/inbox/?folder=3"})
+    assert response.status_code == 204 and response.headers["HX-Redirect"] == "/signin?next=/inbox/?folder%3D3"
 
 
 class CountingFile:
@@ -348,6 +349,24 @@ def test_idle_and_longest_lifetime_end_a_session(app):
     assert not is_signed_in(browser.client)  # used a minute ago, but older than 14 days
 
 
+def test_the_lists_polling_does_not_keep_a_session_alive(app):
+    """An inbox left open polls every few seconds; that is not use, so the session still goes idle."""
+    make_user(app, "kim@crm.example")
+    browser = signed_in(app)
+    almost = utcnow() - timedelta(hours=11, minutes=59)
+    with app.extensions["mail"]["sessions"]() as db:
+        db.execute(update(UserSession).values(last_seen_at=almost))
+        db.commit()
+    poll = browser.get("/inbox/changes?state=new", htmx=True, headers={"HX-Current-URL": "http://localhost/inbox/"})
+    assert poll.status_code in (200, 204, 404)  # answered: the session is live
+    with app.extensions["mail"]["sessions"]() as db:
+        assert db.scalar(select(UserSession.last_seen_at)).replace(tzinfo=None) == almost.replace(tzinfo=None)
+        db.execute(update(UserSession).values(last_seen_at=utcnow() - timedelta(hours=12, minutes=1)))
+        db.commit()
+    ended = browser.get("/inbox/changes?state=new", htmx=True, headers={"HX-Current-URL": "http://localhost/inbox/"})
+    assert ended.status_code == 204 and ended.headers["HX-Redirect"] == "/signin?next=/inbox/"
+
+
 def test_a_session_cookie_of_before_this_change_is_not_enough(app):
     """A cookie that names only the user (as every cookie did before sessions lived on the server)."""
     make_user(app, "kim@crm.example")
@@ -424,6 +443,21 @@ def test_too_large_to_send_is_said_beside_the_form_which_keeps_the_text(app_conf
         wait_for_htmx(page)
         expect(compose.get_by_role("alert")).to_have_count(1)
         assert problems.messages == []
+
+
+def test_an_open_inbox_goes_to_sign_in_when_its_session_ends(app, lab, mailbox, chromium):
+    from .browser import sign_in
+
+    connected(app, mailbox)
+    with serve(app) as base_url:
+        page = chromium.new_page(locale="en-GB")
+        sign_in(page, base_url, mailbox.address, PASSWORD, {"user": "User name", "password": "Password",
+                                                             "sign_in": "Sign in"})
+        with app.extensions["mail"]["sessions"]() as db:
+            db.execute(delete(UserSession))  # as signing out elsewhere with a copy of the cookie would
+            db.commit()
+        page.wait_for_url("**/signin?next=/inbox/", timeout=15_000)  # the next poll of the list
+        assert page.get_by_role("button", name="Sign in", exact=True).is_visible()
 
 
 def test_a_remote_image_the_user_allows_loads_in_the_message_frame(app, lab, mailbox, chromium):
