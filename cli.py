@@ -8,7 +8,7 @@ from flask import Flask, current_app
 from mailcore import services, signin
 
 
-def _existing_user(db, email: str):  # noqa: ANN001, ANN202
+def _existing_user(db, email: str):
     found = signin.find_user(db, email)
     if found is None:
         raise click.ClickException(f"there is no user with the email {email}")

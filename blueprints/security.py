@@ -4,7 +4,6 @@ how many failed sign-ins are allowed, and the headers that keep pages where they
 from __future__ import annotations
 
 from datetime import timedelta
-
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, redirect, render_template, request, url_for
@@ -75,7 +74,7 @@ def _too_large(error: RequestEntityTooLarge):
     return render_template("too_large.html", message=message), 413
 
 
-def referrer_policy(response) -> str:  # noqa: ANN001
+def referrer_policy(response) -> str:
     """App pages send their own origin (Flask-WTF's CSRF check over HTTPS needs a same-origin
     Referer on every POST) and nothing to other sites; downloads and inline parts send nothing."""
     is_page = response.mimetype == "text/html" and "Content-Disposition" not in response.headers

@@ -10,7 +10,7 @@ import hashlib
 import ipaddress
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -111,7 +111,7 @@ def _retry_after(db: Session, attempt: SignInAttempt, limits: SignInLimits) -> i
 
 def _aware(value: datetime) -> datetime:
     """SQLite hands back naive datetimes; every stored time is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 # --- sessions ------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
-from .compose import Upload
+from .compose import AttachmentsTooLarge, Upload
 
 CHUNK = 256 * 1024
 
@@ -16,10 +16,6 @@ class UploadedFile(Protocol):
     mimetype: str | None
 
     def read(self, size: int = -1) -> bytes: ...
-
-
-class AttachmentsTooLarge(Exception):
-    """The attachments together are larger than the limit."""
 
 
 def read_attachments(files: Iterable[UploadedFile], budget: int) -> list[Upload]:

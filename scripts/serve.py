@@ -44,7 +44,7 @@ def create_demo_user(app) -> None:  # noqa: ANN001
             pass
 
 
-def waitress_options(app) -> dict:  # noqa: ANN001
+def waitress_options(app) -> dict:
     """Waitress refuses a body over the app's limit from its Content-Length, before reading it (it
     would otherwise spool up to 1 GB before the app sees the request). Behind a proxy it hands the
     X-Forwarded-* headers on to the app's ProxyFix, which it otherwise drops."""

@@ -9,16 +9,16 @@ import socket
 import statistics
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, timedelta
 from email.message import EmailMessage
 
 import pytest
 from sqlalchemy import delete, select, update
 
 from app import Config, create_app
-from mailcore.compose import MAX_ATTACHMENTS_BYTES
+from mailcore.compose import MAX_ATTACHMENTS_BYTES, AttachmentsTooLarge
 from mailcore.models import Message, SignInAttempt, User, UserSession, utcnow
-from mailcore.uploads import AttachmentsTooLarge, read_attachments
+from mailcore.uploads import read_attachments
 
 from .browser import serve
 from .conftest import Browser, connected, make_user, text
@@ -135,8 +135,9 @@ def test_too_large_attachments_are_said_and_the_text_kept(app, lab, mailbox):
         content_type="multipart/form-data")
     assert response.status_code == 422
     words = text(response)
-    assert "The attachments are larger than 20 MB in all." in words
-    assert "Texten som inte får försvinna" in response.get_data(as_text=True) and "Stora filer" in response.get_data(as_text=True)
+    assert "The attachments are larger than 20 MB in all. Remove some and try again." in words
+    page = response.get_data(as_text=True)
+    assert "Texten som inte får försvinna" in page and "Stora filer" in page
     assert lab.received == []
 
 
@@ -290,8 +291,8 @@ def test_limits_come_from_the_environment():
     assert (config.SIGNIN_FAILURES_PER_ACCOUNT, config.SIGNIN_FAILURES_PER_ADDRESS, config.SIGNIN_WINDOW_MINUTES,
             config.SESSION_IDLE_HOURS, config.SESSION_MAX_DAYS) == (3, 50, 30, 2, 7)
     defaults = Config({})
-    assert (defaults.SIGNIN_FAILURES_PER_ACCOUNT, defaults.SIGNIN_FAILURES_PER_ADDRESS,
-            defaults.SIGNIN_WINDOW_MINUTES, defaults.SESSION_IDLE_HOURS, defaults.SESSION_MAX_DAYS) == (5, 20, 15, 12, 14)
+    assert (defaults.SIGNIN_FAILURES_PER_ACCOUNT, defaults.SIGNIN_FAILURES_PER_ADDRESS, defaults.SIGNIN_WINDOW_MINUTES,
+            defaults.SESSION_IDLE_HOURS, defaults.SESSION_MAX_DAYS) == (5, 20, 15, 12, 14)
 
 
 # --- 10. sessions ---------------------------------------------------------------------------------
@@ -337,7 +338,8 @@ def test_idle_and_longest_lifetime_end_a_session(app):
         db.commit()
     assert is_signed_in(browser.client)  # used within 12 hours: still signed in, and the use is recorded
     with app.extensions["mail"]["sessions"]() as db:
-        assert utcnow() - db.scalar(select(UserSession.last_seen_at)).replace(tzinfo=utcnow().tzinfo) < timedelta(minutes=1)
+        seen = db.scalar(select(UserSession.last_seen_at)).replace(tzinfo=UTC)
+        assert utcnow() - seen < timedelta(minutes=1)
         db.execute(update(UserSession).values(last_seen_at=utcnow() - timedelta(hours=12, minutes=1)))
         db.commit()
     assert not is_signed_in(browser.client)

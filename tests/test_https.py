@@ -57,7 +57,7 @@ def chromium(certificate):
 
 
 @contextmanager
-def tls_served(app, certificate) -> Iterator[str]:  # noqa: ANN001
+def tls_served(app, certificate) -> Iterator[str]:
     """The app itself speaking TLS (werkzeug)."""
     server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=certificate.server_context())
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -71,7 +71,7 @@ def tls_served(app, certificate) -> Iterator[str]:  # noqa: ANN001
 
 
 @contextmanager
-def under_waitress(app) -> Iterator[str]:  # noqa: ANN001
+def under_waitress(app) -> Iterator[str]:
     """Plain HTTP on loopback, with the options scripts/serve.py gives waitress."""
     server = create_server(app, host="127.0.0.1", port=0, **waitress_options(app))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -84,7 +84,7 @@ def under_waitress(app) -> Iterator[str]:  # noqa: ANN001
 
 
 @contextmanager
-def tls_proxy(backend: str, certificate) -> Iterator[str]:  # noqa: ANN001
+def tls_proxy(backend: str, certificate) -> Iterator[str]:
     """A TLS-terminating reverse proxy, setting the headers the README asks of one."""
     target = urlsplit(backend)
 

@@ -11,7 +11,7 @@ from mailcore.mailbox import message_of, special_folder
 from mailcore.models import ArchivedEmail, ArchivedEmailLink, ContactEmail
 from mailcore.reading import raw_message
 from mailcore.services import can_send
-from mailcore.uploads import AttachmentsTooLarge, read_attachments
+from mailcore.uploads import read_attachments
 
 from ..htmx import redirect_to, render
 from ..inbox.explain import explain
@@ -78,9 +78,9 @@ def send():
     except compose.InvalidRecipients as exc:
         return _page(form, 422, _("These recipients are not valid email addresses: %(bad)s", bad=", ".join(exc.bad))
                      if exc.bad else _("Enter at least one recipient."))
-    except AttachmentsTooLarge:
-        return _page(form, 422, _("The attachments are larger than %(mb)s MB in all.",
-                                  mb=compose.MAX_ATTACHMENTS_BYTES // 2**20))
+    except compose.AttachmentsTooLarge:
+        return _page(form, 422, _("The attachments are larger than %(limit)s MB in all. Remove some and try again.",
+                                  limit=compose.MAX_ATTACHMENTS_BYTES // 2**20))
     except (compose.InvalidHeader, ValueError):
         return _page(form, 422, _("The subject or a name contains a line break, which an email header cannot carry."))
     try:
