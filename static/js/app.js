@@ -82,14 +82,15 @@
   });
 
   // "Too large to send" goes into the form that sent it (HX-Retarget), which keeps what was typed: at
-  // the top of a dialog's body, in place of an earlier one. A bare 413 from a server in front of the
-  // app is not swapped over the form.
+  // the top of a dialog's body, in place of an earlier one (a draft save of the same form says it
+  // too). A bare 413 from a server in front of the app is not swapped over the form.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var detail = event.detail;
     if (detail.xhr.status !== 413 || !detail.xhr.getResponseHeader("HX-Retarget")) return;
     detail.shouldSwap = true;
     detail.isError = false;
-    var body = detail.target.querySelector(".dialog-body");
+    var form = detail.target.closest("form") || detail.target;
+    var body = form.querySelector(".dialog-body");
     if (body) {
       body.querySelectorAll(".too-large").forEach(function (old) { old.remove(); });
       detail.target = body;
