@@ -13,6 +13,7 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from mailcore.compose import MAX_ATTACHMENTS_BYTES
 from mailcore.installation import Installation
 
 LANGUAGES = ("sv", "en")
@@ -52,6 +53,13 @@ class Config:
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = environ.get("SESSION_COOKIE_SECURE", "") == "1"
+        self.SESSION_IDLE_HOURS = float(environ.get("SESSION_IDLE_HOURS", "12"))
+        self.SESSION_MAX_DAYS = float(environ.get("SESSION_MAX_DAYS", "14"))
+        self.SIGNIN_FAILURES_PER_ACCOUNT = int(environ.get("SIGNIN_FAILURES_PER_ACCOUNT", "5"))
+        self.SIGNIN_FAILURES_PER_ADDRESS = int(environ.get("SIGNIN_FAILURES_PER_ADDRESS", "20"))
+        self.SIGNIN_WINDOW_MINUTES = float(environ.get("SIGNIN_WINDOW_MINUTES", "15"))
+        self.MAX_CONTENT_LENGTH = MAX_ATTACHMENTS_BYTES + 10 * 2**20  # attachments plus the form around them
+        self.MAX_FORM_MEMORY_SIZE = 8 * 2**20  # one text field: a message of 2,000,000 characters
         self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead, so a long-open dialog still saves
         self.BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).resolve().parent / "translations")
 
@@ -86,18 +94,18 @@ def create_app(config: dict | None = None) -> Flask:
 
     _ensure_catalogs(Path(app.config["BABEL_TRANSLATION_DIRECTORIES"]))
     _init_mail(app, instance)
-    csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
 
-    from blueprints import auth, compose, inbox, settings, setup, web
+    from blueprints import auth, compose, inbox, security, settings, setup, web
 
     web.init_app(app)
+    security.init_app(app)
+    csrf.init_app(app)  # after the user is loaded and the size limit set: a refused body is never parsed
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(setup.bp)
     app.register_blueprint(settings.bp)
     app.register_blueprint(compose.bp)
-    app.config.setdefault("MAX_CONTENT_LENGTH", 30 * 1024 * 1024)  # attachments (20 MB) plus the form
 
     from cli import register_cli, register_docs_cli, register_sync_cli, register_translate_cli
 

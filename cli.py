@@ -5,7 +5,14 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 
-from mailcore import services
+from mailcore import services, signin
+
+
+def _existing_user(db, email: str):
+    found = services.user_by_email(db, email)
+    if found is None:
+        raise click.ClickException(f"there is no user with the email {email}")
+    return found
 
 
 def register_cli(app: Flask) -> None:
@@ -26,6 +33,30 @@ def register_cli(app: Flask) -> None:
             except services.UserExists:
                 raise click.ClickException(f"a user with the email {email} already exists") from None
             click.echo(f"Created {created.email} ({created.name})")
+
+    @user.command("passwd")
+    @click.argument("email")
+    @click.option("--password", prompt="New password", hide_input=True, confirmation_prompt=True,
+                  help="The new sign-in password.")
+    def passwd(email: str, password: str) -> None:
+        """Set a new CRM password for EMAIL; every session of that user ends."""
+        if len(password) < 8:
+            raise click.BadParameter("use at least 8 characters", param_hint="--password")
+        with current_app.extensions["mail"].sessions() as db:
+            found = _existing_user(db, email)
+            ended = signin.change_password(db, found, password)
+            click.echo(f"New password set for {found.email}; {ended} session(s) ended")
+
+    @user.command("remove")
+    @click.argument("email")
+    @click.confirmation_option(prompt="Remove this user with their contact card, email account and archive?")
+    def remove(email: str) -> None:
+        """Remove the CRM user EMAIL, their contact card, email account and archived emails; every
+        session of that user ends."""
+        with current_app.extensions["mail"].sessions() as db:
+            found = _existing_user(db, email)
+            signin.remove_user(db, found)
+            click.echo(f"Removed {found.email}")
 
     @user.command("list")
     def list_() -> None:

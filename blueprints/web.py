@@ -8,13 +8,12 @@ from datetime import UTC
 from functools import wraps
 from typing import TypeVar
 
-from flask import Flask, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import Flask, abort, current_app, g, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mailcore import errors
+from mailcore import errors, signin
 from mailcore.account import MailAccount
 from mailcore.crypto import SecretBoxError
 from mailcore.installation import Installation
@@ -23,6 +22,7 @@ from mailcore.services import MailService
 
 from .explain import explain
 from .htmx import is_fragment_request, render
+from .security import is_background_request, page_policy, referrer_policy, session_limits, to_sign_in
 
 T = TypeVar("T")
 
@@ -76,7 +76,7 @@ def login_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if g.get("user") is None:
-            return redirect(url_for("auth.signin", next=request.full_path.rstrip("?")))
+            return to_sign_in()
         return view(*args, **kwargs)
 
     return wrapped
@@ -85,12 +85,22 @@ def login_required(view):
 def sign_in(user: User) -> None:
     session.clear()  # a fresh session on sign-in: no fixation
     session["user_id"] = user.id
+    session["token"] = signin.start_session(db(), user, session_limits())
     session.permanent = True
 
 
+def sign_out() -> None:
+    signin.end_session(db(), session.get("token"))
+    session.clear()
+
+
 def _load_user() -> None:
-    user_id = session.get("user_id")
-    g.user = db().scalar(select(User).where(User.id == user_id)) if user_id else None
+    """Signed in only while the server still knows the session (see mailcore/signin.py)."""
+    g.user = signin.session_user(db(), session.get("user_id"), session.get("token"), session_limits(),
+                                 touch=not is_background_request())
+    if g.user is None and "user_id" in session:
+        session.pop("user_id")  # ended or expired; the CSRF token stays, so the next form still posts
+        session.pop("token", None)
 
 
 def _close_db(_exc: BaseException | None) -> None:
@@ -102,13 +112,8 @@ def _close_db(_exc: BaseException | None) -> None:
 def _security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data: https: http:; style-src 'self' 'unsafe-inline'; "
-        "script-src 'self'; frame-src 'self'; object-src 'none'; "
-        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-    )
+    response.headers.setdefault("Referrer-Policy", referrer_policy(response))
+    response.headers.setdefault("Content-Security-Policy", page_policy())
     if g.get("user") is not None:
         response.headers.setdefault("Cache-Control", "no-store")
     return response

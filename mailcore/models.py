@@ -237,3 +237,27 @@ class ConnectionAttempt(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16), default="login", server_default="login")
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class SignInAttempt(Base):
+    """A sign-in being checked or one that failed, kept for the throttling window so that every web
+    worker counts it. Recorded before the password is checked, so parallel guesses count too."""
+
+    __tablename__ = "signin_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_key: Mapped[str] = mapped_column(String(64), index=True)  # sha256 of the typed user name
+    client_key: Mapped[str] = mapped_column(String(64), index=True)  # client address (IPv6: its /64)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class UserSession(Base):
+    """A signed-in browser. Its cookie carries a token whose sha256 is the id: signing out deletes
+    the row, so a copied cookie stops working."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

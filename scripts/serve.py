@@ -44,6 +44,14 @@ def create_demo_user(app) -> None:
             pass
 
 
+def waitress_options(app) -> dict:
+    """Waitress refuses a body over the app's limit from its Content-Length, before reading it (it
+    would otherwise spool up to 1 GB before the app sees the request). Behind a proxy it hands the
+    X-Forwarded-* headers on to the app's ProxyFix, which it otherwise drops."""
+    return {"threads": 8, "ident": "Inkorg", "max_request_body_size": app.config["MAX_CONTENT_LENGTH"],
+            "clear_untrusted_proxy_headers": not app.config["BEHIND_PROXY"]}
+
+
 def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so the demo mailbox is stopped too
     instance = Path(os.environ.get("INSTANCE_PATH", ROOT / "instance"))
@@ -64,7 +72,7 @@ def main() -> None:
         print(f"  Then set up the mailbox: {DEMO_ADDRESS} / {DEMO_MAIL_PASSWORD}", flush=True)
     else:
         print("  Create a user first:  .venv/bin/flask --app app user add EMAIL --name 'Full Name'", flush=True)
-    serve(app, host=host, port=port, threads=8, ident="Inkorg")
+    serve(app, host=host, port=port, **waitress_options(app))
 
 
 if __name__ == "__main__":

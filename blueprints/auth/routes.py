@@ -1,11 +1,13 @@
 from urllib.parse import urlsplit
 
-from flask import g, redirect, render_template, request, session, url_for
+from flask import g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
-from mailcore.services import authenticate
+from mailcore import signin as throttle
 
-from ..web import db, sign_in
+from ..security import signin_limits
+from ..web import db, sign_in, sign_out
 from . import bp
 from .forms import SignInForm
 
@@ -22,17 +24,24 @@ def signin():
     if g.user is not None:
         return redirect(_safe_next(request.args.get("next")))
     form = SignInForm()
-    error = None
-    if form.validate_on_submit():
-        user = authenticate(db(), form.email.data, form.password.data)
-        if user is not None:
-            sign_in(user)
-            return redirect(_safe_next(request.args.get("next")))
-        error = _("The user name or password is wrong.")
-    return render_template("auth/signin.html", form=form, error=error), 422 if error else 200
+    if not form.validate_on_submit():
+        return render_template("auth/signin.html", form=form, error=None)
+    try:
+        user = throttle.sign_in(db(), form.email.data, form.password.data, request.remote_addr, signin_limits())
+    except throttle.TooManyFailures as refused:
+        # the same answer whether or not the user exists, and the password is not looked at
+        minutes = -(-refused.retry_after // 60)
+        error = ngettext("Too many failed sign-ins. Try again in %(num)s minute.",
+                         "Too many failed sign-ins. Try again in %(num)s minutes.", minutes)
+        return render_template("auth/signin.html", form=form, error=error), 429, {
+            "Retry-After": str(refused.retry_after)}
+    if user is None:
+        return render_template("auth/signin.html", form=form, error=_("The user name or password is wrong.")), 422
+    sign_in(user)
+    return redirect(_safe_next(request.args.get("next")))
 
 
 @bp.route("/signout", methods=["POST"])
 def signout():
-    session.clear()
+    sign_out()
     return redirect(url_for("auth.signin"))

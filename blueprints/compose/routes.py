@@ -9,6 +9,7 @@ from mailcore import compose, contacts, errors
 from mailcore.account import MailAccount
 from mailcore.mailbox import message_of, special_folder
 from mailcore.services import can_send
+from mailcore.uploads import read_attachments
 
 from ..explain import explain
 from ..htmx import redirect_to, render
@@ -123,20 +124,12 @@ def save_draft():
 
 
 def _draft_from(form: ComposeForm, mail: MailAccount) -> compose.Draft:
-    uploads, total = [], 0
-    for file in form.attachments.data or []:
-        if not getattr(file, "filename", ""):
-            continue
-        data = file.read()
-        total += len(data)
-        uploads.append(compose.Upload(file.filename, file.mimetype or "application/octet-stream", data))
+    forwarded = []
     if form.forward_of.data and form.forward_of.data.isdigit():
         raw = mail.raw_message(own(message_of, int(form.forward_of.data)))
         forwarded = compose.answer(raw, "forward", mail.row.address, "").attachments
-        total += sum(len(u.data) for u in forwarded)
-        uploads = forwarded + uploads
-    if total > compose.MAX_ATTACHMENTS_BYTES:
-        raise compose.AttachmentsTooLarge()
+    budget = compose.MAX_ATTACHMENTS_BYTES - sum(len(u.data) for u in forwarded)
+    uploads = forwarded + read_attachments(form.attachments.data or [], budget)
     return compose.Draft(to=form.to.data or "", cc=form.cc.data or "", bcc=form.bcc.data or "",
                          subject=form.subject.data or "", body=form.body.data or "",
                          in_reply_to=form.in_reply_to.data or "", references=form.references.data or "",

@@ -120,6 +120,22 @@
     });
   });
 
+  // "Too large to send" goes into the form that sent it (HX-Retarget), which keeps what was typed: at
+  // the top of a dialog's body, in place of an earlier one (a draft save of the same form says it
+  // too). A bare 413 from a server in front of the app is not swapped over the form.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var detail = event.detail;
+    if (detail.xhr.status !== 413 || !detail.xhr.getResponseHeader("HX-Retarget")) return;
+    detail.shouldSwap = true;
+    detail.isError = false;
+    var form = detail.target.closest("form") || detail.target;
+    var body = form.querySelector(".dialog-body");
+    if (body) {
+      body.querySelectorAll(".too-large").forEach(function (old) { old.remove(); });
+      detail.target = body;
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", function () { openModals(document); markSelected(); });
   document.addEventListener("htmx:afterSettle", markSelected);
   document.addEventListener("htmx:load", function (event) { openModals(event.target); });
