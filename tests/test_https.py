@@ -26,9 +26,10 @@ from waitress.server import create_server
 from werkzeug.serving import make_server
 
 from app import create_app
+from localmail.browser import CHROMIUM, CHROMIUM_ARGS
 from scripts.serve import waitress_options
 
-from .browser import CHROMIUM, CHROMIUM_ARGS, wait_for_htmx
+from .browser import wait_for_htmx
 from .conftest import make_user
 from .test_compose import received
 
