@@ -20,6 +20,10 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+# For the documentation's pictures only: they make Playwright's "visible and stable" waits hang.
+PICTURE_ARGS = [
+    *CHROMIUM_ARGS,
     # the same pixels on every machine: no GPU rasteriser, no LCD text, sRGB
     "--disable-lcd-text", "--force-color-profile=srgb", "--font-render-hinting=none",
     "--hide-scrollbars",
@@ -60,8 +64,8 @@ def fixed_fonts_env(workdir: Path, environ: dict[str, str]) -> dict[str, str]:
     return {**environ, "FONTCONFIG_FILE": str(conf), "TZ": "UTC"}
 
 
-def launch_chromium(playwright: Any, env: dict[str, str] | None = None) -> Any:
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, env=env)
+def launch_chromium(playwright: Any, env: dict[str, str] | None = None, args: list[str] = CHROMIUM_ARGS) -> Any:
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=args, headless=True, env=env)
 
 
 @contextmanager

@@ -36,7 +36,7 @@ from typing import Any
 from mailcore import clock, services
 
 from . import MailLab
-from .browser import LocalOnly, fixed_fonts_env, launch_chromium, serve, wait_for_htmx
+from .browser import PICTURE_ARGS, LocalOnly, fixed_fonts_env, launch_chromium, serve, wait_for_htmx
 from .demo import demo_messages
 from .dns import LocalDns
 from .ports import check_bindable
@@ -387,7 +387,7 @@ def _browser(workdir: Path) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = launch_chromium(playwright, env=fixed_fonts_env(workdir, dict(os.environ)))
+        browser = launch_chromium(playwright, env=fixed_fonts_env(workdir, dict(os.environ)), args=PICTURE_ARGS)
         try:
             yield browser
         finally:

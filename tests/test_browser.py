@@ -162,7 +162,7 @@ def test_escape_closes_the_setup_dialog(app, base_url, open_page):
 
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog")).to_have_count(0)
-    assert page.evaluate("() => document.querySelector('dialog') === null")
+    page.wait_for_function("() => document.querySelector('dialog') === null", timeout=5000)  # removed once closed
     opener = page.get_by_role("link", name=words["dialog"], exact=True).or_(
         page.get_by_role("button", name=words["dialog"], exact=True))
     expect(opener).to_be_visible()
