@@ -25,8 +25,8 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import requests
+from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.requests_client import OAuth2Session
-from authlib.oauth2.rfc6749.errors import OAuth2Error
 from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -351,7 +351,7 @@ def finish(registry: OAuthRegistry, client: OAuthClient, flow: FlowSecrets, redi
         with session_for(registry.env, client, redirect_uri=redirect_uri) as oauth:
             token = oauth.fetch_token(metadata["token_endpoint"], grant_type="authorization_code", code=code,
                                       code_verifier=flow.verifier)
-    except OAuth2Error as exc:
+    except AuthlibBaseError as exc:
         raise SignInRefused("token", _oauth_error_text(exc)) from None
     except _NETWORK as exc:
         raise _unreachable(exc) from None
@@ -370,7 +370,7 @@ def expiry_of(token: Mapping) -> datetime:
     return utcnow() + timedelta(seconds=max(0, seconds))
 
 
-def _oauth_error_text(exc: OAuth2Error) -> str:
+def _oauth_error_text(exc: AuthlibBaseError) -> str:
     text = exc.error or "error"
     if exc.description:
         text += f": {exc.description}"
@@ -432,7 +432,7 @@ def refresh(registry: OAuthRegistry, client: OAuthClient, refresh_token: str) ->
         metadata = registry.metadata(client)
         with session_for(registry.env, client) as oauth:
             token = oauth.refresh_token(metadata["token_endpoint"], refresh_token=refresh_token)
-    except OAuth2Error as exc:
+    except AuthlibBaseError as exc:
         if exc.error in ("invalid_grant", "interaction_required", "consent_required", "login_required"):
             raise RefreshRefused(_oauth_error_text(exc)) from None
         raise SignInRefused("token", _oauth_error_text(exc)) from None
