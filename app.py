@@ -44,6 +44,11 @@ class Config:
         self.SYNC_MODE = environ.get("SYNC_MODE", "embedded")  # embedded | external | inline
         self.SYNC_WORKERS = int(environ.get("SYNC_WORKERS", "2"))
         self.BEHIND_PROXY = environ.get("BEHIND_PROXY", "") == "1"
+        self.EXTERNAL_URL = environ.get("EXTERNAL_URL") or None  # how browsers reach this app (OAuth redirect URI)
+        for name in ("OAUTH_MICROSOFT_CLIENT_ID", "OAUTH_MICROSOFT_CLIENT_SECRET", "OAUTH_MICROSOFT_TENANT",
+                     "OAUTH_GOOGLE_CLIENT_ID", "OAUTH_GOOGLE_CLIENT_SECRET"):
+            setattr(self, name, environ.get(name) or None)
+        self.OAUTH_REFRESH_MARGIN = float(environ.get("OAUTH_REFRESH_MARGIN", "120"))
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = environ.get("SESSION_COOKIE_SECURE", "") == "1"
@@ -90,6 +95,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(setup.bp)
+    app.register_blueprint(setup.oauth_bp)
     app.register_blueprint(settings.bp)
     app.register_blueprint(compose.bp)
     app.config.setdefault("MAX_CONTENT_LENGTH", 30 * 1024 * 1024)  # attachments (20 MB) plus the form

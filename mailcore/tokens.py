@@ -117,7 +117,8 @@ class TokenKeeper:
         now = utcnow()
         taken = db.execute(update(OAuthGrant).where(
             OAuthGrant.id == grant_id, or_(OAuthGrant.refresh_until.is_(None), OAuthGrant.refresh_until < now))
-            .values(refresh_owner=owner, refresh_until=now + LEASE)).rowcount
+            .values(refresh_owner=owner, refresh_until=now + LEASE)
+            .execution_options(synchronize_session=False)).rowcount  # the loaded row is read again anyway
         db.commit()
         return taken == 1
 

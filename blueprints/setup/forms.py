@@ -48,6 +48,7 @@ class PasswordForm(AddressForm):
 
 
 _SSL_CHOICES = [SelectChoice("on", _l("On")), SelectChoice("off", _l("Off"))]
+_AUTH_CHOICES = [SelectChoice("password", _l("Password")), SelectChoice("oauth2", _l("OAuth 2.0"))]
 _port = [DataRequired(), NumberRange(min=1, max=65535)]
 
 
@@ -63,6 +64,7 @@ class AdvancedForm(FlaskForm):
                                   render_kw={"autocomplete": "current-password"})
     imap_ssl = RadioField(_l("SSL"), choices=_SSL_CHOICES, default="on",
                           description=_l("depends on your email provider's settings"))
+    imap_auth = RadioField(_l("Authentication"), choices=_AUTH_CHOICES, default="password")
     smtp_same_login = BooleanField(_l("Use the same user name and password as for incoming email"), default=True)
     smtp_host = StringField(_l("Outgoing e-mail server"), validators=[DataRequired(), Length(max=255), server_name])
     smtp_port = IntegerField(_l("Port"), validators=_port, default=465)
@@ -73,10 +75,13 @@ class AdvancedForm(FlaskForm):
                                   render_kw={"autocomplete": "current-password"})
     smtp_ssl = RadioField(_l("SSL"), choices=_SSL_CHOICES, default="on",
                           description=_l("depends on your email provider's settings"))
+    smtp_auth = RadioField(_l("Authentication"), choices=_AUTH_CHOICES, default="password")
 
-    def fill(self, settings: AccountSettings, same_login: bool = True) -> None:
+    def fill(self, settings: AccountSettings, same_login: bool = True,
+             auth: tuple[str, str] = ("password", "password")) -> None:
         """Pre-fill from settings (never a password)."""
         self.address.data = settings.address
+        self.imap_auth.data, self.smtp_auth.data = auth
         for prefix, server in (("imap", settings.incoming), ("smtp", settings.outgoing)):
             getattr(self, f"{prefix}_host").data = server.host
             getattr(self, f"{prefix}_port").data = server.port
@@ -91,6 +96,9 @@ class AdvancedForm(FlaskForm):
         outgoing = ServerSettings(self.smtp_host.data.lower(), self.smtp_port.data, self.smtp_ssl.data == "on",
                                   outgoing_user)
         return AccountSettings(self.address.data, incoming, outgoing)
+
+    def uses_oauth(self) -> bool:
+        return "oauth2" in (self.imap_auth.data, self.smtp_auth.data)
 
     def credentials(self, stored: Credentials | None) -> Credentials | None:
         """Typed passwords; a blank one keeps the stored password (when editing). None if one is missing."""
