@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, make_response, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
@@ -78,11 +78,14 @@ def redirect_uri() -> str:
     return base.rstrip("/") + url_for("oauth.callback") if base else url_for("oauth.callback", _external=True)
 
 
-def navigate(url: str):
-    """A whole-page navigation to the provider: htmx is told to leave the page, a browser gets a 303."""
-    response = make_response("", 204 if is_fragment_request() else 303)
-    response.headers["HX-Redirect" if is_fragment_request() else "Location"] = url
-    return response
+def navigate(url: str, label: str):
+    """A whole-page navigation to the provider: htmx is told to leave the page; a plain form post
+    gets a page that goes on by itself (a redirect would meet the page's form-action rule)."""
+    if is_fragment_request():
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = url
+        return response
+    return make_response(render_template("setup/leaving.html", url=url, label=label))
 
 
 def _begin(pending: Pending, show_problem):
@@ -93,7 +96,7 @@ def _begin(pending: Pending, show_problem):
     except SignInRefused as exc:
         return show_problem(explain_sign_in(exc, _label(pending.provider_id), pending.settings.address))
     session[_STATES] = [*session.get(_STATES, [])[-4:], state]
-    return navigate(url)
+    return navigate(url, _label(pending.provider_id))
 
 
 def _label(provider_id: str | None) -> str:
