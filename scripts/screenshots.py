@@ -19,6 +19,13 @@ docs/wording.md, "Screenshot file names used by the guides"):
     <out>/loc/<lang>/email/email-options-account.png              Email options, Email account tab
     <out>/icons/personal-settings-small.png                       the profile icon of the top bar
 
+and, for signing in with OAuth 2.0 (a local issuer stands in for the provider):
+
+    <out>/loc/<lang>/email/inbox-setup-sign-in-microsoft.png      Set up email account: Sign in with Microsoft
+    <out>/loc/<lang>/email/inbox-setup-sign-in-not-set-up.png     the same for Gmail, not set up by the operator
+    <out>/loc/<lang>/email/so-inbox-advanced-settings-oauth.png   Advanced settings with OAuth 2.0 chosen
+    <out>/loc/<lang>/email/inbox-sign-in-again.png                the inbox banner with Sign in again
+
 The viewport, scale, fonts, the demo messages' dates (pinned to noon UTC today) and the browser's language
 are fixed, so a re-run gives the same layout. Each path written is printed.
 """
@@ -41,6 +48,7 @@ from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 from app import create_app  # noqa: E402
 from localmail import MailLab  # noqa: E402
 from localmail.demo import demo_messages  # noqa: E402
+from localmail.oauth_server import LocalIssuer  # noqa: E402
 from mailcore import services  # noqa: E402
 from tests.browser import ConsoleProblems, launch_chromium, serve, sign_in, wait_for_htmx  # noqa: E402
 
@@ -50,6 +58,11 @@ NAME = "Eva Lind"
 CRM_PASSWORD = "demo-crm-password"
 MAIL_PASSWORD = "demo-mail-password"
 DOMAIN = "demo.inkorg.test"
+OAUTH_ADDRESS = "olle.berg@id.demo.inkorg.test"  # signs in at the local issuer ("Demo ID")
+OAUTH_DOMAIN = "id.demo.inkorg.test"
+ID_PASSWORD = "demo-id-password"
+MICROSOFT_ADDRESS = "kim.nord@outlook.com"  # the built-in Microsoft entry (never contacted here)
+GOOGLE_ADDRESS = "kim.nord@gmail.com"  # the built-in Gmail entry, no client set up
 VIEWPORT = {"width": 1280, "height": 800}
 BROWSER_LOCALE = {"sv": "sv-SE", "en": "en-GB"}
 
@@ -58,13 +71,16 @@ WORDS = {
            "setup": "Set up email account", "account": "Email account", "next": "Next", "log_in": "Log in",
            "advanced": "Advanced settings", "incoming": "Incoming email settings", "inbox": "INBOX",
            "personal": "Personal settings", "options": "Email options", "general": "General",
-           "account_tab": "Email account", "edit": "Edit/remove", "contact_card": "Contact card"},
+           "account_tab": "Email account", "edit": "Edit/remove", "contact_card": "Contact card",
+           "with_demo": "Sign in with Demo ID", "with_microsoft": "Sign in with Microsoft", "refresh": "Refresh",
+           "again": "Sign in again"},
     "sv": {"user": "Användarnamn", "password": "Lösenord", "sign_in": "Logga in",
            "setup": "Konfigurera e-postkonto", "account": "E-postkonto", "next": "Nästa", "log_in": "Logga in",
            "advanced": "Avancerade inställningar", "incoming": "Inställningar för inkommande e-post",
            "inbox": "INKORG", "personal": "Personliga inställningar", "options": "Alternativ för e-post",
            "general": "Allmänt", "account_tab": "E-postkonto", "edit": "Redigera/ta bort",
-           "contact_card": "Kontaktkort"},
+           "contact_card": "Kontaktkort", "with_demo": "Logga in med Demo ID",
+           "with_microsoft": "Logga in med Microsoft", "refresh": "Uppdatera", "again": "Logga in igen"},
 }
 
 
@@ -75,24 +91,38 @@ class ShotFailed(RuntimeError):
 # --- the demo world --------------------------------------------------------------------------------
 
 
-def start_lab(workdir: Path) -> MailLab:
-    lab = MailLab.start(workdir / "mail")
+def start_issuer() -> LocalIssuer:
+    issuer = LocalIssuer()
+    issuer.add_client("inkorg-demo")
+    issuer.add_user(OAUTH_ADDRESS, ID_PASSWORD)
+    return issuer
+
+
+def start_lab(workdir: Path, issuer: LocalIssuer) -> MailLab:
+    lab = MailLab.start(workdir / "mail", oauth_introspection_url=issuer.introspection_url)
+    issuer.serve_https(lab.tls_files)
     lab.add_user(ADDRESS, MAIL_PASSWORD)
+    lab.add_user(OAUTH_ADDRESS, ID_PASSWORD)
     # What lab.seed_demo(ADDRESS) appends, with the clock pinned to noon UTC today: the list shows the same
     # times on every run of the day (today's messages by time, older ones by date).
     noon = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
-    for item in demo_messages(ADDRESS, now=noon):
-        lab.append(ADDRESS, item.message, folder=item.folder, seen=item.seen, date=item.date)
+    for address in (ADDRESS, OAUTH_ADDRESS):
+        for item in demo_messages(address, now=noon):
+            lab.append(address, item.message, folder=item.folder, seen=item.seen, date=item.date)
     return lab
 
 
-def write_providers(lab: MailLab, path: Path) -> Path:
+def write_providers(lab: MailLab, issuer: LocalIssuer, path: Path) -> Path:
     def server(port: int) -> dict:
         return {"host": lab.hostname, "port": port, "ssl": True, "username": "address"}
 
     path.write_text(json.dumps({"version": 1, "providers": [
         {"id": "demo", "name": "Demo Mail", "domains": [DOMAIN],
          "incoming": server(lab.imap_tls_port), "outgoing": server(lab.smtp_tls_port)},
+        {"id": "demo-id", "name": "Demo ID", "domains": [OAUTH_DOMAIN],
+         "incoming": server(lab.imap_tls_port), "outgoing": server(lab.smtp_tls_port),
+         "oauth2": {"issuer": issuer.issuer, "client_id": "inkorg-demo",
+                    "scopes": ["openid", "email", "offline_access"]}},
     ]}, indent=2))
     return path
 
@@ -109,10 +139,14 @@ def make_app(lab: MailLab, providers: Path, workdir: Path, lang: str):
         "MAIL_TIMEOUT": 5.0,
         "MAIL_TESTS_PER_5_MINUTES": 1000,
         "MAIL_DNS_SERVER": "127.0.0.1:9",  # no real DNS: the demo domain is known from the providers file
+        "OAUTH_MICROSOFT_CLIENT_ID": "screenshots-client",  # shows Sign in with Microsoft; never used
     })
     with app.extensions["mail"].sessions() as db:
         user = services.create_user(db, ADDRESS, CRM_PASSWORD, NAME, lang)
         services.add_contact_email(db, user, SECOND_ADDRESS)
+        for address, name in ((OAUTH_ADDRESS, "Olle Berg"), (MICROSOFT_ADDRESS, "Kim Nord"),
+                              (GOOGLE_ADDRESS, "Kim Nord")):
+            services.create_user(db, address, CRM_PASSWORD, name, lang)
     return app
 
 
@@ -222,6 +256,46 @@ class Shooter:
         expect(options.get_by_role("link", name=w["edit"], exact=True)).to_be_visible()
         self.shot("email-options-account.png")
 
+    def run_oauth(self, base_url: str, issuer: LocalIssuer) -> None:
+        """Signing in with OAuth 2.0: each user in a fresh context (the page's cookies are its own)."""
+        w, page = self.words, self.page
+        for address, name in ((MICROSOFT_ADDRESS, "inbox-setup-sign-in-microsoft.png"),
+                              (GOOGLE_ADDRESS, "inbox-setup-sign-in-not-set-up.png")):
+            page.context.clear_cookies()
+            sign_in(page, base_url, address, CRM_PASSWORD, w)
+            setup = self.dialog(w["setup"])
+            setup.get_by_label(w["account"], exact=True).fill(address)
+            setup.get_by_role("button", name=w["next"], exact=True).click()
+            expect(setup.locator(".found")).to_be_visible()
+            self.shot(name)
+        page.context.clear_cookies()
+        sign_in(page, base_url, MICROSOFT_ADDRESS, CRM_PASSWORD, w)
+        page.goto(base_url + "/inbox/setup/advanced?address=" + MICROSOFT_ADDRESS)
+        self.dialog(w["advanced"])
+        self.shot("so-inbox-advanced-settings-oauth.png")
+
+        page.context.clear_cookies()
+        sign_in(page, base_url, OAUTH_ADDRESS, CRM_PASSWORD, w)
+        setup = self.dialog(w["setup"])
+        setup.get_by_label(w["account"], exact=True).fill(OAUTH_ADDRESS)
+        setup.get_by_role("button", name=w["next"], exact=True).click()
+        setup.get_by_role("button", name=w["with_demo"], exact=True).click()
+        page.wait_for_url("**/realms/mail/authorize**")
+        page.get_by_label("Password").fill(ID_PASSWORD)
+        page.get_by_role("button", name="Allow").click()
+        expect(page.locator(".message-list .message").first).to_be_visible(timeout=20_000)
+        issuer.revoke(OAUTH_ADDRESS)  # as when consent is withdrawn at the provider
+        page.get_by_role("button", name=w["refresh"], exact=True).click()
+        again = page.get_by_role("button", name=w["again"], exact=True)
+        for _ in range(40):  # the sync runs in a worker thread: until it has met the refusal
+            self.settle()
+            page.goto(base_url + "/inbox/")
+            if again.count():
+                break
+            page.wait_for_timeout(500)
+        expect(again).to_be_visible()
+        self.shot("inbox-sign-in-again.png")
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -237,10 +311,11 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="inkorg-screenshots-") as tmp:
         workdir = Path(tmp)
-        lab = start_lab(workdir)
+        issuer = start_issuer()
+        lab = start_lab(workdir, issuer)
         problems: list[str] = []
         try:
-            providers = write_providers(lab, workdir / "providers.json")
+            providers = write_providers(lab, issuer, workdir / "providers.json")
             with sync_playwright() as playwright:
                 browser = launch_chromium(playwright)
                 try:
@@ -248,15 +323,18 @@ def main(argv: list[str] | None = None) -> int:
                         app = make_app(lab, providers, workdir / lang, lang)
                         context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1,
                                                       locale=BROWSER_LOCALE[lang], timezone_id="UTC",
-                                                      color_scheme="light", reduced_motion="reduce")
+                                                      color_scheme="light", reduced_motion="reduce",
+                                                      ignore_https_errors=True)  # the local issuer's page
                         context.set_default_timeout(15_000)
                         page = context.new_page()
                         console = ConsoleProblems(page)
-                        console.allowed_statuses.add(422)
+                        console.allowed_statuses.update({422, 502})  # 502: the revoked sign-in's Refresh
                         try:
                             with serve(app) as base_url:
                                 try:
-                                    Shooter(page, out, lang, icons if index == 0 else None).run(base_url)
+                                    shooter = Shooter(page, out, lang, icons if index == 0 else None)
+                                    shooter.run(base_url)
+                                    shooter.run_oauth(base_url, issuer)
                                 except ShotFailed:
                                     failed = out / f"failed-{lang}.png"
                                     page.screenshot(path=str(failed))
@@ -274,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
             for message in problems:
                 print(f"warning: browser console: {message}", file=sys.stderr)
             lab.stop()
+            issuer.stop()
     return 0
 
 

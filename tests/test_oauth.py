@@ -380,7 +380,5 @@ def _message(address: str, subject: str):
 
 
 def _checked(page: str, name: str, value: str) -> bool:
-    for tag in re.findall(r"<input[^>]*>", page):
-        if f'name="{name}"' in tag and f'value="{value}"' in tag:
-            return "checked" in tag
-    return False
+    select = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', page, re.S)
+    return bool(select) and bool(re.search(rf'<option selected value="{value}"', select.group(1)))

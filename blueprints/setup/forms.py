@@ -6,7 +6,7 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, PasswordField, RadioField, StringField
+from wtforms import BooleanField, IntegerField, PasswordField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
@@ -48,7 +48,7 @@ class PasswordForm(AddressForm):
 
 
 _SSL_CHOICES = [SelectChoice("on", _l("On")), SelectChoice("off", _l("Off"))]
-_AUTH_CHOICES = [SelectChoice("password", _l("Password")), SelectChoice("oauth2", _l("OAuth 2.0"))]
+_AUTH_CHOICES = [("password", _l("Password")), ("oauth2", _l("OAuth 2.0"))]
 _port = [DataRequired(), NumberRange(min=1, max=65535)]
 
 
@@ -64,7 +64,7 @@ class AdvancedForm(FlaskForm):
                                   render_kw={"autocomplete": "current-password"})
     imap_ssl = RadioField(_l("SSL"), choices=_SSL_CHOICES, default="on",
                           description=_l("depends on your email provider's settings"))
-    imap_auth = RadioField(_l("Authentication"), choices=_AUTH_CHOICES, default="password")
+    imap_auth = SelectField(_l("Authentication"), choices=_AUTH_CHOICES, default="password")
     smtp_same_login = BooleanField(_l("Use the same user name and password as for incoming email"), default=True)
     smtp_host = StringField(_l("Outgoing e-mail server"), validators=[DataRequired(), Length(max=255), server_name])
     smtp_port = IntegerField(_l("Port"), validators=_port, default=465)
@@ -75,7 +75,7 @@ class AdvancedForm(FlaskForm):
                                   render_kw={"autocomplete": "current-password"})
     smtp_ssl = RadioField(_l("SSL"), choices=_SSL_CHOICES, default="on",
                           description=_l("depends on your email provider's settings"))
-    smtp_auth = RadioField(_l("Authentication"), choices=_AUTH_CHOICES, default="password")
+    smtp_auth = SelectField(_l("Authentication"), choices=_AUTH_CHOICES, default="password")
 
     def fill(self, settings: AccountSettings, same_login: bool = True,
              auth: tuple[str, str] = ("password", "password")) -> None:
