@@ -10,13 +10,14 @@ import os
 import re
 import threading
 import time
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 from sqlalchemy import select
 
-from mailcore.models import Account, OAuthFlow, OAuthGrant, SyncState
+from mailcore.models import Account, OAuthFlow, OAuthGrant, SyncState, utcnow
 from mailcore.sync import due_accounts
 
 from .conftest import Browser, make_user, text
@@ -143,6 +144,17 @@ def test_a_replayed_code_is_refused(app, lab, issuer, oauth_mailbox):
     assert issuer.token_requests[-1] == ("authorization_code", "invalid_grant")
 
 
+def test_an_old_session_cookie_cannot_replay_a_sign_in(app, lab, issuer, oauth_mailbox):
+    """The state is spent in the database, not only in the (client-side) session cookie."""
+    browser = signed_in(app, oauth_mailbox)
+    location = at_provider(lab, start(browser, oauth_mailbox.address), oauth_mailbox.address, oauth_mailbox.password)
+    cookie = browser.client.get_cookie("session").value  # the session as it was, state and all
+    assert back(browser, location).status_code == 303
+    browser.client.set_cookie("session", cookie)
+    replayed = back(browser, location)
+    assert replayed.status_code == 403 and "already used" in text(replayed)
+
+
 def test_a_wrong_pkce_verifier_is_refused(app, lab, issuer, oauth_mailbox):
     browser = signed_in(app, oauth_mailbox)
     first = start(browser, oauth_mailbox.address)
@@ -253,6 +265,9 @@ def test_a_revoked_refresh_token_means_sign_in_again_and_no_retry_loop(app, lab,
     account = account_of(app, oauth_mailbox.address)
     assert account.sync_state == SyncState.SIGN_IN
     assert grant_of(app, oauth_mailbox.address).refresh_token is None
+    with app.extensions["mail"].sessions() as db:  # an hour later, when a back-off would have ended
+        db.get(Account, account_id).next_sync_at = utcnow() - timedelta(minutes=1)
+        db.commit()
     assert account_id not in due_accounts(app.extensions["mail"].sessions)
     requests_before = len(issuer.token_requests)
     browser.post("/inbox/refresh")  # asking again reaches nobody
