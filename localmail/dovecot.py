@@ -139,7 +139,8 @@ class DovecotInstance:
         mechanisms, password_only, oauth2 = "plain login", "", ""
         if self.shared.oauth2_conf is not None:
             mechanisms = "plain login xoauth2 oauthbearer"
-            password_only = "\n  mechanisms = plain login"  # a token is never compared with a password
+            # a token is never compared with a password; "none": lookups without a login (doveadm, static userdb)
+            password_only = "\n  mechanisms = plain login none"
             oauth2 = f"""
 # Access tokens: Dovecot POSTs token=...&client_id=&client_secret= to the introspection URL and
 # logs in the user named by the answer's "email" when "active" is true.
