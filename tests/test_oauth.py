@@ -21,6 +21,7 @@ from mailcore.models import Account, OAuthFlow, OAuthGrant, SyncState, utcnow
 from mailcore.sync import due_accounts
 
 from .conftest import Browser, make_user, text
+from .test_actions import rows, server_flags
 
 
 def signed_in(app, mailbox) -> Browser:
@@ -282,7 +283,7 @@ def test_a_revoked_refresh_token_means_sign_in_again_and_no_retry_loop(app, lab,
     assert "Sign in again" not in page and "Avtal för hösten" in page
 
 
-def test_sending_uses_xoauth2(app, lab, issuer, oauth_mailbox):
+def test_sending_uses_xoauth2_and_the_sent_copy_lands(app, lab, issuer, oauth_mailbox):
     browser = signed_in(app, oauth_mailbox)
     connect(browser, lab, oauth_mailbox)
     lab.received.clear()
@@ -291,6 +292,18 @@ def test_sending_uses_xoauth2(app, lab, issuer, oauth_mailbox):
     assert response.status_code == 204, text(response)
     sent = [m for m in lab.received if b"Offert via OAuth" in m.data]
     assert sent and sent[0].auth_user == oauth_mailbox.address and sent[0].auth_mechanism == "XOAUTH2"
+    assert "Offert via OAuth" in server_flags(lab, oauth_mailbox.address, "Sent")  # APPEND over XOAUTH2
+
+
+def test_reading_and_marking_work_as_on_a_password_account(app, lab, issuer, oauth_mailbox):
+    browser = signed_in(app, oauth_mailbox)
+    connect(browser, lab, oauth_mailbox)
+    message = rows(app)["Avtal för hösten"]
+    assert message.body_text is None
+    assert "Hej!" in text(browser.get(f"/inbox/?message={message.id}"))
+    assert "Hej!" in rows(app)["Avtal för hösten"].body_text  # fetched from the server over XOAUTH2
+    assert browser.post("/inbox/messages/seen", {"ids": message.id, "seen": "1"}).status_code == 200
+    assert b"\\Seen" in server_flags(lab, oauth_mailbox.address)["Avtal för hösten"]
 
 
 def test_advanced_settings_with_oauth_sign_in_at_the_servers_provider(app, lab, issuer, oauth_mailbox):

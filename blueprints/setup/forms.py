@@ -48,7 +48,7 @@ class PasswordForm(AddressForm):
 
 
 _SSL_CHOICES = [SelectChoice("on", _l("On")), SelectChoice("off", _l("Off"))]
-_AUTH_CHOICES = [("password", _l("Password")), ("oauth2", _l("OAuth 2.0"))]
+_AUTH_CHOICES = [SelectChoice("password", _l("Password")), SelectChoice("oauth2", _l("OAuth 2.0"))]
 _port = [DataRequired(), NumberRange(min=1, max=65535)]
 
 
