@@ -360,6 +360,42 @@ def test_refreshes_of_one_account_are_serialised(app_config, lab, issuer, oauth_
     assert issuer.grants_of("refresh_token")[before:] == [("refresh_token", "ok")]  # one refresh, not six
 
 
+_REFRESH_IN_A_PROCESS = """
+import json, os, sys
+sys.path.insert(0, os.environ["ROOT"])
+from app import create_app
+app = create_app(json.loads(os.environ["CONFIG"]))
+print(app.extensions["mail"].tokens.access_token(int(os.environ["ACCOUNT"])), flush=True)
+"""
+
+
+def test_refreshes_are_serialised_across_processes(app_config, lab, issuer, oauth_mailbox):
+    import json
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    config = dict(app_config, OAUTH_REFRESH_MARGIN=0.5)
+    from app import create_app
+
+    app = create_app(config)
+    issuer.access_lifetime = 1
+    browser = signed_in(app, oauth_mailbox)
+    connect(browser, lab, oauth_mailbox)
+    issuer.access_lifetime = 3600
+    time.sleep(1.2)
+    before = len(issuer.grants_of("refresh_token"))
+    environment = dict(os.environ, ROOT=str(ROOT), CONFIG=json.dumps(config),
+                       ACCOUNT=str(account_of(app, oauth_mailbox.address).id))
+    workers = [subprocess.Popen([sys.executable, "-c", _REFRESH_IN_A_PROCESS], env=environment,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    answers = [worker.communicate(timeout=60) for worker in workers]
+    assert all(worker.returncode == 0 for worker in workers), [err[-500:] for _, err in answers]
+    assert len({out.strip() for out, _ in answers}) == 1  # one new token, shared by all three
+    assert issuer.grants_of("refresh_token")[before:] == [("refresh_token", "ok")]
+
+
 def test_tokens_never_reach_a_response_a_log_or_the_database_file(app, app_config, lab, issuer, oauth_mailbox,
                                                                    caplog):
     caplog.set_level(logging.DEBUG)
