@@ -260,6 +260,7 @@ class OAuthRegistry:
                 response = http.get(url, withhold_token=True, stream=True, allow_redirects=False,
                                     headers={"Accept": "application/json"})
                 body = response.raw.read(MAX_DOCUMENT + 1, decode_content=True)
+                response.close()
         except _NETWORK as exc:
             raise _unreachable(exc) from None
         if response.status_code != 200:

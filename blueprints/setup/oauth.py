@@ -214,9 +214,9 @@ def _refused(exc: Exception, pending: Pending | None):
     return routes._setup("address", 403, form=AddressForm(formdata=None), sign_in_problem=problem)
 
 
-@oauth_bp.route("/help")
+@oauth_bp.route("/help", endpoint="help")
 @login_required
-def help():
+def operator_help():
     """The README's section for administrators, for the "not set up" message to point at."""
     readme = Path(current_app.root_path) / "README.md"
     text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
