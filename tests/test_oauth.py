@@ -226,6 +226,25 @@ def test_configured_providers_offer_their_sign_in_button(app_config):
         assert button in text(step) and 'name="password"' not in step.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("mx, button", [("firma-test.mail.protection.outlook.com", "Sign in with Microsoft"),
+                                        ("aspmx.l.google.com", "Sign in with Google")])
+def test_a_company_domain_is_recognised_by_its_mx(app_config, mx, button):
+    from app import create_app
+    from localmail.dns import LocalDns
+
+    dns = LocalDns({"firma.test": [("MX", 0, mx)]})
+    try:
+        app = create_app(dict(app_config, MAIL_DNS_SERVER=dns.address, OAUTH_MICROSOFT_CLIENT_ID="m-client",
+                              OAUTH_GOOGLE_CLIENT_ID="g-client"))
+        make_user(app, "kim@firma.test")
+        browser = Browser(app.test_client())
+        browser.sign_in("kim@firma.test", "crm-password-1")
+        step = text(browser.post("/inbox/setup/next", {"address": "kim@firma.test"}))
+    finally:
+        dns.stop()
+    assert "Recognised provider from the domain's mail servers:" in step and button in step
+
+
 def test_an_access_token_that_expires_is_refreshed_without_the_user_noticing(app_config, lab, issuer, oauth_mailbox):
     from app import create_app
 
