@@ -18,6 +18,7 @@ import requests
 from sqlalchemy import select
 
 from mailcore.models import Account, OAuthFlow, OAuthGrant, SyncState, utcnow
+from mailcore.settings import Bearer
 from mailcore.sync import due_accounts
 
 from .conftest import Browser, make_user, text
@@ -465,3 +466,32 @@ def _message(address: str, subject: str):
 def _checked(page: str, name: str, value: str) -> bool:
     select = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', page, re.S)
     return bool(select) and bool(re.search(rf'<option selected value="{value}"', select.group(1)))
+
+
+def test_oauthbearer_where_xoauth2_is_not_offered(lab, issuer, oauth_mailbox):
+    """Dovecot and the SMTP server offer both mechanisms; here the client is shown only OAUTHBEARER
+    (a stand-in for a server that offers nothing else), and the real servers check the token."""
+    import smtplib
+
+    from localmail.oauth_server import IssuedToken
+    from mailcore.connect import MailClient, _smtp_log_in
+    from mailcore.settings import ServerSettings
+
+    token = IssuedToken("bearer-only-token", None, "inkorg-test", "openid", issuer.users[oauth_mailbox.address], 60)
+    issuer.tokens.append(token)
+
+    class OnlyBearer(MailClient):
+        def capabilities(self):
+            return tuple(c for c in super().capabilities() if c != b"AUTH=XOAUTH2")
+
+    server = ServerSettings(lab.hostname, lab.imap_tls_port, True, oauth_mailbox.address)
+    client = OnlyBearer(server, lab.host, lab.imap_tls_context(), 5)
+    client.token_login(oauth_mailbox.address, token.access_token)
+    assert client.select_folder("INBOX")[b"EXISTS"] == 2
+    client.logout()
+
+    with smtplib.SMTP_SSL(lab.host, lab.smtp_tls_port, context=lab.imap_tls_context(), timeout=5) as smtp:
+        smtp.ehlo()
+        smtp.esmtp_features["auth"] = "OAUTHBEARER PLAIN"
+        _smtp_log_in(smtp, oauth_mailbox.address, Bearer(token.access_token))
+    assert lab.smtp_auth_attempts[-1] == (oauth_mailbox.address, True)
