@@ -45,11 +45,15 @@ class Config:
         self.MAIL_TESTS_PER_5_MINUTES = int(environ.get("MAIL_TESTS_PER_5_MINUTES", "10"))
         self.SYSTEM_MAIL_URL = environ.get("SYSTEM_MAIL_URL") or None  # verification links; see mailcore/system_mail.py
         self.SYSTEM_MAIL_FROM = environ.get("SYSTEM_MAIL_FROM") or None
-        self.PUBLIC_URL = environ.get("PUBLIC_URL") or None  # where people open the app: the base of mailed links
         self.VERIFICATION_LINK_HOURS = float(environ.get("VERIFICATION_LINK_HOURS", "24"))
         self.SYNC_MODE = environ.get("SYNC_MODE", "embedded")  # embedded | external | inline
         self.SYNC_WORKERS = int(environ.get("SYNC_WORKERS", "2"))
         self.BEHIND_PROXY = environ.get("BEHIND_PROXY", "") == "1"
+        self.EXTERNAL_URL = environ.get("EXTERNAL_URL") or None  # how browsers reach the app: OAuth, mailed links
+        for name in ("OAUTH_MICROSOFT_CLIENT_ID", "OAUTH_MICROSOFT_CLIENT_SECRET", "OAUTH_MICROSOFT_TENANT",
+                     "OAUTH_GOOGLE_CLIENT_ID", "OAUTH_GOOGLE_CLIENT_SECRET"):
+            setattr(self, name, environ.get(name) or None)
+        self.OAUTH_REFRESH_MARGIN = float(environ.get("OAUTH_REFRESH_MARGIN", "120"))
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = environ.get("SESSION_COOKIE_SECURE", "") == "1"
@@ -104,6 +108,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(setup.bp)
+    app.register_blueprint(setup.oauth_bp)
     app.register_blueprint(settings.bp)
     app.register_blueprint(compose.bp)
 

@@ -15,6 +15,7 @@ class Explanation:
     message: str
     server_text: str = ""  # the provider's own words, shown quoted
     advice: list[str] = field(default_factory=list)
+    link: tuple[str, str] | None = None  # (address, words) of a page that helps
 
 
 def troubleshooting_advice() -> str:
@@ -46,8 +47,8 @@ def provider_note(provider: Provider | None) -> str | None:
         return _("%(provider)s: the Proton Mail Bridge must be running on this server; use the "
                  "password the Bridge shows, not your account password.", provider=provider.name)
     if note == "oauth":
-        return _("%(provider)s may only allow signing in through its own web page, which this inbox "
-                 "cannot do; if Log in fails, ask your provider for an app password.", provider=provider.name)
+        return _("%(provider)s accepts signing in only on its own page, not a password here: choose OAuth 2.0 "
+                 "under Authentication in Advanced settings.", provider=provider.name)
     return None
 
 
@@ -116,6 +117,13 @@ def explain(exc: errors.MailError, provider: Provider | None = None) -> Explanat
                                  who=exc.detail))
         case errors.RateLimited():
             return Explanation(_("Too many attempts in a short time. Wait a few minutes and try again."))
+        case errors.SignInAgain():
+            return Explanation(_("Your email provider no longer accepts the inbox's sign-in: access may have been "
+                                 "withdrawn, your password changed, or your organisation's rules changed. Sign in "
+                                 "again to go on."))
+        case errors.SignInServiceFailed():
+            return Explanation(_("The inbox could not renew its access at your email provider's sign-in service. "
+                                 "It tries again in a while."), server_text=exc.detail)
         case errors.SecretUnreadable():
             return Explanation(_("The stored password for this email account can no longer be read, so "
                                  "the inbox cannot log in. Log in to the account again under Email options."))
@@ -133,3 +141,41 @@ def explain_state(account) -> Explanation | None:
     incoming = side == errors.INCOMING
     host, port = (account.imap_host, account.imap_port) if incoming else (account.smtp_host, account.smtp_port)
     return explain(kind(account.last_error_detail or "", side=side, host=host, port=port))
+
+
+def explain_sign_in(exc, provider: str, address: str = "") -> Explanation:
+    """Why signing in at the provider (OAuth) did not connect the account. `exc` is a SignInRefused."""
+    match exc.reason:
+        case "state":
+            return Explanation(_("This sign-in has expired, was already used or was not started here, so nothing "
+                                 "was connected. Start again."))
+        case "denied":
+            return Explanation(_("Signing in at %(provider)s was cancelled, so the account was not connected.",
+                                 provider=provider), server_text=exc.detail)
+        case "identity":
+            return Explanation(_("You signed in at %(provider)s as %(identity)s, not as %(address)s. Sign in with "
+                                 "the account of %(address)s.", provider=provider, identity=exc.identity,
+                                 address=address))
+        case "id-token":
+            return Explanation(_("The answer from %(provider)s could not be verified, so the account was not "
+                                 "connected.", provider=provider), server_text=exc.detail)
+        case "unreachable":
+            return Explanation(_("The sign-in service of %(provider)s could not be reached. Try again later; if it "
+                                 "keeps failing, ask your administrator to check this installation's connection to "
+                                 "it.", provider=provider), server_text=exc.detail)
+        case _:
+            return Explanation(_("%(provider)s did not accept the sign-in, so the account was not connected. Try "
+                                 "again.", provider=provider), server_text=exc.detail)
+
+
+def not_configured(exc, help_url: str) -> Explanation:
+    """The provider signs in with OAuth, and this installation has no client for it (a NotConfigured)."""
+    spec = exc.spec
+    if exc.settings:
+        message = _("Signing in with %(provider)s has not been set up on this installation. Your administrator must "
+                    "register the inbox with %(provider)s and set %(settings)s.", provider=spec.label,
+                    settings=", ".join(exc.settings))
+    else:
+        message = _("Signing in with %(provider)s has not been set up on this installation. Your administrator must "
+                    "give this provider's entry in MAIL_PROVIDERS_FILE a client_id.", provider=spec.label)
+    return Explanation(message, link=(help_url, _("How to set up signing in with Microsoft and Google")))

@@ -35,6 +35,7 @@ class Shared:
     alerts_dict_conf: Path
     users_dict_conf: Path
     mail_root: Path
+    oauth2_conf: Path | None = None  # SASL XOAUTH2/OAUTHBEARER checked by token introspection
 
 
 class DovecotInstance:
@@ -135,6 +136,19 @@ class DovecotInstance:
     def _config(self) -> str:
         protocols = sorted({listener.service.removesuffix("-login") for listener in self.listeners})
         ssl = "no"
+        mechanisms, password_only, oauth2 = "plain login", "", ""
+        if self.shared.oauth2_conf is not None:
+            mechanisms = "plain login xoauth2 oauthbearer"
+            # a token is never compared with a password; "none": lookups without a login (doveadm, static userdb)
+            password_only = "\n  mechanisms = plain login none"
+            oauth2 = f"""
+# Access tokens: Dovecot POSTs token=...&client_id=&client_secret= to the introspection URL and
+# logs in the user named by the answer's "email" when "active" is true.
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {self.shared.oauth2_conf}
+}}"""
         if self.cert is not None:
             ssl = f"yes\nssl_cert = <{self.cert.cert}\nssl_key = <{self.cert.key}"
         return f"""\
@@ -147,7 +161,7 @@ protocols = {" ".join(protocols)}
 listen = {self.shared.host}
 ssl = {ssl}
 disable_plaintext_auth = yes
-auth_mechanisms = plain login
+auth_mechanisms = {mechanisms}
 auth_cache_size = 0
 auth_failure_delay = 0
 auth_verbose = yes
@@ -175,12 +189,12 @@ last_valid_gid = {MAIL_UID}
 passdb {{
   driver = dict
   args = {self.shared.alerts_dict_conf}
-  result_success = return-fail
+  result_success = return-fail{password_only}
 }}
 passdb {{
   driver = dict
-  args = {self.shared.users_dict_conf}
-}}
+  args = {self.shared.users_dict_conf}{password_only}
+}}{oauth2}
 userdb {{
   driver = static
   args = uid={MAIL_UID} gid={MAIL_UID} home={self.shared.mail_root}/%u
@@ -236,6 +250,20 @@ key passdb {{
   format = json
 }}
 passdb_objects = passdb
+"""
+    )
+
+
+def write_oauth2_conf(path: Path, introspection_url: str) -> None:
+    """The oauth2 passdb's settings: RFC 7662 introspection, the user named by the answer's email."""
+    path.write_text(
+        f"""\
+introspection_mode = post
+introspection_url = {introspection_url}
+username_attribute = email
+active_attribute = active
+active_value = true
+force_introspection = yes
 """
     )
 

@@ -23,7 +23,7 @@ from imapclient import DELETED, IMAPClient  # type: ignore[import-untyped]
 from .bulk import bulk_messages
 from .certs import ServerCert, TlsFiles
 from .demo import demo_messages
-from .dovecot import MAIL_UID, DovecotInstance, Listener, Shared, write_dict_conf
+from .dovecot import MAIL_UID, DovecotInstance, Listener, Shared, write_dict_conf, write_oauth2_conf
 from .imap import Append, append_messages, named_context, parse_uid_set
 from .maildir import MaildirMessage, write_maildir
 from .ports import check_bindable, free_ports, reserve_closed_port
@@ -67,8 +67,10 @@ class MailLab:
         *,
         standard_ports: bool = False,
         names: Sequence[str] = ("localhost",),
+        oauth_introspection_url: str | None = None,
     ) -> None:
         self.workdir = workdir.resolve()
+        self.oauth_introspection_url = oauth_introspection_url
         self.host = host
         self.standard_ports = standard_ports
         self.names = (names,) if isinstance(names, str) else tuple(names)
@@ -92,6 +94,7 @@ class MailLab:
         *,
         standard_ports: bool = False,
         names: Sequence[str] = ("localhost",),
+        oauth_introspection_url: str | None = None,
     ) -> MailLab:
         """Start every listener on `host` (an IPv4 loopback address).
 
@@ -99,8 +102,11 @@ class MailLab:
         587 and POP3 110 (root only; the odd listeners stay on random ports).
         names: the server certificate's SANs, exact or wildcard ("*.guess.test");
         hostname is the first.
+        oauth_introspection_url: where IMAP (Dovecot's oauth2 passdb) and SMTP check the access
+        tokens of XOAUTH2/OAUTHBEARER logins (RFC 7662, see localmail.oauth_server); None: passwords only.
         """
-        lab = cls(Path(workdir), host, standard_ports=standard_ports, names=names)
+        lab = cls(Path(workdir), host, standard_ports=standard_ports, names=names,
+                  oauth_introspection_url=oauth_introspection_url)
         atexit.register(lab.stop)
         try:
             lab._start()
@@ -154,6 +160,7 @@ class MailLab:
             smtp_ports,
             self._tls.trusted.server_context(),
             self._users,
+            self.oauth_introspection_url,
         )
         self._smtp.start()
         for dovecot in self._dovecots:
@@ -187,7 +194,11 @@ class MailLab:
         alerts_conf, users_conf = auth_dir / "dict-alerts.conf", auth_dir / "dict-users.conf"
         write_dict_conf(alerts_conf, self._users.dict_file, "alert")
         write_dict_conf(users_conf, self._users.dict_file, "passdb")
-        return Shared(self.host, alerts_conf, users_conf, self._make_mail_root())
+        oauth2_conf = None
+        if self.oauth_introspection_url:
+            oauth2_conf = auth_dir / "dovecot-oauth2.conf.ext"
+            write_oauth2_conf(oauth2_conf, self.oauth_introspection_url)
+        return Shared(self.host, alerts_conf, users_conf, self._make_mail_root(), oauth2_conf)
 
     def _make_mail_root(self) -> Path:
         """The maildirs live in a fresh temp dir, linked as workdir/mail.

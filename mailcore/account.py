@@ -11,8 +11,8 @@ showing the true state.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 
@@ -25,7 +25,8 @@ from .connect import MailEnvironment, imap_session, smtp_session
 from .crypto import SecretBox, SecretBoxError
 from .imapsets import uid_set
 from .models import Account, Folder, Message, utcnow
-from .settings import AccountSettings, Credentials, ServerSettings
+from .settings import AccountSettings, Bearer, Credentials, Secret, ServerSettings
+from .tokens import OAUTH2, TokenKeeper
 
 
 def _context(account: Account, side: str) -> str:
@@ -34,16 +35,24 @@ def _context(account: Account, side: str) -> str:
 
 
 def seal_credentials(account: Account, box: SecretBox, credentials: Credentials) -> None:
-    """Store both passwords sealed to this row (which must have its id already)."""
-    account.imap_password = box.seal(credentials.incoming_password, _context(account, "imap"))
-    account.smtp_password = box.seal(credentials.outgoing_password, _context(account, "smtp"))
+    """Store both passwords sealed to this row (which must have its id already); a side that signs
+    in with OAuth stores none (its tokens live in the account's OAuthGrant)."""
+    def seal(secret: Secret, side: str) -> bytes:
+        return box.seal(secret, _context(account, side)) if isinstance(secret, str) else b""
+
+    account.imap_password = seal(credentials.incoming_password, "imap")
+    account.smtp_password = seal(credentials.outgoing_password, "smtp")
 
 
 def credentials_of(account: Account, box: SecretBox) -> Credentials:
-    """The account's passwords; SecretUnreadable when the key changed or the row was tampered with."""
+    """The account's passwords ("" for a side that signs in with OAuth); SecretUnreadable when the key
+    changed or the row was tampered with."""
+    def unseal(sealed: bytes, side: str, auth: str) -> str:
+        return "" if auth == OAUTH2 else box.open(sealed, _context(account, side))
+
     try:
-        return Credentials(box.open(account.imap_password, _context(account, "imap")),
-                           box.open(account.smtp_password, _context(account, "smtp")))
+        return Credentials(unseal(account.imap_password, "imap", account.imap_auth),
+                           unseal(account.smtp_password, "smtp", account.smtp_auth))
     except SecretBoxError:
         raise errors.SecretUnreadable().on(errors.INCOMING, account.imap_host, account.imap_port) from None
 
@@ -62,6 +71,7 @@ class MailAccount:
     row: Account
     env: MailEnvironment
     box: SecretBox
+    tokens: TokenKeeper | None = None
 
     @property
     def settings(self) -> AccountSettings:
@@ -73,12 +83,35 @@ class MailAccount:
 
     # --- sessions --------------------------------------------------------------------------------
 
+    def _secret(self, side: str, server: ServerSettings, rejected: Secret | None = None) -> Secret:
+        """The side's password, or a current OAuth access token (a new one if `rejected` was refused)."""
+        if (self.row.imap_auth if side == errors.INCOMING else self.row.smtp_auth) != OAUTH2:
+            credentials = self.credentials
+            return credentials.incoming_password if side == errors.INCOMING else credentials.outgoing_password
+        if self.tokens is None:
+            raise errors.SignInAgain("OAuth is not available here").on(side, server.host, server.port)
+        try:
+            return Bearer(self.tokens.access_token(self.row.id, rejected.token if rejected else None))
+        except errors.MailError as exc:
+            raise exc.on(side, server.host, server.port) from None
+
+    def _logged_in(self, stack: ExitStack, open_session: Callable, side: str, server: ServerSettings):
+        """Enter a session; an access token that the server refuses is refreshed once and tried again."""
+        secret = self._secret(side, server)
+        try:
+            return stack.enter_context(open_session(server, secret, self.env))
+        except errors.AuthenticationFailed:
+            if not isinstance(secret, Bearer):
+                raise
+        return stack.enter_context(open_session(server, self._secret(side, server, rejected=secret), self.env))
+
     @contextmanager
     def imap(self) -> Iterator[IMAPClient]:
         """A logged-in session on the incoming server; any protocol or socket failure inside it
         becomes a MailError of the incoming side."""
         server = self.settings.incoming
-        with imap_session(server, self.credentials.incoming_password, self.env) as client:
+        with ExitStack() as stack:
+            client = self._logged_in(stack, imap_session, errors.INCOMING, server)
             try:
                 yield client
             except errors.MailError:
@@ -163,7 +196,8 @@ class MailAccount:
     def send(self, message: EmailMessage, recipients: list[str]) -> None:
         """Send over the outgoing server; a refused recipient or a dropped connection raises."""
         server = self.settings.outgoing
-        with smtp_session(server, self.credentials.outgoing_password, self.env) as smtp:
+        with ExitStack() as stack:
+            smtp = self._logged_in(stack, smtp_session, errors.OUTGOING, server)
             compose.transmit(smtp, message, self.row.address, recipients, server)
 
     def file_copy(self, message: EmailMessage, folder_name: str, flags: tuple[bytes, ...]) -> None:

@@ -28,7 +28,7 @@ from imapclient.response_parser import parse_fetch_response
 
 from . import errors
 from .netpolicy import NetworkPolicy
-from .settings import AccountSettings, Credentials, ServerSettings
+from .settings import AccountSettings, Bearer, Credentials, Secret, ServerSettings
 
 # imaplib's debug output would carry protocol lines; keep it out of every log.
 logging.getLogger("imapclient.imaplib").setLevel(logging.WARNING)
@@ -225,6 +225,26 @@ class MailClient(IMAPClient):
                 by_uid.setdefault(item[b"UID"], {}).update(item)
         return by_uid
 
+    def token_login(self, username: str, token: str) -> None:
+        """SASL XOAUTH2 where offered (Microsoft, Google, Dovecot), else OAUTHBEARER (RFC 7628).
+
+        A refused token gets a challenge carrying the server's reason; the empty answer ends the
+        exchange, so the server replies NO instead of waiting (imaplib would resend the token)."""
+        capabilities = self.capabilities()
+        if b"AUTH=XOAUTH2" not in capabilities and b"AUTH=OAUTHBEARER" in capabilities:
+            mechanism, initial = "OAUTHBEARER", f"n,a={username},\x01auth=Bearer {token}\x01\x01"
+        else:
+            mechanism, initial = "XOAUTH2", f"user={username}\x01auth=Bearer {token}\x01\x01"
+        answers = iter([initial.encode()])
+
+        def respond(_challenge: bytes) -> bytes:
+            return next(answers, b"")
+
+        try:
+            self._imap.authenticate(mechanism, respond)
+        except imaplib.IMAP4.error as exc:
+            raise LoginError(str(exc)) from None
+
     def take_vanished(self) -> list[bytes]:
         """The untagged VANISHED lines (QRESYNC) received since the last call. imaplib files
         responses that no command asked for under their name; nothing else collects these."""
@@ -280,9 +300,17 @@ def _connection_error(exc: BaseException) -> errors.MailError:
     return errors.ProtocolFailure(_server_text(exc))
 
 
+def _imap_log_in(client: MailClient, username: str, secret: Secret) -> None:
+    if isinstance(secret, Bearer):
+        client.token_login(username, secret.token)
+    else:
+        client.login(username, secret)
+
+
 @contextmanager
-def imap_session(server: ServerSettings, password: str, env: MailEnvironment) -> Iterator[MailClient]:
-    """A logged-in IMAP session, or a MailError for the incoming side."""
+def imap_session(server: ServerSettings, password: Secret, env: MailEnvironment) -> Iterator[MailClient]:
+    """A logged-in IMAP session (a password, or an OAuth access token), or a MailError for the
+    incoming side."""
     side = errors.INCOMING
     try:
         address = env.policy.resolve(server.host, server.port)
@@ -296,7 +324,7 @@ def imap_session(server: ServerSettings, password: str, env: MailEnvironment) ->
                 if b"STARTTLS" not in client.capabilities():
                     raise errors.StartTlsNotOffered()
                 client.starttls(context)
-            client.login(server.username, password)
+            _imap_log_in(client, server.username, password)
         except LoginError as exc:
             raise _login_error(_server_text(exc)) from None
         except Exception as exc:
@@ -321,7 +349,7 @@ def select_inbox(client: IMAPClient) -> int:
         raise errors.NoInbox(_server_text(exc)) from None
 
 
-def check_incoming(server: ServerSettings, password: str, env: MailEnvironment) -> None:
+def check_incoming(server: ServerSettings, password: Secret, env: MailEnvironment) -> None:
     """Log in and open INBOX, as the inbox will."""
     with imap_session(server, password, env) as client:
         try:
@@ -365,8 +393,25 @@ def _smtp_error(exc: smtplib.SMTPResponseException) -> errors.MailError:
     return errors.ProtocolFailure(f"{exc.smtp_code} {text}")
 
 
+def _smtp_log_in(smtp: smtplib.SMTP, username: str, secret: Secret) -> None:
+    """AUTH with the password, or AUTH XOAUTH2 (OAUTHBEARER where only that is offered) with a token."""
+    if not isinstance(secret, Bearer):
+        smtp.login(username, secret)
+        return
+    offered = (smtp.esmtp_features.get("auth") or "").upper().split()
+    if "XOAUTH2" not in offered and "OAUTHBEARER" in offered:
+        mechanism, initial = "OAUTHBEARER", f"n,a={username},\x01auth=Bearer {secret.token}\x01\x01"
+    else:
+        mechanism, initial = "XOAUTH2", f"user={username}\x01auth=Bearer {secret.token}\x01\x01"
+
+    def respond(challenge: bytes | None = None) -> str:
+        return initial if challenge is None else ""  # a challenge after the token is the refusal's reason
+
+    smtp.auth(mechanism, respond)
+
+
 @contextmanager
-def smtp_session(server: ServerSettings, password: str, env: MailEnvironment) -> Iterator[smtplib.SMTP]:
+def smtp_session(server: ServerSettings, password: Secret, env: MailEnvironment) -> Iterator[smtplib.SMTP]:
     """An authenticated SMTP session, or a MailError for the outgoing side."""
     smtp: smtplib.SMTP | None = None
     try:
@@ -384,7 +429,7 @@ def smtp_session(server: ServerSettings, password: str, env: MailEnvironment) ->
             smtp.ehlo()
         if not smtp.has_extn("auth"):
             raise errors.AuthenticationFailed("AUTH not offered")
-        smtp.login(server.username, password)
+        _smtp_log_in(smtp, server.username, password)
     except errors.MailError as exc:
         _close(smtp)
         raise exc.on(errors.OUTGOING, server.host, server.port) from None
@@ -409,7 +454,7 @@ def _close(smtp: smtplib.SMTP | None, polite: bool = False) -> None:
         smtp.close()
 
 
-def check_outgoing(server: ServerSettings, password: str, env: MailEnvironment) -> None:
+def check_outgoing(server: ServerSettings, password: Secret, env: MailEnvironment) -> None:
     with smtp_session(server, password, env):
         pass
 

@@ -137,6 +137,19 @@ class SecretUnreadable(MailError):
     code = "secret-unreadable"
 
 
+class SignInAgain(MailError):
+    """The provider no longer accepts the account's OAuth sign-in (revoked, password changed, consent
+    withdrawn, tenant policy): only signing in again at the provider helps."""
+
+    code = "sign-in-again"
+
+
+class SignInServiceFailed(MailError):
+    """The provider's sign-in service (OAuth) could not be reached or gave no usable answer."""
+
+    code = "sign-in-service-failed"
+
+
 def kind_of(code: str | None) -> type[MailError]:
     """The error class stored under `code` (ProtocolFailure for an unknown or retired one)."""
     return _BY_CODE.get(code or "", ProtocolFailure)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, update
@@ -21,9 +22,11 @@ from .dnsquery import Dns
 from .jobs import InlineRunner, Runner, SyncJob, ThreadRunner, run_job
 from .models import Account, utcnow
 from .netpolicy import MAIL_PORTS, NetworkPolicy, parse_networks, parse_ports
+from .oauth import OAuthRegistry, registrations_from
 from .providers import ProviderList
 from .sync import SyncSummary
 from .system_mail import SystemMail
+from .tokens import TokenKeeper
 
 
 @dataclass
@@ -34,6 +37,8 @@ class Installation:
     box: SecretBox
     detector: Detector
     providers: ProviderList
+    oauth: OAuthRegistry
+    tokens: TokenKeeper
     system_mail: SystemMail | None = None  # the installation's own sender (verification links), if any
     sync_mode: str = "embedded"  # embedded | external | inline
     sync_workers: int = 2
@@ -57,13 +62,17 @@ class Installation:
                                dns.addresses)
         ca_bundle = Path(config["MAIL_CA_BUNDLE"]) if config.get("MAIL_CA_BUNDLE") else None
         env = MailEnvironment(policy, ca_bundle, config.get("MAIL_TIMEOUT", 15.0), config.get("MAIL_DEADLINE", 120.0))
+        box = SecretBox.from_config(config.get("MAIL_ENCRYPTION_KEY"), instance / "mail.key")
+        sessions = maildb.session_factory(engine)
+        oauth = OAuthRegistry(providers, registrations_from(config), env)
+        margin = timedelta(seconds=float(config.get("OAUTH_REFRESH_MARGIN", 120)))
+        tokens = TokenKeeper(sessions, box, oauth, margin=margin)
         budget = config.get("MAIL_DISCOVERY_BUDGET", 8.0)
         network = DiscoveryNetwork(policy, env.tls_context, dns, config.get("MAIL_AUTOCONFIG_PORT"),
                                    budget=budget, step_timeout=min(4.0, budget))
         installation = cls(
-            engine=engine, sessions=maildb.session_factory(engine), env=env,
-            box=SecretBox.from_config(config.get("MAIL_ENCRYPTION_KEY"), instance / "mail.key"),
-            detector=Detector(providers, network), providers=providers,
+            engine=engine, sessions=sessions, env=env, box=box,
+            detector=Detector(providers, network), providers=providers, oauth=oauth, tokens=tokens,
             system_mail=SystemMail.from_url(config.get("SYSTEM_MAIL_URL"), config.get("SYSTEM_MAIL_FROM")),
             sync_mode=config.get("SYNC_MODE", "embedded"), sync_workers=config.get("SYNC_WORKERS", 2))
         if installation.sync_mode == "inline":
@@ -72,7 +81,7 @@ class Installation:
 
     def account(self, db: Session, row: Account) -> MailAccount:
         """The connected account `row`, ready to act on its mail within the session `db`."""
-        return MailAccount(db, row, self.env, self.box)
+        return MailAccount(db, row, self.env, self.box, self.tokens)
 
     def run_job(self, job: SyncJob) -> SyncSummary:
         return run_job(self, job)

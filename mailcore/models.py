@@ -39,13 +39,14 @@ class SyncState(StrEnum):
     ALERT = "alert"  # the provider refused with a message of its own
     UNREACHABLE = "unreachable"  # the server could not be reached or broke off
     ERROR = "error"  # any other failure
+    SIGN_IN = "sign-in"  # the provider no longer honours the sign-in (OAuth): waits for Sign in again
     # outcomes of one sync run only, never stored on an account
     BUSY = "busy"  # another worker holds the account's lease
     GONE = "gone"  # the account was removed
 
     @property
     def failed(self) -> bool:
-        return self in (SyncState.AUTH, SyncState.ALERT, SyncState.UNREACHABLE, SyncState.ERROR)
+        return self in (SyncState.AUTH, SyncState.ALERT, SyncState.UNREACHABLE, SyncState.ERROR, SyncState.SIGN_IN)
 
 
 # Folders in the picker: the special ones first, in this order, then the rest by name.
@@ -125,6 +126,9 @@ class Account(Base):
     smtp_same_login: Mapped[bool] = mapped_column(Boolean, default=True)
     smtp_username: Mapped[str] = mapped_column(String(320))
     smtp_password: Mapped[bytes] = mapped_column(LargeBinary)
+    # how each side logs in: "password", or "oauth2" with a token from the account's OAuthGrant
+    imap_auth: Mapped[str] = mapped_column(String(16), default="password", server_default="password")
+    smtp_auth: Mapped[str] = mapped_column(String(16), default="password", server_default="password")
 
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -144,6 +148,7 @@ class Account(Base):
     user: Mapped[User] = relationship(back_populates="account")
     folders: Mapped[list[Folder]] = relationship(back_populates="account", cascade="all, delete-orphan",
                                                  passive_deletes=True)
+    oauth_grant: Mapped[OAuthGrant | None] = relationship(cascade="all, delete-orphan", passive_deletes=True)
 
 
 class Folder(Base):
@@ -261,3 +266,39 @@ class UserSession(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+class OAuthGrant(Base):
+    """What an OAuth sign-in left for an account: the sealed refresh token and the latest access token.
+
+    Refreshes are serialised by a lease on this row (across threads and processes); a rotated refresh
+    token is written in the same UPDATE as the access token it came with.
+    """
+
+    __tablename__ = "oauth_grants"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused: sealed tokens name their row
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), unique=True)
+    provider_id: Mapped[str] = mapped_column(String(64))  # whose "oauth2" entry issued it
+    subject: Mapped[str] = mapped_column(String(255), default="")  # the id_token's sub
+    refresh_token: Mapped[bytes | None] = mapped_column(LargeBinary)  # None: the user must sign in again
+    access_token: Mapped[bytes | None] = mapped_column(LargeBinary)
+    access_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    generation: Mapped[int] = mapped_column(Integer, default=0)  # bumped by every refresh
+    refresh_owner: Mapped[str | None] = mapped_column(String(64))
+    refresh_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OAuthFlow(Base):
+    """One sign-in under way: PKCE verifier, nonce and what to connect, sealed; deleted when used.
+
+    The state's hash is the key, so a callback can use it once only, in any process.
+    """
+
+    __tablename__ = "oauth_flows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    state_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .settings import ServerSettings
@@ -28,6 +28,24 @@ class ServerTemplate:
 
 
 @dataclass(frozen=True)
+class OAuthSpec:
+    """How a provider's accounts sign in with OAuth 2.0 / OpenID Connect (its "oauth2" object).
+
+    `client` names where the client registration comes from: "microsoft" or "google" for the
+    built-in entries (OAUTH_MICROSOFT_* / OAUTH_GOOGLE_* settings), the provider's id when the entry
+    carries its own `client_id` (an operator's own issuer). `issuer` may hold "{tenant}".
+    """
+
+    client: str
+    label: str  # the name on the "Sign in with ..." button
+    issuer: str
+    scopes: tuple[str, ...]
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    authorize_params: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Provider:
     id: str
     name: str
@@ -37,6 +55,7 @@ class Provider:
     outgoing: ServerTemplate | None
     note: str | None = None
     pop3_only: bool = False
+    oauth2: OAuthSpec | None = None
 
     def matches_mx(self, mx_host: str) -> bool:
         host = mx_host.lower().rstrip(".")
@@ -52,6 +71,23 @@ def _template(raw: dict | None) -> ServerTemplate | None:
     return ServerTemplate(str(raw["host"]).lower(), int(raw["port"]), bool(raw["ssl"]), username)
 
 
+def _oauth(raw: dict | None, provider_id: str, name: str) -> OAuthSpec | None:
+    if not raw:
+        return None
+    if not raw.get("issuer", "").startswith("https://"):
+        raise ValueError(f"provider {provider_id}: oauth2 needs an https issuer")
+    scopes = raw.get("scopes") or ["openid", "email", "offline_access"]
+    if "openid" not in scopes:
+        raise ValueError(f"provider {provider_id}: oauth2 scopes must include openid (the address is checked "
+                         "against the id_token)")
+    client = str(raw.get("client") or provider_id)
+    return OAuthSpec(client=client, label=str(raw.get("label") or name), issuer=str(raw["issuer"]),
+                     scopes=tuple(str(s) for s in scopes), client_id=raw.get("client_id") or None,
+                     client_secret=raw.get("client_secret") or None,
+                     authorize_params=tuple(sorted((str(k), str(v)) for k, v in
+                                                   (raw.get("authorize_params") or {}).items())))
+
+
 def _provider(raw: dict) -> Provider:
     note = raw.get("note")
     if note is not None and note not in NOTES:
@@ -65,6 +101,7 @@ def _provider(raw: dict) -> Provider:
         outgoing=_template(raw.get("outgoing")),
         note=note,
         pop3_only=bool(raw.get("pop3_only", False)),
+        oauth2=_oauth(raw.get("oauth2"), str(raw["id"]), str(raw["name"])),
     )
 
 

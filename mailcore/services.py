@@ -19,7 +19,8 @@ from .account import credentials_of, seal_credentials
 from .connect import CheckResult, check_account
 from .detect import Detection
 from .models import Account, ConnectionAttempt, ContactEmail, User, utcnow
-from .settings import AccountSettings, Credentials
+from .settings import AccountSettings, Bearer, Credentials
+from .tokens import OAUTH2, PASSWORD
 
 if TYPE_CHECKING:
     from .installation import Installation
@@ -170,6 +171,14 @@ class MailService:
         result = self.check(user, settings, credentials)
         if not result.ok:
             return result
+        self.store(user, settings, credentials, provider_id=provider_id, source=source)
+        self.db.commit()
+        return result
+
+    def store(self, user: User, settings: AccountSettings, credentials: Credentials, *,
+              provider_id: str | None = None, source: str = "manual") -> Account:
+        """The user's account with these (tested) settings, replacing any earlier one; the caller
+        commits. A side whose credential is an OAuth access token signs in with OAuth from now on."""
         if user.account is not None:
             self.db.delete(user.account)
             self.db.flush()
@@ -182,6 +191,8 @@ class MailService:
             smtp_ssl=settings.outgoing.ssl, smtp_username=settings.outgoing.username, smtp_password=b"",
             smtp_same_login=(settings.incoming.username == settings.outgoing.username
                              and credentials.incoming_password == credentials.outgoing_password),
+            imap_auth=OAUTH2 if isinstance(credentials.incoming_password, Bearer) else PASSWORD,
+            smtp_auth=OAUTH2 if isinstance(credentials.outgoing_password, Bearer) else PASSWORD,
             last_login_at=utcnow(),
         )
         self.db.add(account)
@@ -191,8 +202,7 @@ class MailService:
         from .contacts import verify_proven
 
         verify_proven(user)  # logging in with found settings proves the address
-        self.db.commit()
-        return result
+        return account
 
     def stored_credentials(self, account: Account) -> Credentials:
         return credentials_of(account, self.installation.box)

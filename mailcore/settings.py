@@ -30,11 +30,26 @@ class AccountSettings:
 
 @dataclass(frozen=True)
 class Credentials:
-    incoming_password: str
-    outgoing_password: str
+    """What logs each side in: a password, or a Bearer access token for a side that uses OAuth."""
+
+    incoming_password: Secret
+    outgoing_password: Secret
 
     def __repr__(self) -> str:  # never let a password reach a log through repr()
         return "Credentials(<hidden>)"
+
+
+@dataclass(frozen=True)
+class Bearer:
+    """An OAuth 2.0 access token, used where a password would be (SASL XOAUTH2 / OAUTHBEARER)."""
+
+    token: str
+
+    def __repr__(self) -> str:  # never let a token reach a log through repr()
+        return "Bearer(<hidden>)"
+
+
+Secret = str | Bearer  # what logs a side in: its password, or an access token
 
 
 def split_address(address: str) -> tuple[str, str]:

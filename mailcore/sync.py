@@ -186,10 +186,12 @@ class AccountSync:
     def _failed(self, db: Session, account: Account, exc: errors.MailError, summary: SyncSummary) -> None:
         """An error is a state with a back-off, never a crash: 1, 2, 4 ... minutes, at most an hour."""
         account = db.get(Account, account.id)
-        state = (SyncState.AUTH if isinstance(exc, errors.AuthenticationFailed) else
+        state = (SyncState.SIGN_IN if isinstance(exc, errors.SignInAgain) else
+                 SyncState.AUTH if isinstance(exc, errors.AuthenticationFailed) else
                  SyncState.ALERT if isinstance(exc, errors.ProviderAlert) else
                  SyncState.UNREACHABLE if isinstance(exc, (errors.ConnectionRefused, errors.ConnectionTimedOut,
-                                                           errors.HostNotFound, errors.ProtocolFailure))
+                                                           errors.HostNotFound, errors.ProtocolFailure,
+                                                           errors.SignInServiceFailed))
                  else SyncState.ERROR)
         account.sync_state = state
         account.sync_failures = (account.sync_failures or 0) + 1
@@ -386,7 +388,8 @@ def _insert_ignoring_duplicates(db: Session, rows: list[dict]) -> None:
 
 
 def due_accounts(sessions: sessionmaker[Session]) -> list[int]:
-    """Accounts whose next sync is due (or that never synced)."""
+    """Accounts whose next sync is due (or that never synced); never one waiting for Sign in again."""
     with sessions() as db:
         return list(db.scalars(select(Account.id).where(
-            or_(Account.next_sync_at.is_(None), Account.next_sync_at <= utcnow()))))
+            or_(Account.next_sync_at.is_(None), Account.next_sync_at <= utcnow()),
+            Account.sync_state != SyncState.SIGN_IN)))

@@ -14,20 +14,38 @@ sys.path.insert(0, str(ROOT))
 DEMO_ADDRESS = "eva.lind@demo.inkorg.test"
 DEMO_CRM_PASSWORD = "demo-crm-password"
 DEMO_MAIL_PASSWORD = "demo-mail-password"
+# A second demo user whose mailbox signs in with OAuth 2.0 at a local issuer ("Demo ID"), as a
+# Microsoft or Google account would at theirs.
+DEMO_OAUTH_ADDRESS = "olle.berg@id.demo.inkorg.test"
+DEMO_ID_PASSWORD = "demo-id-password"
 
 
 def start_demo_mailbox(instance: Path) -> None:
-    """A real Dovecot and SMTP server on loopback, known to the app as the provider of demo addresses."""
+    """A real Dovecot and SMTP server on loopback, known to the app as the provider of demo addresses,
+    and a local OAuth 2.0 / OpenID Connect issuer for the second demo address."""
     from localmail import MailLab
+    from localmail.oauth_server import LocalIssuer
 
-    lab = MailLab.start(instance / "demo-mail")
+    issuer = LocalIssuer()
+    issuer.browser_over_http = True  # the sign-in page on plain loopback HTTP: the demo CA is not the browser's
+    issuer.add_client("inkorg-demo")  # a public client: PKCE alone
+    issuer.add_user(DEMO_OAUTH_ADDRESS, DEMO_ID_PASSWORD)
+    lab = MailLab.start(instance / "demo-mail", oauth_introspection_url=issuer.introspection_url)
+    issuer.serve_https(lab.tls_files)
     lab.add_user(DEMO_ADDRESS, DEMO_MAIL_PASSWORD)
     lab.seed_demo(DEMO_ADDRESS)
+    lab.add_user(DEMO_OAUTH_ADDRESS, DEMO_ID_PASSWORD)
+    lab.seed_demo(DEMO_OAUTH_ADDRESS)
+    server = {"host": lab.hostname, "ssl": True, "username": "address"}
     providers = instance / "demo-providers.json"
     providers.write_text(json.dumps({"version": 1, "providers": [{
         "id": "demo", "name": "Demo mailbox (local Dovecot)", "domains": ["demo.inkorg.test"],
-        "incoming": {"host": lab.hostname, "port": lab.imap_tls_port, "ssl": True, "username": "address"},
-        "outgoing": {"host": lab.hostname, "port": lab.smtp_tls_port, "ssl": True, "username": "address"},
+        "incoming": {**server, "port": lab.imap_tls_port}, "outgoing": {**server, "port": lab.smtp_tls_port},
+    }, {
+        "id": "demo-id", "name": "Demo ID", "domains": ["id.demo.inkorg.test"],
+        "incoming": {**server, "port": lab.imap_tls_port}, "outgoing": {**server, "port": lab.smtp_tls_port},
+        "oauth2": {"issuer": issuer.issuer, "client_id": "inkorg-demo",
+                   "scopes": ["openid", "email", "offline_access"]},
     }]}, indent=2))
     os.environ["MAIL_PROVIDERS_FILE"] = str(providers)
     os.environ["MAIL_CA_BUNDLE"] = str(lab.ca_bundle)
@@ -38,10 +56,11 @@ def create_demo_user(app) -> None:
     from mailcore import services
 
     with app.extensions["mail"].sessions() as db:
-        try:
-            services.create_user(db, DEMO_ADDRESS, DEMO_CRM_PASSWORD, "Eva Lind", "sv")
-        except services.UserExists:
-            pass
+        for address, name in ((DEMO_ADDRESS, "Eva Lind"), (DEMO_OAUTH_ADDRESS, "Olle Berg")):
+            try:
+                services.create_user(db, address, DEMO_CRM_PASSWORD, name, "sv")
+            except services.UserExists:
+                pass
 
 
 def waitress_options(app) -> dict:
@@ -70,6 +89,9 @@ def main() -> None:
         create_demo_user(app)
         print(f"  Sign in to the CRM:      {DEMO_ADDRESS} / {DEMO_CRM_PASSWORD}", flush=True)
         print(f"  Then set up the mailbox: {DEMO_ADDRESS} / {DEMO_MAIL_PASSWORD}", flush=True)
+        print(f"  Or, with OAuth 2.0:      sign in to the CRM as {DEMO_OAUTH_ADDRESS} / {DEMO_CRM_PASSWORD},\n"
+              f"                           then Sign in with Demo ID as {DEMO_OAUTH_ADDRESS} / {DEMO_ID_PASSWORD}",
+              flush=True)
     else:
         print("  Create a user first:  .venv/bin/flask --app app user add EMAIL --name 'Full Name'", flush=True)
     serve(app, host=host, port=port, **waitress_options(app))

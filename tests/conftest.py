@@ -31,20 +31,34 @@ def pytest_collection_modifyitems(items) -> None:
 
 
 MAIL_DOMAIN = "inkorg.test"
+OAUTH_DOMAIN = "oauth.inkorg.test"  # signs in at the local issuer (an operator's own, MAIL_PROVIDERS_FILE)
+OAUTH_CLIENT = ("inkorg-test", "inkorg-test-client-secret")
 STARTTLS_DOMAIN = "starttls.inkorg.test"
 POP_DOMAIN = "pop.inkorg.test"
 _numbers = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
-def lab(tmp_path_factory) -> MailLab:
-    mail_lab = MailLab.start(tmp_path_factory.mktemp("mail"))
+def issuer():
+    """The local OAuth 2.0 / OpenID Connect issuer (localmail.oauth_server); its HTTPS side starts with the lab."""
+    from localmail.oauth_server import LocalIssuer
+
+    local = LocalIssuer()
+    local.add_client(*OAUTH_CLIENT)
+    yield local
+    local.stop()
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory, issuer) -> MailLab:
+    mail_lab = MailLab.start(tmp_path_factory.mktemp("mail"), oauth_introspection_url=issuer.introspection_url)
+    issuer.serve_https(mail_lab.tls_files)
     yield mail_lab
     mail_lab.stop()
 
 
 @pytest.fixture(scope="session")
-def providers_file(lab, tmp_path_factory) -> Path:
+def providers_file(lab, issuer, tmp_path_factory) -> Path:
     """The test servers as providers of their own domains, as an operator's MAIL_PROVIDERS_FILE would."""
     def server(port: int, ssl: bool) -> dict:
         return {"host": lab.hostname, "port": port, "ssl": ssl, "username": "address"}
@@ -57,6 +71,10 @@ def providers_file(lab, tmp_path_factory) -> Path:
          "incoming": server(lab.imap_starttls_port, False), "outgoing": server(lab.smtp_starttls_port, False)},
         {"id": "testpop", "name": "Testpop", "domains": [POP_DOMAIN], "incoming": None,
          "outgoing": server(lab.smtp_tls_port, True), "pop3_only": True},
+        {"id": "testid", "name": "Testmail ID", "domains": [OAUTH_DOMAIN],
+         "incoming": server(lab.imap_tls_port, True), "outgoing": server(lab.smtp_starttls_port, False),
+         "oauth2": {"issuer": issuer.issuer, "client_id": OAUTH_CLIENT[0], "client_secret": OAUTH_CLIENT[1],
+                    "scopes": ["openid", "email", "offline_access"]}},
     ]}))
     return path
 
@@ -122,6 +140,25 @@ def mailbox(lab) -> Mailbox:
         message.set_content("Hej!")
         lab.append(box.address, message, seen=seen)
     return box
+
+
+@pytest.fixture
+def oauth_mailbox(lab, issuer) -> Mailbox:
+    """A fresh mailbox that signs in at the local issuer (same password there), with two messages."""
+    number = next(_numbers)
+    box = Mailbox(f"olle{number}@{OAUTH_DOMAIN}", f"id-pw-{number}-Kx4!")
+    lab.add_user(box.address, box.password)
+    issuer.add_user(box.address, box.password)
+    from email.message import EmailMessage
+
+    for sender, subject in (("Karin Lund <karin@kund.example>", "Avtal för hösten"),
+                            ("Dan Brown <dan@partner.example>", "Quarterly figures")):
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = sender, box.address, subject
+        message.set_content("Hej!")
+        lab.append(box.address, message)
+    yield box
+    issuer.access_lifetime, issuer.advertised_lifetime, issuer.rotate_refresh_tokens = 3600, None, True
 
 
 class Browser:

@@ -22,7 +22,7 @@ from .test_setup_flow import advanced_form
 
 SYSTEM_SENDER = f"system@{MAIL_DOMAIN}"
 SYSTEM_PASSWORD = "system-mail-pw-7Q!"
-PUBLIC_URL = "https://crm.example"
+EXTERNAL_URL = "https://crm.example"
 NOT_VERIFIED_SEND = "The first email address on your contact card is not verified yet."
 
 
@@ -37,7 +37,7 @@ def system_account(lab) -> str:
 def linking_app(app_config, system_account):
     """The app with a sender of its own, so that it can mail verification links."""
     return create_app(dict(app_config, SYSTEM_MAIL_URL=system_account,
-                           SYSTEM_MAIL_FROM=f"Inkorg <{SYSTEM_SENDER}>", PUBLIC_URL=PUBLIC_URL))
+                           SYSTEM_MAIL_FROM=f"Inkorg <{SYSTEM_SENDER}>", EXTERNAL_URL=EXTERNAL_URL))
 
 
 def signed_in(app, email_address: str, name: str = "Anna Andersson") -> Browser:
@@ -148,7 +148,7 @@ def mailed_link(lab, address: str) -> str:
     message = email.message_from_bytes(found[-1].data, policy=email.policy.default)
     assert found[-1].auth_user == SYSTEM_SENDER and message["From"].addresses[0].addr_spec == SYSTEM_SENDER
     link = re.search(r"https://\S+", message.get_body(("plain",)).get_content()).group(0)
-    assert link.startswith(PUBLIC_URL + "/settings/contact-card/verify/")
+    assert link.startswith(EXTERNAL_URL + "/settings/contact-card/verify/")
     return urlsplit(link).path
 
 
@@ -204,7 +204,7 @@ def test_a_link_works_only_for_its_user_and_its_address(linking_app, lab):
 
 def test_a_link_expires(app_config, system_account, lab):
     app = create_app(dict(app_config, SYSTEM_MAIL_URL=system_account, SYSTEM_MAIL_FROM=SYSTEM_SENDER,
-                          PUBLIC_URL=PUBLIC_URL, VERIFICATION_LINK_HOURS=1 / 3600))
+                          EXTERNAL_URL=EXTERNAL_URL, VERIFICATION_LINK_HOURS=1 / 3600))
     anna = signed_in(app, "anna@crm.example")
     anna.post("/settings/contact-card", {"address": "anna.privat@kund.example"})
     lab.received.clear()
@@ -228,7 +228,7 @@ def test_links_are_limited_per_user(linking_app, lab):
 
 def test_a_sender_that_refuses_is_said_and_nothing_is_verified(app_config, lab):
     wrong = f"smtps://{quote(SYSTEM_SENDER, safe='')}:wrong-password@{lab.hostname}:{lab.smtp_tls_port}"
-    app = create_app(dict(app_config, SYSTEM_MAIL_URL=wrong, PUBLIC_URL=PUBLIC_URL))
+    app = create_app(dict(app_config, SYSTEM_MAIL_URL=wrong, EXTERNAL_URL=EXTERNAL_URL))
     anna = signed_in(app, "anna@crm.example")
     anna.post("/settings/contact-card", {"address": "anna.privat@kund.example"})
     lab.received.clear()

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 def links_available() -> bool:
     """Links need a sender of the installation's own and an address people open the app at."""
-    return bool(installation().system_mail and current_app.config.get("PUBLIC_URL"))
+    return bool(installation().system_mail and current_app.config.get("EXTERNAL_URL"))
 
 
 def _lifetime() -> timedelta:
@@ -70,7 +70,7 @@ def _mail_link(user: User, item) -> None:
     sender = installation().system_mail
     token = contacts.link_token(current_app.config["SECRET_KEY"], user, item)
     # The configured address, never the request's Host header: a forged Host would mail a link to elsewhere.
-    link = current_app.config["PUBLIC_URL"].rstrip("/") + url_for("settings.verify_link", token=token)
+    link = current_app.config["EXTERNAL_URL"].rstrip("/") + url_for("settings.verify_link", token=token)
     with force_locale(user.language or "en"):
         subject = _("Verify your email address")
         text = _("%(name)s (%(user)s) wants to add %(address)s to their contact card in the CRM.\n\n"

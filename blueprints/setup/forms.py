@@ -6,7 +6,7 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, PasswordField, RadioField, StringField
+from wtforms import BooleanField, IntegerField, PasswordField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
@@ -48,6 +48,7 @@ class PasswordForm(AddressForm):
 
 
 _SSL_CHOICES = [SelectChoice("on", _l("On")), SelectChoice("off", _l("Off"))]
+_AUTH_CHOICES = [SelectChoice("password", _l("Password")), SelectChoice("oauth2", _l("OAuth 2.0"))]
 _port = [DataRequired(), NumberRange(min=1, max=65535)]
 
 
@@ -63,6 +64,7 @@ class AdvancedForm(FlaskForm):
                                   render_kw={"autocomplete": "current-password"})
     imap_ssl = RadioField(_l("SSL"), choices=_SSL_CHOICES, default="on",
                           description=_l("depends on your email provider's settings"))
+    imap_auth = SelectField(_l("Authentication"), choices=_AUTH_CHOICES, default="password")
     smtp_same_login = BooleanField(_l("Use the same user name and password as for incoming email"), default=True)
     smtp_host = StringField(_l("Outgoing e-mail server"), validators=[DataRequired(), Length(max=255), server_name])
     smtp_port = IntegerField(_l("Port"), validators=_port, default=465)
@@ -73,10 +75,13 @@ class AdvancedForm(FlaskForm):
                                   render_kw={"autocomplete": "current-password"})
     smtp_ssl = RadioField(_l("SSL"), choices=_SSL_CHOICES, default="on",
                           description=_l("depends on your email provider's settings"))
+    smtp_auth = SelectField(_l("Authentication"), choices=_AUTH_CHOICES, default="password")
 
-    def fill(self, settings: AccountSettings, same_login: bool = True) -> None:
+    def fill(self, settings: AccountSettings, same_login: bool = True,
+             auth: tuple[str, str] = ("password", "password")) -> None:
         """Pre-fill from settings (never a password)."""
         self.address.data = settings.address
+        self.imap_auth.data, self.smtp_auth.data = auth
         for prefix, server in (("imap", settings.incoming), ("smtp", settings.outgoing)):
             getattr(self, f"{prefix}_host").data = server.host
             getattr(self, f"{prefix}_port").data = server.port
@@ -92,20 +97,35 @@ class AdvancedForm(FlaskForm):
                                   outgoing_user)
         return AccountSettings(self.address.data, incoming, outgoing)
 
-    def credentials(self, stored: AccountSettings | None, passwords: Credentials | None) -> Credentials | None:
-        """The typed passwords. A blank one keeps the stored password only for a side whose server,
-        port, user name and SSL are all unchanged, so a stored password never goes to a server it
-        was not given for. None, with the reason beside the field, when a password is needed."""
+    def uses_oauth(self) -> bool:
+        return "oauth2" in (self.imap_auth.data, self.smtp_auth.data)
+
+    def password_field(self, incoming: bool) -> PasswordField:
+        return self.imap_password if incoming or self.smtp_same_login.data else self.smtp_password
+
+    def password_for(self, incoming: bool, stored: AccountSettings | None, passwords: Credentials | None) -> str:
+        """The side's typed password. A blank one keeps the stored password only when the side's
+        server, port, user name and SSL are all unchanged, so a stored password never goes to a
+        server it was not given for. "" when there is none, with the reason beside the field."""
+        typed = self.password_field(incoming).data
+        if typed:
+            return typed
         settings = self.settings()
-        kept_in = passwords.incoming_password if stored and settings.incoming == stored.incoming else ""
-        kept_out = passwords.outgoing_password if stored and settings.outgoing == stored.outgoing else ""
-        outgoing_field = self.imap_password if self.smtp_same_login.data else self.smtp_password
-        incoming = self.imap_password.data or kept_in
-        outgoing = outgoing_field.data or kept_out
-        for value, field in ((incoming, self.imap_password), (outgoing, outgoing_field)):
-            if not value and not field.errors:
-                field.errors = [*field.errors, _l("The server settings have changed, so enter the password again.")
-                                if stored else _l("Enter the password.")]
+        if stored and passwords:
+            now, before, password = ((settings.incoming, stored.incoming, passwords.incoming_password) if incoming
+                                     else (settings.outgoing, stored.outgoing, passwords.outgoing_password))
+            if now == before:
+                return password
+        field = self.password_field(incoming)
+        if not field.errors:
+            field.errors = [*field.errors, _l("The server settings have changed, so enter the password again.")
+                            if stored else _l("Enter the password.")]
+        return ""
+
+    def credentials(self, stored: AccountSettings | None, passwords: Credentials | None) -> Credentials | None:
+        """Both sides' passwords (see password_for); None when one is needed."""
+        incoming = self.password_for(True, stored, passwords)
+        outgoing = self.password_for(False, stored, passwords)
         return Credentials(incoming, outgoing) if incoming and outgoing else None
 
     def validate_smtp_username(self, field) -> None:

@@ -63,9 +63,10 @@ def _discover(address: str) -> Detection:
     return found
 
 
-def _password_step(form: PasswordForm, detection: Detection, status: int = 200):
+def _password_step(form: PasswordForm, detection: Detection, status: int = 200, **extra):
     return _setup("password", status, form=form, detection=detection, address=form.address.data,
-                  advice=provider_note(detection.provider), imap_only=imap_only())
+                  advice=provider_note(detection.provider), imap_only=imap_only(),
+                  sign_in=sign_in_offer(detection.provider), **extra)
 
 
 @bp.route("/login", methods=["POST"], endpoint="login")
@@ -112,15 +113,19 @@ def advanced():
     if request.method == "GET":
         address = (request.args.get("address") or "").strip()
         if user.account is not None and (not address or same_address(address, user.account.address)):
-            form.fill(settings_of(user.account), user.account.smtp_same_login)
+            form.fill(settings_of(user.account), user.account.smtp_same_login,
+                      (user.account.imap_auth, user.account.smtp_auth))
         elif address and AddressForm(formdata=None, address=address, meta={"csrf": False}).validate():
             found = recall(address, installation().providers) or installation().detector.from_lists(address)
             form.fill(found.settings if found and found.settings else guessed_settings(address))
+            preselect(form, found.provider if found else None)
         else:
             form.address.data = address
         return _advanced(form)
     if not form.validate_on_submit():
         return _advanced(form, status=422)
+    if form.uses_oauth():
+        return advanced_sign_in(form)
     settings = form.settings()
     stored = passwords = None
     if user.account is not None and same_address(settings.address, user.account.address):
@@ -170,3 +175,6 @@ def _answer(result: CheckResult, settings, provider, form: AdvancedForm | None =
 def _connect(settings, credentials, provider, source, form: AdvancedForm | None = None):
     """Try the account for real and answer with the inbox or the reasons."""
     return _answer(_try(settings, credentials, provider, source), settings, provider, form)
+
+
+from .oauth import advanced_sign_in, preselect, sign_in_offer  # noqa: E402 (oauth.py builds on this module)

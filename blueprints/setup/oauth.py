@@ -1,0 +1,248 @@
+"""Signing in at the provider (OAuth 2.0): the Sign in with Microsoft/Google step of Set up email
+account, Advanced settings with OAuth 2.0, Sign in again, and the provider's way back
+(`/inbox/oauth/callback`)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
+from wtforms import HiddenField
+from wtforms.validators import DataRequired, Length, Optional
+
+from mailcore import errors
+from mailcore.account import settings_of
+from mailcore.detect import Detection
+from mailcore.oauth import NotConfigured, SignInRefused
+from mailcore.provider_signin import Pending, SignInService, pending_for
+from mailcore.providers import Provider
+from mailcore.services import same_address
+from mailcore.tokens import OAUTH2, PASSWORD
+
+from ..explain import Explanation, explain, explain_sign_in, not_configured
+from ..htmx import is_fragment_request, render
+from ..web import current_user, db, installation, login_required, mail_service
+from . import routes
+from .forms import AddressForm, AdvancedForm, PasswordForm, email_address
+from .remembered import forget, recall
+
+oauth_bp = Blueprint("oauth", __name__, url_prefix="/inbox/oauth")
+_STATES = "oauth_states"  # the states this browser session started: a callback must bring one of them
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What the password step offers for a provider that signs in with OAuth."""
+
+    provider: Provider
+    label: str
+    ready: bool  # this installation has a client registration for it
+    missing: Explanation | None  # what the administrator must configure, when not ready
+    app_password: bool  # the provider still accepts an app password (Advanced settings, or here)
+
+
+def sign_in_offer(provider: Provider | None) -> Offer | None:
+    if provider is None or provider.oauth2 is None:
+        return None
+    try:
+        installation().oauth.client_for(provider)
+    except NotConfigured as exc:
+        return Offer(provider, provider.oauth2.label, False, not_configured(exc, url_for("oauth.help")),
+                     provider.note == "app-password")
+    return Offer(provider, provider.oauth2.label, True, None, provider.note == "app-password")
+
+
+def preselect(form: AdvancedForm, provider: Provider | None) -> None:
+    """Advanced settings for a provider that accepts no password (Microsoft) start at OAuth 2.0."""
+    offer = sign_in_offer(provider)
+    if offer and offer.ready and provider.note == "oauth":
+        form.imap_auth.data = form.smtp_auth.data = OAUTH2
+
+
+class SignInForm(FlaskForm):
+    address = HiddenField(validators=[DataRequired(), Length(max=320), email_address])
+    again = HiddenField(validators=[Optional()])
+
+
+def signin_service() -> SignInService:
+    return SignInService(db(), installation(), mail_service())
+
+
+def redirect_uri() -> str:
+    """Exactly what is registered at the provider: EXTERNAL_URL's, else this request's host."""
+    base = current_app.config.get("EXTERNAL_URL")
+    return base.rstrip("/") + url_for("oauth.callback") if base else url_for("oauth.callback", _external=True)
+
+
+def navigate(url: str, label: str):
+    """A whole-page navigation to the provider: htmx is told to leave the page; a plain form post
+    gets a page that goes on by itself (a redirect would meet the page's form-action rule)."""
+    if is_fragment_request():
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = url
+        return response
+    return make_response(render_template("setup/leaving.html", url=url, label=label))
+
+
+def _begin(pending: Pending, show_problem):
+    try:
+        url, state = signin_service().start(current_user(), pending, redirect_uri())
+    except NotConfigured as exc:
+        return show_problem(not_configured(exc, url_for("oauth.help")))
+    except SignInRefused as exc:
+        return show_problem(explain_sign_in(exc, _label(pending.provider_id), pending.settings.address))
+    session[_STATES] = [*session.get(_STATES, [])[-4:], state]
+    return navigate(url, _label(pending.provider_id))
+
+
+def _label(provider_id: str | None) -> str:
+    provider = installation().providers.by_id(provider_id) if provider_id else None
+    return provider.oauth2.label if provider and provider.oauth2 else _("your email provider")
+
+
+def _password_step(pending: Pending, status: int, problem: Explanation):
+    provider = installation().providers.by_id(pending.provider_id)
+    detection = Detection(pending.settings, pending.source if pending.source != "manual" else "provider", provider)
+    form = PasswordForm(formdata=None, address=pending.settings.address)
+    return routes._password_step(form, detection, status, sign_in_problem=problem, again=pending.again)
+
+
+@oauth_bp.route("/start", methods=["POST"])
+@login_required
+def start():
+    form = SignInForm()
+    if not form.validate_on_submit():
+        return routes._setup("address", 422, form=AddressForm(formdata=None, address=form.address.data))
+    pending = _again(form.address.data) if form.again.data else _first(form.address.data)
+    if pending is None:
+        return routes._setup("address", 422, form=AddressForm(formdata=None, address=form.address.data))
+    return _begin(pending, lambda problem: _password_step(pending, 502, problem))
+
+
+def _first(address: str) -> Pending | None:
+    found = recall(address, installation().providers) or installation().detector.from_lists(address)
+    if found is None or found.settings is None or found.provider is None or found.provider.oauth2 is None:
+        return None
+    return pending_for(found.provider.id, found.settings, source=found.source)
+
+
+def _again(address: str) -> Pending | None:
+    account = current_user().account
+    if account is None or account.oauth_grant is None or not same_address(account.address, address):
+        return None
+    return pending_for(account.oauth_grant.provider_id, settings_of(account), (account.imap_auth, account.smtp_auth),
+                       source=account.settings_source, again=True)
+
+
+def advanced_sign_in(form: AdvancedForm):
+    """Advanced settings saved with OAuth 2.0 on a side: sign in at the provider that serves them."""
+    settings = form.settings()
+    found = recall(settings.address, installation().providers) or installation().detector.from_lists(settings.address)
+    provider = installation().oauth.for_servers(found.provider if found else None,
+                                                (settings.incoming.host, settings.outgoing.host))
+    if provider is None:
+        field = form.imap_auth if form.imap_auth.data == OAUTH2 else form.smtp_auth
+        field.errors = [*field.errors, _("No OAuth 2.0 sign-in is known for these servers. Choose Password, or ask "
+                                         "your administrator to add the provider's sign-in.")]
+        return routes._advanced(form, status=422)
+    auth = (form.imap_auth.data, form.smtp_auth.data)
+    password = None
+    if PASSWORD in auth:
+        password = _typed_or_stored(form, settings.address, incoming=auth[0] == PASSWORD)
+        if not password:
+            return routes._advanced(form, status=422)
+    pending = pending_for(provider.id, settings, auth, password, "manual")
+    return _begin(pending, lambda problem: routes._advanced(form, 502, {"general": problem}))
+
+
+def _typed_or_stored(form: AdvancedForm, address: str, incoming: bool) -> str:
+    """The password side's typed password, or the stored one if that side is unchanged."""
+    account = current_user().account
+    stored = passwords = None
+    if account is not None and same_address(account.address, address):
+        stored, passwords = settings_of(account), mail_service().stored_credentials(account)
+    return form.password_for(incoming, stored, passwords)
+
+
+@oauth_bp.route("/callback")
+@login_required
+def callback():
+    """Where the provider sends the browser back: the account connected, or a clear refusal."""
+    state = request.args.get("state", "")
+    user = current_user()
+    service = signin_service()
+    started_here = state in session.get(_STATES, [])
+    pending = service.pending_of(user, state) if started_here else None
+    if not started_here:  # another browser's, a forged or a replayed state: never exchanged
+        return _refused(SignInRefused("state"), None)
+    session[_STATES] = [s for s in session.get(_STATES, []) if s != state]
+    try:
+        outcome = service.complete(user, state, request.args.to_dict())
+    except SignInRefused as exc:
+        return _refused(exc, pending)
+    except errors.RateLimited as exc:
+        return _refused(exc, pending)
+    if outcome.result.ok:
+        forget()
+        installation().request_sync(user.account.id)
+        return redirect(url_for("inbox.index"), 303)
+    provider = installation().providers.by_id(outcome.pending.provider_id)
+    failures = {side: explain(exc, provider) for side, exc in
+                (("incoming", outcome.result.incoming), ("outgoing", outcome.result.outgoing)) if exc}
+    form = AdvancedForm(formdata=None)
+    form.fill(outcome.pending.settings)
+    form.imap_auth.data, form.smtp_auth.data = outcome.pending.auth
+    return routes._advanced(form, 422, failures)
+
+
+def _refused(exc: Exception, pending: Pending | None):
+    if isinstance(exc, errors.MailError):
+        problem = explain(exc)
+    else:
+        problem = explain_sign_in(exc, _label(pending.provider_id if pending else None),
+                                  pending.settings.address if pending else "")
+    if pending is not None:
+        return _password_step(pending, 403, problem)
+    return routes._setup("address", 403, form=AddressForm(formdata=None), sign_in_problem=problem)
+
+
+@oauth_bp.route("/help", endpoint="help")
+@login_required
+def operator_help():
+    """The README's section for administrators, for the "not set up" message to point at."""
+    readme = Path(current_app.root_path) / "README.md"
+    text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
+    heading = "## Signing in with Microsoft, Google or your own issuer"
+    if heading not in text:
+        abort(404)
+    section = text[text.index(heading) + len(heading):]
+    end = section.find("\n## ")
+    body = _markdown(section[:end] if end > 0 else section)
+    return render("error.html", "main", title=_("Signing in with Microsoft and Google"), body=body)
+
+
+def _markdown(text: str) -> Markup:
+    """The little Markdown the README section uses: paragraphs, code blocks, **bold**, *italic*, `code`."""
+    blocks, fenced = [], None
+    for chunk in re.split(r"\n\s*\n", text.strip()):
+        if fenced is not None or chunk.startswith("```"):
+            fenced = (fenced or []) + [chunk]
+            if chunk.rstrip().endswith("```") and (len(fenced) > 1 or chunk.count("```") > 1):
+                code = "\n\n".join(fenced).strip("`").split("\n", 1)[-1]
+                blocks.append(Markup("<pre>{}</pre>").format(code))
+                fenced = None
+            continue
+        if chunk.startswith("    "):
+            blocks.append(Markup("<pre>{}</pre>").format(chunk))
+            continue
+        html = str(escape(" ".join(line.strip() for line in chunk.splitlines())))
+        html = re.sub(r"`([^`]+)`", r"<code>\1</code>", html)
+        html = re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", html)
+        html = re.sub(r"\*([^*]+)\*", r"<em>\1</em>", html)
+        blocks.append(Markup(f"<p>{html}</p>"))
+    return Markup('<div class="readme">') + Markup("").join(blocks) + Markup("</div>")
