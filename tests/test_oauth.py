@@ -485,7 +485,7 @@ def test_oauthbearer_where_xoauth2_is_not_offered(lab, issuer, oauth_mailbox):
             return tuple(c for c in super().capabilities() if c != b"AUTH=XOAUTH2")
 
     server = ServerSettings(lab.hostname, lab.imap_tls_port, True, oauth_mailbox.address)
-    client = OnlyBearer(server, lab.host, lab.imap_tls_context(), 5)
+    client = OnlyBearer(server, lab.host, lab.imap_tls_context(), 5, 30)
     client.token_login(oauth_mailbox.address, token.access_token)
     assert client.select_folder("INBOX")[b"EXISTS"] == 2
     client.logout()
