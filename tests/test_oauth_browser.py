@@ -16,6 +16,7 @@ pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import select
 
+from localmail.browser import LocalOnly
 from mailcore.models import Account, OAuthGrant
 
 from .browser import ConsoleProblems, launch_chromium, serve, sign_in, wait_for_htmx
@@ -62,13 +63,14 @@ def base_url(app):
 
 @pytest.fixture
 def open_page(chromium):
-    contexts, watchers = [], []
+    contexts, watchers, locals_ = [], [], []
 
     def open_(lang: str):
         context = chromium.new_context(locale=BROWSER_LOCALE[lang], viewport={"width": 1280, "height": 800},
                                        ignore_https_errors=True)
         context.set_default_timeout(15_000)
         contexts.append(context)
+        locals_.append(LocalOnly(context))  # the sign-in at the issuer included: nothing leaves the machine
         page = context.new_page()
         watchers.append(ConsoleProblems(page))
         page.console_problems = watchers[-1]
@@ -80,6 +82,8 @@ def open_page(chromium):
         context.close()
     problems = [message for watcher in watchers for message in watcher.messages]
     assert not problems, "errors in the browser console:\n" + "\n".join(problems)
+    leaving = [url for local in locals_ for url in local.blocked]
+    assert not leaving, f"requests that would have left the machine: {leaving[:5]}"
 
 
 def to_sign_in_button(page, base_url, mailbox, lang):
