@@ -14,6 +14,8 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from mailcore.installation import Installation
+from mailcore.keyfile import read_or_create
+from mailcore.resources import resource_root
 
 LANGUAGES = ("sv", "en")
 csrf = CSRFProtect()
@@ -42,14 +44,17 @@ class Config:
         self.MAIL_DISCOVERY_BUDGET = float(environ.get("MAIL_DISCOVERY_BUDGET", "8"))
         self.MAIL_DISCOVERIES_PER_MINUTE = int(environ.get("MAIL_DISCOVERIES_PER_MINUTE", "6"))
         self.MAIL_TESTS_PER_5_MINUTES = int(environ.get("MAIL_TESTS_PER_5_MINUTES", "10"))
-        self.SYNC_MODE = environ.get("SYNC_MODE", "embedded")  # embedded | external | inline
+        self.SYNC_MODE = environ.get("SYNC_MODE", "embedded")  # embedded | external | queue | inline
         self.SYNC_WORKERS = int(environ.get("SYNC_WORKERS", "2"))
+        self.QUEUE_URL = environ.get("QUEUE_URL", "redis://127.0.0.1:6379/0")
+        self.EXTERNAL_URL = environ.get("EXTERNAL_URL", "")  # what users type, e.g. https://crm.example.com
+        self.WATCH_LEASE = float(environ.get("WATCH_LEASE", "45"))  # seconds; see mailcore/watch.py
         self.BEHIND_PROXY = environ.get("BEHIND_PROXY", "") == "1"
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = environ.get("SESSION_COOKIE_SECURE", "") == "1"
         self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead, so a long-open dialog still saves
-        self.BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).resolve().parent / "translations")
+        self.BABEL_TRANSLATION_DIRECTORIES = str(resource_root() / "translations")
 
 
 class _SessionInterface(SecureCookieSessionInterface):
@@ -60,16 +65,12 @@ class _SessionInterface(SecureCookieSessionInterface):
 
 
 def _secret_from_file(path: Path) -> str:
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+    """Every process of the installation must sign with the same key: see mailcore/keyfile.py."""
+    return read_or_create(path, lambda: secrets.token_urlsafe(48).encode()).decode()
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_path=Config().INSTANCE_PATH)
+    app = Flask(__name__, instance_path=Config().INSTANCE_PATH, root_path=str(resource_root()))
     app.config.from_object(Config())
     app.config.update(config or {})
     instance = Path(app.config["INSTANCE_PATH"])
@@ -124,12 +125,38 @@ def _ensure_catalogs(directory: Path) -> None:
 
 
 def _init_mail(app: Flask, instance: Path) -> None:
+    workers = web_server_workers() if app.config["SYNC_MODE"] == "embedded" else 1
+    if workers > 1:
+        raise RuntimeError(
+            f"SYNC_MODE=embedded runs sync threads inside the web process, and this web server runs "
+            f"{workers} worker processes: each would run its own. Set SYNC_MODE=queue (and run "
+            f"`flask sync worker` and `flask sync watch`) or SYNC_MODE=external, or run one worker")
     mail = Installation.from_config(app.config, instance)
     app.extensions["mail"] = mail
     if mail.sync_mode == "embedded" and not app.config.get("TESTING"):
         app.before_request(mail.start_workers)
     logging.getLogger(__name__).debug("database ready: %s",
                                       mail.engine.url.render_as_string(hide_password=True))
+
+
+def web_server_workers() -> int:
+    """How many worker processes the web server runs: 1 unless under gunicorn, whose settings (command
+    line, GUNICORN_CMD_ARGS, WEB_CONCURRENCY, config file) are read again the way its master read them."""
+    if not os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn/"):
+        return 1
+    import sys
+
+    from gunicorn.app.wsgiapp import WSGIApplication
+
+    argv, sys.argv = sys.argv, list(sys.argv)
+    cwd = os.getcwd()
+    try:
+        return int(WSGIApplication("%(prog)s [OPTIONS] [APP_MODULE]").cfg.workers)
+    except (Exception, SystemExit):  # settings it cannot read: assume the worst, several workers
+        return 2
+    finally:
+        sys.argv = argv
+        os.chdir(cwd)
 
 
 def select_locale() -> str:

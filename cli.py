@@ -65,18 +65,52 @@ def register_sync_cli(app: Flask) -> None:
     @group.command("worker")
     @click.option("--workers", default=2, show_default=True, help="Sync threads.")
     def worker(workers: int) -> None:
-        """Run the sync workers, scheduler and IDLE watchers in this process until stopped.
-        Run the web app with SYNC_MODE=external then."""
+        """Run sync workers in this process until stopped. With SYNC_MODE=queue they take jobs from
+        the queue (with the periodic scheduler; IDLE is `sync watch`'s); with SYNC_MODE=external
+        they poll the database and watch every account with IDLE themselves."""
+        mail = current_app.extensions["mail"]
+        if mail.sync_mode == "queue":
+            from mailcore.queue import Scheduler
+
+            running = [mail.runner.worker(workers), Scheduler(mail, mail.runner)]
+        else:
+            running = [ThreadRunner(mail, workers=workers)]
+        for part in running:
+            part.start()
+        click.echo(f"sync worker running with {workers} threads ({mail.sync_mode}); Ctrl-C stops it")
+        _until_stopped()
+        for part in running:
+            part.stop()
+
+    @group.command("watch")
+    @click.option("--accounts", default=1000, show_default=True, help="The most accounts this process watches.")
+    @click.option("--connectors", default=8, show_default=True, help="Threads that open connections.")
+    def watch(accounts: int, connectors: int) -> None:
+        """Hold the INBOX connections (IDLE) of many accounts in this process and ask for a sync when
+        one changes; run several on one or more machines: they share the accounts by leases."""
+        from mailcore.watch import Watcher
+
+        mail = current_app.extensions["mail"]
+        watcher = Watcher(mail, capacity=accounts, connectors=connectors,
+                          lease=current_app.config.get("WATCH_LEASE", 45.0))
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        runner = ThreadRunner(current_app.extensions["mail"], workers=workers).start()
-        click.echo(f"sync worker running with {workers} threads; Ctrl-C stops it")
-        try:
-            while not stop.wait(1):
-                pass
-        except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        click.echo(f"sync watcher {watcher.owner} running for up to {accounts} accounts; Ctrl-C stops it")
+        watcher.run(stop)
+
+
+def _until_stopped() -> None:
+    import signal
+    import threading
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(1):
             pass
-        runner.stop()
+    except KeyboardInterrupt:
+        pass
 
 
 def register_translate_cli(app: Flask) -> None:
