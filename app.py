@@ -96,9 +96,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(compose.bp)
     app.config.setdefault("MAX_CONTENT_LENGTH", 30 * 1024 * 1024)  # attachments (20 MB) plus the form
 
-    from cli import register_cli, register_sync_cli, register_translate_cli
+    from cli import register_check_cli, register_cli, register_sync_cli, register_translate_cli
 
     register_cli(app)
+    register_check_cli(app)
     register_sync_cli(app)
     register_translate_cli(app)
     return app

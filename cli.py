@@ -1,4 +1,5 @@
-"""Operator commands: `flask --app app user add|list`."""
+"""Operator commands: `flask --app app user add|list`, `sync now|worker|watch`, `check`, `translate`;
+`inkorg` (the installed console command) is `flask --app app`."""
 
 from __future__ import annotations
 
@@ -113,6 +114,21 @@ def _until_stopped() -> None:
         pass
 
 
+def register_check_cli(app: Flask) -> None:
+    @app.cli.command("check")
+    def check() -> None:
+        """Report what is misconfigured: database, queue and workers, keys, external URL. Exits 1 on a problem."""
+        from pathlib import Path
+
+        from mailcore import health
+
+        findings = health.check(current_app.config, current_app.extensions["mail"], Path(current_app.instance_path))
+        for finding in findings:
+            click.echo(finding.line())
+        if any(f.level == health.PROBLEM for f in findings):
+            raise SystemExit(1)
+
+
 def register_translate_cli(app: Flask) -> None:
     """`flask --app app translate update|compile`: pybabel with this project's paths."""
     import subprocess
@@ -143,3 +159,14 @@ def register_translate_cli(app: Flask) -> None:
     def compile_() -> None:
         """Compile the catalogs (the setup script does this too)."""
         run("compile", "-d", "translations")
+
+
+def main() -> None:
+    """The `inkorg` command: every `flask --app app` command of this app, from an installed distribution."""
+    from flask.cli import FlaskGroup
+
+    from app import create_app
+
+    FlaskGroup(name="inkorg", create_app=create_app,
+               help="Inkorg, the email inbox of a CRM: `inkorg run`, `inkorg sync worker`, `inkorg check` ...")(
+        prog_name="inkorg")

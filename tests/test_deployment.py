@@ -173,8 +173,38 @@ def test_two_web_processes_share_sessions_keys_and_rate_limits(deployment, mailb
 def test_embedded_sync_refuses_gunicorn_with_several_workers(deployment, tmp_path):
     env = process_env(deployment, SYNC_MODE="embedded", SECRET_KEY="same-everywhere")
     web = services.AppProcess.gunicorn(services.free_port(), 2, env, tmp_path / "web.log")
-    web.process.wait(timeout=60)
+    try:
+        web.process.wait(timeout=60)
+    finally:
+        web.stop()
     assert web.process.returncode != 0
     assert "SYNC_MODE=embedded runs sync threads inside the web process" in web.output()
     assert "runs 2 worker processes" in web.output()
-    web.stop()
+
+
+def test_check_tells_the_operator_what_is_misconfigured(deployment, lab, mailbox):
+    from app import create_app
+
+    app = create_app(dict(deployment, SECRET_KEY="a-long-secret-shared-by-every-process-0123456789"))
+    worker = app.extensions["mail"].runner.worker(1)
+    worker.start()  # a sync worker's heartbeat in the queue
+    try:
+        healthy = app.test_cli_runner().invoke(args=["check"])
+        assert healthy.exit_code == 0, healthy.output
+        assert "ok       database" in healthy.output and "1 sync worker processes seen" in healthy.output
+        assert "warning  url       EXTERNAL_URL is not set" in healthy.output
+    finally:
+        worker.stop()
+    connected(app, mailbox)
+    closed = services.free_port()
+    wrong = create_app(dict(deployment, QUEUE_URL=f"redis://127.0.0.1:{closed}/0",
+                            MAIL_ENCRYPTION_KEY="A" * 43 + "=", EXTERNAL_URL=f"http://127.0.0.1:{closed}",
+                            SECRET_KEY="short"))
+    found = wrong.test_cli_runner().invoke(args=["check"])
+    assert found.exit_code == 1
+    for problem in ("problem  queue     cannot reach the queue", "problem  keys      SECRET_KEY is shorter",
+                    "problem  keys      the mail encryption key cannot open 1 of the 1",
+                    f"problem  url       http://127.0.0.1:{closed}/signin cannot be reached"):
+        assert problem in found.output, found.output
+    for made in (app, wrong):
+        made.extensions["mail"].engine.dispose()
