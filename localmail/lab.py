@@ -67,8 +67,10 @@ class MailLab:
         *,
         standard_ports: bool = False,
         names: Sequence[str] = ("localhost",),
+        connections: int = 0,
     ) -> None:
         self.workdir = workdir.resolve()
+        self.connections = connections
         self.host = host
         self.standard_ports = standard_ports
         self.names = (names,) if isinstance(names, str) else tuple(names)
@@ -92,6 +94,7 @@ class MailLab:
         *,
         standard_ports: bool = False,
         names: Sequence[str] = ("localhost",),
+        connections: int = 0,
     ) -> MailLab:
         """Start every listener on `host` (an IPv4 loopback address).
 
@@ -99,8 +102,10 @@ class MailLab:
         587 and POP3 110 (root only; the odd listeners stay on random ports).
         names: the server certificate's SANs, exact or wildcard ("*.guess.test");
         hostname is the first.
+        connections: room for this many IMAP sessions at once (Dovecot's defaults
+        allow about a hundred TLS sessions).
         """
-        lab = cls(Path(workdir), host, standard_ports=standard_ports, names=names)
+        lab = cls(Path(workdir), host, standard_ports=standard_ports, names=names, connections=connections)
         atexit.register(lab.stop)
         try:
             lab._start()
@@ -187,7 +192,7 @@ class MailLab:
         alerts_conf, users_conf = auth_dir / "dict-alerts.conf", auth_dir / "dict-users.conf"
         write_dict_conf(alerts_conf, self._users.dict_file, "alert")
         write_dict_conf(users_conf, self._users.dict_file, "passdb")
-        return Shared(self.host, alerts_conf, users_conf, self._make_mail_root())
+        return Shared(self.host, alerts_conf, users_conf, self._make_mail_root(), self.connections)
 
     def _make_mail_root(self) -> Path:
         """The maildirs live in a fresh temp dir, linked as workdir/mail.

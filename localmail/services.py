@@ -5,7 +5,6 @@ per use, and the app's processes (gunicorn, sync workers, watchers) as real chil
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
 import random
 import signal
@@ -105,11 +104,20 @@ def fresh_queue_url() -> str:
 class AppProcess:
     """One of the app's processes (`flask --app app ...` or gunicorn), its output kept in a file."""
 
+    started: list[AppProcess] = []  # every one, so that a run cut short stops them all
+
     def __init__(self, args: list[str], env: dict[str, str], log: Path):
         self.log = log
         self._out = log.open("wb")
         self.process = subprocess.Popen(args, cwd=str(ROOT), env={**os.environ, **env}, stdout=self._out,
                                         stderr=subprocess.STDOUT, start_new_session=True)
+        AppProcess.started.append(self)
+
+    @classmethod
+    def stop_everything(cls) -> None:
+        for started in cls.started:
+            if started.process.poll() is None:
+                started.stop(5)
 
     @classmethod
     def flask(cls, command: list[str], env: dict[str, str], log: Path) -> AppProcess:
@@ -166,11 +174,3 @@ def wait_http(port: int, seconds: float = 30) -> bool:
     return _wait_for("127.0.0.1", port, seconds)
 
 
-def pids_of(pattern: str) -> list[int]:
-    """Processes whose command line contains `pattern` (to find gunicorn's workers)."""
-    found = []
-    for path in glob.glob("/proc/[0-9]*/cmdline"):
-        with contextlib.suppress(OSError):
-            if pattern.encode() in Path(path).read_bytes():
-                found.append(int(path.split("/")[2]))
-    return found

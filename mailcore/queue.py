@@ -48,8 +48,10 @@ class SyncQueue:
         self.installation = installation
         # a worker killed with -9 stops its heartbeat; after 30 s another worker requeues its
         # messages during the broker's maintenance, which runs on about one command in twenty
+        # (the chance is counted per million)
         client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=10)
-        self.broker = RedisBroker(client=client, namespace=NAMESPACE, heartbeat_timeout=30_000, maintenance_chance=20)
+        self.broker = RedisBroker(client=client, namespace=NAMESPACE, heartbeat_timeout=30_000,
+                                  maintenance_chance=50_000)
         self.actor = dramatiq.actor(self._run, broker=self.broker, actor_name="sync_account", queue_name=QUEUE_NAME,
                                     max_retries=3, time_limit=TIME_LIMIT)
 
@@ -120,14 +122,30 @@ class Scheduler:
         self._thread.join(timeout=5)
 
     def _loop(self) -> None:
+        run_id = None
         while not self._stop.wait(self.tick):
             try:
+                run_id, before = self.queue.redis.info("server").get("run_id"), run_id
+            except (redis.RedisError, OSError):
+                continue  # the broker is away: requests wait in the database meanwhile
+            try:
+                if before is not None and run_id != before:
+                    self._all_due()
                 for account_id in claim_due(self.installation):
                     if not self.queue.submit(SyncJob(account_id)):
                         self._unclaim(account_id)
                         break  # the broker is away: everything stays due until it is back
             except Exception:  # the database restarting, say: the next tick tries again
                 log.exception("sync scheduler tick failed")
+
+    def _all_due(self) -> None:
+        """The broker restarted and may have lost waiting jobs (Redis here keeps nothing on disk):
+        every account is synced once, which costs a SELECT per folder where nothing changed."""
+        log.warning("the sync queue restarted; every account is synced once")
+        with self.installation.sessions() as db:
+            db.execute(update(Account).where(Account.sync_state.in_([SyncState.OK, SyncState.NEW]))
+                       .values(next_sync_at=utcnow()))
+            db.commit()
 
     def _unclaim(self, account_id: int) -> None:
         with self.installation.sessions() as db:
