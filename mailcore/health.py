@@ -88,7 +88,7 @@ def _sync(config: Mapping, installation: Installation) -> Iterator[Finding]:
 def _queue(installation: Installation) -> Iterator[Finding]:
     import redis
 
-    from .queue import NAMESPACE, QUEUE_NAME
+    from .queue import BACKGROUND_QUEUE, NAMESPACE, QUEUE_NAME
 
     client = installation.runner.redis
     where = client.connection_pool.connection_kwargs
@@ -96,7 +96,7 @@ def _queue(installation: Installation) -> Iterator[Finding]:
     try:
         client.ping()
         workers = client.zcount(f"{NAMESPACE}:__heartbeats__", (time.time() - 60) * 1000, "+inf")
-        waiting = client.llen(f"{NAMESPACE}:{QUEUE_NAME}")
+        waiting = client.llen(f"{NAMESPACE}:{QUEUE_NAME}") + client.llen(f"{NAMESPACE}:{BACKGROUND_QUEUE}")
     except (redis.RedisError, OSError) as exc:
         yield Finding(PROBLEM, "queue", f"cannot reach the queue at {name} (QUEUE_URL): {exc}")
         return

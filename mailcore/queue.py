@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 NAMESPACE = "inkorg"  # every Redis key of the queue starts with it
-QUEUE_NAME = "sync"
+QUEUE_NAME = "sync"  # what a person waits for: Refresh, a new account, an action, new mail seen by IDLE
+BACKGROUND_QUEUE = "sync-background"  # periodic syncs: taken only when no one waits
 PENDING_TTL = 15 * 60  # seconds a "this job is waiting" mark lives, should its message be lost
 BUSY_DELAY = 2000  # ms before a job whose account is syncing elsewhere is tried again
 CLAIM = timedelta(minutes=1)  # a due account sent through the queue is not sent again for this long
@@ -52,19 +53,23 @@ class SyncQueue:
         client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=10)
         self.broker = RedisBroker(client=client, namespace=NAMESPACE, heartbeat_timeout=30_000,
                                   maintenance_chance=50_000)
-        self.actor = dramatiq.actor(self._run, broker=self.broker, actor_name="sync_account", queue_name=QUEUE_NAME,
-                                    max_retries=3, time_limit=TIME_LIMIT)
+        options = {"broker": self.broker, "max_retries": 3, "time_limit": TIME_LIMIT}
+        # a worker thread takes the lowest priority number first: new mail before the periodic round
+        self.actors = {False: dramatiq.actor(self._run_now, actor_name="sync_account", queue_name=QUEUE_NAME,
+                                             priority=0, **options),
+                       True: dramatiq.actor(self._run_background, actor_name="sync_account_background",
+                                            queue_name=BACKGROUND_QUEUE, priority=100, **options)}
 
     @property
     def redis(self) -> redis.Redis:
         return self.broker.client
 
-    def submit(self, job: SyncJob, delay: int | None = None) -> bool:
+    def submit(self, job: SyncJob, delay: int | None = None, background: bool = False) -> bool:
         """Send the job unless the same one is already waiting; False when the broker cannot be
         reached (the caller keeps the request in the database then)."""
         try:
-            if self.redis.set(_pending_key(job), 1, nx=True, ex=PENDING_TTL):
-                self.actor.send_with_options(args=(job.account_id, job.folder), delay=delay)
+            if self.redis.set(_pending_key(job, background), 1, nx=True, ex=PENDING_TTL):
+                self.actors[background].send_with_options(args=(job.account_id, job.folder), delay=delay)
             return True
         except (redis.RedisError, OSError, dramatiq.errors.BrokerError) as exc:
             log.warning("the sync queue cannot be reached (%s); the request waits in the database",
@@ -74,22 +79,28 @@ class SyncQueue:
     def stop(self) -> None:
         self.broker.close()
 
-    def _run(self, account_id: int, folder: str | None) -> None:
-        job = SyncJob(account_id, folder)
+    def _run_now(self, account_id: int, folder: str | None) -> None:
+        self._run(SyncJob(account_id, folder), background=False)
+
+    def _run_background(self, account_id: int, folder: str | None) -> None:
+        self._run(SyncJob(account_id, folder), background=True)
+
+    def _run(self, job: SyncJob, background: bool) -> None:
         try:
-            self.redis.delete(_pending_key(job))  # from now on a new request queues a new run
+            self.redis.delete(_pending_key(job, background))  # from now on a new request queues a new run
         except redis.RedisError:
             pass
         summary = run_job(self.installation, job)
         if summary.state == SyncState.BUSY:  # another worker syncs this account now: after it, once more
-            self.submit(job, delay=BUSY_DELAY)
+            self.submit(job, delay=BUSY_DELAY, background=background)
 
     def worker(self, threads: int) -> dramatiq.Worker:
-        return dramatiq.Worker(self.broker, queues={QUEUE_NAME}, worker_threads=threads, worker_timeout=1000)
+        return dramatiq.Worker(self.broker, queues={QUEUE_NAME, BACKGROUND_QUEUE}, worker_threads=threads,
+                               worker_timeout=1000)
 
 
-def _pending_key(job: SyncJob) -> str:
-    return f"{NAMESPACE}:pending:{job.account_id}:{job.folder or '*'}"
+def _pending_key(job: SyncJob, background: bool) -> str:
+    return f"{NAMESPACE}:pending:{'later' if background else 'now'}:{job.account_id}:{job.folder or '*'}"
 
 
 def claim_due(installation: Installation, limit: int = 500) -> list[int]:
@@ -132,7 +143,7 @@ class Scheduler:
                 if before is not None and run_id != before:
                     self._all_due()
                 for account_id in claim_due(self.installation):
-                    if not self.queue.submit(SyncJob(account_id)):
+                    if not self.queue.submit(SyncJob(account_id), background=True):
                         self._unclaim(account_id)
                         break  # the broker is away: everything stays due until it is back
             except Exception:  # the database restarting, say: the next tick tries again

@@ -63,10 +63,12 @@ class Watched:
 
 class Watcher:
     def __init__(self, installation: Installation, capacity: int = 1000, connectors: int = 8,
-                 lease: float = LEASE, on_change: Callable[[int], None] | None = None):
+                 lease: float = LEASE, on_change: Callable[[int], None] | None = None,
+                 on_adopt: Callable[[int], None] | None = None):
         self.installation, self.capacity, self.lease = installation, capacity, lease
         self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.on_change = on_change or (lambda account_id: installation.request_sync(account_id, "INBOX"))
+        self.on_adopt = on_adopt or (lambda account_id: _due_now(installation, account_id))
         self.leased: set[int] = set()
         self.watched: dict[int, Watched] = {}
         self.busy: set[int] = set()  # in the pool: connecting, renewing IDLE, polling, closing
@@ -75,8 +77,8 @@ class Watcher:
         self.renewed_at = float("-inf")
         self._selector = selectors.DefaultSelector()
         self._pool = ThreadPoolExecutor(connectors, thread_name_prefix="watch-connect")
-        self._done: queue.SimpleQueue[tuple[int, Watched | None, bool]] = queue.SimpleQueue()
-        self._changes = _Changes(self.on_change)
+        self._done: queue.SimpleQueue[tuple[int, Watched | None, str | None]] = queue.SimpleQueue()
+        self._changes = _Changes(self.on_change, self.on_adopt)
 
     # --- the loop --------------------------------------------------------------------------------
 
@@ -103,7 +105,7 @@ class Watcher:
         self._drop_all()
         self._pool.shutdown(wait=True)
         while not self._done.empty():
-            _account_id, watched, _changed = self._done.get()
+            _account_id, watched, _event = self._done.get()
             if watched is not None:
                 _logout(watched)
         self._changes.stop()
@@ -177,17 +179,17 @@ class Watcher:
         except LOST as exc:
             stack.close()
             log.info("cannot watch account %s: %s", account_id, type(exc).__name__)
-            self._done.put((account_id, None, False))
+            self._done.put((account_id, None, None))
             return
         except BaseException:
             stack.close()
-            self._done.put((account_id, None, False))
+            self._done.put((account_id, None, None))
             raise
-        self._done.put((account_id, watched, True))  # changes while nobody watched: sync INBOX once
+        self._done.put((account_id, watched, "adopted"))  # what came while nobody watched: synced once
 
     def _adopt_finished(self) -> None:
         while not self._done.empty():
-            account_id, watched, changed = self._done.get()
+            account_id, watched, event = self._done.get()
             self.busy.discard(account_id)
             if watched is None:
                 self._failed(account_id)
@@ -199,8 +201,8 @@ class Watcher:
             self.watched[account_id] = watched
             if watched.idle:
                 self._selector.register(watched.client.socket(), selectors.EVENT_READ, watched)
-            if changed:
-                self._changes.add(account_id)
+            if event is not None:  # new mail seen now is waited for; a newly watched account's sync is not
+                self._changes.add(account_id, urgent=event == "changed")
 
     def _failed(self, account_id: int) -> None:
         failures = self.failures.get(account_id, 0) + 1
@@ -241,10 +243,10 @@ class Watcher:
                 _text, responses = watched.client.noop()
         except LOST:
             _logout(watched)
-            self._done.put((watched.account_id, None, False))
+            self._done.put((watched.account_id, None, None))
             return
         watched.since = time.monotonic()
-        self._done.put((watched.account_id, watched, mailbox_changed(responses)))
+        self._done.put((watched.account_id, watched, "changed" if mailbox_changed(responses) else None))
 
     # --- letting go ------------------------------------------------------------------------------
 
@@ -282,6 +284,14 @@ class Watcher:
             _logout(watched)
 
 
+def _due_now(installation: Installation, account_id: int) -> None:
+    """A newly watched account is synced once by the periodic round (the queue's background), so that
+    thousands of accounts taken over at once never delay the mail that people wait for."""
+    with installation.sessions() as db:
+        db.execute(update(Account).where(Account.id == account_id).values(next_sync_at=utcnow()))
+        db.commit()
+
+
 def _start_idle(client: MailClient) -> None:
     client.idle()
     client.allow(IDLE_RENEW + 60)  # a quiet mailbox says nothing for minutes: that is no failure
@@ -303,17 +313,17 @@ class _Changes:
     """Asks for syncs from a thread of its own, one request per account at a time, so that a slow
     broker never holds up the loop that reads thousands of sockets."""
 
-    def __init__(self, on_change: Callable[[int], None]):
-        self.on_change = on_change
-        self._waiting: dict[int, None] = {}
+    def __init__(self, on_change: Callable[[int], None], on_adopt: Callable[[int], None]):
+        self.on_change, self.on_adopt = on_change, on_adopt
+        self._waiting: dict[int, bool] = {}  # account -> urgent (a change seen) or not (newly watched)
         self._lock = threading.Condition()
         self._stopped = False
         self._thread = threading.Thread(target=self._loop, daemon=True, name="watch-changes")
         self._thread.start()
 
-    def add(self, account_id: int) -> None:
+    def add(self, account_id: int, urgent: bool = True) -> None:
         with self._lock:
-            self._waiting[account_id] = None
+            self._waiting[account_id] = urgent or self._waiting.get(account_id, False)
             self._lock.notify()
 
     def stop(self) -> None:
@@ -330,8 +340,8 @@ class _Changes:
                 if self._stopped and not self._waiting:
                     return
                 account_id = next(iter(self._waiting))
-                del self._waiting[account_id]
+                urgent = self._waiting.pop(account_id)
             try:
-                self.on_change(account_id)
+                (self.on_change if urgent else self.on_adopt)(account_id)
             except Exception:
                 log.exception("could not ask for a sync of account %s", account_id)
