@@ -175,6 +175,25 @@ def stop_all(processes) -> None:
             process.stop()
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time the processes have used (from /proc/<pid>/stat)."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
 def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -443,17 +462,17 @@ def sign_in(port: int, email: str) -> str:
     import requests
 
     web = requests.Session()
-    page = web.get(f"http://127.0.0.1:{port}/signin", timeout=10).text
+    page = web.get(f"http://127.0.0.1:{port}/signin", timeout=60).text
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     answer = web.post(f"http://127.0.0.1:{port}/signin", data={"email": email, "password": CRM_PASSWORD,
-                                                              "csrf_token": token}, allow_redirects=False, timeout=10)
+                                                              "csrf_token": token}, allow_redirects=False, timeout=60)
     assert answer.status_code == 302, answer.status_code
     return "; ".join(f"{c.name}={c.value}" for c in web.cookies)
 
 
 def wrk(port: int, cookie: str, clients: int, seconds: int, script: Path) -> tuple[float, float, float, int]:
-    done = subprocess.run(["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script),
-                           "-H", f"Cookie: {cookie}", f"http://127.0.0.1:{port}/inbox/"],
+    done = subprocess.run(["wrk", f"-t{min(2, clients)}", f"-c{clients}", f"-d{seconds}s", "--timeout", "10s",
+                           "-s", str(script), "-H", f"Cookie: {cookie}", f"http://127.0.0.1:{port}/inbox/"],
                           capture_output=True, text=True, check=True)
     requests, duration, p50, p95, errors = re.search(r"RESULT (\d+) ([\d.]+) ([\d.]+) ([\d.]+) (\d+)",
                                                      done.stdout).groups()
@@ -520,11 +539,15 @@ def web(lab, workdir: Path, list_messages: int, clients: int, seconds: int, tabl
                     raise RuntimeError(server.output())
                 cookie = sign_in(port, address)
                 wrk(port, cookie, clients, 3, script)  # warm-up: every worker's first requests
+                web_workers = children_of(server.pid)
+                cpu_before = cpu_seconds(web_workers)
                 rate, p50, p95, errors = wrk(port, cookie, clients, seconds, script)
+                cpu = (cpu_seconds(web_workers) - cpu_before) / max(1, rate * seconds) * 1000
                 rates.append(rate)
                 table.add(f"inbox list page, {list_messages} messages, gunicorn {count} worker{'s' * (count > 1)}, "
                           f"{clients} closed-loop clients", f"{rate:.0f} requests/s, p50 {p50:.0f} ms, p95 "
-                          f"{p95:.0f} ms, {errors} errors ({seconds} s, load {loadavg()})")
+                          f"{p95:.0f} ms, {errors} errors; {cpu:.0f} ms of CPU per request in the web workers "
+                          f"({seconds} s, load {loadavg()})")
                 if count == 4:
                     times, failures = open_loop(port, cookie, clients, 2.0, 30)
                     p95_open = percentile(times, 95)
