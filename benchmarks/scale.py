@@ -528,6 +528,10 @@ def web(lab, workdir: Path, list_messages: int, clients: int, seconds: int, tabl
         summary = bench_sync.make_sync(app).run(account_id)  # folders from the server, INBOX empty
         assert summary.state == "ok", summary
         bench_sync.insert_rows(app, bench_sync.inbox_id(app, account_id), list_messages, seed=5)
+        with app.extensions["mail"].engine.begin() as connection:
+            # the statistics autovacuum keeps on a running database, for rows inserted a moment ago:
+            # without them PostgreSQL sorts the whole folder for each page (about 45 ms of its CPU)
+            connection.exec_driver_sql("ANALYZE")
         app.extensions["mail"].engine.dispose()
         env = process_env(config)
         rates = []
