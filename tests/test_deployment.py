@@ -208,3 +208,40 @@ def test_check_tells_the_operator_what_is_misconfigured(deployment, lab, mailbox
         assert problem in found.output, found.output
     for made in (app, wrong):
         made.extensions["mail"].engine.dispose()
+
+
+def test_a_watcher_lets_go_of_an_account_another_process_holds(app, lab, mailbox):
+    """Never two watchers: when an account's lease is found in another process's name (its own ran
+    out while it was stalled), the watcher closes its connection at the next renewal."""
+    import threading
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from mailcore.models import utcnow
+    from mailcore.watch import Watcher
+
+    connected(app, mailbox)
+    account_id = account_of(app, mailbox.address)
+    changes: list[int] = []
+    watcher = Watcher(app.extensions["mail"], lease=3, on_change=changes.append, on_adopt=changes.append)
+    stop = threading.Event()
+    loop = threading.Thread(target=watcher.run, args=(stop,))
+    loop.start()
+    try:
+        assert eventually(lambda: account_id in watcher.watched, 15)
+        client = watcher.watched[account_id].client
+        with app.extensions["mail"].sessions() as db:
+            db.execute(update(Account).where(Account.id == account_id).values(  # and it keeps renewing
+                watch_owner="another:1:process", watch_lease_until=utcnow() + timedelta(minutes=5)))
+            db.commit()
+        assert eventually(lambda: account_id not in watcher.watched, 5)
+        assert eventually(lambda: client._imap.sock.fileno() == -1 or client._imap.state == "LOGOUT", 5)
+        lab.append(mailbox.address, message("Seen by the other watcher only"))
+        time.sleep(2)
+        assert changes == [account_id]  # the adoption only: this process no longer hears the account
+    finally:
+        stop.set()
+        loop.join(timeout=30)
+    with app.extensions["mail"].sessions() as db:
+        assert db.get(Account, account_id).watch_owner == "another:1:process"  # not given back: not its own
