@@ -15,6 +15,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from mailcore.compose import MAX_ATTACHMENTS_BYTES
 from mailcore.installation import Installation
+from mailcore.keyfile import read_or_create
+from mailcore.resources import resource_root
 
 LANGUAGES = ("sv", "en")
 csrf = CSRFProtect()
@@ -46,8 +48,10 @@ class Config:
         self.SYSTEM_MAIL_URL = environ.get("SYSTEM_MAIL_URL") or None  # verification links; see mailcore/system_mail.py
         self.SYSTEM_MAIL_FROM = environ.get("SYSTEM_MAIL_FROM") or None
         self.VERIFICATION_LINK_HOURS = float(environ.get("VERIFICATION_LINK_HOURS", "24"))
-        self.SYNC_MODE = environ.get("SYNC_MODE", "embedded")  # embedded | external | inline
+        self.SYNC_MODE = environ.get("SYNC_MODE", "embedded")  # embedded | external | queue | inline
         self.SYNC_WORKERS = int(environ.get("SYNC_WORKERS", "2"))
+        self.QUEUE_URL = environ.get("QUEUE_URL", "redis://127.0.0.1:6379/0")
+        self.WATCH_LEASE = float(environ.get("WATCH_LEASE", "45"))  # seconds; see mailcore/watch.py
         self.BEHIND_PROXY = environ.get("BEHIND_PROXY", "") == "1"
         self.EXTERNAL_URL = environ.get("EXTERNAL_URL") or None  # how browsers reach the app: OAuth, mailed links
         for name in ("OAUTH_MICROSOFT_CLIENT_ID", "OAUTH_MICROSOFT_CLIENT_SECRET", "OAUTH_MICROSOFT_TENANT",
@@ -65,7 +69,7 @@ class Config:
         self.MAX_CONTENT_LENGTH = MAX_ATTACHMENTS_BYTES + 10 * 2**20  # attachments plus the form around them
         self.MAX_FORM_MEMORY_SIZE = 8 * 2**20  # one text field: a message of 2,000,000 characters
         self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead, so a long-open dialog still saves
-        self.BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).resolve().parent / "translations")
+        self.BABEL_TRANSLATION_DIRECTORIES = str(resource_root() / "translations")
 
 
 class _SessionInterface(SecureCookieSessionInterface):
@@ -76,16 +80,12 @@ class _SessionInterface(SecureCookieSessionInterface):
 
 
 def _secret_from_file(path: Path) -> str:
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+    """Every process of the installation must sign with the same key: see mailcore/keyfile.py."""
+    return read_or_create(path, lambda: secrets.token_urlsafe(48).encode()).decode()
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_path=Config().INSTANCE_PATH)
+    app = Flask(__name__, instance_path=Config().INSTANCE_PATH, root_path=str(resource_root()))
     app.config.from_object(Config())
     app.config.update(config or {})
     instance = Path(app.config["INSTANCE_PATH"])
@@ -112,9 +112,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(settings.bp)
     app.register_blueprint(compose.bp)
 
-    from cli import register_cli, register_docs_cli, register_sync_cli, register_translate_cli
+    from cli import register_check_cli, register_cli, register_docs_cli, register_sync_cli, register_translate_cli
 
     register_cli(app)
+    register_check_cli(app)
     register_sync_cli(app)
     register_translate_cli(app)
     register_docs_cli(app)
@@ -142,12 +143,38 @@ def _ensure_catalogs(directory: Path) -> None:
 
 
 def _init_mail(app: Flask, instance: Path) -> None:
+    workers = web_server_workers() if app.config["SYNC_MODE"] == "embedded" else 1
+    if workers > 1:
+        raise RuntimeError(
+            f"SYNC_MODE=embedded runs sync threads inside the web process, and this web server runs "
+            f"{workers} worker processes: each would run its own. Set SYNC_MODE=queue (and run "
+            f"`flask sync worker` and `flask sync watch`) or SYNC_MODE=external, or run one worker")
     mail = Installation.from_config(app.config, instance)
     app.extensions["mail"] = mail
     if mail.sync_mode == "embedded" and not app.config.get("TESTING"):
         app.before_request(mail.start_workers)
     logging.getLogger(__name__).debug("database ready: %s",
                                       mail.engine.url.render_as_string(hide_password=True))
+
+
+def web_server_workers() -> int:
+    """How many worker processes the web server runs: 1 unless under gunicorn, whose settings (command
+    line, GUNICORN_CMD_ARGS, WEB_CONCURRENCY, config file) are read again the way its master read them."""
+    if not os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn/"):
+        return 1
+    import sys
+
+    from gunicorn.app.wsgiapp import WSGIApplication
+
+    argv, sys.argv = sys.argv, list(sys.argv)
+    cwd = os.getcwd()
+    try:
+        return int(WSGIApplication("%(prog)s [OPTIONS] [APP_MODULE]").cfg.workers)
+    except (Exception, SystemExit):  # settings it cannot read: assume the worst, several workers
+        return 2
+    finally:
+        sys.argv = argv
+        os.chdir(cwd)
 
 
 def select_locale() -> str:

@@ -1,4 +1,5 @@
-"""Operator commands: `flask --app app user add|list`."""
+"""Operator commands: `flask --app app user add|list`, `sync now|worker|watch`, `check`, `translate`;
+`inkorg` (the installed console command) is `flask --app app`."""
 
 from __future__ import annotations
 
@@ -96,18 +97,67 @@ def register_sync_cli(app: Flask) -> None:
     @group.command("worker")
     @click.option("--workers", default=2, show_default=True, help="Sync threads.")
     def worker(workers: int) -> None:
-        """Run the sync workers, scheduler and IDLE watchers in this process until stopped.
-        Run the web app with SYNC_MODE=external then."""
+        """Run sync workers in this process until stopped. With SYNC_MODE=queue they take jobs from
+        the queue (with the periodic scheduler; IDLE is `sync watch`'s); with SYNC_MODE=external
+        they poll the database and watch every account with IDLE themselves."""
+        mail = current_app.extensions["mail"]
+        if mail.sync_mode == "queue":
+            from mailcore.queue import Scheduler
+
+            running = [mail.runner.worker(workers), Scheduler(mail, mail.runner)]
+        else:
+            running = [ThreadRunner(mail, workers=workers)]
+        for part in running:
+            part.start()
+        click.echo(f"sync worker running with {workers} threads ({mail.sync_mode}); Ctrl-C stops it")
+        _until_stopped()
+        for part in running:
+            part.stop()
+
+    @group.command("watch")
+    @click.option("--accounts", default=1000, show_default=True, help="The most accounts this process watches.")
+    @click.option("--connectors", default=8, show_default=True, help="Threads that open connections.")
+    def watch(accounts: int, connectors: int) -> None:
+        """Hold the INBOX connections (IDLE) of many accounts in this process and ask for a sync when
+        one changes; run several on one or more machines: they share the accounts by leases."""
+        from mailcore.watch import Watcher
+
+        mail = current_app.extensions["mail"]
+        watcher = Watcher(mail, capacity=accounts, connectors=connectors,
+                          lease=current_app.config.get("WATCH_LEASE", 45.0))
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        runner = ThreadRunner(current_app.extensions["mail"], workers=workers).start()
-        click.echo(f"sync worker running with {workers} threads; Ctrl-C stops it")
-        try:
-            while not stop.wait(1):
-                pass
-        except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        click.echo(f"sync watcher {watcher.owner} running for up to {accounts} accounts; Ctrl-C stops it")
+        watcher.run(stop)
+
+
+def _until_stopped() -> None:
+    import signal
+    import threading
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(1):
             pass
-        runner.stop()
+    except KeyboardInterrupt:
+        pass
+
+
+def register_check_cli(app: Flask) -> None:
+    @app.cli.command("check")
+    def check() -> None:
+        """Report what is misconfigured: database, queue and workers, keys, external URL. Exits 1 on a problem."""
+        from pathlib import Path
+
+        from mailcore import health
+
+        findings = health.check(current_app.config, current_app.extensions["mail"], Path(current_app.instance_path))
+        for finding in findings:
+            click.echo(finding.line())
+        if any(f.level == health.PROBLEM for f in findings):
+            raise SystemExit(1)
 
 
 def register_translate_cli(app: Flask) -> None:
@@ -183,3 +233,12 @@ def register_docs_cli(app: Flask) -> None:
                        "once the change is intended.", err=True)
             raise SystemExit(1)
         click.echo(f"every picture is as in {out}")
+def main() -> None:
+    """The `inkorg` command: every `flask --app app` command of this app, from an installed distribution."""
+    from flask.cli import FlaskGroup
+
+    from app import create_app
+
+    FlaskGroup(name="inkorg", create_app=create_app,
+               help="Inkorg, the email inbox of a CRM: `inkorg run`, `inkorg sync worker`, `inkorg check` ...")(
+        prog_name="inkorg")

@@ -56,10 +56,10 @@ FETCH_START = re.compile(rb"\d+ \(")
 # --- the lab, in a process of its own -------------------------------------------------------------
 
 
-def _lab_server(conn, workdir: str) -> None:
+def _lab_server(conn, workdir: str, options: dict | None = None) -> None:
     from localmail import MailLab
 
-    lab = MailLab.start(Path(workdir))
+    lab = MailLab.start(Path(workdir), **(options or {}))
     try:
         ports = " ".join(str(p) for p in (
             lab.imap_tls_port, lab.imap_starttls_port, lab.imap_plain_only_port, lab.pop3_port,
@@ -88,10 +88,10 @@ def _lab_server(conn, workdir: str) -> None:
 class LabProcess:
     """MailLab in a child process; add_user and bulk_load are forwarded to it."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, **options):
         context = multiprocessing.get_context("fork")
         self._conn, child = context.Pipe()
-        self._process = context.Process(target=_lab_server, args=(child, str(workdir)), name="maillab")
+        self._process = context.Process(target=_lab_server, args=(child, str(workdir), options), name="maillab")
         self._process.start()
         child.close()
         if not self._conn.poll(60):

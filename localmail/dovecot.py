@@ -36,6 +36,7 @@ class Shared:
     users_dict_conf: Path
     mail_root: Path
     oauth2_conf: Path | None = None  # SASL XOAUTH2/OAUTHBEARER checked by token introspection
+    connections: int = 0  # more than Dovecot's defaults allow (about 100 TLS sessions): benchmarks/scale.py
 
 
 class DovecotInstance:
@@ -217,7 +218,15 @@ service anvil {{
                 port = match[0].port if match else 0  # port 0 disables a default listener
                 ssl = "\n    ssl = yes" if match and match[0].ssl else ""
                 lines.append(f"  inet_listener {name} {{\n    port = {port}{ssl}\n  }}")
+            if service == "imap-login" and self.shared.connections:
+                # a few login processes proxy every TLS session, instead of one process each
+                lines += ["  service_count = 0", "  process_min_avail = 2",
+                          f"  client_limit = {self.shared.connections}"]
             blocks.append(f"service {service} {{\n" + "\n".join(lines) + "\n}\n")
+        if self.shared.connections:
+            blocks.append(f"service imap {{\n  process_limit = {self.shared.connections}\n}}\n")
+            blocks.insert(0, f"default_client_limit = {self.shared.connections * 2}\n"
+                             f"default_process_limit = {self.shared.connections}\n")
         return "\n".join(blocks)
 
 

@@ -68,9 +68,11 @@ class MailLab:
         standard_ports: bool = False,
         names: Sequence[str] = ("localhost",),
         oauth_introspection_url: str | None = None,
+        connections: int = 0,
     ) -> None:
         self.workdir = workdir.resolve()
         self.oauth_introspection_url = oauth_introspection_url
+        self.connections = connections
         self.host = host
         self.standard_ports = standard_ports
         self.names = (names,) if isinstance(names, str) else tuple(names)
@@ -95,6 +97,7 @@ class MailLab:
         standard_ports: bool = False,
         names: Sequence[str] = ("localhost",),
         oauth_introspection_url: str | None = None,
+        connections: int = 0,
     ) -> MailLab:
         """Start every listener on `host` (an IPv4 loopback address).
 
@@ -104,9 +107,11 @@ class MailLab:
         hostname is the first.
         oauth_introspection_url: where IMAP (Dovecot's oauth2 passdb) and SMTP check the access
         tokens of XOAUTH2/OAUTHBEARER logins (RFC 7662, see localmail.oauth_server); None: passwords only.
+        connections: room for this many IMAP sessions at once (Dovecot's defaults
+        allow about a hundred TLS sessions).
         """
         lab = cls(Path(workdir), host, standard_ports=standard_ports, names=names,
-                  oauth_introspection_url=oauth_introspection_url)
+                  oauth_introspection_url=oauth_introspection_url, connections=connections)
         atexit.register(lab.stop)
         try:
             lab._start()
@@ -198,7 +203,7 @@ class MailLab:
         if self.oauth_introspection_url:
             oauth2_conf = auth_dir / "dovecot-oauth2.conf.ext"
             write_oauth2_conf(oauth2_conf, self.oauth_introspection_url)
-        return Shared(self.host, alerts_conf, users_conf, self._make_mail_root(), oauth2_conf)
+        return Shared(self.host, alerts_conf, users_conf, self._make_mail_root(), oauth2_conf, self.connections)
 
     def _make_mail_root(self) -> Path:
         """The maildirs live in a fresh temp dir, linked as workdir/mail.

@@ -13,6 +13,8 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from .keyfile import read_or_create
+
 _VERSION = b"\x01"
 _NONCE_BYTES = 12
 
@@ -32,12 +34,8 @@ class SecretBox:
         """Key from the environment (base64), else from key_file, created 0600 on first use."""
         if env_value:
             return cls(base64.urlsafe_b64decode(env_value))
-        if not key_file.exists():
-            key_file.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as out:
-                out.write(base64.urlsafe_b64encode(AESGCM.generate_key(bit_length=256)))
-        return cls(base64.urlsafe_b64decode(key_file.read_bytes().strip()))
+        key = read_or_create(key_file, lambda: base64.urlsafe_b64encode(AESGCM.generate_key(bit_length=256)))
+        return cls(base64.urlsafe_b64decode(key))
 
     def seal(self, plaintext: str, context: str) -> bytes:
         nonce = os.urandom(_NONCE_BYTES)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+from .resources import resource_root
+
+MIGRATIONS = resource_root() / "migrations"
+MIGRATION_LOCK = 0x1A0C0F6  # any constant: PostgreSQL's advisory lock for "migrating Inkorg"
 
 
 def make_engine(url: str) -> Engine:
@@ -34,6 +35,9 @@ def upgrade(engine: Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # gunicorn's workers, sync workers and watchers start together: one migrates, the rest wait
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

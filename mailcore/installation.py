@@ -40,7 +40,7 @@ class Installation:
     oauth: OAuthRegistry
     tokens: TokenKeeper
     system_mail: SystemMail | None = None  # the installation's own sender (verification links), if any
-    sync_mode: str = "embedded"  # embedded | external | inline
+    sync_mode: str = "embedded"  # embedded | external | queue | inline
     sync_workers: int = 2
     runner: Runner | None = None
     _runner_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -77,6 +77,10 @@ class Installation:
             sync_mode=config.get("SYNC_MODE", "embedded"), sync_workers=config.get("SYNC_WORKERS", 2))
         if installation.sync_mode == "inline":
             installation.runner = InlineRunner(installation)
+        elif installation.sync_mode == "queue":
+            from .queue import SyncQueue  # Dramatiq and Redis only where the queue is used
+
+            installation.runner = SyncQueue(installation, config.get("QUEUE_URL") or "redis://127.0.0.1:6379/0")
         return installation
 
     def account(self, db: Session, row: Account) -> MailAccount:
@@ -95,11 +99,14 @@ class Installation:
             if self.runner is None:
                 self.runner = ThreadRunner(self, workers=self.sync_workers).start()
 
-    def request_sync(self, account_id: int) -> None:
+    def request_sync(self, account_id: int, folder: str | None = None) -> None:
         """Ask for a sync now, through the database, so whichever worker runs (thread or process)
-        picks it up; the embedded or inline runner is also handed the job directly."""
+        picks it up; the embedded or inline runner is also handed the job directly. In queue mode
+        the queue carries it, and the database only when the broker cannot be reached."""
+        if self.sync_mode == "queue" and self.runner is not None and self.runner.submit(SyncJob(account_id, folder)):
+            return
         with self.sessions() as db:
             db.execute(update(Account).where(Account.id == account_id).values(next_sync_at=utcnow()))
             db.commit()
-        if self.runner is not None:
-            self.runner.submit(SyncJob(account_id))
+        if self.runner is not None and self.sync_mode != "queue":
+            self.runner.submit(SyncJob(account_id, folder))

@@ -144,6 +144,9 @@ class Account(Base):
     last_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sync_owner: Mapped[str | None] = mapped_column(String(64))
     sync_lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # IDLE at scale: the watcher process that holds the account's INBOX connection (mailcore/watch.py)
+    watch_owner: Mapped[str | None] = mapped_column(String(64))
+    watch_lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
 
     user: Mapped[User] = relationship(back_populates="account")
     folders: Mapped[list[Folder]] = relationship(back_populates="account", cascade="all, delete-orphan",

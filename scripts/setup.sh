@@ -34,7 +34,7 @@ stamp=.venv/.installed-${extras//,/-}
 hash=$(cat pyproject.toml | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$hash" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q ".[$extras]"
+  .venv/bin/python -m pip install -q -e ".[$extras]"   # editable: the checkout is the code that runs
   echo "$hash" > "$stamp"
 fi
 
