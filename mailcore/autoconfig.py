@@ -12,6 +12,7 @@ import socket
 import ssl
 import time
 from dataclasses import dataclass
+from functools import cache
 from urllib.parse import urlsplit
 
 from defusedxml import ElementTree
@@ -23,7 +24,12 @@ from .settings import AccountSettings, ServerSettings
 
 MAX_BYTES = 64 * 1024
 MAX_REDIRECTS = 3
-_PSL = PublicSuffixList()
+
+
+@cache
+def _public_suffixes() -> PublicSuffixList:
+    """Read at the first discovery rather than at every process start (a sync worker needs none)."""
+    return PublicSuffixList()
 
 
 class AutoconfigError(Exception):
@@ -39,7 +45,7 @@ class AutoconfigResult:
 
 def registrable_domain(host: str) -> str:
     host = host.lower().rstrip(".")
-    return _PSL.privatesuffix(host) or host
+    return _public_suffixes().privatesuffix(host) or host
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -31,11 +30,38 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def upgrade(engine: Engine) -> None:
     """Apply every migration the database lacks (a new database gets them all)."""
+    if _applied(engine) == _heads():
+        return  # up to date: every process start (a web worker, `flask sync now`) skips loading Alembic
+    from alembic import command
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def _heads() -> set[str]:
+    """The newest revisions of migrations/versions, read from their `revision` and `down_revision`."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                name = node.targets[0].id
+                if name in ("revision", "down_revision"):
+                    value = ast.literal_eval(node.value)
+                    values = {value} if isinstance(value, str) else set(value or ())
+                    (revisions if name == "revision" else parents).update(values)
+    return revisions - parents
+
+
+def _applied(engine: Engine) -> set[str]:
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return set()
+        return set(connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars())
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
