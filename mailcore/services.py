@@ -18,6 +18,7 @@ from . import errors
 from .account import credentials_of, seal_credentials
 from .connect import CheckResult, check_account
 from .detect import Detection
+from .firstpage import read_first_page, store_first_page
 from .models import Account, ConnectionAttempt, ContactEmail, User, utcnow
 from .settings import AccountSettings, Credentials
 
@@ -176,7 +177,7 @@ class MailService:
 
     def check(self, user: User, settings: AccountSettings, credentials: Credentials) -> CheckResult:
         self._rate_limit(user, "login", self.attempts_per_window, self.attempt_window)
-        return check_account(settings, credentials, self.installation.env)
+        return check_account(settings, credentials, self.installation.env, then=read_first_page)
 
     def connect(self, user: User, settings: AccountSettings, credentials: Credentials, *,
                 provider_id: str | None = None, source: str = "manual") -> CheckResult:
@@ -203,6 +204,8 @@ class MailService:
         seal_credentials(account, self.installation.box, credentials)
         user.account = account
         self.db.commit()
+        if result.first_page is not None:
+            store_first_page(self.db, account, result.first_page)
         return result
 
     def stored_credentials(self, account: Account) -> Credentials:
