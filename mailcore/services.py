@@ -175,14 +175,17 @@ class MailService:
         self._rate_limit(user, "discovery", self.discoveries_per_minute, timedelta(minutes=1))
         return self.installation.detector.detect(address)
 
-    def check(self, user: User, settings: AccountSettings, credentials: Credentials) -> CheckResult:
+    def check(self, user: User, settings: AccountSettings, credentials: Credentials,
+              with_first_page: bool = False) -> CheckResult:
         self._rate_limit(user, "login", self.attempts_per_window, self.attempt_window)
-        return check_account(settings, credentials, self.installation.env, then=read_first_page)
+        return check_account(settings, credentials, self.installation.env,
+                             then=read_first_page if with_first_page else None)
 
     def connect(self, user: User, settings: AccountSettings, credentials: Credentials, *,
-                provider_id: str | None = None, source: str = "manual") -> CheckResult:
-        """Test both sides for real; store the account only when both work. Replaces any earlier one."""
-        result = self.check(user, settings, credentials)
+                provider_id: str | None = None, source: str = "manual", with_first_page: bool = False) -> CheckResult:
+        """Test both sides for real; store the account only when both work. Replaces any earlier one.
+        `with_first_page`: INBOX's newest messages are read in the same session and stored with it."""
+        result = self.check(user, settings, credentials, with_first_page)
         if not result.ok:
             return result
         if user.account is not None:

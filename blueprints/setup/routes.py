@@ -148,7 +148,7 @@ def _filled(settings: AccountSettings) -> AdvancedForm:
 
 def _try(settings, credentials, provider, source) -> CheckResult:
     try:
-        return mail_service().connect(current_user(), settings, credentials,
+        return mail_service().connect(current_user(), settings, credentials, with_first_page=True,
                                       provider_id=provider.id if provider else None, source=source)
     except errors.RateLimited as exc:
         return CheckResult(incoming=exc)
