@@ -21,9 +21,9 @@ from typing import Any
 
 from imapclient import IMAPClient, imap4, tls
 from imapclient.exceptions import IMAPClientError, LoginError
-from imapclient.response_parser import parse_fetch_response
 
 from . import errors
+from .fetchparse import parse_fetch
 from .netpolicy import NetworkPolicy
 from .settings import AccountSettings, Credentials, ServerSettings
 
@@ -147,7 +147,7 @@ class MailClient(IMAPClient):
         if not data or data == [None]:
             return {}
         by_uid: dict[int, dict] = {}
-        for item in parse_fetch_response(data, False, False).values():
+        for item in parse_fetch(data).values():
             if b"UID" in item:
                 by_uid.setdefault(item[b"UID"], {}).update(item)
         return by_uid
