@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import request
 from flask_babel import gettext as _
 
 from mailcore import errors
@@ -13,7 +13,7 @@ from mailcore.services import may_send_as, same_address
 from mailcore.settings import AccountSettings, Credentials
 
 from ..explain import explain, imap_only, provider_note
-from ..htmx import redirect_to, render
+from ..htmx import render
 from ..web import current_user, installation, login_required, mail_service
 from . import bp
 from .forms import AddressForm, AdvancedForm, PasswordForm
@@ -157,9 +157,13 @@ def _try(settings, credentials, provider, source) -> CheckResult:
 def _answer(result: CheckResult, settings, provider, form: AdvancedForm | None = None):
     """The inbox on success, Advanced settings with the reasons otherwise."""
     if result.ok:
+        from ..inbox.listing import inbox_in_place  # the inbox blueprint opens this dialog: imported late
+
         forget()
-        installation().request_sync(current_user().account.id)
-        return redirect_to(url_for("inbox.index"))
+        account = current_user().account
+        shown = inbox_in_place(account)  # the first page, rendered before the first sync competes for the CPU
+        installation().request_sync(account.id)
+        return shown
     if isinstance(result.incoming, errors.RateLimited):
         failures = {"general": explain(result.incoming)}
     else:
