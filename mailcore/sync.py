@@ -122,7 +122,7 @@ class AccountSync:
     """Runs one sync of one account. Build one per job; it holds no connection between runs."""
 
     installation: Installation
-    batch: int = 500
+    batch: int = 2000  # after the small first batch: few round trips, each commit a point to resume from
     first_batch: int = 50
     interval: timedelta = timedelta(minutes=5)
     on_batch: Callable[[Folder], None] | None = None
