@@ -177,9 +177,9 @@ class AccountSync:
                     lease.renew(db)
                     db.commit()
             for folder in synced:  # every list is whole before any preview is fetched
-                self._fill_previews(db, client, folder)
-                lease.renew(db)
-                db.commit()
+                if self._fill_previews(db, client, folder):
+                    lease.renew(db)
+                    db.commit()
 
     def _succeeded(self, db: Session, account: Account) -> None:
         account.sync_state = SyncState.OK
@@ -317,14 +317,15 @@ class AccountSync:
                 self.on_batch(folder)
         return fetched
 
-    def _fill_previews(self, db: Session, client: MailClient, folder: Folder) -> None:
-        """The previews the list still lacks, newest first, once every folder's list is whole."""
+    def _fill_previews(self, db: Session, client: MailClient, folder: Folder) -> bool:
+        """The previews the list still lacks, newest first, once every folder's list is whole;
+        whether there were any."""
         pending = summaries.pending_previews(db, folder)
         if not pending:
-            return
+            return False
         info = client.select_folder(folder.name, readonly=True)
         if int(info.get(b"UIDVALIDITY", 0)) != folder.uidvalidity:
-            return  # renumbered since the list was made: the next sync starts the folder over
+            return False  # renumbered since the list was made: the next sync starts the folder over
         items = summaries.preview_items(b"PREVIEW" in self._caps)
         for batch in _batches(pending, self.first_batch, self.batch):
             found = summaries.previews_of(self._fetch_robustly(client, batch, items, last_resort=None))
@@ -334,6 +335,7 @@ class AccountSync:
             db.commit()
             if self.on_batch:
                 self.on_batch(folder)
+        return True
 
     def _fetch_robustly(self, client: MailClient, uids: list[int], items: list[str],
                         last_resort: list[str] | None = summaries.DESCRIBED_ANYWAY) -> list[tuple[int, dict]]:
