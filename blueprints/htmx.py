@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from flask import Response, make_response, render_template, request
 from jinja2_fragments.flask import render_block
@@ -37,4 +38,16 @@ def redirect_to(url: str) -> Response:
         return response
     response = make_response("", 303)
     response.headers["Location"] = url
+    return response
+
+
+def page_in_place(url: str, template: str, context: Callable[[], dict]) -> Response:
+    """After a form that changes the whole page (an account saved): for htmx the new page itself, in
+    the same response, put in place of the body with the address bar at `url`; a plain form post
+    is redirected there (303)."""
+    if not is_fragment_request():
+        return redirect_to(url)
+    response = make_response(render_template(template, **{**context(), "is_fragment": False}))  # a whole page
+    response.vary.add("HX-Request")
+    response.headers.update({"HX-Retarget": "body", "HX-Reswap": "innerHTML", "HX-Push-Url": url})
     return response

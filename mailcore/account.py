@@ -20,7 +20,7 @@ from imapclient import IMAPClient
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
-from . import compose, errors, reading
+from . import compose, errors, reading, summaries
 from .connect import MailEnvironment, imap_session, smtp_session
 from .crypto import SecretBox, SecretBoxError
 from .imapsets import uid_set
@@ -133,6 +133,7 @@ class MailAccount:
                 errors.INCOMING, self.row.imap_host, self.row.imap_port)
         message.raw = raw
         message.body_text = reading.text_of(raw)
+        summaries.correct_paperclip(self.db, message, raw)
         self.db.commit()
         return raw
 

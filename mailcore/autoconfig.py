@@ -14,6 +14,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
+from functools import cache
 from urllib.parse import urlsplit
 
 from defusedxml import ElementTree
@@ -26,7 +27,12 @@ from .settings import AccountSettings, ServerSettings
 MAX_BYTES = 64 * 1024
 MAX_REDIRECTS = 3
 _REDIRECTS = (301, 302, 303, 307, 308)
-_PSL = PublicSuffixList()
+
+
+@cache
+def _public_suffixes() -> PublicSuffixList:
+    """Read at the first discovery rather than at every process start (a sync worker needs none)."""
+    return PublicSuffixList()
 
 
 class AutoconfigError(Exception):
@@ -42,7 +48,7 @@ class AutoconfigResult:
 
 def registrable_domain(host: str) -> str:
     host = host.lower().rstrip(".")
-    return _PSL.privatesuffix(host) or host
+    return _public_suffixes().privatesuffix(host) or host
 
 
 class _Deadline:

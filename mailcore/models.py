@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -193,6 +194,9 @@ class Message(Base):
         Index("ix_messages_folder_date", "folder_id", "date", "id"),
         Index("ix_messages_folder_sender", "folder_id", "sender_name", "id"),
         Index("ix_messages_folder_subject", "folder_id", "subject", "id"),
+        # the previews a sync has still to fetch: a handful, found without reading the folder
+        Index("ix_messages_preview_pending", "folder_id", "uid", sqlite_where=text("preview IS NULL"),
+              postgresql_where=text("preview IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -207,7 +211,7 @@ class Message(Base):
     sender_name: Mapped[str] = mapped_column(String(300), default="")
     sender_address: Mapped[str] = mapped_column(String(320), default="")
     subject: Mapped[str] = mapped_column(String(1000), default="")
-    preview: Mapped[str] = mapped_column(String(300), default="")
+    preview: Mapped[str | None] = mapped_column(String(300))  # None until fetched, after the list
     has_attachments: Mapped[bool] = mapped_column(Boolean, default=False)
     body_text: Mapped[str | None] = mapped_column(Text)  # cached when first opened
     raw: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # the message, once opened

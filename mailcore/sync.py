@@ -17,16 +17,16 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from imapclient import IMAPClient
 from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import errors
+from . import errors, summaries
 from .connect import MailClient
-from .envelope import as_utc, decode_header, has_attachments, sender
+from .envelope import decode_header
 from .imapsets import uid_set, vanished_uids
 from .models import Account, Folder, Message, SyncState, utcnow
 
@@ -49,7 +49,6 @@ ROLE_NAMES = {
              "[gmail]/spam", "[google mail]/spam", "inbox.junk", "inbox.spam"},
     "archive": {"archive", "archives", "arkiv", "arkivera", "inbox.archive"},
 }
-FETCH_ITEMS = ["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE"]
 LEASE = timedelta(minutes=2)
 
 
@@ -123,7 +122,7 @@ class AccountSync:
     """Runs one sync of one account. Build one per job; it holds no connection between runs."""
 
     installation: Installation
-    batch: int = 500
+    batch: int = 2000  # after the small first batch: few round trips, each commit a point to resume from
     first_batch: int = 50
     interval: timedelta = timedelta(minutes=5)
     on_batch: Callable[[Folder], None] | None = None
@@ -168,11 +167,17 @@ class AccountSync:
                 client.enable("QRESYNC")
             elif b"CONDSTORE" in self._caps:
                 client.enable("CONDSTORE")
+            synced = []
             for folder in self._sync_folder_list(db, account, client):
                 if only and folder.name != only:
                     continue
                 if folder.selectable and folder.subscribed:  # an unsubscribed folder waits for Subscribe
                     summary.fetched += self._sync_folder(db, client, folder)
+                    synced.append(folder)
+                    lease.renew(db)
+                    db.commit()
+            for folder in synced:  # every list is whole before any preview is fetched
+                if self._fill_previews(db, client, folder):
                     lease.renew(db)
                     db.commit()
 
@@ -296,13 +301,15 @@ class AccountSync:
         return fetched
 
     def _fetch_new(self, db: Session, client: MailClient, folder: Folder, uids: list[int]) -> int:
+        """Rows for these messages, newest first, a batch committed at a time; the small first
+        batch carries its previews too, so the first page is whole at once."""
         fetched = 0
-        items = FETCH_ITEMS + (["PREVIEW"] if b"PREVIEW" in self._caps else [])
-        for batch in _batches(uids, self.first_batch, self.batch):
-            wanted = set(batch)
-            rows = [_row(folder.id, uid, data) for uid, data in self._fetch_robustly(client, batch, items)
-                    if uid in wanted]
-            _insert_ignoring_duplicates(db, rows)
+        server_previews = b"PREVIEW" in self._caps
+        for number, batch in enumerate(_batches(uids, self.first_batch, self.batch)):
+            items = summaries.list_items(with_preview=server_previews and number == 0)
+            rows = summaries.rows_of(folder.id, self._fetch_robustly(client, batch, items), set(batch))
+            summaries.add_arrival_dates(client, rows)
+            summaries.insert_new(db, rows)
             folder.total += len(rows)
             folder.unread += sum(1 for r in rows if not r["seen"])
             folder.version += 1
@@ -312,7 +319,28 @@ class AccountSync:
                 self.on_batch(folder)
         return fetched
 
-    def _fetch_robustly(self, client: MailClient, uids: list[int], items: list[str]) -> list[tuple[int, dict]]:
+    def _fill_previews(self, db: Session, client: MailClient, folder: Folder) -> bool:
+        """The previews the list still lacks, newest first, once every folder's list is whole;
+        whether there were any."""
+        pending = summaries.pending_previews(db, folder)
+        if not pending:
+            return False
+        info = client.select_folder(folder.name, readonly=True)
+        if int(info.get(b"UIDVALIDITY", 0)) != folder.uidvalidity:
+            return False  # renumbered since the list was made: the next sync starts the folder over
+        items = summaries.preview_items(b"PREVIEW" in self._caps)
+        for batch in _batches(pending, self.first_batch, self.batch):
+            found = summaries.previews_of(self._fetch_robustly(client, batch, items, last_resort=None))
+            # a message the server cannot preview gets an empty one, so no sync asks again
+            summaries.store_previews(db, folder.id, {uid: found.get(uid, "") for uid in batch})
+            folder.version += 1
+            db.commit()
+            if self.on_batch:
+                self.on_batch(folder)
+        return True
+
+    def _fetch_robustly(self, client: MailClient, uids: list[int], items: list[str],
+                        last_resort: list[str] | None = summaries.DESCRIBED_ANYWAY) -> list[tuple[int, dict]]:
         """One malformed message never stops a sync: a batch that fails is fetched one by one, and a
         message the server cannot describe is still listed, with what is known of it."""
         try:
@@ -328,7 +356,8 @@ class AccountSync:
             except IMAPClient.AbortError:
                 raise
             except (IMAPClient.Error, ValueError):
-                result.extend(client.fetch([uid], ["FLAGS", "INTERNALDATE", "RFC822.SIZE"]).items())
+                if last_resort:
+                    result.extend(client.fetch([uid], last_resort).items())
         return result
 
     def _refresh_flags(self, db: Session, client: MailClient, folder: Folder, uids: list[int]) -> None:
@@ -355,36 +384,6 @@ class AccountSync:
                                                                                       else_=0)), 0))
                                    .where(Message.folder_id == folder.id)).one()
         folder.total, folder.unread = int(total), int(unread)
-
-
-def _row(folder_id: int, uid: int, data: dict) -> dict:
-    envelope = data.get(b"ENVELOPE")
-    flags = {f.lower() for f in data.get(b"FLAGS", ())}
-    name, address = sender(envelope)
-    internal = as_utc(data.get(b"INTERNALDATE"))
-    sent = as_utc(envelope.date) if envelope is not None and envelope.date else None
-    preview = data.get(b"PREVIEW")
-    return {
-        "folder_id": folder_id, "uid": uid, "modseq": (data.get(b"MODSEQ") or (None,))[0],
-        "seen": b"\\seen" in flags, "flagged": b"\\flagged" in flags, "answered": b"\\answered" in flags,
-        "date": sent or internal or datetime(1970, 1, 1),
-        "size": int(data.get(b"RFC822.SIZE") or 0),
-        "sender_name": name, "sender_address": address,
-        "subject": decode_header(envelope.subject) if envelope is not None else "",
-        "preview": decode_header(preview, 300) if isinstance(preview, (bytes, str)) else "",
-        "has_attachments": has_attachments(data.get(b"BODYSTRUCTURE")),
-    }
-
-
-def _insert_ignoring_duplicates(db: Session, rows: list[dict]) -> None:
-    if not rows:
-        return
-    dialect = db.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    db.execute(insert(Message).on_conflict_do_nothing(index_elements=["folder_id", "uid"]), rows)
 
 
 def due_accounts(sessions: sessionmaker[Session]) -> list[int]:

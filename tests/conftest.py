@@ -214,7 +214,7 @@ def connected(app, mailbox, name: str = "Anna Andersson") -> Browser:
     signed_in = Browser(app.test_client())
     signed_in.sign_in(mailbox.address, "crm-password-1")
     response = signed_in.post("/inbox/setup/login", {"address": mailbox.address, "password": mailbox.password})
-    assert response.status_code == 204, text(response)
+    assert response.status_code == 200 and response.headers["HX-Push-Url"] == "/inbox/", text(response)
     return signed_in
 
 

@@ -108,7 +108,7 @@ def test_an_unverified_first_address_cannot_enable_send(app, lab, mailbox):
     anna = signed_in(app, "anna@crm.example")
     anna.post("/settings/contact-card", {"address": mailbox.address})
     anna.post(f"/settings/contact-card/{card_item(app, 'anna@crm.example', mailbox.address).id}/up")
-    assert anna.post("/inbox/setup/advanced", advanced_form(lab, mailbox)).status_code == 204
+    assert anna.post("/inbox/setup/advanced", advanced_form(lab, mailbox)).headers["HX-Push-Url"] == "/inbox/"
     lab.received.clear()
 
     response = send(anna, "kund@example.test", "Får inte gå iväg")
@@ -126,7 +126,7 @@ def test_logging_in_with_found_settings_verifies_the_account_address(app, lab, m
     anna.post("/settings/contact-card", {"address": mailbox.address})
     assert "Not verified" in card_addresses(anna)
     logged_in = anna.post("/inbox/setup/login", {"address": mailbox.address, "password": mailbox.password})
-    assert logged_in.status_code == 204
+    assert logged_in.status_code == 200 and logged_in.headers["HX-Push-Url"] == "/inbox/"
     assert "Not verified" not in card_addresses(anna)
     anna.post(f"/settings/contact-card/{card_item(app, 'anna@crm.example', mailbox.address).id}/up")
     assert send(anna, "kund@example.test", "Nu går det").status_code == 204

@@ -265,7 +265,7 @@ def test_typed_address_to_inbox(world_app, world, domain, said, login):
     step = text(browser.post("/inbox/setup/next", {"address": address}))
     assert said in step
     done = browser.post("/inbox/setup/login", {"address": address, "password": "world-password-1"})
-    assert done.status_code == 204, text(done)
+    assert done.status_code == 200 and done.headers["HX-Push-Url"] == "/inbox/", text(done)
     assert f"Hej från {domain}" in text(browser.get("/inbox/"))
 
 

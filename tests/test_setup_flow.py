@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from sqlalchemy import select
 
@@ -49,8 +47,10 @@ def test_next_and_log_in_show_the_real_inbox(browser, mailbox, app):
     assert "To send email" not in words  # the address is first on the contact card
 
     done = browser.post("/inbox/setup/login", {"address": mailbox.address, "password": mailbox.password})
-    assert done.status_code == 204, text(done)
-    assert json.loads(done.headers["HX-Location"])["path"] == "/inbox/"
+    assert done.status_code == 200, text(done)  # the inbox itself, in place of the page, at /inbox/
+    assert (done.headers["HX-Retarget"], done.headers["HX-Reswap"], done.headers["HX-Push-Url"]) == (
+        "body", "innerHTML", "/inbox/")
+    assert "Offert för våren" in text(done) and "<dialog" not in done.get_data(as_text=True)
 
     inbox = text(browser.get("/inbox/"))
     assert "INBOX" in inbox and "2 new" in inbox
@@ -95,7 +95,7 @@ def test_advanced_settings_with_starttls(browser, lab, mailbox, app):
     response = browser.post("/inbox/setup/advanced", advanced_form(
         lab, mailbox, imap_port=lab.imap_starttls_port, imap_ssl="off",
         smtp_port=lab.smtp_starttls_port, smtp_ssl="off"))
-    assert response.status_code == 204, text(response)
+    assert response.status_code == 200 and response.headers["HX-Push-Url"] == "/inbox/", text(response)
     account = account_of(app, mailbox.address)
     assert (account.imap_port, account.imap_ssl, account.smtp_port, account.smtp_ssl) == (
         lab.imap_starttls_port, False, lab.smtp_starttls_port, False)
@@ -108,7 +108,7 @@ def test_provider_with_starttls_settings(browser, lab, app):
     step = text(browser.post("/inbox/setup/next", {"address": address}))
     assert f"{lab.hostname}:{lab.imap_starttls_port} · SSL Off" in step
     done = browser.post("/inbox/setup/login", {"address": address, "password": "starttls-pw-1"})
-    assert done.status_code == 204
+    assert done.status_code == 200
 
 
 # Each failure ends in Advanced settings, pre-filled, with the reason next to the side it concerns.

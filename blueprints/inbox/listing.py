@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import request, url_for
 
 from mailcore.contacts import sending_rule
 from mailcore.mailbox import SORTS, ListQuery, Page, folder_of, folders, page
 from mailcore.models import Account, SyncState
 
 from ..explain import explain_state
-from ..htmx import render
+from ..htmx import page_in_place, render
 from ..setup.routes import address_step
 from ..web import current_account, current_user, db, installation, login_required, own
 from . import bp
@@ -24,6 +24,11 @@ def index():
         return address_step()
     block = "listing" if request.headers.get("HX-Target") == "listing" else "main"
     return render("inbox/index.html", block, **inbox_view(user.account))
+
+
+def inbox_in_place(account: Account):
+    """The inbox as it is now, in place of the page that asked (Save in the setup dialog)."""
+    return page_in_place(url_for("inbox.index"), "inbox/index.html", lambda: inbox_view(account))
 
 
 def _list_query(folder_id: int | None) -> ListQuery:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import request
 
 from mailcore import errors
 from mailcore.account import settings_of
@@ -13,7 +13,7 @@ from mailcore.services import same_address
 from mailcore.settings import AccountSettings, Credentials
 
 from ..explain import explain, imap_only, provider_note
-from ..htmx import redirect_to, render
+from ..htmx import render
 from ..web import current_user, installation, login_required, mail_service
 from . import bp
 from .forms import AddressForm, AdvancedForm, PasswordForm
@@ -152,7 +152,7 @@ def _filled(settings: AccountSettings) -> AdvancedForm:
 
 def _try(settings, credentials, provider, source) -> CheckResult:
     try:
-        return mail_service().connect(current_user(), settings, credentials,
+        return mail_service().connect(current_user(), settings, credentials, with_first_page=True,
                                       provider_id=provider.id if provider else None, source=source)
     except errors.RateLimited as exc:
         return CheckResult(incoming=exc)
@@ -161,9 +161,13 @@ def _try(settings, credentials, provider, source) -> CheckResult:
 def _answer(result: CheckResult, settings, provider, form: AdvancedForm | None = None):
     """The inbox on success, Advanced settings with the reasons otherwise."""
     if result.ok:
+        from ..inbox.listing import inbox_in_place  # the inbox blueprint opens this dialog: imported late
+
         forget()
-        installation().request_sync(current_user().account.id)
-        return redirect_to(url_for("inbox.index"))
+        account = current_user().account
+        shown = inbox_in_place(account)  # the first page, rendered before the first sync competes for the CPU
+        installation().request_sync(account.id)
+        return shown
     if isinstance(result.incoming, errors.RateLimited):
         failures = {"general": explain(result.incoming)}
     else:
