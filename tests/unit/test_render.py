@@ -305,7 +305,7 @@ def test_a_plain_text_message_is_shown_escaped_with_links():
     ("a\u200eb\u200fc.txt", "abc.txt"),
     ("photo\u061cgpj.exe", "photogpj.exe"),  # the Arabic letter mark turns text right-to-left too
     ("bell\x07\x1b[31mred.txt", "bell [31mred.txt"),
-    ("csi\x9b31mred.txt", "csi31mred.txt"),  # the one-byte form of the terminal's escape
+    ("csi\x9b31mred.txt", "csi 31mred.txt"),  # the one-byte form of the terminal's escape
     ("tab\tand\nnewline.txt", "tab and newline.txt"),
     ('<img src=x onerror=alert(1)>.png', "_img src=x onerror=alert(1)_.png"),
     ('what?|"*:.txt', "what_____.txt"),
