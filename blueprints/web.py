@@ -110,18 +110,9 @@ def init_app(app: Flask) -> None:
 
     @app.template_filter("listdate")
     def listdate(value):
-        """Today's messages by time, older ones by date, in the user's locale."""
-        from datetime import datetime, timezone
+        from .dates import in_list
 
-        from flask_babel import format_date, format_datetime, format_time
-
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        if value.date() == datetime.now(value.tzinfo).date():
-            return format_time(value, "short")
-        if value.year == datetime.now(value.tzinfo).year:
-            return format_date(value, "d MMM")
-        return format_datetime(value, "short")
+        return in_list(value)
 
     @app.template_filter("folder_label")
     def folder_label(folder):
@@ -132,11 +123,9 @@ def init_app(app: Flask) -> None:
 
     @app.template_filter("fulldate")
     def fulldate(value):
-        from datetime import timezone
+        from .dates import full
 
-        from flask_babel import format_datetime
-
-        return format_datetime(value if value.tzinfo else value.replace(tzinfo=timezone.utc), "short")
+        return full(value)
 
     @app.context_processor
     def frame_context():

@@ -13,6 +13,7 @@ from .crypto import SecretBox
 from .models import Account, Folder, Message, utcnow
 from .services import account_imap
 from .sync import uid_set
+from .undo import copied_uids
 
 
 def _by_folder(db: Session, messages: list[Message]) -> dict[Folder, list[Message]]:
@@ -39,8 +40,10 @@ def set_seen(db: Session, account: Account, messages: list[Message], seen: bool,
 
 
 def move(db: Session, account: Account, messages: list[Message], target: Folder,
-         env: MailEnvironment, box: SecretBox) -> None:
+         env: MailEnvironment, box: SecretBox) -> dict[int, dict[int, int]]:
+    """Per source folder id, each moved UID's new UID in the target, where the server says (for Undo)."""
     groups = _by_folder(db, messages)
+    copied: dict[int, dict[int, int]] = {}
     with account_imap(account, box, env) as client:
         can_move = b"MOVE" in client.capabilities()
         for folder, items in groups.items():
@@ -48,10 +51,11 @@ def move(db: Session, account: Account, messages: list[Message], target: Folder,
                 continue
             client.select_folder(folder.name)
             uids = [m.uid for m in items]
+            client._imap.untagged_responses.pop("OK", None)  # noqa: SLF001 - only this command's COPYUID
             if can_move:
-                client.move(uids, target.name)
+                copied[folder.id] = copied_uids(client, client.move(uids, target.name))
             else:  # COPY, then flag and expunge just these (UIDPLUS), or the folder's deleted ones
-                client.copy(uids, target.name)
+                copied[folder.id] = copied_uids(client, client.copy(uids, target.name))
                 client.add_flags(uids, [b"\\Deleted"], silent=True)
                 if b"UIDPLUS" in client.capabilities():
                     client.uid_expunge(uid_set(uids))
@@ -66,6 +70,7 @@ def move(db: Session, account: Account, messages: list[Message], target: Folder,
         folder.version += 1
     account.next_sync_at = utcnow()  # the target folder learns its new messages at the next sync
     db.commit()
+    return copied
 
 
 def subscribe(db: Session, account: Account, folder: Folder, env: MailEnvironment, box: SecretBox) -> None:

@@ -142,10 +142,12 @@ def send(account: Account, box: SecretBox, env: MailEnvironment, message: EmailM
 
 
 def file_copy(account: Account, box: SecretBox, env: MailEnvironment, message: EmailMessage,
-              folder_name: str, flags: tuple[bytes, ...]) -> None:
-    """APPEND the message to a folder (Sent with \\Seen, Drafts with \\Draft)."""
+              folder_name: str, flags: tuple[bytes, ...]) -> int | None:
+    """APPEND the message to a folder (Sent with \\Seen, Drafts with \\Draft); its UID where the server says."""
+    from .appended import append
+
     with account_imap(account, box, env) as client:
-        client.append(folder_name, message.as_bytes(policy=SMTP), flags=flags, msg_time=_now())
+        return append(client, folder_name, message, flags)
 
 
 def draft_message(sender_name: str, from_address: str, draft: Draft) -> EmailMessage:
@@ -164,6 +166,10 @@ def draft_message(sender_name: str, from_address: str, draft: Draft) -> EmailMes
     message["Date"] = format_datetime(_now())
     message["Message-ID"] = make_msgid(domain=from_address.rpartition("@")[2])
     message.set_content(draft.body.replace("\r\n", "\n").replace("\r", "\n"))
+    for upload in draft.attachments:  # a draft keeps its attachments, so opening it brings them back
+        maintype, _, subtype = (upload.content_type or "application/octet-stream").partition("/")
+        message.add_attachment(upload.data, maintype=maintype or "application", subtype=subtype or "octet-stream",
+                               filename=safe_filename(upload.filename))
     return message
 
 
@@ -204,23 +210,40 @@ def quote(text: str, intro: str) -> str:
     return f"\n\n{intro}\n{lines}\n"
 
 
+def _written_on(original: EmailMessage):  # noqa: ANN202 - a datetime or None
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return parsedate_to_datetime(" ".join(str(original.get("Date", "")).split()))
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
 def answer(raw: bytes, mode: str, me: str, text: str,
-           intro: Callable[[str, str], str] = lambda when, who: f"{when}, {who}:") -> Draft:
-    """A reply, reply-all or forward of a message, pre-filled as mail programs do; `intro` words the
-    line above the quote (in the user's language) from the date and the sender."""
+           intro: Callable[..., str] = lambda when, who: f"{when}, {who}:",
+           forwarded: Callable[[dict], str] | None = None) -> Draft:
+    """A reply, reply-all or forward of a message, pre-filled as mail programs do. `intro(when, who)`
+    words the line above a reply's quote (in the user's language) from the date (a datetime, or None)
+    and the sender's name; `forwarded(fields)` the header block above a forwarded message's text."""
     original = parse(raw)
     subject = " ".join(str(original.get("Subject", "")).split())  # decoded CR/LF cannot travel on
     sender_name, sender = parseaddr(" ".join(str(original.get("Reply-To") or original.get("From", "")).split()))
+    from_name, from_address = parseaddr(" ".join(str(original.get("From", "")).split()))
     message_id = " ".join(str(original.get("Message-ID", "")).split())
     references = " ".join((" ".join(str(original.get("References", "")).split()) + " " + message_id).split())
-    when = " ".join(str(original.get("Date", "")).split())
+    when = _written_on(original)
     if mode == "forward":
-        draft = Draft(subject=prefixed("Fwd:", subject), body=quote(text, intro(when, sender)))
+        fields = {"from": formataddr((from_name, from_address)) if from_address else "", "date": when,
+                  "subject": subject, "to": " ".join(str(original.get("To", "")).split()),
+                  "cc": " ".join(str(original.get("Cc", "")).split())}
+        block = forwarded(fields) if forwarded else ""
+        draft = Draft(subject=prefixed("Fwd:", subject), body=f"\n\n{block}\n\n{text.rstrip()}\n")
         draft.attachments = [Upload(item.filename, item.content_type, part.get_payload(decode=True) or b"")
                              for item, part in attachments_of(original) if not item.inline]
         return draft
     draft = Draft(to=formataddr((sender_name, sender)) if sender else "", subject=prefixed("Re:", subject),
-                  body=quote(text, intro(when, sender)), in_reply_to=message_id, references=references)
+                  body=quote(text, intro(when, from_name or from_address or sender)), in_reply_to=message_id,
+                  references=references)
     if mode == "all":
         others = getaddresses([" ".join(str(v).split()) for v in original.get_all("To", []) + original.get_all("Cc", [])])
         draft.cc = ", ".join(formataddr(p) for p in others if p[1] and p[1].lower() not in (me.lower(), sender.lower()))

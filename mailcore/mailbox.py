@@ -13,6 +13,7 @@ from .models import Account, Folder, Message
 
 SORTS = {"date": Message.date, "sender": Message.sender_name, "subject": Message.subject}
 PAGE = 50
+MAX_ROWS = 1000
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,9 @@ class ListQuery:
     sort: str = "date"
     descending: bool = True
     after: str | None = None  # cursor: the last row of the previous page
+    limit: int = PAGE
+    through: str | None = None  # cursor: a refresh brings every row up to this one (what the list shows)
+    server_matches: frozenset[int] = frozenset()  # UIDs the server's own search found (bodies not stored here)
 
 
 @dataclass
@@ -65,20 +69,34 @@ def page(db: Session, folder: Folder, query: ListQuery) -> Page:
     statement = select(Message).where(Message.folder_id == folder.id)
     if query.search:
         like = f"%{query.search.replace('%', '').replace('_', '')}%"
-        statement = statement.where(or_(Message.subject.ilike(like), Message.sender_name.ilike(like),
-                                        Message.sender_address.ilike(like)))
+        found = [Message.subject.ilike(like), Message.sender_name.ilike(like), Message.sender_address.ilike(like),
+                 Message.recipients.ilike(like), Message.body_text.ilike(like)]
+        if query.server_matches:
+            found.append(Message.uid.in_(sorted(query.server_matches)))
+        statement = statement.where(or_(*found))
     if query.after:
-        last_id, _, raw = query.after.partition("|")
-        value = datetime.fromisoformat(raw) if sort == "date" else raw
-        if query.descending:
-            statement = statement.where(or_(column < value, and_(column == value, Message.id < int(last_id))))
-        else:
-            statement = statement.where(or_(column > value, and_(column == value, Message.id > int(last_id))))
+        statement = statement.where(_beyond(query.after, sort, query.descending))
     order = (column.desc(), Message.id.desc()) if query.descending else (column.asc(), Message.id.asc())
-    rows = list(db.scalars(statement.order_by(*order).limit(PAGE + 1)))
-    more = len(rows) > PAGE
-    rows = rows[:PAGE]
+    if query.through:  # a refresh: every row up to the last one the list shows, however many came in
+        rows = list(db.scalars(statement.where(~_beyond(query.through, sort, query.descending))
+                               .order_by(*order).limit(MAX_ROWS)))
+        more = db.scalar(select(statement.where(_beyond(query.through, sort, query.descending)).exists()))
+        return Page(folder, rows, _cursor(rows[-1], sort) if more and rows else None)
+    limit = max(1, min(query.limit, MAX_ROWS))
+    rows = list(db.scalars(statement.order_by(*order).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
     return Page(folder, rows, _cursor(rows[-1], sort) if more and rows else None)
+
+
+def _beyond(cursor: str, sort: str, descending: bool):  # noqa: ANN202 - a SQL condition
+    """The rows that come after the cursor's row in the list's order."""
+    column = SORTS[sort]
+    last_id, _, raw = cursor.partition("|")
+    value = datetime.fromisoformat(raw) if sort == "date" else raw
+    if descending:
+        return or_(column < value, and_(column == value, Message.id < int(last_id)))
+    return or_(column > value, and_(column == value, Message.id > int(last_id)))
 
 
 def message_of(db: Session, account: Account, message_id: int) -> Message | None:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from . import errors
 from .connect import MailEnvironment
 from .crypto import SecretBox
-from .envelope import as_utc, decode_header, has_attachments, sender
+from .envelope import as_utc, decode_header, has_attachments, recipients, sender
 from .models import Account, Folder, Message, utcnow
 from .services import account_imap
 
@@ -422,6 +422,7 @@ def _row(folder_id: int, uid: int, data: dict) -> dict:
         "subject": decode_header(envelope.subject) if envelope is not None else "",
         "preview": decode_header(preview, 300) if isinstance(preview, (bytes, str)) else "",
         "has_attachments": has_attachments(data.get(b"BODYSTRUCTURE")),
+        "recipients": recipients(envelope),
     }
 
 

@@ -130,7 +130,7 @@ def test_reply_reply_all_and_forward(writer, app, lab, mailbox):
     assert parsed["In-Reply-To"] == "<orig-1@example.test>" and "<orig-1@example.test>" in parsed["References"]
 
     assert writer.post("/inbox/compose/", {"to": "lager@example.test", "subject": "Fwd: Fråga om leverans",
-                                           "body": "Se nedan", "forward_of": str(message_id)}).status_code == 204
+                                           "body": "Se nedan", "window": regex_value(forward, "window")}).status_code == 204
     [forwarded] = received(lab, "Fwd: Fråga om leverans")
     names = [a.get_filename() for a in email.message_from_bytes(forwarded.data, policy=email.policy.default)
              .iter_attachments()]
@@ -218,26 +218,29 @@ def test_archived_emails_are_visible_from_the_recipients_contact_card(writer, ap
 
 
 def test_drafts_are_saved_replaced_and_removed_when_sent(writer, lab, mailbox):
-    import re as regex
-
-    first = writer.post("/inbox/compose/draft", {"to": "kund@example.test", "subject": "Utkast ett", "body": "a"})
-    uid = regex.search(r'name="draft_uid"[^>]*value="(\d+)"', first.get_data(as_text=True)).group(1)
+    window = regex_value(writer.get("/inbox/compose/", htmx=True).get_data(as_text=True), "window")
+    first = writer.post("/inbox/compose/draft", {"to": "kund@example.test", "subject": "Utkast ett", "body": "a",
+                                                  "window": window})
     assert "Draft saved." in text(first)
     assert list(server_flags(lab, mailbox.address, "Drafts")) == ["Utkast ett"]
-    second = writer.post("/inbox/compose/draft", {"to": "kund@example.test", "subject": "Utkast två", "body": "ab",
-                                                   "draft_uid": uid})
-    uid = regex.search(r'name="draft_uid"[^>]*value="(\d+)"', second.get_data(as_text=True)).group(1)
+    writer.post("/inbox/compose/draft", {"to": "kund@example.test", "subject": "Utkast två", "body": "ab",
+                                         "window": window, "saved": regex_value(first.get_data(as_text=True), "saved")})
     drafts = server_flags(lab, mailbox.address, "Drafts")
     assert list(drafts) == ["Utkast två"] and b"\\Draft" in drafts["Utkast två"]
     lab.set_password(mailbox.address, "changed-elsewhere-4")
     try:  # a failed send keeps the draft
         assert writer.post("/inbox/compose/", {"to": "kund@example.test", "subject": "Utkast två", "body": "ab",
-                                               "draft_uid": uid}).status_code == 422
+                                               "window": window}).status_code == 422
     finally:
         lab.set_password(mailbox.address, mailbox.password)
     assert list(server_flags(lab, mailbox.address, "Drafts")) == ["Utkast två"]
     assert writer.post("/inbox/compose/", {"to": "kund@example.test", "subject": "Utkast två", "body": "ab",
-                                           "draft_uid": uid}).status_code == 204
+                                           "window": window}).status_code == 204
+    assert server_flags(lab, mailbox.address, "Drafts") == {}
+    # a save that arrives after Send (the form's last autosave, or its close) leaves no draft behind
+    late = writer.post("/inbox/compose/draft?closing=1", {"to": "kund@example.test", "subject": "Sent, then saved",
+                                                          "body": "late", "window": window})
+    assert late.status_code == 204
     assert server_flags(lab, mailbox.address, "Drafts") == {}
 
 

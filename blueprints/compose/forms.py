@@ -13,5 +13,6 @@ class ComposeForm(FlaskForm):
     attachments = MultipleFileField(_l("Attachments"))
     in_reply_to = HiddenField()
     references = HiddenField()
-    forward_of = HiddenField()
-    draft_uid = HiddenField()
+    mode = HiddenField()  # new, reply, all, forward or draft: the window's title
+    window = HiddenField()  # the compose window's key: its one draft and its uploads
+    saved = HiddenField()  # fingerprint of what was last saved (or opened): unchanged means nothing to save

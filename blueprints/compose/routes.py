@@ -2,63 +2,44 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, request, url_for
+import json
+
+from flask import current_app, flash, make_response, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from mailcore import compose, errors
-from mailcore.mailbox import message_of, special_folder
+from mailcore import appended, compose, drafts, errors
+from mailcore.mailbox import special_folder
+from mailcore.uploads import listed
 from mailcore.models import ArchivedEmail, ArchivedEmailLink, ContactEmail
-from mailcore.reading import raw_message
 from mailcore.services import can_send
 
-from ..htmx import redirect_to, render
+from ..htmx import is_fragment_request, redirect_to, render
 from ..inbox.explain import explain
 from ..web import current_account, current_user, db, login_required
 from . import bp
 from .forms import ComposeForm
+from .windows import content, keep_files, open_form, title, window_of
 
 TEMPLATE = "compose/compose.html"
 
 
-def _page(form: ComposeForm, status: int = 200, problem: str | None = None, card_rule: bool = False,
-          kept: list | None = None):
+def _page(form: ComposeForm, window, status: int = 200, problem: str | None = None, card_rule: bool = False,
+          block: str = "dialog", upload_problem: str | None = None):
     suggestions = db().scalars(select(ContactEmail.address).order_by(ContactEmail.address).limit(500)).all()
-    return render(TEMPLATE, "dialog", status, form=form, problem=problem, card_rule=card_rule,
-                  suggestions=suggestions, kept=kept or [], limit_mb=compose.MAX_ATTACHMENTS_BYTES // 2**20)
+    return render(TEMPLATE, block, status, form=form, problem=problem, card_rule=card_rule, title=title(form.mode.data),
+                  suggestions=suggestions, uploads=listed(db(), window), upload_problem=upload_problem,
+                  limit_mb=compose.MAX_ATTACHMENTS_BYTES // 2**20)
 
 
 @bp.route("/", methods=["GET"])
 @login_required
 def new():
-    user = current_user()
-    if user.account is None:
+    if current_user().account is None:
         return redirect_to(url_for("inbox.index"))
-    form = ComposeForm(formdata=None)
-    mode = request.args.get("mode")
-    original_id = request.args.get("of", type=int)
-    kept = []
-    if mode in ("reply", "all", "forward") and original_id:
-        original = message_of(db(), user.account, original_id)
-        if original is None:
-            abort(404)
-        mail = current_app.extensions["mail"]
-        raw = raw_message(db(), user.account, original, mail["env"], mail["box"])
-        draft = compose.answer(raw, mode, user.account.address, original.body_text or "",
-                               lambda when, who: _("On %(date)s, %(who)s wrote:", date=when, who=who))
-        for name in ("to", "cc", "subject", "in_reply_to", "references"):
-            getattr(form, name).data = getattr(draft, name)
-        form.body.data = _with_signature(draft.body, user)
-        if mode == "forward":
-            form.forward_of.data = str(original.id)
-            kept = [a.filename for a in draft.attachments]
-    else:
-        form.body.data = _with_signature("", user)
-    return _page(form, kept=kept)
-
-
-def _with_signature(body: str, user) -> str:  # noqa: ANN001
-    return f"\n\n-- \n{user.signature}{body}" if user.signature else body
+    form, window = open_form(request.args.get("mode"), request.args.get("of", type=int),
+                             request.args.get("draft", type=int))
+    return _page(form, window)
 
 
 @bp.route("/", methods=["POST"])
@@ -66,87 +47,100 @@ def _with_signature(body: str, user) -> str:  # noqa: ANN001
 def send():
     user, account = current_user(), current_account()
     form = ComposeForm()
-    if not form.validate_on_submit():
-        return _page(form, 422)
+    window = window_of(form)
+    too_large = keep_files(window)
+    if not form.validate_on_submit() or too_large:
+        return _page(form, window, 422, upload_problem=too_large)
     if not can_send(user):
-        return _page(form, 422, card_rule=True)
+        return _page(form, window, 422, card_rule=True)
     mail = current_app.extensions["mail"]
     try:
-        draft = _draft_from(form, account, mail)
-        message, recipients = compose.build_message(user.name, account.address, draft)
+        message, recipients = compose.build_message(user.name, account.address,
+                                                    drafts.with_uploads(db(), window, content(form)))
     except compose.InvalidRecipients as exc:
-        return _page(form, 422, _("These recipients are not valid email addresses: %(bad)s", bad=", ".join(exc.bad))
+        return _page(form, window, 422, _("These recipients are not valid email addresses: %(bad)s", bad=", ".join(exc.bad))
                      if exc.bad else _("Enter at least one recipient."))
     except (compose.InvalidHeader, ValueError):
-        return _page(form, 422, _("The subject or a name contains a line break, which an email header cannot carry."))
+        return _page(form, window, 422, _("The subject or a name contains a line break, which an email header cannot carry."))
     try:
         compose.send(account, mail["box"], mail["env"], message, recipients)
     except errors.MailError as exc:
-        return _page(form, 422, _("The email was not sent.") + " " + explain(exc).message)
-    if user.save_sent_copy and not compose.files_sent_itself(account):
-        sent = special_folder(db(), account, "sent")
-        if sent is not None:
-            try:
-                compose.file_copy(account, mail["box"], mail["env"], message, sent.name, (b"\\Seen",))
-            except errors.MailError:
-                pass  # the email is sent; only the copy is missing, and the next sync shows Sent as it is
+        return _page(form, window, 422, _("The email was not sent.") + " " + explain(exc).message)
+    _file_in_sent(user, account, message, mail)
     if "archive" in request.form:
         _archive(user, message, recipients)
-    drafts = special_folder(db(), account, "drafts")
-    if drafts is not None and (form.draft_uid.data or "").isdigit():
-        try:
-            compose.delete_draft(account, mail["box"], mail["env"], drafts.name, int(form.draft_uid.data))
-        except errors.MailError:
-            pass  # sent; the draft stays behind until the user deletes it
-    return redirect_to(url_for("inbox.index"))
+    try:
+        drafts.sent(db(), account, window, special_folder(db(), account, "drafts"), mail["env"], mail["box"])
+    except errors.MailError:
+        pass  # sent; the draft stays behind until the user deletes it
+    return _done(_("Your email was sent."))
+
+
+def _file_in_sent(user, account, message, mail) -> None:  # noqa: ANN001
+    """The copy in Sent, listed at once: it is ours, no sync needs to find it."""
+    if not user.save_sent_copy or compose.files_sent_itself(account):
+        return
+    sent = special_folder(db(), account, "sent")
+    if sent is None:
+        return
+    try:
+        uid = compose.file_copy(account, mail["box"], mail["env"], message, sent.name, (b"\\Seen",))
+    except errors.MailError:
+        return  # the email is sent; only the copy is missing, and the next sync shows Sent as it is
+    appended.list_message(db(), sent, uid, message)
+
+
+def _done(said: str):
+    """The form goes away and a short confirmation shows; without htmx, the inbox with it."""
+    if not is_fragment_request():
+        flash(said)
+        return redirect_to(url_for("inbox.index"))
+    response = make_response("", 204)
+    response.headers["HX-Trigger"] = json.dumps({"inkorg:done": {"toast": said}})
+    return response
 
 
 @bp.route("/draft", methods=["POST"])
 @login_required
 def save_draft():
-    """Saves what is written to Drafts, replacing the previous save; answers with the draft's UID."""
+    """Saves what is written to Drafts, replacing the window's previous save; nothing when unchanged."""
     user, account = current_user(), current_account()
     form = ComposeForm()
-    drafts = special_folder(db(), account, "drafts")
-    if not form.validate_on_submit() or drafts is None:
+    window = window_of(form)
+    drafts_folder = special_folder(db(), account, "drafts")
+    if not form.validate_on_submit() or drafts_folder is None:
         return render(TEMPLATE, "draft_state", 422, form=form, saved=False)
-    mail = current_app.extensions["mail"]
-    draft = compose.Draft(to=form.to.data or "", cc=form.cc.data or "", bcc=form.bcc.data or "",
-                          subject=form.subject.data or "", body=form.body.data or "")
-    previous = int(form.draft_uid.data) if (form.draft_uid.data or "").isdigit() else None
-    try:
-        uid = compose.save_draft(account, mail["box"], mail["env"],
-                                 compose.draft_message(user.name, account.address, draft), drafts.name, previous)
-    except errors.MailError:
-        return render(TEMPLATE, "draft_state", 200, form=form, saved=False)
-    form.draft_uid.data = str(uid) if uid else ""
-    if request.args.get("closing"):
+    closing = bool(request.args.get("closing"))
+    written = content(form)
+    if drafts.fingerprint(written) != form.saved.data or window.uploads_changed:
+        mail = current_app.extensions["mail"]
+        message = compose.draft_message(user.name, account.address, drafts.with_uploads(db(), window, written))
+        try:
+            drafts.save(db(), account, window, message, drafts_folder, mail["env"], mail["box"])
+        except errors.MailError:
+            return render(TEMPLATE, "draft_state", 200, form=form, saved=False)
+        window.uploads_changed = False
+        db().commit()
+        form.saved.data = drafts.fingerprint(written)
+    if closing:
+        drafts.closed(db(), window)
         return "", 204  # the form is gone; the draft is in Drafts
-    return render(TEMPLATE, "draft_state", 200, form=form, saved=True)
+    return render(TEMPLATE, "draft_state", 200, form=form, saved=window.draft_uid is not None)
 
 
-def _draft_from(form: ComposeForm, account, mail) -> compose.Draft:  # noqa: ANN001
-    uploads, total = [], 0
-    for file in form.attachments.data or []:
-        if not getattr(file, "filename", ""):
-            continue
-        data = file.read()
-        total += len(data)
-        uploads.append(compose.Upload(file.filename, file.mimetype or "application/octet-stream", data))
-    if form.forward_of.data and form.forward_of.data.isdigit():
-        original = message_of(db(), account, int(form.forward_of.data))
-        if original is None:
-            abort(404)
-        raw = raw_message(db(), account, original, mail["env"], mail["box"])
-        forwarded = compose.answer(raw, "forward", account.address, "").attachments
-        total += sum(len(u.data) for u in forwarded)
-        uploads = forwarded + uploads
-    if total > compose.MAX_ATTACHMENTS_BYTES:
-        raise ValueError("attachments too large")
-    return compose.Draft(to=form.to.data or "", cc=form.cc.data or "", bcc=form.bcc.data or "",
-                         subject=form.subject.data or "", body=form.body.data or "",
-                         in_reply_to=form.in_reply_to.data or "", references=form.references.data or "",
-                         attachments=uploads)
+@bp.route("/discard", methods=["POST"])
+@login_required
+def discard():
+    """Discard: the draft leaves Drafts and the attachments are deleted."""
+    account = current_account()
+    form = ComposeForm()
+    window = window_of(form)
+    mail = current_app.extensions["mail"]
+    try:
+        drafts.discard(db(), account, window, special_folder(db(), account, "drafts"), mail["env"], mail["box"])
+    except errors.MailError:
+        pass  # the draft stays in Drafts, where the user can delete it
+    return _done(_("The draft was discarded."))
 
 
 def _archive(user, message, recipients: list[str]) -> None:  # noqa: ANN001
@@ -160,3 +154,6 @@ def _archive(user, message, recipients: list[str]) -> None:  # noqa: ANN001
     for card_email in db().scalars(select(ContactEmail).where(func.lower(ContactEmail.address).in_(lowered))):
         db().add(ArchivedEmailLink(archived_email_id=archived.id, contact_email_id=card_email.id))
     db().commit()
+
+
+from . import uploads as _uploads  # noqa: E402,F401 - the attachment routes of this blueprint

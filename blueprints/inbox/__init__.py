@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 
-from . import routes  # noqa: E402,F401
+from . import listing, moves, routes  # noqa: E402,F401

@@ -8,8 +8,8 @@ from mailcore import errors
 from mailcore.connect import CheckResult
 from mailcore.detect import SOURCE_GUESS, Detection, guessed_settings
 from mailcore.jobs import SyncJob, request_sync
-from mailcore.mailbox import SORTS, ListQuery, Page, folder_of, folders, message_of, page
-from mailcore.actions import move, set_seen, subscribe
+from mailcore.mailbox import ListQuery, Page, folder_of, folders, message_of, page, special_folder
+from mailcore.actions import set_seen, subscribe
 from mailcore.reading import raw_message
 from mailcore.render import attachment_part, frame_document, inline_part
 from mailcore.render import view as render_view
@@ -21,6 +21,7 @@ from ..web import current_account, current_user, db, login_required, mail_servic
 from . import bp
 from .explain import explain, explain_state, imap_only, provider_note
 from .forms import AddressForm, AdvancedForm, PasswordForm
+from .listing import list_query
 from .remembered import forget, recall, remember
 
 SETUP = "inbox/setup.html"
@@ -38,16 +39,14 @@ def _setup(step: str, status: int = 200, **context):
 def index():
     user = current_user()
     if user.account is None:
-        return _setup("address", form=AddressForm())
+        return _setup("address", form=AddressForm(formdata=None, address=user.email))
     view = _inbox_view(user.account)
     block = "listing" if request.headers.get("HX-Target") == "listing" else "main"
     return render("inbox/index.html", block, **view)
 
 
-def _list_query(folder_id: int | None) -> ListQuery:
-    sort, _, direction = (request.args.get("sort") or "date-desc").partition("-")
-    return ListQuery(folder_id, (request.args.get("q") or "").strip()[:200], sort if sort in SORTS else "date",
-                     direction != "asc", request.args.get("after") or None)
+def _list_query(folder) -> ListQuery:  # noqa: ANN001
+    return list_query(current_account(), folder)
 
 
 def _inbox_view(account) -> dict:
@@ -57,12 +56,13 @@ def _inbox_view(account) -> dict:
     folder = folder_of(session_, account, folder_id)
     if folder_id is not None and folder is None:
         abort(404)
-    query = _list_query(folder.id if folder else None)
+    query = _list_query(folder)
     listing = page(session_, folder, query) if folder else Page(None, [], None)
     reading = {}
     if request.args.get("message", type=int):
         reading = _reading(request.args.get("message", type=int))
     return dict(folders=folders(session_, account), folder=folder, listing=listing, query=query,
+                trash=special_folder(session_, account, "trash"),
                 failure=explain_state(account) if account.sync_state not in ("ok", "new") else None,
                 can_send=same_address(account.address, current_user().first_email), **reading)
 
@@ -75,7 +75,7 @@ def more():
     folder = folder_of(db(), account, request.args.get("folder", type=int))
     if folder is None:
         abort(404)
-    query = _list_query(folder.id)
+    query = _list_query(folder)
     return render("inbox/index.html", "rows", listing=page(db(), folder, query), folder=folder, query=query)
 
 
@@ -132,7 +132,7 @@ def _reading(message_id: int) -> dict:
     try:
         raw = raw_message(db(), account, found, mail["env"], mail["box"])
     except errors.MailError:
-        return dict(selected=found, shown=None, frame=None, allow_remote=allow_remote, move_targets=[])
+        return dict(selected=found, shown=None, frame=None, allow_remote=allow_remote, move_targets=[], trash=None)
     origin = request.host_url.rstrip("/")
     shown = render_view(raw, allow_remote=allow_remote, cid_url=lambda cid: origin + url_for(
         "inbox.inline_image", message_id=found.id, cid=cid))
@@ -143,7 +143,7 @@ def _reading(message_id: int) -> dict:
         except errors.MailError:
             pass  # stays unread here, as it is on the server
     return dict(selected=found, shown=shown, frame=frame, allow_remote=allow_remote,
-                move_targets=folders(db(), account))
+                move_targets=folders(db(), account), trash=special_folder(db(), account, "trash"))
 
 
 @bp.route("/message/<int:message_id>/attachment/<int:index>")
@@ -216,17 +216,11 @@ def move_messages():
     account = current_account()
     chosen = _chosen_messages(account)
     target = folder_of(db(), account, request.form.get("target", type=int))
-    if target is None or request.form.get("target") is None:
+    if target is None or not request.form.get("target"):
         abort(404)
-    mail = current_app.extensions["mail"]
-    problem = None
-    try:
-        move(db(), account, chosen, target, mail["env"], mail["box"])
-    except errors.MailError as exc:
-        db().rollback()
-        problem = explain(exc)
-    start_sync(account.id)
-    return render("inbox/index.html", "listing", action_problem=problem, **_inbox_view(account))
+    from .moves import answer_move
+
+    return answer_move(account, chosen, target)
 
 
 @bp.route("/folders/<int:folder_id>/subscribe", methods=["POST"])
@@ -261,7 +255,7 @@ def start_sync(account_id: int) -> None:
 @bp.route("/setup")
 @login_required
 def setup():
-    return _setup("address", form=AddressForm())
+    return _setup("address", form=AddressForm(formdata=None, address=current_user().email))
 
 
 @bp.route("/setup/next", methods=["POST"])
