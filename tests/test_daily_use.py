@@ -204,3 +204,66 @@ def test_one_draft_per_window_deleted_on_send_and_reopened_whole(app, inbox_page
     assert server_flags(lab, mailbox.address, "Drafts") == {}
     [sent] = received(lab, "Halvfärdigt")
     assert [a.get_filename() for a in sent.iter_attachments()] == ["plan.txt"]
+
+
+def assert_no_sideways_scroll(page, screen: str) -> None:
+    wait_for_htmx(page)
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"{screen}: the page is {widths[0]} px wide on a {widths[1]} px screen"
+
+
+@pytest.mark.parametrize("width", [360, 390, 414])
+def test_the_phone_layout(app, inbox_page, base_url, chromium, width):
+    page = inbox_page("sv", {"width": width, "height": 844})
+    navigator = page.get_by_role("navigation", name="Navigator")
+    box = navigator.bounding_box()
+    assert box["y"] + box["height"] <= 53, "the navigator is folded into the top bar"
+    expect(navigator.get_by_role("link", name="Inkorg")).to_be_visible()
+    assert_no_sideways_scroll(page, "the list")
+    expect(page.get_by_role("button", name="Uppdatera")).to_be_in_viewport()
+    expect(page.get_by_label("Sortera")).to_be_in_viewport()
+
+    list_pane, reading = page.locator(".list-pane"), page.locator("#reading")
+    page.locator("#message-list .message a").first.click()
+    expect(reading.get_by_role("heading", level=2)).to_be_visible()
+    expect(list_pane).to_be_hidden()  # the message has the whole screen
+    assert "message=" in page.url
+    assert_no_sideways_scroll(page, "an open message")
+    for button in ("Svara", "Svara alla", "Vidarebefordra", "Flytta", "Ta bort"):
+        expect(reading.locator(".message-actions").get_by_text(button, exact=True)).to_be_in_viewport()
+    reading.get_by_label("Uppgifter").click()
+    expect(reading.locator(".task-menu .menu")).to_be_in_viewport(ratio=1)
+    assert_no_sideways_scroll(page, "the task menu")
+    page.keyboard.press("Escape")
+
+    page.go_back()  # the browser's back button returns to the list
+    expect(list_pane).to_be_visible()
+    expect(reading.get_by_role("heading", level=2)).to_have_count(0)
+    page.locator("#message-list .message a").nth(1).click()
+    expect(list_pane).to_be_hidden()
+    reading.get_by_role("link", name="Tillbaka till listan").click()
+    expect(list_pane).to_be_visible()
+
+    page.locator("#message-list .message a").first.click()
+    reading.get_by_role("link", name="Svara", exact=True).click()
+    compose = page.get_by_role("dialog", name="Svara")
+    expect(compose).to_be_visible()
+    size = compose.bounding_box()
+    assert size["width"] >= width - 1 and size["height"] >= 843, "compose fills the screen"
+    expect(compose.get_by_role("button", name="Skicka", exact=True)).to_be_in_viewport()
+    assert_no_sideways_scroll(page, "compose")
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+
+    for path, screen in (("/settings/contact-card", "the contact card"), ("/settings/personal", "Personal settings"),
+                         ("/settings/email-options", "Email options"), ("/inbox/setup/advanced", "Advanced settings")):
+        page.goto(base_url + path)
+        expect(page.locator("main")).to_be_visible()
+        assert_no_sideways_scroll(page, screen)
+    page.goto(base_url + "/settings/contact-card")
+    for button in page.locator(".emails button").all():
+        expect(button).to_be_in_viewport(ratio=1)
+
+    page.get_by_role("button", name="Personliga inställningar").or_(page.get_by_title("Personliga inställningar")).first.click()
+    page.locator("form[action='/signout'] button").click()
+    assert_no_sideways_scroll(page, "Sign in")

@@ -46,7 +46,7 @@ def answer_move(account, chosen: list, target, deleted: bool = False):  # noqa: 
 def _toast(chosen: list, target, copied: dict, deleted: bool) -> Toast:  # noqa: ANN001
     label = current_app.jinja_env.filters["folder_label"](target)
     count = len(chosen)
-    text = (_("Deleted.") if count == 1 else _("%(num)s messages deleted.", num=count)) if deleted else \
+    text = (_("Message deleted.") if count == 1 else _("%(num)s messages deleted.", num=count)) if deleted else \
         (_("Moved to %(folder)s.", folder=label) if count == 1 else
          _("%(num)s messages moved to %(folder)s.", num=count, folder=label))
     homes = {m.folder_id for m in chosen}
