@@ -267,3 +267,33 @@ def test_the_phone_layout(app, inbox_page, base_url, chromium, width):
     page.get_by_role("button", name="Personliga inställningar").or_(page.get_by_title("Personliga inställningar")).first.click()
     page.locator("form[action='/signout'] button").click()
     assert_no_sideways_scroll(page, "Sign in")
+
+
+def test_setup_starts_with_the_crm_address_and_a_wrong_password_stays_on_its_step(app, base_url, chromium, mailbox):
+    from .conftest import make_user
+
+    make_user(app, mailbox.address, language="en")
+    context = chromium.new_context(locale="en-GB", viewport=DESKTOP)
+    context.set_default_timeout(TIMEOUT)
+    page = context.new_page()
+    console = ConsoleProblems(page)
+    console.allowed_statuses.add(422)
+    sign_in(page, base_url, mailbox.address, "crm-password-1", SIGN_IN["en"])
+    dialog = page.get_by_role("dialog", name="Set up email account")
+    expect(dialog.get_by_label("Email account", exact=True)).to_have_value(mailbox.address)
+    dialog.get_by_role("button", name="Next", exact=True).click()
+    password = dialog.get_by_label("Password", exact=True)
+    password.fill("not-the-password")
+    dialog.get_by_role("button", name="Log in", exact=True).click()
+
+    expect(dialog.locator("#password-error")).to_contain_text("The user name or password was not accepted")
+    expect(page.get_by_role("dialog", name="Advanced settings")).to_have_count(0)
+    password = dialog.get_by_label("Password", exact=True)
+    expect(password).to_have_attribute("aria-invalid", "true")
+    expect(password).to_be_focused()
+    expect(password).to_have_value("")
+    password.fill(mailbox.password)
+    dialog.get_by_role("button", name="Log in", exact=True).click()
+    expect(page.get_by_role("heading", name="INBOX", exact=True)).to_be_visible()
+    context.close()
+    assert not console.messages

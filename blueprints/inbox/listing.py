@@ -25,8 +25,8 @@ def list_query(account, folder) -> ListQuery:  # noqa: ANN001
         matches = server_matches(db(), account, folder, search, mail["env"], mail["box"])
     sort = sort if sort in SORTS else "date"
     return ListQuery(folder.id if folder else None, search, sort, direction != "asc",
-                     _cursor(request.args.get("after"), sort), min(shown + PAGE, 1000), matches,
-                     _cursor(request.values.get("through"), sort))
+                     after=_cursor(request.args.get("after"), sort), limit=min(shown + PAGE, 1000),
+                     through=_cursor(request.values.get("through"), sort), server_matches=matches)
 
 
 def _cursor(text: str | None, sort: str) -> str | None:

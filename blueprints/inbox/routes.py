@@ -20,6 +20,7 @@ from ..htmx import redirect_to, render
 from ..web import current_account, current_user, db, login_required, mail_service
 from . import bp
 from .explain import explain, explain_state, imap_only, provider_note
+from .password_step import only_the_password, wrong_password_step
 from .forms import AddressForm, AdvancedForm, PasswordForm
 from .listing import list_query
 from .remembered import forget, recall, remember
@@ -282,9 +283,9 @@ def _discover(address: str) -> Detection:
     return found
 
 
-def _password_step(form: PasswordForm, detection: Detection, status: int = 200):
+def _password_step(form: PasswordForm, detection: Detection, status: int = 200, refused=None):  # noqa: ANN001
     return _setup("password", status, form=form, detection=detection, address=form.address.data,
-                  advice=provider_note(detection.provider), imap_only=imap_only())
+                  advice=provider_note(detection.provider), imap_only=imap_only(), refused=refused)
 
 
 @bp.route("/setup/login", methods=["POST"])
@@ -304,16 +305,17 @@ def setup_login():
         return _password_step(form, found, 422)
     password = form.password.data
     credentials = Credentials(password, password)
+    retry = wrong_password_step(form, found, _password_step)
     if found.source == SOURCE_GUESS:
-        return _connect_guess(found, credentials)
-    return _connect(found.settings, credentials, found.provider, found.source)
+        return _connect_guess(found, credentials, retry)
+    return _connect(found.settings, credentials, found.provider, found.source, password_step=retry)
 
 
-def _connect_guess(found: Detection, credentials: Credentials):
+def _connect_guess(found: Detection, credentials: Credentials, retry=None):  # noqa: ANN001
     """Probed servers do not say which user name they want: the whole address first, then its local part."""
     first = _try(found.settings, credentials, found.provider, found.source)
     if not isinstance(first.incoming, errors.AuthenticationFailed):
-        return _answer(first, found.settings, found.provider)
+        return _answer(first, found.settings, found.provider, password_step=retry)
     address = found.settings.address
     local = address.rpartition("@")[0]
     by_local = AccountSettings(address, found.settings.incoming.with_username(local),
@@ -321,7 +323,7 @@ def _connect_guess(found: Detection, credentials: Credentials):
     second = _try(by_local, credentials, found.provider, found.source)
     if second.ok:
         return _answer(second, by_local, found.provider)
-    return _answer(first, found.settings, found.provider)
+    return _answer(first, found.settings, found.provider, password_step=retry)
 
 
 @bp.route("/setup/advanced", methods=["GET", "POST"])
@@ -383,12 +385,14 @@ def _try(settings, credentials, provider, source) -> CheckResult:
         return CheckResult(incoming=exc)
 
 
-def _answer(result: CheckResult, settings, provider, form: AdvancedForm | None = None):
-    """The inbox on success, Advanced settings with the reasons otherwise."""
+def _answer(result: CheckResult, settings, provider, form: AdvancedForm | None = None, password_step=None):  # noqa: ANN001
+    """The inbox on success; a refused password on the password step; Advanced settings otherwise."""
     if result.ok:
         forget()
         start_sync(current_user().account.id)
         return redirect_to(url_for("inbox.index"))
+    if password_step is not None and only_the_password(result):
+        return password_step(explain(result.incoming or result.outgoing, provider))
     if isinstance(result.incoming, errors.RateLimited):
         failures = {"general": explain(result.incoming)}
     else:
@@ -397,6 +401,6 @@ def _answer(result: CheckResult, settings, provider, form: AdvancedForm | None =
     return _advanced(form or _filled(settings), status=422, failures=failures)
 
 
-def _connect(settings, credentials, provider, source, form: AdvancedForm | None = None):
+def _connect(settings, credentials, provider, source, form: AdvancedForm | None = None, password_step=None):  # noqa: ANN001
     """Try the account for real and answer with the inbox or the reasons."""
-    return _answer(_try(settings, credentials, provider, source), settings, provider, form)
+    return _answer(_try(settings, credentials, provider, source), settings, provider, form, password_step)

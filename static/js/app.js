@@ -10,7 +10,8 @@
       if (dialog.matches(":modal")) return;
       dialog.close();
       dialog.showModal();
-      var first = dialog.querySelector("[autofocus]:not([readonly]), .has-error input, input:not([type=hidden]):not([readonly]), button");
+      var first = dialog.querySelector("[autofocus]:not([readonly])") ||
+        dialog.querySelector(".has-error input, input:not([type=hidden]):not([readonly]), button");
       if (first) {
         first.focus();
         // a reply starts above the quote: the cursor goes to the start of the text, not after the signature
