@@ -199,7 +199,7 @@ def test_one_date_format_per_language(app, inbox_page, lab, mailbox, lang, in_li
     assert not re.search(r"\d+/\d+/\d+", page.locator("#listing").inner_text())
 
 
-def test_search_finds_words_in_bodies_and_stays_in_the_url(app, inbox_page, base_url, lab, mailbox):  # noqa: F811
+def test_search_finds_words_in_bodies_and_stays_in_the_url(app, inbox_page, base_url, lab, mailbox):
     page = inbox_page("en")
     deliver(app, lab, mailbox, "Leveransplan", "Vi skickar zebrafinkarna på tisdag.")
     page.reload()
