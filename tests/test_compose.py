@@ -270,3 +270,53 @@ def test_compose_needs_csrf_and_an_own_account(app, writer, lab):
     other.sign_in("utan@crm.example", "crm-password-1")
     assert other.post("/inbox/compose/", {"to": "kund@example.test", "subject": "x", "body": "y"}).status_code == 404
     assert lab.received == []
+
+
+def test_a_compose_window_and_its_uploads_belong_to_their_user(writer, app, lab, mailbox):
+    """Another user with the key of this user's window cannot send its attachments, remove them or save over its draft."""
+    form = writer.get("/inbox/compose/", htmx=True).get_data(as_text=True)
+    window = regex_value(form, "window")
+    listed = writer.post("/inbox/compose/attachments", {
+        "window": window, "attachments": (io.BytesIO(b"hemlig offert"), "offert.txt")},
+        content_type="multipart/form-data").get_data(as_text=True)
+    upload_id = re.search(r"/inbox/compose/attachments/(\d+)/remove", listed).group(1)
+
+    other_mailbox = "other@" + mailbox.address.split("@")[1]
+    lab.add_user(other_mailbox, "other-mail-pw-1")
+    from .conftest import Mailbox
+
+    other = connected(app, Mailbox(other_mailbox, "other-mail-pw-1"), name="Other User")
+    lab.received.clear()
+    for url, data in ((f"/inbox/compose/attachments/{upload_id}/remove", {"window": window}),
+                      ("/inbox/compose/", {"window": window, "to": "thief@example.test", "subject": "x", "body": "y"}),
+                      ("/inbox/compose/draft", {"window": window, "to": "thief@example.test", "subject": "x"}),
+                      ("/inbox/compose/discard", {"window": window})):
+        assert other.post(url, data).status_code == 404, url
+    assert lab.received == []
+    assert writer.post("/inbox/compose/", {"window": window, "to": "kund@example.test", "subject": "Min offert",
+                                           "body": "y"}).status_code == 204
+    [sent] = received(lab, "Min offert")
+    parsed = email.message_from_bytes(sent.data, policy=email.policy.default)
+    assert [a.get_filename() for a in parsed.iter_attachments()] == ["offert.txt"]
+
+
+def test_undo_reaches_only_the_users_own_folders(writer, app, lab, mailbox):
+    from mailcore.models import Folder
+
+    with app.extensions["mail"]["sessions"]() as db:
+        mine = {f.name: f.id for f in db.scalars(select(Folder))}
+    other_mailbox = "undo-other@" + mailbox.address.split("@")[1]
+    lab.add_user(other_mailbox, "other-mail-pw-2")
+    from .conftest import Mailbox
+
+    other = connected(app, Mailbox(other_mailbox, "other-mail-pw-2"), name="Other User")
+    uid = server_uid(lab, mailbox.address, "INBOX")
+    response = other.post("/inbox/messages/undo", {"moved_to": mine["INBOX"], "home": mine["Trash"], "uids": uid})
+    assert response.status_code == 404
+    assert len(server_flags(lab, mailbox.address, "INBOX")) == 3
+
+
+def server_uid(lab, address: str, folder: str) -> int:
+    with lab.imap(address) as client:
+        client.select_folder(folder, readonly=True)
+        return client.search(["ALL"])[0]
