@@ -31,9 +31,9 @@ def total_size(db: Session, window: ComposeWindow) -> int:
 
 
 def store(db: Session, window: ComposeWindow, filename: str, content_type: str, stream: BinaryIO,
-          limit: int = MAX_ATTACHMENTS_BYTES) -> PendingUpload:
+          limit: int | None = None) -> PendingUpload:
     """Copy a file into the window chunk by chunk; TooLarge (and nothing kept) past the limit."""
-    room = limit - total_size(db, window)
+    room = (MAX_ATTACHMENTS_BYTES if limit is None else limit) - total_size(db, window)
     upload = PendingUpload(window_id=window.id, user_id=window.user_id,
                            filename=safe_filename(filename or "attachment")[:255],
                            content_type=(content_type or "application/octet-stream")[:255], size=0)

@@ -320,3 +320,24 @@ def server_uid(lab, address: str, folder: str) -> int:
     with lab.imap(address) as client:
         client.select_folder(folder, readonly=True)
         return client.search(["ALL"])[0]
+
+
+def test_only_a_message_in_drafts_opens_as_a_draft(writer, app):
+    with app.extensions["mail"]["sessions"]() as db:
+        inbox_message = db.scalar(select(Message.id).where(Message.subject == "Meeting notes"))
+    assert writer.get(f"/inbox/compose/?draft={inbox_message}", htmx=True).status_code == 404
+
+
+def test_attachments_over_the_limit_are_refused_and_kept_listed(writer, app, lab, monkeypatch):
+    from mailcore import uploads
+
+    monkeypatch.setattr(uploads, "MAX_ATTACHMENTS_BYTES", 1000)  # a small limit instead of 20 MB of test data
+    form = writer.get("/inbox/compose/", htmx=True).get_data(as_text=True)
+    window = regex_value(form, "window")
+    first = writer.post("/inbox/compose/attachments", {"window": window, "attachments": (io.BytesIO(b"a" * 600), "a.txt")},
+                        content_type="multipart/form-data")
+    assert first.status_code == 200 and "a.txt" in text(first)
+    second = writer.post("/inbox/compose/attachments", {"window": window, "attachments": (io.BytesIO(b"b" * 600), "b.txt")},
+                         content_type="multipart/form-data")
+    assert second.status_code == 422 and "larger than" in text(second)
+    assert "a.txt" in text(second) and "b.txt" not in text(second)

@@ -8,7 +8,7 @@ from flask import current_app, flash, make_response, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from mailcore import appended, compose, drafts, errors
+from mailcore import appended, compose, drafts, errors, uploads
 from mailcore.mailbox import special_folder
 from mailcore.uploads import listed
 from mailcore.models import ArchivedEmail, ArchivedEmailLink, ContactEmail
@@ -19,7 +19,7 @@ from ..inbox.explain import explain
 from ..web import current_account, current_user, db, login_required
 from . import bp
 from .forms import ComposeForm
-from .windows import content, keep_files, open_form, title, window_of
+from .windows import content, keep_files, open_form, title, too_large, window_of
 
 TEMPLATE = "compose/compose.html"
 
@@ -48,9 +48,11 @@ def send():
     user, account = current_user(), current_account()
     form = ComposeForm()
     window = window_of(form)
-    too_large = keep_files(window)
-    if not form.validate_on_submit() or too_large:
-        return _page(form, window, 422, upload_problem=too_large)
+    problem = keep_files(window)
+    if problem is None and uploads.total_size(db(), window) > uploads.MAX_ATTACHMENTS_BYTES:
+        problem = too_large()  # forwarded or reopened attachments count too
+    if not form.validate_on_submit() or problem:
+        return _page(form, window, 422, upload_problem=problem)
     if not can_send(user):
         return _page(form, window, 422, card_rule=True)
     mail = current_app.extensions["mail"]

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from mailcore import compose, drafts, uploads
 from mailcore.mailbox import message_of
-from mailcore.models import ComposeWindow
+from mailcore.models import ComposeWindow, Folder
 from mailcore.reading import raw_message
 
 from ..web import current_user, db
@@ -39,8 +39,8 @@ def open_form(mode: str | None, original_id: int | None, draft_id: int | None) -
     picked = draft_id if draft_id else original_id if mode in ("reply", "all", "forward") else None
     if picked:
         original = message_of(db(), account, picked)
-        if original is None:
-            abort(404)
+        if original is None or (draft_id and db().get(Folder, original.folder_id).role != "drafts"):
+            abort(404)  # not the user's, or (for a draft) not in Drafts, whose UID the window will replace
         raw = raw_message(db(), account, original, mail["env"], mail["box"])
     if draft_id:
         filled = drafts.from_message(db(), window, raw)
@@ -72,6 +72,11 @@ def window_of(form: ComposeForm) -> ComposeWindow:
     return window
 
 
+def too_large() -> str:
+    return _("The attachments are larger than %(mb)s MB together. Remove one, or send it in another email.",
+             mb=uploads.MAX_ATTACHMENTS_BYTES // 2**20)
+
+
 def keep_files(window: ComposeWindow) -> str | None:
     """Store the files the request brought as the window's uploads; a problem to show, or None."""
     for file in request.files.getlist("attachments"):
@@ -80,8 +85,7 @@ def keep_files(window: ComposeWindow) -> str | None:
         try:
             uploads.store(db(), window, file.filename, file.mimetype or "application/octet-stream", file.stream)
         except uploads.TooLarge:
-            return _("The attachments are larger than %(mb)s MB together. Remove one, or send it in another email.",
-                     mb=uploads.MAX_ATTACHMENTS_BYTES // 2**20)
+            return too_large()
         window.uploads_changed = True
         db().commit()
     return None
