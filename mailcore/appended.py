@@ -15,12 +15,13 @@ from sqlalchemy.orm import Session
 
 from .envelope import as_utc, decode_header
 from .models import Folder, Message, utcnow
-from .reading import text_of
+from .reading import MAX_TEXT
 
 
-def append(client: IMAPClient, folder_name: str, message: EmailMessage, flags: tuple[bytes, ...]) -> int | None:
-    """APPEND and the new message's UID (APPENDUID, from UIDPLUS), or None."""
-    answer = client.append(folder_name, message.as_bytes(policy=SMTP), flags=flags, msg_time=utcnow())
+def append(client: IMAPClient, folder_name: str, message: EmailMessage, flags: tuple[bytes, ...],
+           raw: bytes | None = None) -> int | None:
+    """APPEND (the message, or its bytes when the caller has them) and the new UID (APPENDUID), or None."""
+    answer = client.append(folder_name, raw or message.as_bytes(policy=SMTP), flags=flags, msg_time=utcnow())
     found = re.search(rb"APPENDUID \d+ (\d+)", answer or b"")
     return int(found.group(1)) if found else None
 
@@ -31,11 +32,12 @@ def recipients_of(message: EmailMessage) -> str:
     return decode_header(", ".join(name or address for name, address in pairs if name or address), 1000)
 
 
-def list_message(db: Session, folder: Folder, uid: int | None, message: EmailMessage, seen: bool = True) -> None:
+def list_message(db: Session, folder: Folder, uid: int | None, message: EmailMessage, seen: bool = True,
+                 raw: bytes | None = None) -> None:
     """Put a message we just stored into the folder's list, with its text, so it opens without a fetch."""
     if uid is None:
         return  # no UID to key it by: the next sync brings it
-    raw = message.as_bytes(policy=SMTP)
+    raw = raw or message.as_bytes(policy=SMTP)
     if db.scalar(select(Message.id).where(Message.folder_id == folder.id, Message.uid == uid)) is not None:
         return
     name, address = parseaddr(str(message.get("From", "")))
@@ -43,7 +45,7 @@ def list_message(db: Session, folder: Folder, uid: int | None, message: EmailMes
         date = as_utc(parsedate_to_datetime(str(message["Date"]))) if message["Date"] else None
     except (TypeError, ValueError):
         date = None
-    text = text_of(raw)
+    text = _text(message)
     db.add(Message(folder_id=folder.id, uid=uid, seen=seen, flagged=False, answered=False,
                    date=date or as_utc(utcnow()), size=len(raw), sender_name=decode_header(name, 300),
                    sender_address=address[:320], subject=decode_header(str(message.get("Subject", ""))),
@@ -53,6 +55,15 @@ def list_message(db: Session, folder: Folder, uid: int | None, message: EmailMes
     folder.unread += 0 if seen else 1
     folder.version += 1
     db.commit()
+
+
+def _text(message: EmailMessage) -> str:
+    """The text of a message we built ourselves: its plain part, read without parsing the bytes again."""
+    part = message.get_body(preferencelist=("plain",))
+    try:
+        return part.get_content().replace("\x00", "")[:MAX_TEXT] if part is not None else ""
+    except (LookupError, UnicodeError):
+        return ""
 
 
 def unlist_message(db: Session, folder: Folder, uid: int | None) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import getaddresses
 
 from sqlalchemy import delete, select, update
@@ -63,8 +64,9 @@ def save(db: Session, account: Account, window: ComposeWindow, message: EmailMes
     if window.sent:
         return None
     previous = window.draft_uid
+    raw = message.as_bytes(policy=SMTP)
     with account_imap(account, box, env) as client:
-        uid = appended.append(client, drafts.name, message, (b"\\Draft", b"\\Seen"))
+        uid = appended.append(client, drafts.name, message, (b"\\Draft", b"\\Seen"), raw)
         # Compare-and-set: of two saves of one window the later one to land wins, and none after Send.
         same = ComposeWindow.draft_uid.is_(None) if previous is None else ComposeWindow.draft_uid == previous
         taken = db.execute(update(ComposeWindow).where(ComposeWindow.id == window.id, ComposeWindow.sent.is_(False),
@@ -77,7 +79,7 @@ def save(db: Session, account: Account, window: ComposeWindow, message: EmailMes
     if not taken:
         return None
     appended.unlist_message(db, drafts, previous)
-    appended.list_message(db, drafts, uid, message)
+    appended.list_message(db, drafts, uid, message, raw=raw)
     return uid
 
 
