@@ -16,7 +16,7 @@ from playwright.sync_api import expect  # noqa: E402
 
 from .conftest import Browser  # noqa: E402
 from .test_actions import server_flags  # noqa: E402
-from .test_daily_use import base_url, chromium, inbox_page  # noqa: E402,F401 - shared browser fixtures
+from .test_daily_use import base_url, chromium, close_dialog, inbox_page  # noqa: E402,F401 - shared browser fixtures
 
 ALICE = {"en": {"reply": "Reply", "forward": "Forward", "quote": "On 1 Dec 2026 at 10:57, Alice Johnson wrote:",
                 "header": "---------- Forwarded message ----------", "from": "From: Alice Johnson <alice@kund.example>",
@@ -67,7 +67,7 @@ def test_reply_and_forward_are_written_as_mail_programs_do(app, inbox_page, lab,
     expect(body).to_be_focused()
     assert body.evaluate("area => area.selectionStart") == 0  # the cursor above the quote
     assert words["quote"] + "\n> Se bifogad rapport." in body.input_value()
-    page.keyboard.press("Escape")
+    close_dialog(page)
     expect(page.get_by_role("dialog")).to_have_count(0)
 
     page.locator("#reading .message-actions").get_by_role("link", name=words["forward"], exact=True).click()
@@ -154,11 +154,11 @@ def test_keyboard_shortcuts(inbox_page):
     page.locator("#reading h2").click()  # the focus leaves the list, the shortcuts still work
     page.keyboard.press("r")
     expect(page.get_by_role("dialog", name="Reply")).to_be_visible()
-    page.keyboard.press("Escape")
+    close_dialog(page)
     expect(page.get_by_role("dialog")).to_have_count(0)
     page.keyboard.press("c")
     expect(page.get_by_role("dialog", name="New email")).to_be_visible()
-    page.keyboard.press("Escape")
+    close_dialog(page)
     expect(page.get_by_role("dialog")).to_have_count(0)
     page.keyboard.press("/")
     expect(page.get_by_role("searchbox")).to_be_focused()
