@@ -230,3 +230,12 @@ def test_an_html_message_fills_the_pane_with_room_around_its_text(app, inbox_pag
         "one scrollbar: the frame's own, not the pane's too"
     assert "padding:12px 16px" in frame.get_attribute("srcdoc")
     assert frame.get_attribute("sandbox") == "allow-popups allow-popups-to-escape-sandbox"  # still no scripts
+
+
+def test_a_link_to_a_message_opens_the_inbox_with_it(inbox_page, base_url):
+    page = inbox_page("en")
+    page.locator("#message-list .message a").first.click()
+    expect(page).to_have_url(re.compile(r"message=\d+"))
+    page.reload()  # the URL the row pushed is a whole page of its own
+    expect(page.locator("#reading h2")).to_be_visible()
+    expect(page.locator("#message-list .message").first).to_be_visible()

@@ -63,9 +63,9 @@ def _inbox_view(account) -> dict:
     if request.args.get("message", type=int):
         reading = _reading(request.args.get("message", type=int))
     return dict(folders=folders(session_, account), folder=folder, listing=listing, query=query,
-                trash=special_folder(session_, account, "trash"),
                 failure=explain_state(account) if account.sync_state not in ("ok", "new") else None,
-                can_send=same_address(account.address, current_user().first_email), **reading)
+                can_send=same_address(account.address, current_user().first_email),
+                **{"trash": special_folder(session_, account, "trash"), **reading})
 
 
 @bp.route("/list")
