@@ -88,6 +88,7 @@ def discard(db: Session, account: Account, window: ComposeWindow, drafts: Folder
     """Discard: the window's draft leaves Drafts and its uploads are deleted."""
     window.sent = True  # no save may bring it back
     db.commit()
+    db.refresh(window)  # the draft a save may have put there meanwhile
     if window.draft_uid and drafts is not None:
         with account_imap(account, box, env) as client:
             _delete_in(client, drafts.name, window.draft_uid)
@@ -101,6 +102,7 @@ def sent(db: Session, account: Account, window: ComposeWindow, drafts: Folder | 
     """After Send: no more saves, the draft leaves Drafts, the uploads are deleted."""
     window.sent = True
     db.commit()
+    db.refresh(window)  # the draft a save may have put there meanwhile
     db.execute(delete(PendingUpload).where(PendingUpload.window_id == window.id))
     db.commit()
     if window.draft_uid and drafts is not None:

@@ -341,3 +341,29 @@ def test_attachments_over_the_limit_are_refused_and_kept_listed(writer, app, lab
                          content_type="multipart/form-data")
     assert second.status_code == 422 and "larger than" in text(second)
     assert "a.txt" in text(second) and "b.txt" not in text(second)
+
+
+def test_send_removes_the_draft_a_save_put_there_while_it_was_sending(writer, app, lab, mailbox):
+    """The send request read the window before a save finished; the save's draft still goes."""
+    from mailcore import compose as composing
+    from mailcore import drafts
+    from mailcore.mailbox import special_folder
+    from mailcore.models import Account, ComposeWindow
+
+    key = regex_value(writer.get("/inbox/compose/", htmx=True).get_data(as_text=True), "window")
+    writer.post("/inbox/compose/draft", {"window": key, "to": "kund@example.test", "subject": "Första sparningen"})
+    mail = app.extensions["mail"]
+    sending, saving = mail["sessions"](), mail["sessions"]()
+    try:
+        stale = sending.scalar(select(ComposeWindow).where(ComposeWindow.key == key))  # as the send request read it
+        window = saving.scalar(select(ComposeWindow).where(ComposeWindow.key == key))
+        account = saving.scalar(select(Account))
+        message = composing.draft_message("Anna", mailbox.address, composing.Draft(subject="Andra sparningen"))
+        drafts.save(saving, account, window, message, special_folder(saving, account, "drafts"), mail["env"], mail["box"])
+        assert list(server_flags(lab, mailbox.address, "Drafts")) == ["Andra sparningen"]
+        account = sending.scalar(select(Account))
+        drafts.sent(sending, account, stale, special_folder(sending, account, "drafts"), mail["env"], mail["box"])
+    finally:
+        sending.close()
+        saving.close()
+    assert server_flags(lab, mailbox.address, "Drafts") == {}
