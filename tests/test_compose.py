@@ -367,3 +367,37 @@ def test_send_removes_the_draft_a_save_put_there_while_it_was_sending(writer, ap
         sending.close()
         saving.close()
     assert server_flags(lab, mailbox.address, "Drafts") == {}
+
+
+def test_uploads_are_deleted_after_send_and_discard_and_expire_after_a_day(writer, app, lab):
+    from datetime import timedelta
+
+    from sqlalchemy import func, update
+
+    from mailcore.models import ComposeWindow, PendingUpload, UploadChunk, utcnow
+
+    def uploads_left() -> tuple[int, int]:
+        with app.extensions["mail"]["sessions"]() as db:
+            return (db.scalar(select(func.count()).select_from(PendingUpload)),
+                    db.scalar(select(func.count()).select_from(UploadChunk)))
+
+    def window_with_a_file() -> str:
+        key = regex_value(writer.get("/inbox/compose/", htmx=True).get_data(as_text=True), "window")
+        writer.post("/inbox/compose/attachments", {"window": key, "attachments": (io.BytesIO(b"x" * 600_000), "big.bin")},
+                    content_type="multipart/form-data")
+        return key
+
+    sent = window_with_a_file()
+    assert uploads_left() == (1, 3)  # 600 kB in 256 kB chunks
+    writer.post("/inbox/compose/", {"window": sent, "to": "kund@example.test", "subject": "Med fil", "body": "x"})
+    assert uploads_left() == (0, 0)
+    discarded = window_with_a_file()
+    assert writer.post("/inbox/compose/discard", {"window": discarded}).status_code == 204
+    assert uploads_left() == (0, 0)
+    left = window_with_a_file()
+    with app.extensions["mail"]["sessions"]() as db:
+        db.execute(update(ComposeWindow).where(ComposeWindow.key == left).values(created_at=utcnow() - timedelta(days=2)))
+        db.execute(update(PendingUpload).values(created_at=utcnow() - timedelta(days=2)))
+        db.commit()
+    writer.get("/inbox/compose/", htmx=True)  # any new compose form clears what closed tabs left
+    assert uploads_left() == (0, 0)
