@@ -244,7 +244,9 @@ def test_the_phone_layout(app, inbox_page, base_url, chromium, width):
     page.keyboard.press("Escape")
     expect(reading.locator(".task-menu .menu")).to_be_hidden()
 
-    page.go_back()  # the browser's back button returns to the list
+    page.locator("#message-list .message a").nth(1).evaluate("link => link.click()")  # another message, then Back
+    expect(reading.get_by_role("heading", level=2)).to_have_text(page.locator("#message-list .message .subject").nth(1).inner_text())
+    page.go_back()  # the browser's back button returns to the list, not to the message before
     expect(list_pane).to_be_visible()
     expect(reading.get_by_role("heading", level=2)).to_have_count(0)
     page.locator("#message-list .message a").nth(1).click()

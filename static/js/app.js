@@ -193,6 +193,14 @@
     if (event.detail.target && event.detail.target.id === "listing") afterListChanged();
   });
 
+  // Going from one open message to another replaces the history entry: Back returns to the list.
+  document.addEventListener("htmx:beforeHistoryUpdate", function (event) {
+    var history = event.detail.history;
+    if (history && history.type === "push" && /[?&]message=/.test(location.search) && /[?&]message=/.test(history.path)) {
+      history.type = "replace";
+    }
+  });
+
   // --- short confirmations ---------------------------------------------------------------------
 
   var toastTimer = null;
