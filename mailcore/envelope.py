@@ -59,6 +59,18 @@ def sender(envelope) -> tuple[str, str]:
     return name, (f"{mailbox}@{host}" if mailbox and host else mailbox)[:320]
 
 
+def recipients(envelope) -> str:
+    """To (else Cc) as the Sent and Drafts lists show it: names where there are names."""
+    if envelope is None:
+        return ""
+    shown = []
+    for address in (envelope.to or envelope.cc or ())[:20]:
+        name = decode_header(address.name, 300)
+        mailbox, host = decode_header(address.mailbox, 200), decode_header(address.host, 200)
+        shown.append(name or (f"{mailbox}@{host}" if mailbox and host else mailbox))
+    return ", ".join(s for s in shown if s)[:1000]
+
+
 def has_attachments(structure) -> bool:
     """A part with an attachment disposition, or a non-text leaf in a multipart message."""
     try:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from . import errors
 from .connect import MailClient
-from .envelope import as_utc, decode_header, has_attachments, sender
+from .envelope import as_utc, decode_header, has_attachments, recipients, sender
 from .imapsets import uid_set, vanished_uids
 from .models import Account, Folder, Message, SyncState, utcnow
 
@@ -373,6 +373,7 @@ def _row(folder_id: int, uid: int, data: dict) -> dict:
         "subject": decode_header(envelope.subject) if envelope is not None else "",
         "preview": decode_header(preview, 300) if isinstance(preview, (bytes, str)) else "",
         "has_attachments": has_attachments(data.get(b"BODYSTRUCTURE")),
+        "recipients": recipients(envelope),
     }
 
 

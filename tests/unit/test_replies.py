@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+from datetime import datetime
 
 import pytest
 
@@ -57,8 +58,12 @@ iVBORw0KGgo=
 TEXT = "När kommer leveransen?\nHälsningar Karin"
 
 
-def swedish_intro(when: str, who: str) -> str:
-    return f"Den {when} skrev {who}:"
+def swedish_intro(when: datetime | None, who: str) -> str:
+    return f"Den {when:%Y-%m-%d %H:%M} skrev {who}:" if when else f"{who} skrev:"
+
+
+def forward_block(fields: dict) -> str:
+    return f"-- Vidarebefordrat --\nFrån: {fields['from']}\nDatum: {fields['date']:%Y-%m-%d %H:%M}"
 
 
 def test_reply_goes_to_the_sender_with_re_the_quote_and_the_thread():
@@ -66,7 +71,7 @@ def test_reply_goes_to_the_sender_with_re_the_quote_and_the_thread():
     assert draft.to == '"Berg, Karin" <karin@kund.example>'
     assert draft.cc == "" and draft.bcc == ""
     assert draft.subject == "Re: Fråga om leverans"  # a decoded line break cannot reach the header
-    assert draft.body == ("\n\nDen Mon, 16 Jun 2025 09:00:00 +0200 skrev karin@kund.example:\n"
+    assert draft.body == ("\n\nDen 2025-06-16 09:00 skrev Berg, Karin:\n"  # the writer's name, their date
                           "> När kommer leveransen?\n> Hälsningar Karin\n")
     assert draft.in_reply_to == "<orig-1@kund.example>"
     assert draft.references == "<first@kund.example> <second@kund.example> <orig-1@kund.example>"
@@ -80,9 +85,11 @@ def test_reply_all_copies_everyone_else_but_never_me_or_the_sender_twice():
 
 
 def test_forward_carries_the_attachments_but_no_recipient_or_thread():
-    draft = answer(ORIGINAL, "forward", ME, TEXT, swedish_intro)
+    draft = answer(ORIGINAL, "forward", ME, TEXT, swedish_intro, forward_block)
     assert (draft.to, draft.cc, draft.in_reply_to, draft.references) == ("", "", "", "")
     assert draft.subject == "Fwd: Fråga om leverans"
+    assert draft.body == ('\n\n-- Vidarebefordrat --\nFrån: "Berg, Karin" <karin@kund.example>\n'
+                          "Datum: 2025-06-16 09:00\n\nNär kommer leveransen?\nHälsningar Karin\n")
     assert [(a.filename, a.content_type, a.data) for a in draft.attachments] == [
         ("offert.pdf", "application/pdf", b"%PDF-")]  # the inline logo stays behind
 
@@ -91,7 +98,7 @@ def test_reply_to_wins_over_from():
     raw = b"From: Karin <karin@kund.example>\r\nReply-To: Support <support@kund.example>\r\nSubject: Hej\r\n\r\nx\r\n"
     draft = answer(raw, "reply", ME, "x")
     assert draft.to == "Support <support@kund.example>"
-    assert draft.body.startswith("\n\n, support@kund.example:\n")  # the default intro, with no Date
+    assert draft.body.startswith("\n\nKarin:\n")  # the default intro, with no Date, names the writer
 
 
 @pytest.mark.parametrize("mode", ["reply", "all"])
