@@ -86,6 +86,21 @@ def parse_recipients(text: str) -> list[tuple[str, str]]:
     return found
 
 
+_SPECIALS = re.compile(r'[][\\()<>@,:;".]')
+
+
+def written_address(pair: tuple[str, str]) -> str:
+    """A name and address as a person types them ("Åsa Öberg <asa@kund.example>"), the name quoted
+    where it needs it but never MIME-encoded (formataddr's =?utf-8?...?= is for headers, not for a
+    form): what the compose form shows, and what parse_recipients reads back."""
+    name, address = " ".join(pair[0].split()), pair[1]
+    if not name:
+        return address
+    if _SPECIALS.search(name):
+        name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"{name} <{address}>"
+
+
 def _no_breaks(value: str) -> str:
     if "\r" in value or "\n" in value:
         raise InvalidHeader(value[:80])
@@ -211,7 +226,7 @@ def answer(raw: bytes, mode: str, me: str, text: str,
     references = " ".join((" ".join(str(original.get("References", "")).split()) + " " + message_id).split())
     when = _written_on(original)
     if mode == "forward":
-        fields = {"from": formataddr((from_name, from_address)) if from_address else "", "date": when,
+        fields = {"from": written_address((from_name, from_address)) if from_address else "", "date": when,
                   "subject": subject, "to": " ".join(str(original.get("To", "")).split()),
                   "cc": " ".join(str(original.get("Cc", "")).split())}
         block = forwarded(fields) if forwarded else ""
@@ -219,11 +234,12 @@ def answer(raw: bytes, mode: str, me: str, text: str,
         draft.attachments = [Upload(item.filename, item.content_type, part.get_payload(decode=True) or b"")
                              for item, part in attachments_of(original) if not item.inline]
         return draft
-    draft = Draft(to=formataddr((sender_name, sender)) if sender else "", subject=prefixed("Re:", subject),
+    draft = Draft(to=written_address((sender_name, sender)) if sender else "", subject=prefixed("Re:", subject),
                   body=quote(text, intro(when, from_name or from_address or sender)), in_reply_to=message_id,
                   references=references)
     if mode == "all":
         shown = original.get_all("To", []) + original.get_all("Cc", [])
         others = getaddresses([" ".join(str(v).split()) for v in shown])
-        draft.cc = ", ".join(formataddr(p) for p in others if p[1] and p[1].lower() not in (me.lower(), sender.lower()))
+        draft.cc = ", ".join(written_address(p) for p in others
+                             if p[1] and p[1].lower() not in (me.lower(), sender.lower()))
     return draft

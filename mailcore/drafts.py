@@ -116,10 +116,8 @@ def from_message(db: Session, window: ComposeWindow, raw: bytes) -> Draft:
         return " ".join(str(message.get(name, "")).split())
 
     def addresses(name: str) -> str:
-        from email.utils import formataddr
-
         pairs = getaddresses([" ".join(str(v).split()) for v in message.get_all(name, [])])
-        return ", ".join(formataddr(p) for p in pairs if p[1])
+        return ", ".join(compose.written_address(p) for p in pairs if p[1])
 
     body = message.get_body(preferencelist=("plain",))
     try:

@@ -101,6 +101,22 @@ def test_reply_to_wins_over_from():
     assert draft.body.startswith("\n\nKarin:\n")  # the default intro, with no Date, names the writer
 
 
+def test_a_name_outside_ascii_is_prefilled_as_written_and_still_sent_encoded():
+    raw = (b"From: =?utf-8?b?w4VzYSDDlmJlcmc=?= <asa@kund.example>\r\n"
+           b"Cc: =?utf-8?q?Bj=C3=B6rn_=22Bj=C3=B6rnen=22_Ek?= <bjorn@kund.example>\r\n"
+           b"Subject: Hej\r\n\r\nx\r\n")
+    draft = answer(raw, "all", ME, "x")
+    assert draft.to == "Åsa Öberg <asa@kund.example>"  # not =?utf-8?b?...?= in the To field
+    assert draft.cc == '"Björn \\"Björnen\\" Ek" <bjorn@kund.example>'
+    assert parse_recipients(draft.to + ", " + draft.cc) == [("Åsa Öberg", "asa@kund.example"),
+                                                           ('Björn "Björnen" Ek', "bjorn@kund.example")]
+    message, _recipients = build_message("Anna", ME, draft)
+    wire = message.as_bytes()
+    headers = wire.split(b"\r\n\r\n")[0]
+    assert b"=?utf-8?" in headers and "Åsa".encode() not in headers  # headers stay 7-bit on the wire
+    assert email.message_from_bytes(wire, policy=email.policy.default)["To"] == "Åsa Öberg <asa@kund.example>"
+
+
 @pytest.mark.parametrize("mode", ["reply", "all"])
 def test_a_prefilled_reply_can_be_sent_as_it_is(mode):
     draft = answer(ORIGINAL, mode, ME, TEXT, swedish_intro)
