@@ -4,7 +4,6 @@ account, error pages."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC
 from functools import wraps
 from typing import TypeVar
 
@@ -162,20 +161,9 @@ def init_app(app: Flask) -> None:
 
     @app.template_filter("listdate")
     def listdate(value):
-        """Today's messages by time, older ones by date, in the user's locale."""
+        from .dates import in_list
 
-        from flask_babel import format_date, format_datetime, format_time
-
-        from mailcore import clock
-
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        now = clock.now().astimezone(value.tzinfo)
-        if value.date() == now.date():
-            return format_time(value, "short")
-        if value.year == now.year:
-            return format_date(value, "d MMM")
-        return format_datetime(value, "short")
+        return in_list(value)
 
     @app.template_filter("folder_label")
     def folder_label(folder):
@@ -186,10 +174,9 @@ def init_app(app: Flask) -> None:
 
     @app.template_filter("fulldate")
     def fulldate(value):
+        from .dates import full
 
-        from flask_babel import format_datetime
-
-        return format_datetime(value if value.tzinfo else value.replace(tzinfo=UTC), "short")
+        return full(value)
 
     @app.context_processor
     def frame_context():

@@ -160,19 +160,20 @@ class MailAccount:
             folder.version += 1
         self.db.commit()
 
-    def move(self, messages: list[Message], target: Folder) -> None:
+    def move(self, messages: list[Message], target: Folder) -> dict[int, dict[int, int]]:
         """MOVE where the server has it; else COPY, then flag and expunge just these (UIDPLUS) or
-        the folder's deleted ones."""
+        the folder's deleted ones. Per source folder id, each moved UID's new UID in the target,
+        where the server says (what Undo moves back)."""
         groups = {f: items for f, items in self._by_folder(messages).items() if f.id != target.id}
+        copied: dict[int, dict[int, int]] = {}
         with self.imap() as client:
             can_move = b"MOVE" in client.capabilities()
             for folder, items in groups.items():
                 client.select_folder(folder.name)
                 uids = [m.uid for m in items]
+                copied[folder.id] = client.transfer(uids, target.name, keep=not can_move)
                 if can_move:
-                    client.move(uids, target.name)
                     continue
-                client.copy(uids, target.name)
                 client.add_flags(uids, [b"\\Deleted"], silent=True)
                 if b"UIDPLUS" in client.capabilities():
                     client.uid_expunge(uid_set(uids))
@@ -184,6 +185,25 @@ class MailAccount:
             folder.unread = max(0, folder.unread - sum(1 for m in items if not m.seen))
             folder.version += 1
         self.row.next_sync_at = utcnow()  # the target folder learns its new messages at the next sync
+        self.db.commit()
+        return copied
+
+    def move_back(self, moved_to: Folder, uids: list[int], home: Folder) -> None:
+        """Undo of a move: the messages with these UIDs in `moved_to` go back to `home`."""
+        with self.imap() as client:
+            client.select_folder(moved_to.name)
+            if b"MOVE" in client.capabilities():
+                client.move(uids, home.name)
+            else:  # Undo is offered only where the server gave COPYUID, so it has UIDPLUS
+                client.copy(uids, home.name)
+                client.add_flags(uids, [b"\\Deleted"], silent=True)
+                client.uid_expunge(uid_set(uids))
+        removed = self.db.execute(delete(Message).where(Message.folder_id == moved_to.id,
+                                                        Message.uid.in_(uids))).rowcount
+        if removed:
+            moved_to.total = max(0, moved_to.total - removed)
+            moved_to.version += 1
+        self.row.next_sync_at = utcnow()
         self.db.commit()
 
     def subscribe(self, folder: Folder) -> None:
@@ -201,10 +221,10 @@ class MailAccount:
             smtp = self._logged_in(stack, smtp_session, errors.OUTGOING, server)
             compose.transmit(smtp, message, self.row.address, recipients, server)
 
-    def file_copy(self, message: EmailMessage, folder_name: str, flags: tuple[bytes, ...]) -> None:
-        """APPEND the message to a folder (Sent with \\Seen)."""
+    def file_copy(self, message: EmailMessage, folder_name: str, flags: tuple[bytes, ...]) -> int | None:
+        """APPEND the message to a folder (Sent with \\Seen); its UID where the server says (UIDPLUS)."""
         with self.imap() as client:
-            compose.append(client, folder_name, message, flags)
+            return compose.append(client, folder_name, message, flags)
 
     def save_draft(self, message: EmailMessage, folder_name: str, replaces: int | None) -> int | None:
         """APPEND to Drafts and remove the draft it replaces; the new draft's UID (UIDPLUS) or None."""

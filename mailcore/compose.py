@@ -8,10 +8,10 @@ import re
 import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime, formataddr, getaddresses, make_msgid, parseaddr
+from email.utils import format_datetime, formataddr, getaddresses, make_msgid, parseaddr, parsedate_to_datetime
 
 from imapclient import IMAPClient
 
@@ -86,6 +86,21 @@ def parse_recipients(text: str) -> list[tuple[str, str]]:
     return found
 
 
+_SPECIALS = re.compile(r'[][\\()<>@,:;".]')
+
+
+def written_address(pair: tuple[str, str]) -> str:
+    """A name and address as a person types them ("Åsa Öberg <asa@kund.example>"), the name quoted
+    where it needs it but never MIME-encoded (formataddr's =?utf-8?...?= is for headers, not for a
+    form): what the compose form shows, and what parse_recipients reads back."""
+    name, address = " ".join(pair[0].split()), pair[1]
+    if not name:
+        return address
+    if _SPECIALS.search(name):
+        name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"{name} <{address}>"
+
+
 def _no_breaks(value: str) -> str:
     if "\r" in value or "\n" in value:
         raise InvalidHeader(value[:80])
@@ -118,8 +133,6 @@ def build_message(sender_name: str, from_address: str, draft: Draft) -> tuple[Em
 
 
 def _now():
-    from datetime import datetime
-
     return datetime.now(UTC)
 
 
@@ -139,9 +152,11 @@ def transmit(smtp: smtplib.SMTP, message: EmailMessage, from_address: str, recip
         raise errors.RecipientRefused(", ".join(refused)).on(*where)
 
 
-def append(client: IMAPClient, folder_name: str, message: EmailMessage, flags: tuple[bytes, ...]) -> int | None:
-    """APPEND a message to a folder; its UID where the server says (UIDPLUS), else None."""
-    answer = client.append(folder_name, message.as_bytes(policy=SMTP), flags=flags, msg_time=_now())
+def append(client: IMAPClient, folder_name: str, message: EmailMessage, flags: tuple[bytes, ...],
+           raw: bytes | None = None) -> int | None:
+    """APPEND a message (or its bytes, when the caller has them already) to a folder; its UID where
+    the server says (UIDPLUS), else None."""
+    answer = client.append(folder_name, raw or message.as_bytes(policy=SMTP), flags=flags, msg_time=_now())
     found = re.search(rb"APPENDUID \d+ (\d+)", answer or b"")
     return int(found.group(1)) if found else None
 
@@ -168,6 +183,10 @@ def draft_message(sender_name: str, from_address: str, draft: Draft) -> EmailMes
     message["Date"] = format_datetime(_now())
     message["Message-ID"] = make_msgid(domain=from_address.rpartition("@")[2])
     message.set_content(draft.body.replace("\r\n", "\n").replace("\r", "\n"))
+    for upload in draft.attachments:  # a draft keeps its attachments, so opening it brings them back
+        maintype, _, subtype = (upload.content_type or "application/octet-stream").partition("/")
+        message.add_attachment(upload.data, maintype=maintype or "application", subtype=subtype or "octet-stream",
+                               filename=safe_filename(upload.filename))
     return message
 
 
@@ -185,25 +204,42 @@ def quote(text: str, intro: str) -> str:
     return f"\n\n{intro}\n{lines}\n"
 
 
+def _written_on(original: EmailMessage) -> datetime | None:
+    """The original's Date, or None when it has none that parses."""
+    try:
+        return parsedate_to_datetime(" ".join(str(original.get("Date", "")).split()))
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
 def answer(raw: bytes, mode: str, me: str, text: str,
-           intro: Callable[[str, str], str] = lambda when, who: f"{when}, {who}:") -> Draft:
-    """A reply, reply-all or forward of a message, pre-filled as mail programs do; `intro` words the
-    line above the quote (in the user's language) from the date and the sender."""
+           intro: Callable[..., str] = lambda when, who: f"{when}, {who}:" if when else f"{who}:",
+           forwarded: Callable[[dict], str] | None = None) -> Draft:
+    """A reply, reply-all or forward of a message, pre-filled as mail programs do. `intro(when, who)`
+    words the line above a reply's quote (in the user's language) from the date (a datetime, or None)
+    and the sender's name; `forwarded(fields)` the header block above a forwarded message's text."""
     original = parse(raw)
     subject = " ".join(str(original.get("Subject", "")).split())  # decoded CR/LF cannot travel on
     sender_name, sender = parseaddr(" ".join(str(original.get("Reply-To") or original.get("From", "")).split()))
+    from_name, from_address = parseaddr(" ".join(str(original.get("From", "")).split()))
     message_id = " ".join(str(original.get("Message-ID", "")).split())
     references = " ".join((" ".join(str(original.get("References", "")).split()) + " " + message_id).split())
-    when = " ".join(str(original.get("Date", "")).split())
+    when = _written_on(original)
     if mode == "forward":
-        draft = Draft(subject=prefixed("Fwd:", subject), body=quote(text, intro(when, sender)))
+        fields = {"from": written_address((from_name, from_address)) if from_address else "", "date": when,
+                  "subject": subject, "to": " ".join(str(original.get("To", "")).split()),
+                  "cc": " ".join(str(original.get("Cc", "")).split())}
+        block = forwarded(fields) if forwarded else ""
+        draft = Draft(subject=prefixed("Fwd:", subject), body=f"\n\n{block}\n\n{text.rstrip()}\n")
         draft.attachments = [Upload(item.filename, item.content_type, part.get_payload(decode=True) or b"")
                              for item, part in attachments_of(original) if not item.inline]
         return draft
-    draft = Draft(to=formataddr((sender_name, sender)) if sender else "", subject=prefixed("Re:", subject),
-                  body=quote(text, intro(when, sender)), in_reply_to=message_id, references=references)
+    draft = Draft(to=written_address((sender_name, sender)) if sender else "", subject=prefixed("Re:", subject),
+                  body=quote(text, intro(when, from_name or from_address or sender)), in_reply_to=message_id,
+                  references=references)
     if mode == "all":
         shown = original.get_all("To", []) + original.get_all("Cc", [])
         others = getaddresses([" ".join(str(v).split()) for v in shown])
-        draft.cc = ", ".join(formataddr(p) for p in others if p[1] and p[1].lower() not in (me.lower(), sender.lower()))
+        draft.cc = ", ".join(written_address(p) for p in others
+                             if p[1] and p[1].lower() not in (me.lower(), sender.lower()))
     return draft

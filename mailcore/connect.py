@@ -28,6 +28,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 
 from . import errors
 from .fetchparse import parse_fetch
+from .imapsets import copied_uids
 from .netpolicy import NetworkPolicy
 from .settings import AccountSettings, Bearer, Credentials, Secret, ServerSettings
 
@@ -249,6 +250,14 @@ class MailClient(IMAPClient):
             self._imap.authenticate(mechanism, respond)
         except imaplib.IMAP4.error as exc:
             raise LoginError(str(exc)) from None
+
+    def transfer(self, uids: list[int], target: str, keep: bool = False) -> dict[int, int]:
+        """MOVE the messages (COPY them when `keep`) to `target`; old UID -> new UID where the server
+        says (COPYUID, UIDPLUS). A MOVE reports it in an untagged OK before its tagged answer (RFC
+        6851), which imaplib files under "OK": cleared first, so only this command's is read."""
+        self._imap.untagged_responses.pop("OK", None)
+        answer = (self.copy if keep else self.move)(uids, target)
+        return copied_uids([answer, *self._imap.untagged_responses.pop("OK", [])], len(uids))
 
     def take_vanished(self) -> list[bytes]:
         """The untagged VANISHED lines (QRESYNC) received since the last call. imaplib files

@@ -3,6 +3,7 @@ ever expanding them (a hostile `1:4294967295` must cost nothing)."""
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 
@@ -55,3 +56,31 @@ def vanished_uids(lines: Iterable[bytes | str], stored: Iterable[int]) -> set[in
         for low, high in parse_ranges(text):
             gone.update(known[bisect_left(known, low):bisect_right(known, high)])
     return gone
+
+
+def copied_uids(texts: Iterable[bytes | str | None], most: int) -> dict[int, int]:
+    """Old UID -> new UID from the `[COPYUID validity old-set new-set]` response code (UIDPLUS) among
+    a command's answers; empty when none says, or when its sets do not pair up or name more than the
+    `most` messages the command was about (a hostile `1:4294967295` is not expanded)."""
+    for text in texts:
+        text = text.decode("ascii", "replace") if isinstance(text, bytes) else str(text or "")
+        found = re.search(r"\[COPYUID \d+ ([\d:,]+) ([\d:,]+)\]", text, re.IGNORECASE)
+        if found:
+            old, new = _listed(found[1], most), _listed(found[2], most)
+            if old is not None and new is not None and len(old) == len(new):
+                return dict(zip(old, new, strict=True))
+    return {}
+
+
+def _listed(text: str, most: int) -> list[int] | None:
+    """A set's UIDs in the server's order (ranges may run downwards); None past `most` of them."""
+    found: list[int] = []
+    for part in text.split(","):
+        low, _, high = part.partition(":")
+        if not low.isdigit() or (high and not high.isdigit()):
+            return None
+        start, end = int(low), int(high or low)
+        if abs(end - start) + 1 + len(found) > most:
+            return None
+        found.extend(range(start, end + 1) if start <= end else range(start, end - 1, -1))
+    return found

@@ -19,8 +19,9 @@ from functools import lru_cache
 
 from .envelope import as_text, as_utc, decode_header
 
-# SENDER stands in for a missing From, as it does in an ENVELOPE.
-LIST_HEADERS = ("FROM", "SENDER", "SUBJECT", "DATE", "CONTENT-TYPE")
+# SENDER stands in for a missing From, as it does in an ENVELOPE; TO (else CC) is what the Sent and
+# Drafts lists show instead of the sender.
+LIST_HEADERS = ("FROM", "SENDER", "TO", "CC", "SUBJECT", "DATE", "CONTENT-TYPE")
 LIST_FIELDS_ITEM = f"BODY.PEEK[HEADER.FIELDS ({' '.join(LIST_HEADERS)})]"
 PREVIEW_LIMIT = 300
 # Where a server has no PREVIEW (RFC 8970): the start of the text, enough for a line of preview.
@@ -41,6 +42,7 @@ class ListFields:
     subject: str
     date: datetime | None  # UTC; None when the Date header is missing or unreadable
     has_attachments: bool
+    recipients: str = ""  # To (else Cc): names where there are names
 
 
 def header_block(data: dict) -> bytes | None:
@@ -67,7 +69,20 @@ def list_fields(block: bytes | None) -> ListFields:
     name, address = sender(headers.get(b"from") or headers.get(b"sender"))
     subject = headers.get(b"subject")
     return ListFields(name, address, decode_header(subject) if subject is not None else "",
-                      _date(headers.get(b"date")), _has_attachments(headers.get(b"content-type")))
+                      _date(headers.get(b"date")), _has_attachments(headers.get(b"content-type")),
+                      recipients(headers.get(b"to") or headers.get(b"cc")))
+
+
+def recipients(raw: bytes | None) -> str:
+    """To (else Cc) as the Sent and Drafts lists show it: names where there are names."""
+    if not raw:
+        return ""
+    try:
+        found = email.utils.getaddresses([as_text(raw)])[:20]
+    except (IndexError, ValueError, TypeError):
+        return decode_header(raw, 1000)
+    shown = [decode_header(name, 300) or decode_header(address, 320) for name, address in found]
+    return ", ".join(s for s in shown if s)[:1000]
 
 
 @lru_cache(maxsize=4096)  # mail comes from few senders: most From lines have been decoded before

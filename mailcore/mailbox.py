@@ -13,6 +13,7 @@ from .models import Account, Folder, Message
 
 SORTS = {"date": Message.date, "sender": Message.sender_name, "subject": Message.subject}
 PAGE = 50
+MAX_ROWS = 1000
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,9 @@ class ListQuery:
     sort: str = "date"
     descending: bool = True
     after: str | None = None  # cursor: the last row of the previous page
+    limit: int = PAGE
+    through: str | None = None  # cursor: a refresh brings every row up to this one (what the list shows)
+    server_matches: frozenset[int] = frozenset()  # UIDs the server's own search found (bodies not stored here)
 
 
 @dataclass
@@ -75,20 +79,34 @@ def page(db: Session, folder: Folder, query: ListQuery) -> Page:
     if query.search:
         # % and _ are searched for as themselves ("kund_offert", "100%"), not as wildcards
         like = "%" + query.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        statement = statement.where(or_(*(field.ilike(like, escape="\\") for field in
-                                          (Message.subject, Message.sender_name, Message.sender_address))))
+        found = [field.ilike(like, escape="\\") for field in (Message.subject, Message.sender_name,
+                 Message.sender_address, Message.recipients, Message.body_text)]
+        if query.server_matches:
+            found.append(Message.uid.in_(sorted(query.server_matches)))
+        statement = statement.where(or_(*found))
     after = _after(query.after, sort) if query.after else None
     if after:
-        last_id, value = after
-        if query.descending:
-            statement = statement.where(or_(column < value, and_(column == value, Message.id < last_id)))
-        else:
-            statement = statement.where(or_(column > value, and_(column == value, Message.id > last_id)))
+        statement = statement.where(_beyond(after, column, query.descending))
     order = (column.desc(), Message.id.desc()) if query.descending else (column.asc(), Message.id.asc())
-    rows = list(db.scalars(statement.order_by(*order).limit(PAGE + 1)))
-    more = len(rows) > PAGE
-    rows = rows[:PAGE]
+    through = _after(query.through, sort) if query.through else None
+    if through:  # a refresh: every row up to the last one the list shows, however many came in
+        beyond = _beyond(through, column, query.descending)
+        rows = list(db.scalars(statement.where(~beyond).order_by(*order).limit(MAX_ROWS)))
+        more = db.scalar(select(statement.where(beyond).exists()))
+        return Page(folder, rows, _cursor(rows[-1], sort) if more and rows else None)
+    limit = max(1, min(query.limit, MAX_ROWS))
+    rows = list(db.scalars(statement.order_by(*order).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
     return Page(folder, rows, _cursor(rows[-1], sort) if more and rows else None)
+
+
+def _beyond(position: tuple[int, datetime | str], column, descending: bool):
+    """The rows that come after the cursor's row (id, sort value) in the list's order: a SQL condition."""
+    last_id, value = position
+    if descending:
+        return or_(column < value, and_(column == value, Message.id < last_id))
+    return or_(column > value, and_(column == value, Message.id > last_id))
 
 
 def message_of(db: Session, account: Account, message_id: int) -> Message | None:

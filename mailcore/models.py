@@ -213,6 +213,7 @@ class Message(Base):
     subject: Mapped[str] = mapped_column(String(1000), default="")
     preview: Mapped[str | None] = mapped_column(String(300))  # None until fetched, after the list
     has_attachments: Mapped[bool] = mapped_column(Boolean, default=False)
+    recipients: Mapped[str] = mapped_column(String(1000), default="", server_default="")  # To, for Sent and Drafts
     body_text: Mapped[str | None] = mapped_column(Text)  # cached when first opened
     raw: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # the message, once opened
 
@@ -238,6 +239,52 @@ class ArchivedEmailLink(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     archived_email_id: Mapped[int] = mapped_column(ForeignKey("archived_emails.id", ondelete="CASCADE"))
     contact_email_id: Mapped[int] = mapped_column(ForeignKey("contact_emails.id", ondelete="CASCADE"), index=True)
+
+
+class ComposeWindow(Base):
+    """One open compose form: the one draft it keeps in Drafts (by UID) and its uploaded attachments.
+
+    Sent once, it saves no more drafts, so a save that arrives after Send cannot leave one behind."""
+
+    __tablename__ = "compose_windows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)  # in the form; unguessable, and checked with the user
+    draft_uid: Mapped[int | None] = mapped_column(BigInteger)  # its draft in the Drafts folder
+    sent: Mapped[bool] = mapped_column(Boolean, default=False)
+    uploads_changed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+    uploads: Mapped[list[PendingUpload]] = relationship(back_populates="window", order_by="PendingUpload.id",
+                                                        cascade="all, delete-orphan", passive_deletes=True)
+
+
+class PendingUpload(Base):
+    """An attachment uploaded to a compose window and not yet sent, kept in chunks so that a form
+    error never loses it; deleted after Send or Discard, or a day after it was uploaded."""
+
+    __tablename__ = "pending_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    window_id: Mapped[int] = mapped_column(ForeignKey("compose_windows.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+    window: Mapped[ComposeWindow] = relationship(back_populates="uploads")
+
+
+class UploadChunk(Base):
+    __tablename__ = "upload_chunks"
+    __table_args__ = (UniqueConstraint("upload_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    upload_id: Mapped[int] = mapped_column(ForeignKey("pending_uploads.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class ConnectionAttempt(Base):

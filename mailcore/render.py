@@ -182,7 +182,7 @@ def frame_document(clean_html: str, *, app_origin: str, allow_remote: bool) -> s
     return ("<!doctype html><html><head><meta charset=\"utf-8\">"
             f'<meta http-equiv="Content-Security-Policy" content="{html.escape(policy)}">'
             '<meta name="referrer" content="no-referrer">'
-            "<style>body{margin:0;font-family:system-ui,sans-serif;font-size:15px;line-height:1.45;"
+            "<style>body{margin:0;padding:12px 16px;font-family:system-ui,sans-serif;font-size:15px;line-height:1.45;"
             "color:#1d2733;overflow-wrap:anywhere}img{max-width:100%;height:auto}</style>"
             f"</head><body>{clean_html}</body></html>")
 

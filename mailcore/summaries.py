@@ -49,7 +49,7 @@ def row(folder_id: int, uid: int, data: dict) -> dict:
         "seen": b"\\seen" in flags, "flagged": b"\\flagged" in flags, "answered": b"\\answered" in flags,
         "date": fields.date or internal, "size": int(data.get(b"RFC822.SIZE") or 0),
         "sender_name": fields.sender_name, "sender_address": fields.sender_address,
-        "subject": fields.subject, "has_attachments": fields.has_attachments,
+        "subject": fields.subject, "has_attachments": fields.has_attachments, "recipients": fields.recipients,
         "preview": None if preview is False else preview_text(preview),
     }
 

@@ -129,8 +129,9 @@ def test_reply_reply_all_and_forward(writer, app, lab, mailbox):
     parsed = email.message_from_bytes(answer.data, policy=email.policy.default)
     assert parsed["In-Reply-To"] == "<orig-1@example.test>" and "<orig-1@example.test>" in parsed["References"]
 
-    assert writer.post("/inbox/compose/", {"to": "lager@example.test", "subject": "Fwd: Fråga om leverans",
-                                           "body": "Se nedan", "forward_of": str(message_id)}).status_code == 204
+    assert writer.post("/inbox/compose/", {
+        "to": "lager@example.test", "subject": "Fwd: Fråga om leverans", "body": "Se nedan",
+        "window": regex_value(forward, "window")}).status_code == 204
     [forwarded] = received(lab, "Fwd: Fråga om leverans")
     names = [a.get_filename() for a in email.message_from_bytes(forwarded.data, policy=email.policy.default)
              .iter_attachments()]
@@ -218,26 +219,29 @@ def test_archived_emails_are_visible_from_the_recipients_contact_card(writer, ap
 
 
 def test_drafts_are_saved_replaced_and_removed_when_sent(writer, lab, mailbox):
-    import re as regex
-
-    first = writer.post("/inbox/compose/draft", {"to": "kund@example.test", "subject": "Utkast ett", "body": "a"})
-    uid = regex.search(r'name="draft_uid"[^>]*value="(\d+)"', first.get_data(as_text=True)).group(1)
+    window = regex_value(writer.get("/inbox/compose/", htmx=True).get_data(as_text=True), "window")
+    first = writer.post("/inbox/compose/draft", {"to": "kund@example.test", "subject": "Utkast ett", "body": "a",
+                                                  "window": window})
     assert "Draft saved." in text(first)
     assert list(server_flags(lab, mailbox.address, "Drafts")) == ["Utkast ett"]
-    second = writer.post("/inbox/compose/draft", {"to": "kund@example.test", "subject": "Utkast två", "body": "ab",
-                                                   "draft_uid": uid})
-    uid = regex.search(r'name="draft_uid"[^>]*value="(\d+)"', second.get_data(as_text=True)).group(1)
+    writer.post("/inbox/compose/draft", {"to": "kund@example.test", "subject": "Utkast två", "body": "ab",
+                                         "window": window, "saved": regex_value(first.get_data(as_text=True), "saved")})
     drafts = server_flags(lab, mailbox.address, "Drafts")
     assert list(drafts) == ["Utkast två"] and b"\\Draft" in drafts["Utkast två"]
     lab.set_password(mailbox.address, "changed-elsewhere-4")
     try:  # a failed send keeps the draft
         assert writer.post("/inbox/compose/", {"to": "kund@example.test", "subject": "Utkast två", "body": "ab",
-                                               "draft_uid": uid}).status_code == 422
+                                               "window": window}).status_code == 422
     finally:
         lab.set_password(mailbox.address, mailbox.password)
     assert list(server_flags(lab, mailbox.address, "Drafts")) == ["Utkast två"]
     assert writer.post("/inbox/compose/", {"to": "kund@example.test", "subject": "Utkast två", "body": "ab",
-                                           "draft_uid": uid}).status_code == 204
+                                           "window": window}).status_code == 204
+    assert server_flags(lab, mailbox.address, "Drafts") == {}
+    # a save that arrives after Send (the form's last autosave, or its close) leaves no draft behind
+    late = writer.post("/inbox/compose/draft?closing=1", {"to": "kund@example.test", "subject": "Sent, then saved",
+                                                          "body": "late", "window": window})
+    assert late.status_code == 204
     assert server_flags(lab, mailbox.address, "Drafts") == {}
 
 
@@ -267,3 +271,139 @@ def test_compose_needs_csrf_and_an_own_account(app, writer, lab):
     other.sign_in("utan@crm.example", "crm-password-1")
     assert other.post("/inbox/compose/", {"to": "kund@example.test", "subject": "x", "body": "y"}).status_code == 404
     assert lab.received == []
+
+
+def test_a_compose_window_and_its_uploads_belong_to_their_user(writer, app, lab, mailbox):
+    """Another user with the key of this user's window cannot send its attachments, remove them or save
+    over its draft."""
+    form = writer.get("/inbox/compose/", htmx=True).get_data(as_text=True)
+    window = regex_value(form, "window")
+    listed = writer.post("/inbox/compose/attachments", {
+        "window": window, "attachments": (io.BytesIO(b"hemlig offert"), "offert.txt")},
+        content_type="multipart/form-data").get_data(as_text=True)
+    upload_id = re.search(r"/inbox/compose/attachments/(\d+)/remove", listed).group(1)
+
+    other_mailbox = "other@" + mailbox.address.split("@")[1]
+    lab.add_user(other_mailbox, "other-mail-pw-1")
+    from .conftest import Mailbox
+
+    other = connected(app, Mailbox(other_mailbox, "other-mail-pw-1"), name="Other User")
+    lab.received.clear()
+    for url, data in ((f"/inbox/compose/attachments/{upload_id}/remove", {"window": window}),
+                      ("/inbox/compose/", {"window": window, "to": "thief@example.test", "subject": "x", "body": "y"}),
+                      ("/inbox/compose/draft", {"window": window, "to": "thief@example.test", "subject": "x"}),
+                      ("/inbox/compose/discard", {"window": window})):
+        assert other.post(url, data).status_code == 404, url
+    assert lab.received == []
+    assert writer.post("/inbox/compose/", {"window": window, "to": "kund@example.test", "subject": "Min offert",
+                                           "body": "y"}).status_code == 204
+    [sent] = received(lab, "Min offert")
+    parsed = email.message_from_bytes(sent.data, policy=email.policy.default)
+    assert [a.get_filename() for a in parsed.iter_attachments()] == ["offert.txt"]
+
+
+def test_undo_reaches_only_the_users_own_folders(writer, app, lab, mailbox):
+    from mailcore.models import Folder
+
+    with app.extensions["mail"].sessions() as db:
+        mine = {f.name: f.id for f in db.scalars(select(Folder))}
+    other_mailbox = "undo-other@" + mailbox.address.split("@")[1]
+    lab.add_user(other_mailbox, "other-mail-pw-2")
+    from .conftest import Mailbox
+
+    other = connected(app, Mailbox(other_mailbox, "other-mail-pw-2"), name="Other User")
+    uid = server_uid(lab, mailbox.address, "INBOX")
+    response = other.post("/inbox/messages/undo", {"moved_to": mine["INBOX"], "home": mine["Trash"], "uids": uid})
+    assert response.status_code == 404
+    assert len(server_flags(lab, mailbox.address, "INBOX")) == 3
+
+
+def server_uid(lab, address: str, folder: str) -> int:
+    with lab.imap(address) as client:
+        client.select_folder(folder, readonly=True)
+        return client.search(["ALL"])[0]
+
+
+def test_only_a_message_in_drafts_opens_as_a_draft(writer, app):
+    with app.extensions["mail"].sessions() as db:
+        inbox_message = db.scalar(select(Message.id).where(Message.subject == "Meeting notes"))
+    assert writer.get(f"/inbox/compose/?draft={inbox_message}", htmx=True).status_code == 404
+
+
+def test_attachments_over_the_limit_are_refused_and_kept_listed(writer, app, lab, monkeypatch):
+    from mailcore import compose
+
+    monkeypatch.setattr(compose, "MAX_ATTACHMENTS_BYTES", 1000)  # a small limit instead of 20 MB of test data
+    form = writer.get("/inbox/compose/", htmx=True).get_data(as_text=True)
+    window = regex_value(form, "window")
+    first = writer.post("/inbox/compose/attachments",
+                        {"window": window, "attachments": (io.BytesIO(b"a" * 600), "a.txt")},
+                        content_type="multipart/form-data")
+    assert first.status_code == 200 and "a.txt" in text(first)
+    second = writer.post("/inbox/compose/attachments",
+                         {"window": window, "attachments": (io.BytesIO(b"b" * 600), "b.txt")},
+                         content_type="multipart/form-data")
+    assert second.status_code == 422 and "larger than" in text(second)
+    assert "a.txt" in text(second) and "b.txt" not in text(second)
+
+
+def test_send_removes_the_draft_a_save_put_there_while_it_was_sending(writer, app, lab, mailbox):
+    """The send request read the window before a save finished; the save's draft still goes."""
+    from mailcore import compose as composing
+    from mailcore import drafts
+    from mailcore.mailbox import special_folder
+    from mailcore.models import Account, ComposeWindow
+
+    key = regex_value(writer.get("/inbox/compose/", htmx=True).get_data(as_text=True), "window")
+    writer.post("/inbox/compose/draft", {"window": key, "to": "kund@example.test", "subject": "Första sparningen"})
+    installation = app.extensions["mail"]
+    sending, saving = installation.sessions(), installation.sessions()
+    try:
+        stale = sending.scalar(select(ComposeWindow).where(ComposeWindow.key == key))  # as the send request read it
+        window = saving.scalar(select(ComposeWindow).where(ComposeWindow.key == key))
+        account = saving.scalar(select(Account))
+        message = composing.draft_message("Anna", mailbox.address, composing.Draft(subject="Andra sparningen"))
+        drafts.save(installation.account(saving, account), window, message, special_folder(saving, account, "drafts"))
+        assert list(server_flags(lab, mailbox.address, "Drafts")) == ["Andra sparningen"]
+        account = sending.scalar(select(Account))
+        drafts.sent(installation.account(sending, account), stale, special_folder(sending, account, "drafts"))
+    finally:
+        sending.close()
+        saving.close()
+    assert server_flags(lab, mailbox.address, "Drafts") == {}
+
+
+def test_uploads_are_deleted_after_send_and_discard_and_expire_after_a_day(writer, app, lab):
+    from datetime import timedelta
+
+    from sqlalchemy import func, update
+
+    from mailcore.models import ComposeWindow, PendingUpload, UploadChunk, utcnow
+
+    def uploads_left() -> tuple[int, int]:
+        with app.extensions["mail"].sessions() as db:
+            return (db.scalar(select(func.count()).select_from(PendingUpload)),
+                    db.scalar(select(func.count()).select_from(UploadChunk)))
+
+    def window_with_a_file() -> str:
+        key = regex_value(writer.get("/inbox/compose/", htmx=True).get_data(as_text=True), "window")
+        writer.post("/inbox/compose/attachments",
+                    {"window": key, "attachments": (io.BytesIO(b"x" * 600_000), "big.bin")},
+                    content_type="multipart/form-data")
+        return key
+
+    sent = window_with_a_file()
+    assert uploads_left() == (1, 3)  # 600 kB in 256 kB chunks
+    writer.post("/inbox/compose/", {"window": sent, "to": "kund@example.test", "subject": "Med fil", "body": "x"})
+    assert uploads_left() == (0, 0)
+    discarded = window_with_a_file()
+    assert writer.post("/inbox/compose/discard", {"window": discarded}).status_code == 204
+    assert uploads_left() == (0, 0)
+    left = window_with_a_file()
+    with app.extensions["mail"].sessions() as db:
+        db.execute(update(ComposeWindow).where(ComposeWindow.key == left)
+                   .values(created_at=utcnow() - timedelta(days=2)))
+        db.execute(update(PendingUpload).values(created_at=utcnow() - timedelta(days=2)))
+        db.commit()
+    writer.get("/inbox/compose/", htmx=True)  # any new compose form clears what closed tabs left
+    assert uploads_left() == (0, 0)

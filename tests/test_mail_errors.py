@@ -4,6 +4,7 @@ language, never a 500: a server that went away, a stored password that cannot be
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from sqlalchemy import select, update
@@ -61,7 +62,9 @@ def test_an_unreadable_stored_password_is_explained_in_swedish(app, inbox):
 def test_forwarding_too_much_says_so(app, inbox, monkeypatch):
     _folder, message = _ids(app)
     monkeypatch.setattr(compose, "MAX_ATTACHMENTS_BYTES", 10)  # the limit, made small enough to reach
-    form = {"to": "someone@kund.example", "subject": "Fwd: x", "body": "x", "forward_of": str(message),
+    opened = inbox.get(f"/inbox/compose/?mode=forward&of={message}", htmx=True).get_data(as_text=True)
+    window = re.search(r'name="window" type="hidden" value="([^"]+)"', opened).group(1)
+    form = {"to": "someone@kund.example", "subject": "Fwd: x", "body": "x", "window": window,
             "attachments": (io.BytesIO(b"x" * 64), "a.txt")}
     sent = inbox.post("/inbox/compose/", form, content_type="multipart/form-data")
     assert sent.status_code == 422

@@ -167,14 +167,31 @@ def test_failures_explained_in_advanced_settings(app, browser, lab, mailbox, nam
     assert account_of(app, mailbox.address) is None
 
 
-def test_log_in_failure_lands_in_advanced_settings_prefilled(browser, mailbox, lab, app):
+def test_a_wrong_password_keeps_the_password_step_and_says_so_beside_the_field(browser, mailbox, lab, app):
     response = browser.post("/inbox/setup/login", {"address": mailbox.address, "password": "not-it"})
     words = text(response)
     assert response.status_code == 422
-    assert "Advanced settings" in words and "user name or password was not accepted" in words
+    assert "user name or password was not accepted" in words
+    html = response.get_data(as_text=True)
+    assert '<h2 id="dialog-title">Set up email account</h2>' in html  # the password step, not Advanced settings
+    assert 'name="imap_host"' not in html
+    assert 'id="password-error"' in html and 'aria-invalid="true"' in html  # beside the field, and said to it
+    assert "Log in" in words and "not-it" not in html
+    assert account_of(app, mailbox.address) is None
+
+
+def test_a_log_in_the_servers_refuse_lands_in_advanced_settings_prefilled(browser, mailbox, lab, app):
+    lab.stop_imap()
+    try:
+        response = browser.post("/inbox/setup/login", {"address": mailbox.address, "password": mailbox.password})
+    finally:
+        lab.start_imap()
+    words = text(response)
+    assert response.status_code == 422
+    assert "Advanced settings" in words and "Incoming email settings" in words
     html = response.get_data(as_text=True)
     assert f'value="{lab.hostname}"' in html and f'value="{lab.imap_tls_port}"' in html
-    assert "not-it" not in html
+    assert mailbox.password not in html
 
 
 def test_provider_alert_shows_the_providers_words_and_the_guides_advice(browser, lab, app):

@@ -75,3 +75,12 @@ def test_wording_table_words_in_swedish():
                    "depends on your email provider's settings": "beror på e-postleverantörens inställningar",
                    }.items():
         assert words[en] == sv, en
+
+
+def test_english_says_email_not_e_mail_except_where_the_guide_does():
+    with open(ROOT / "translations" / "en" / "LC_MESSAGES" / "messages.po", "rb") as handle:
+        catalog = read_po(handle)
+    guide_words = {"Incoming e-mail server", "Outgoing e-mail server"}  # wording.md keeps these as the guide has them
+    hyphenated = sorted(m.id for m in catalog if m.id and not isinstance(m.id, tuple)
+                        and "e-mail" in m.string.lower() and m.id not in guide_words)
+    assert not hyphenated

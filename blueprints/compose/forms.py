@@ -9,9 +9,10 @@ class ComposeForm(FlaskForm):
     cc = StringField(_l("Cc"), validators=[Length(max=10000)], render_kw={"autocomplete": "off", "list": "contacts"})
     bcc = StringField(_l("Bcc"), validators=[Length(max=10000)], render_kw={"autocomplete": "off", "list": "contacts"})
     subject = StringField(_l("Subject"), validators=[Length(max=998)])
-    body = TextAreaField(_l("Message"), validators=[Length(max=2_000_000)], render_kw={"rows": 14})
+    body = TextAreaField(_l("Message"), validators=[Length(max=2_000_000)], render_kw={"rows": 10})
     attachments = MultipleFileField(_l("Attachments"))
     in_reply_to = HiddenField()
     references = HiddenField()
-    forward_of = HiddenField()
-    draft_uid = HiddenField()
+    mode = HiddenField()  # new, reply, all, forward or draft: the window's title
+    window = HiddenField()  # the compose window's key: its one draft and its uploads
+    saved = HiddenField()  # fingerprint of what was last saved (or opened): unchanged means nothing to save

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 
-from . import actions, listing, reading  # noqa: E402,F401
+from . import actions, listing, moves, reading  # noqa: E402,F401

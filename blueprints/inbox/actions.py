@@ -1,5 +1,6 @@
-"""Acting on messages from the list or the reading pane: mark as read/unread, move, subscribe.
-Changes go to the server first; a refusal is shown in the list, which shows the true state."""
+"""Acting on messages from the list or the reading pane: mark as read/unread, subscribe (Move,
+Delete and Undo are in moves.py). Changes go to the server first; a refusal is shown in the list,
+which shows the true state."""
 
 from __future__ import annotations
 
@@ -33,24 +34,8 @@ def _listing(mail: MailAccount, change: Callable[[], None]) -> Response:
 def mark_seen():
     """Mark as read (seen=1) or unread (seen=0); the list answers with the true state either way."""
     mail = mail_account()
-    chosen = _chosen_messages()
+    chosen = chosen_messages()
     return _listing(mail, lambda: mail.set_seen(chosen, request.form.get("seen") == "1"))
-
-
-@bp.route("/messages/move", methods=["POST"])
-@login_required
-def move_messages():
-    mail = mail_account()
-    chosen = _chosen_messages()
-    target = own(folder_of, request.form.get("target", type=int))
-
-    def move() -> None:
-        try:
-            mail.move(chosen, target)
-        finally:
-            installation().request_sync(mail.row.id)
-
-    return _listing(mail, move)
 
 
 @bp.route("/folders/<int:folder_id>/subscribe", methods=["POST"])
@@ -63,7 +48,7 @@ def subscribe_folder(folder_id: int):
     return redirect_to(url_for("inbox.index", folder=folder.id))
 
 
-def _chosen_messages() -> list:
+def chosen_messages() -> list:
     ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()][:1000]
     chosen = [own(message_of, i) for i in ids]
     if not chosen:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import request, url_for
 
 from mailcore.contacts import sending_rule
-from mailcore.mailbox import SORTS, ListQuery, Page, folder_of, folders, page
-from mailcore.models import Account, SyncState
+from mailcore.mailbox import PAGE, SORTS, ListQuery, Page, folder_of, folders, page, special_folder
+from mailcore.models import Account, Folder, SyncState
+from mailcore.search import server_matches
 
 from ..explain import explain_state
 from ..htmx import page_in_place, render
@@ -31,25 +32,44 @@ def inbox_in_place(account: Account):
     return page_in_place(url_for("inbox.index"), "inbox/index.html", lambda: inbox_view(account))
 
 
-def _list_query(folder_id: int | None) -> ListQuery:
-    sort, _, direction = (request.args.get("sort") or "date-desc").partition("-")
-    return ListQuery(folder_id, (request.args.get("q") or "").strip()[:200], sort if sort in SORTS else "date",
-                     direction != "asc", request.args.get("after") or None)
+def list_query(account: Account, folder: Folder | None) -> ListQuery:
+    """Search and sort come from the URL, so a reload or a link keeps them. A refresh says how far the
+    list goes (`through`, the last row it shows; or `shown`, how many rows when it shows them all), so
+    the answer has every row the user can scroll to, and the list merges instead of shrinking."""
+    sort, _, direction = (request.values.get("sort") or "date-desc").partition("-")
+    search = (request.values.get("q") or "").strip()[:200]
+    shown = request.values.get("shown", type=int) or 0
+    matches: frozenset[int] = frozenset()
+    if search and folder is not None:
+        matches = server_matches(installation().account(db(), account), folder, search)
+    return ListQuery(folder.id if folder else None, search, sort if sort in SORTS else "date", direction != "asc",
+                     after=request.args.get("after") or None, limit=min(max(shown, 0) + PAGE, 1000),
+                     through=request.values.get("through") or None, server_matches=matches)
+
+
+@bp.app_template_global()
+def list_query_args(query: ListQuery | None) -> dict:
+    """The URL parameters that keep the list's search and sort."""
+    if query is None:
+        return {}
+    sort = query.sort + ("-desc" if query.descending else "-asc")
+    return {"q": query.search or None, "sort": sort if sort != "date-desc" else None}
 
 
 def inbox_view(account: Account, **extra) -> dict:
     """What the inbox shows: folders, the open folder's page, the selected message, the state."""
     folder_id = request.values.get("folder", type=int)
     folder = own(folder_of, folder_id) if folder_id is not None else folder_of(db(), account, None)
-    query = _list_query(folder.id if folder else None)
+    query = list_query(account, folder)
     listing = page(db(), folder, query) if folder else Page(None, [], None)
     message_id = request.args.get("message", type=int)
     reading = reading_view(message_id) if message_id else {}
     failed = SyncState(account.sync_state).failed
-    return dict(folders=folders(db(), account), folder=folder, listing=listing, query=query,
+    view = dict(folders=folders(db(), account), folder=folder, listing=listing, query=query,
                 failure=explain_state(account) if failed else None,
                 card_problem=sending_rule(current_user(), account.address),
-                **reading, **extra)
+                trash=special_folder(db(), account, "trash"))
+    return {**view, **reading, **extra}
 
 
 @bp.route("/list")
@@ -57,7 +77,7 @@ def inbox_view(account: Account, **extra) -> dict:
 def more():
     """The next page of rows, for infinite scroll."""
     folder = own(folder_of, request.args.get("folder", type=int))
-    query = _list_query(folder.id)
+    query = list_query(current_account(), folder)
     return render("inbox/index.html", "rows", listing=page(db(), folder, query), folder=folder, query=query)
 
 
@@ -79,4 +99,3 @@ def refresh():
     account = current_account()
     installation().request_sync(account.id)
     return render("inbox/index.html", "listing", **inbox_view(account))
-

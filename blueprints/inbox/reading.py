@@ -8,7 +8,7 @@ from flask import Response, abort, current_app, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from mailcore import errors
-from mailcore.mailbox import folders, message_of
+from mailcore.mailbox import folders, message_of, special_folder
 from mailcore.models import Account, User
 from mailcore.render import Attachment, attachment_part, frame_document
 from mailcore.render import inline_image as image_part
@@ -48,7 +48,7 @@ def reading_view(message_id: int) -> dict:
     try:
         raw = mail.raw_message(found)
     except errors.MailError:
-        return dict(selected=found, shown=None, frame=None, allow_remote=allow_remote, move_targets=[])
+        return dict(selected=found, shown=None, frame=None, allow_remote=allow_remote, move_targets=[], trash=None)
     origin = request.host_url.rstrip("/")
     shown = render_view(raw, allow_remote=allow_remote, part_url=lambda part: origin + url_for(
         "inbox.inline_image", token=_inline_signer().dumps([user.id, found.id, part.index])))
@@ -59,7 +59,7 @@ def reading_view(message_id: int) -> dict:
         except errors.MailError:
             db().rollback()  # stays unread here, as it is on the server
     return dict(selected=found, shown=shown, frame=frame, allow_remote=allow_remote,
-                move_targets=folders(db(), mail.row))
+                move_targets=folders(db(), mail.row), trash=special_folder(db(), mail.row, "trash"))
 
 
 @bp.route("/message/<int:message_id>/attachment/<int:index>")

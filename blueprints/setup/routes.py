@@ -17,6 +17,7 @@ from ..htmx import render
 from ..web import current_user, installation, login_required, mail_service
 from . import bp
 from .forms import AddressForm, AdvancedForm, PasswordForm
+from .password_step import only_the_password, wrong_password_step
 from .remembered import forget, recall, remember
 
 SETUP = "setup/setup.html"
@@ -30,7 +31,8 @@ def _setup(step: str, status: int = 200, **context):
 
 
 def address_step():
-    return _setup("address", form=AddressForm())
+    """The first step, with the user's own address filled in: most set up the account they sign in with."""
+    return _setup("address", form=AddressForm(formdata=None, address=current_user().email))
 
 
 @bp.route("", endpoint="address")
@@ -85,16 +87,17 @@ def log_in():
         return _password_step(form, found, 422)
     password = form.password.data
     credentials = Credentials(password, password)
+    retry = wrong_password_step(form, found, _password_step)
     if found.source == SOURCE_GUESS:
-        return _connect_guess(found, credentials)
-    return _connect(found.settings, credentials, found.provider, found.source)
+        return _connect_guess(found, credentials, retry)
+    return _connect(found.settings, credentials, found.provider, found.source, password_step=retry)
 
 
-def _connect_guess(found: Detection, credentials: Credentials):
+def _connect_guess(found: Detection, credentials: Credentials, retry=None):
     """Probed servers do not say which user name they want: the whole address first, then its local part."""
     first = _try(found.settings, credentials, found.provider, found.source)
     if not isinstance(first.incoming, errors.AuthenticationFailed):
-        return _answer(first, found.settings, found.provider)
+        return _answer(first, found.settings, found.provider, password_step=retry)
     address = found.settings.address
     local = address.rpartition("@")[0]
     by_local = AccountSettings(address, found.settings.incoming.with_username(local),
@@ -102,7 +105,7 @@ def _connect_guess(found: Detection, credentials: Credentials):
     second = _try(by_local, credentials, found.provider, found.source)
     if second.ok:
         return _answer(second, by_local, found.provider)
-    return _answer(first, found.settings, found.provider)
+    return _answer(first, found.settings, found.provider, password_step=retry)
 
 
 @bp.route("/advanced", methods=["GET", "POST"])
@@ -158,8 +161,8 @@ def _try(settings, credentials, provider, source) -> CheckResult:
         return CheckResult(incoming=exc)
 
 
-def _answer(result: CheckResult, settings, provider, form: AdvancedForm | None = None):
-    """The inbox on success, Advanced settings with the reasons otherwise."""
+def _answer(result: CheckResult, settings, provider, form: AdvancedForm | None = None, password_step=None):
+    """The inbox on success; a refused password on the password step; Advanced settings otherwise."""
     if result.ok:
         from ..inbox.listing import inbox_in_place  # the inbox blueprint opens this dialog: imported late
 
@@ -168,6 +171,8 @@ def _answer(result: CheckResult, settings, provider, form: AdvancedForm | None =
         shown = inbox_in_place(account)  # the first page, rendered before the first sync competes for the CPU
         installation().request_sync(account.id)
         return shown
+    if password_step is not None and only_the_password(result):
+        return password_step(explain(result.incoming or result.outgoing, provider))
     if isinstance(result.incoming, errors.RateLimited):
         failures = {"general": explain(result.incoming)}
     else:
@@ -176,9 +181,9 @@ def _answer(result: CheckResult, settings, provider, form: AdvancedForm | None =
     return _advanced(form or _filled(settings), status=422, failures=failures)
 
 
-def _connect(settings, credentials, provider, source, form: AdvancedForm | None = None):
+def _connect(settings, credentials, provider, source, form: AdvancedForm | None = None, password_step=None):
     """Try the account for real and answer with the inbox or the reasons."""
-    return _answer(_try(settings, credentials, provider, source), settings, provider, form)
+    return _answer(_try(settings, credentials, provider, source), settings, provider, form, password_step)
 
 
 from .oauth import advanced_sign_in, preselect, sign_in_offer  # noqa: E402 (oauth.py builds on this module)

@@ -11,8 +11,16 @@
       if (!("inkorgOpener" in dialog)) dialog.inkorgOpener = opener;
       dialog.close();
       dialog.showModal();
-      var first = dialog.querySelector("[autofocus]:not([readonly]), .has-error input, input:not([type=hidden]):not([readonly]), button");
-      if (first) first.focus();
+      var first = dialog.querySelector("[autofocus]:not([readonly])") ||
+        dialog.querySelector(".has-error input, input:not([type=hidden]):not([readonly]), button");
+      if (first) {
+        first.focus();
+        // a reply starts above the quote: the cursor goes to the start of the text, not after the signature
+        if (first.hasAttribute("data-caret-start") && first.setSelectionRange) {
+          first.setSelectionRange(0, 0);
+          first.scrollTop = 0;
+        }
+      }
     });
   }
 
@@ -20,7 +28,11 @@
   document.addEventListener("close", function (event) {
     var dialog = event.target;
     if (!(dialog instanceof HTMLDialogElement) || !dialog.hasAttribute("data-modal")) return;
-    // not the close() that precedes showModal(); later, so handlers of the close (a last draft save) still run
+    // Not the close() that precedes showModal() (the close event comes later, when the dialog is open
+    // again): only a real close says "closed" (the compose form's last draft save); then the dialog
+    // goes, later, so handlers of the close still run, and whoever opened it gets the focus back.
+    if (dialog.open) return;
+    dialog.dispatchEvent(new CustomEvent("inkorg:closed", { bubbles: false }));
     setTimeout(function () {
       if (dialog.open || !dialog.parentElement) return;
       dialog.remove();
@@ -58,6 +70,213 @@
     });
   }
 
+  // --- the list merges what the server sends instead of being replaced --------------------------
+
+  // Classes the page sets itself: a merge keeps them (the open message's highlight, htmx's own).
+  function keptClass(name) { return name === "selected" || name.indexOf("htmx-") === 0; }
+
+  function syncAttributes(from, to) {
+    var kept = Array.prototype.filter.call(from.classList, keptClass);
+    Array.prototype.slice.call(from.attributes).forEach(function (attr) {
+      if (!to.hasAttribute(attr.name) && attr.name !== "open") from.removeAttribute(attr.name);
+    });
+    Array.prototype.forEach.call(to.attributes, function (attr) {
+      if (attr.name === "open") return;  // an open menu stays as the user left it
+      if (from.getAttribute(attr.name) !== attr.value) from.setAttribute(attr.name, attr.value);
+    });
+    kept.forEach(function (name) { from.classList.add(name); });
+  }
+
+  function keyOf(node) { return node.nodeType === 1 && node.id ? node.id : null; }
+
+  function sameKind(a, b) {
+    return a.nodeType === b.nodeType && (a.nodeType !== 1 || a.tagName === b.tagName);
+  }
+
+  // Keyed by id (each row is li#m-<message id>): rows stay the same elements, so their checkbox,
+  // focus and highlight survive; new rows are inserted, gone ones removed, the rest updated in place.
+  function morphChildren(from, to) {
+    var keyed = {};
+    Array.prototype.forEach.call(from.childNodes, function (node) {
+      var key = keyOf(node);
+      if (key) keyed[key] = node;
+    });
+    var cursor = from.firstChild;
+    Array.prototype.slice.call(to.childNodes).forEach(function (incoming) {
+      var key = keyOf(incoming), match = null;
+      if (key && keyed[key] && sameKind(keyed[key], incoming)) {
+        match = keyed[key];
+        delete keyed[key];
+      } else if (!key && cursor && !keyOf(cursor) && sameKind(cursor, incoming)) {
+        match = cursor;
+      }
+      if (!match) {
+        from.insertBefore(incoming, cursor);
+        return;
+      }
+      if (match === cursor) cursor = cursor.nextSibling;
+      else from.insertBefore(match, cursor);
+      if (match.nodeType === 1) morph(match, incoming);
+      else if (match.nodeValue !== incoming.nodeValue) match.nodeValue = incoming.nodeValue;
+    });
+    while (cursor) {
+      var next = cursor.nextSibling;
+      from.removeChild(cursor);
+      cursor = next;
+    }
+  }
+
+  function morph(from, to) {
+    syncAttributes(from, to);
+    if (from.tagName === "TEXTAREA") return;  // what the user typed stays
+    var chosen = from.tagName === "SELECT" ? from.value : null;
+    morphChildren(from, to);
+    if (chosen !== null && from.querySelector("option[value='" + CSS.escape(chosen) + "']")) from.value = chosen;
+  }
+
+  if (window.htmx) {
+    htmx.defineExtension("morph", {
+      isInlineSwap: function (style) { return style === "morph"; },
+      handleSwap: function (style, target, fragment) {
+        if (style !== "morph") return false;
+        var incoming = null;
+        Array.prototype.forEach.call(fragment.children || [], function (child) {
+          if (child.id && child.id === target.id) incoming = child;
+        });
+        if (incoming) morph(target, incoming);
+        else morphChildren(target, fragment);
+        return [target];
+      }
+    });
+  }
+
+  // Requests that answer with the list say how many rows it shows (so a refresh brings them all and
+  // nothing the user scrolled to disappears), and carry the search and sort the list is showing.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var target = event.detail.target, source = event.detail.elt;
+    if (!target || target.id !== "listing" || (source && source.closest && source.closest(".list-query"))) return;
+    var params = event.detail.parameters;
+    var more = document.getElementById("m-more");
+    if (more) params.through = new URL(more.getAttribute("hx-get"), location.href).searchParams.get("after");
+    else params.shown = document.querySelectorAll("#message-list > li.message").length;
+    var query = document.querySelector(".list-query");
+    if (query && event.detail.verb !== "get") {
+      ["q", "sort"].forEach(function (name) {
+        var field = query.elements[name];
+        if (field && !params[name]) params[name] = field.value;
+      });
+    }
+  });
+
+  // --- after a move, the reading pane goes on to the next message ------------------------------
+
+  var nextAfterMove = null;
+
+  function openMessageId() {
+    var reading = document.getElementById("reading");
+    return reading ? reading.getAttribute("data-message") : null;
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var source = event.detail.elt;
+    var form = source && source.closest ? source.closest("form") : null;
+    var action = form ? (form.getAttribute("hx-post") || "") : "";
+    var button = source;
+    if (button && button.name === "seen" && button.closest("#bulk")) {
+      // Mark as read/unread shows at once; the answer then shows the server's true state (or its refusal).
+      document.querySelectorAll(".message:has(.pick:checked)").forEach(function (li) {
+        li.classList.toggle("unread", button.value === "0");
+      });
+    }
+    nextAfterMove = null;
+    var moving = /\/messages\/(move|delete)/.test(action) || /\/messages\/(move|delete)/.test(source.getAttribute("hx-post") || "");
+    var open = openMessageId();
+    if (!moving || !open) return;
+    var row = document.getElementById("m-" + open);
+    if (!row) return;
+    var picked = Array.prototype.map.call(document.querySelectorAll(".pick:checked"), function (b) { return b.value; });
+    var leaving = (form && form.closest("#reading")) ? [open] : picked;
+    if (leaving.indexOf(open) === -1) return;
+    var next = row.nextElementSibling;
+    while (next && (!next.matches(".message") || leaving.indexOf(next.getAttribute("data-message")) !== -1)) next = next.nextElementSibling;
+    if (!next) {
+      next = row.previousElementSibling;
+      while (next && (!next.matches(".message") || leaving.indexOf(next.getAttribute("data-message")) !== -1)) next = next.previousElementSibling;
+    }
+    nextAfterMove = { from: open, next: next ? next.getAttribute("data-message") : null };
+  });
+
+  function afterListChanged() {
+    var listing = document.getElementById("listing");
+    if (listing && listing.getAttribute("data-title")) document.title = listing.getAttribute("data-title");
+    if (!nextAfterMove) return;
+    var plan = nextAfterMove;
+    nextAfterMove = null;
+    if (document.getElementById("m-" + plan.from)) return;  // it did not move (a refusal)
+    var next = plan.next && document.querySelector("#m-" + plan.next + " a[data-select]");
+    if (next) {
+      next.click();
+    } else {
+      var reading = document.getElementById("reading");
+      if (reading) {
+        reading.removeAttribute("data-message");
+        reading.replaceChildren();
+      }
+    }
+  }
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.detail.target && event.detail.target.id === "listing") afterListChanged();
+  });
+
+  // Going from one open message to another replaces the history entry: Back returns to the list.
+  document.addEventListener("htmx:beforeHistoryUpdate", function (event) {
+    var history = event.detail.history;
+    if (history && history.type === "push" && /[?&]message=/.test(location.search) && /[?&]message=/.test(history.path)) {
+      history.type = "replace";
+    }
+  });
+
+  // --- short confirmations ---------------------------------------------------------------------
+
+  var toastTimer = null;
+
+  function showToast() {
+    var toast = document.getElementById("toast");
+    if (!toast || !toast.textContent.trim()) return;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(function () {
+      toast.replaceChildren();
+    }, toast.querySelector("form") ? 10000 : 6000);
+  }
+
+  function say(text) {
+    var toast = document.getElementById("toast");
+    if (!toast) return;
+    var line = document.createElement("p");
+    line.textContent = text;
+    toast.replaceChildren(line);
+    showToast();
+  }
+
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "toast") showToast();
+  });
+
+  // Sent or discarded: the form goes away without saving a draft again, and says so.
+  document.addEventListener("inkorg:done", function (event) {
+    document.querySelectorAll("#modal dialog.compose").forEach(function (dialog) { dialog.remove(); });
+    if (event.detail && event.detail.toast) say(event.detail.toast);
+  });
+
+  // --- menus, selection, the phone's Back --------------------------------------------------------
+
+  function closeMenus(except) {
+    document.querySelectorAll("details.profile[open], details.folder-picker[open], details.popup[open]").forEach(function (menu) {
+      if (menu !== except && !menu.contains(except)) menu.removeAttribute("open");
+    });
+  }
+
   // Ctrl/Cmd-click must not reach htmx's own click handling of the row link
   document.addEventListener("htmx:confirm", function (event) {
     var source = event.detail && event.detail.triggeringEvent;
@@ -65,10 +284,10 @@
   });
 
   document.addEventListener("click", function (event) {
-    // the profile menu closes when one of its entries is chosen or the user clicks elsewhere
-    document.querySelectorAll("details.profile[open]").forEach(function (menu) {
-      if (!menu.contains(event.target) || event.target.closest(".menu a, .menu button")) menu.removeAttribute("open");
-    });
+    // a menu closes when one of its entries is chosen or the user clicks elsewhere
+    var inMenu = event.target.closest("details.profile, details.folder-picker, details.popup");
+    closeMenus(inMenu);
+    if (inMenu && event.target.closest(".menu a, .menu button")) inMenu.removeAttribute("open");
     var row = event.target.closest("[data-select]");
     if (row && (event.ctrlKey || event.metaKey)) {  // Ctrl/Cmd-click picks messages for the bulk buttons
       event.preventDefault();
@@ -81,12 +300,19 @@
       document.querySelectorAll(".message.selected").forEach(function (li) { li.classList.remove("selected"); });
       row.closest(".message").classList.add("selected");
     }
-    document.querySelectorAll("details.folder-picker[open]").forEach(function (menu) {
-      if (!menu.contains(event.target)) menu.removeAttribute("open");
-    });
     if (event.target.closest("[data-dismiss-notice]")) {  // a mail failure's notice (error.html)
       document.getElementById("notice").innerHTML = "";
       return;
+    }
+    if (event.target.closest("[data-select-all]")) {
+      var picks = document.querySelectorAll("#message-list .pick");
+      var all = Array.prototype.every.call(picks, function (box) { return box.checked; });
+      picks.forEach(function (box) { box.checked = !all; });
+    }
+    var back = event.target.closest("[data-back]");
+    if (back && history.state && history.state.htmx) {  // the list is the page before: go back to it
+      event.preventDefault();
+      history.back();
     }
     var close = event.target.closest("[data-close]");
     if (close && close.closest("dialog")) {
@@ -111,13 +337,59 @@
     if (row && row.dataset.window) window.open(row.dataset.window, "_blank", "noopener");
   });
 
-  // Mark as read/unread shows at once; the answer then shows the server's true state (or its refusal).
-  document.addEventListener("htmx:beforeRequest", function (event) {
-    var button = event.detail.elt;
-    if (!button || button.name !== "seen" || !button.closest("#bulk")) return;
-    document.querySelectorAll(".message:has(.pick:checked)").forEach(function (li) {
-      li.classList.toggle("unread", button.value === "0");
-    });
+  // --- keyboard shortcuts (listed under "?") ----------------------------------------------------
+
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll("#message-list > li.message")); }
+
+  function moveCursor(step) {
+    var all = rows();
+    if (!all.length) return;
+    var current = document.querySelector("#message-list > li.message.selected") ||
+      (document.activeElement && document.activeElement.closest ? document.activeElement.closest("#message-list > li.message") : null);
+    var index = current ? all.indexOf(current) + step : (step > 0 ? 0 : all.length - 1);
+    var row = all[Math.max(0, Math.min(all.length - 1, index))];
+    document.querySelectorAll(".message.selected").forEach(function (li) { li.classList.remove("selected"); });
+    row.classList.add("selected");
+    var link = row.querySelector("a[data-select]");
+    if (link) link.focus();
+  }
+
+  function press(selector) {
+    var found = document.querySelector(selector);
+    if (found) found.click();
+    return !!found;
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") {
+      closeMenus(null);
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+    var typing = event.target.closest && event.target.closest("input, textarea, select, [contenteditable]");
+    if (typing || document.querySelector("dialog:modal")) return;
+    var key = event.key, done = true;
+    if (key === "j" || key === "ArrowDown") moveCursor(1);
+    else if (key === "k" || key === "ArrowUp") moveCursor(-1);
+    else if (key === "r" || key === "a" || key === "f") done = press("#reading [data-key='" + key + "']");
+    else if (key === "c" || key === "n") done = press(".inbox-tools a.primary");
+    else if (key === "Delete" || key === "#") {
+      done = document.querySelector(".pick:checked") ? press("#bulk button[formaction*='delete']")
+        : press("#reading [data-key='Delete']");
+    } else if (key === "e") done = press("#reading [data-key='e']");
+    else if (key === "u") {
+      var mark = document.querySelector("#reading .task-menu input[name=seen]");
+      done = !!mark && (mark.value !== "0" || press("#reading [data-key='u']"));
+    } else if (key === "/") {
+      var search = document.getElementById("q");
+      done = !!search;
+      if (search) search.focus();
+    } else if (key === "?") {
+      var help = document.getElementById("shortcuts");
+      done = !!help;
+      if (help) help.showModal();
+    } else done = false;
+    if (done) event.preventDefault();
   });
 
   // "Too large to send" goes into the form that sent it (HX-Retarget), which keeps what was typed: at
@@ -136,7 +408,12 @@
     }
   });
 
-  document.addEventListener("DOMContentLoaded", function () { openModals(document); markSelected(); });
+  document.addEventListener("DOMContentLoaded", function () {
+    openModals(document);
+    markSelected();
+    showToast();
+    afterListChanged();
+  });
   document.addEventListener("htmx:afterSettle", markSelected);
   document.addEventListener("htmx:load", function (event) { openModals(event.target); });
 })();

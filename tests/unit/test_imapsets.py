@@ -8,7 +8,7 @@ import time
 import pytest
 
 from mailcore.connect import mailbox_changed
-from mailcore.imapsets import MAX_UID, parse_ranges, uid_set, vanished_uids
+from mailcore.imapsets import MAX_UID, copied_uids, parse_ranges, uid_set, vanished_uids
 
 
 @pytest.mark.parametrize("uids,expected", [
@@ -85,3 +85,18 @@ def test_a_hostile_vanished_range_costs_nothing():
 ])
 def test_idle_and_noop_answers_that_mean_the_mailbox_changed(responses, changed):
     assert mailbox_changed(responses) is changed
+
+
+@pytest.mark.parametrize("answers,most,copied", [
+    ([b"[COPYUID 38505 304,319:320 3956:3958] Done"], 3, {304: 3956, 319: 3957, 320: 3958}),
+    ([None, "[COPYUID 1 5:3 10:12] Moved"], 3, {5: 10, 4: 11, 3: 12}),  # MOVE's untagged OK; a set may run down
+    ([b"Done", b"[copyuid 9 7 70] ok"], 1, {7: 70}),
+    ([b"Done"], 5, {}),  # no UIDPLUS: no Undo
+    ([b"[COPYUID 1 1:3 10:11] x"], 3, {}),  # the sets do not pair up
+    ([b"[COPYUID 1 1:4294967295 1:4294967295] x"], 2, {}),  # more than were moved: not expanded
+    ([b"[COPYUID 1 1,2,3 4,5,6] x"], 2, {}),
+])
+def test_where_moved_messages_went_is_read_from_copyuid_only_for_what_was_moved(answers, most, copied):
+    started = time.perf_counter()
+    assert copied_uids(answers, most) == copied
+    assert time.perf_counter() - started < 0.1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+from datetime import datetime
 
 import pytest
 
@@ -57,8 +58,12 @@ iVBORw0KGgo=
 TEXT = "När kommer leveransen?\nHälsningar Karin"
 
 
-def swedish_intro(when: str, who: str) -> str:
-    return f"Den {when} skrev {who}:"
+def swedish_intro(when: datetime | None, who: str) -> str:
+    return f"Den {when:%Y-%m-%d %H:%M} skrev {who}:" if when else f"{who} skrev:"
+
+
+def forward_block(fields: dict) -> str:
+    return f"-- Vidarebefordrat --\nFrån: {fields['from']}\nDatum: {fields['date']:%Y-%m-%d %H:%M}"
 
 
 def test_reply_goes_to_the_sender_with_re_the_quote_and_the_thread():
@@ -66,7 +71,7 @@ def test_reply_goes_to_the_sender_with_re_the_quote_and_the_thread():
     assert draft.to == '"Berg, Karin" <karin@kund.example>'
     assert draft.cc == "" and draft.bcc == ""
     assert draft.subject == "Re: Fråga om leverans"  # a decoded line break cannot reach the header
-    assert draft.body == ("\n\nDen Mon, 16 Jun 2025 09:00:00 +0200 skrev karin@kund.example:\n"
+    assert draft.body == ("\n\nDen 2025-06-16 09:00 skrev Berg, Karin:\n"  # the writer's name, their date
                           "> När kommer leveransen?\n> Hälsningar Karin\n")
     assert draft.in_reply_to == "<orig-1@kund.example>"
     assert draft.references == "<first@kund.example> <second@kund.example> <orig-1@kund.example>"
@@ -80,9 +85,11 @@ def test_reply_all_copies_everyone_else_but_never_me_or_the_sender_twice():
 
 
 def test_forward_carries_the_attachments_but_no_recipient_or_thread():
-    draft = answer(ORIGINAL, "forward", ME, TEXT, swedish_intro)
+    draft = answer(ORIGINAL, "forward", ME, TEXT, swedish_intro, forward_block)
     assert (draft.to, draft.cc, draft.in_reply_to, draft.references) == ("", "", "", "")
     assert draft.subject == "Fwd: Fråga om leverans"
+    assert draft.body == ('\n\n-- Vidarebefordrat --\nFrån: "Berg, Karin" <karin@kund.example>\n'
+                          "Datum: 2025-06-16 09:00\n\nNär kommer leveransen?\nHälsningar Karin\n")
     assert [(a.filename, a.content_type, a.data) for a in draft.attachments] == [
         ("offert.pdf", "application/pdf", b"%PDF-")]  # the inline logo stays behind
 
@@ -91,7 +98,23 @@ def test_reply_to_wins_over_from():
     raw = b"From: Karin <karin@kund.example>\r\nReply-To: Support <support@kund.example>\r\nSubject: Hej\r\n\r\nx\r\n"
     draft = answer(raw, "reply", ME, "x")
     assert draft.to == "Support <support@kund.example>"
-    assert draft.body.startswith("\n\n, support@kund.example:\n")  # the default intro, with no Date
+    assert draft.body.startswith("\n\nKarin:\n")  # the default intro, with no Date, names the writer
+
+
+def test_a_name_outside_ascii_is_prefilled_as_written_and_still_sent_encoded():
+    raw = (b"From: =?utf-8?b?w4VzYSDDlmJlcmc=?= <asa@kund.example>\r\n"
+           b"Cc: =?utf-8?q?Bj=C3=B6rn_=22Bj=C3=B6rnen=22_Ek?= <bjorn@kund.example>\r\n"
+           b"Subject: Hej\r\n\r\nx\r\n")
+    draft = answer(raw, "all", ME, "x")
+    assert draft.to == "Åsa Öberg <asa@kund.example>"  # not =?utf-8?b?...?= in the To field
+    assert draft.cc == '"Björn \\"Björnen\\" Ek" <bjorn@kund.example>'
+    assert parse_recipients(draft.to + ", " + draft.cc) == [("Åsa Öberg", "asa@kund.example"),
+                                                           ('Björn "Björnen" Ek', "bjorn@kund.example")]
+    message, _recipients = build_message("Anna", ME, draft)
+    wire = message.as_bytes()
+    headers = wire.split(b"\r\n\r\n")[0]
+    assert b"=?utf-8?" in headers and "Åsa".encode() not in headers  # headers stay 7-bit on the wire
+    assert email.message_from_bytes(wire, policy=email.policy.default)["To"] == "Åsa Öberg <asa@kund.example>"
 
 
 @pytest.mark.parametrize("mode", ["reply", "all"])

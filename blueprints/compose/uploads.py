@@ -1,0 +1,39 @@
+"""Attaching files to an open compose form and removing them again, before anything is sent."""
+
+from __future__ import annotations
+
+from flask import abort
+
+from mailcore import pending_uploads
+
+from ..web import current_account, db, login_required
+from . import bp
+from .forms import ComposeForm
+from .windows import keep_files, window_of
+
+
+@bp.route("/attachments", methods=["POST"])
+@login_required
+def attach():
+    from .routes import _page
+
+    current_account()
+    form = ComposeForm()
+    window = window_of(form)
+    problem = keep_files(window)
+    return _page(form, window, 422 if problem else 200, block="uploads", upload_problem=problem)
+
+
+@bp.route("/attachments/<int:upload_id>/remove", methods=["POST"])
+@login_required
+def remove_attachment(upload_id: int):
+    from .routes import _page
+
+    current_account()
+    form = ComposeForm()
+    window = window_of(form)
+    if not pending_uploads.remove(db(), window, upload_id):
+        abort(404)
+    window.uploads_changed = True
+    db().commit()
+    return _page(form, window, block="uploads")

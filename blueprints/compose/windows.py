@@ -1,0 +1,91 @@
+"""The compose window behind a form: opening one (new, reply, forward, or a saved draft), finding it
+again from the key the form carries, and keeping the files a form brings along."""
+
+from __future__ import annotations
+
+from flask import abort, request
+from flask_babel import gettext as _
+
+from mailcore import compose, drafts, pending_uploads
+from mailcore.mailbox import message_of
+from mailcore.models import ComposeWindow, Folder, User
+
+from ..web import current_user, db, mail_account, own
+from .forms import ComposeForm
+from .wording import forward_block, quote_intro
+
+CONTENT_FIELDS = ("to", "cc", "bcc", "subject", "body", "in_reply_to", "references")
+
+
+def title(mode: str | None) -> str:
+    return {"reply": _("Reply"), "all": _("Reply all"), "forward": _("Forward")}.get(mode or "", _("New email"))
+
+
+def content(form: ComposeForm) -> compose.Draft:
+    return compose.Draft(**{name: getattr(form, name).data or "" for name in CONTENT_FIELDS})
+
+
+def _with_signature(body: str, user: User) -> str:
+    return f"\n\n-- \n{user.signature}{body}" if user.signature else body
+
+
+def open_form(mode: str | None, original_id: int | None, draft_id: int | None) -> tuple[ComposeForm, ComposeWindow]:
+    """A new window and its form: empty, a reply, a forward (with the attachments), or a saved draft."""
+    user, mail = current_user(), mail_account()
+    account = mail.row
+    picked = draft_id if draft_id else original_id if mode in ("reply", "all", "forward") else None
+    if picked:
+        original = own(message_of, picked)  # not the user's: 404
+        if draft_id and db().get(Folder, original.folder_id).role != "drafts":
+            abort(404)  # a draft must be in Drafts, whose UID the window will replace
+        raw = mail.raw_message(original)
+    form = ComposeForm(formdata=None)
+    window = drafts.open_window(db(), user)
+    if draft_id:
+        filled = drafts.from_message(db(), window, raw)
+        window.draft_uid = original.uid
+        db().commit()
+        mode = "draft"
+    elif picked:
+        filled = compose.answer(raw, mode, account.address, original.body_text or "", quote_intro, forward_block)
+        filled.body = _with_signature(filled.body, user)
+        for item in filled.attachments:
+            pending_uploads.store_bytes(db(), window, item.filename, item.content_type, item.data)
+    else:
+        filled, mode = compose.Draft(body=_with_signature("", user)), "new"
+    for name in CONTENT_FIELDS:
+        getattr(form, name).data = getattr(filled, name)
+    form.mode.data, form.window.data, form.saved.data = mode, window.key, drafts.fingerprint(filled)
+    return form, window
+
+
+def window_of(form: ComposeForm) -> ComposeWindow:
+    """The form's window; a form that carries none (a plain post) gets a new one."""
+    if not form.window.data:
+        window = drafts.open_window(db(), current_user())
+        form.window.data = window.key
+        return window
+    window = drafts.window_of(db(), current_user(), form.window.data)
+    if window is None:
+        abort(404)  # another user's window, or one that expired
+    return window
+
+
+def too_large() -> str:
+    return _("The attachments are larger than %(limit)s MB in all. Remove some and try again.",
+             limit=compose.MAX_ATTACHMENTS_BYTES // 2**20)
+
+
+def keep_files(window: ComposeWindow) -> str | None:
+    """Store the files the request brought as the window's uploads; a problem to show, or None."""
+    for file in request.files.getlist("attachments"):
+        if not getattr(file, "filename", ""):
+            continue
+        try:
+            pending_uploads.store(db(), window, file.filename, file.mimetype or "application/octet-stream",
+                                  file.stream)
+        except pending_uploads.TooLarge:
+            return too_large()
+        window.uploads_changed = True
+        db().commit()
+    return None

@@ -1,0 +1,47 @@
+"""One way of writing dates per language, everywhere: the list, the reading pane, quoted replies.
+
+English is written the British way (1 Dec 2026, 10:57), never 12/1/26; Swedish as Swedish mail
+programs do (1 dec. 2026 kl. 10:57). Times are shown in the app's time zone (Flask-Babel's).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from babel.dates import format_date, format_time
+from flask_babel import get_locale, get_timezone
+from flask_babel import gettext as _
+
+from mailcore.clock import now as clock_now
+
+REGIONS = {"en": "en_GB", "sv": "sv_SE"}
+
+
+def _locale() -> str:
+    return REGIONS.get(str(get_locale()), "en_GB")
+
+
+def _local(value: datetime) -> datetime:
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.astimezone(get_timezone())
+
+
+def day(value: datetime, with_year: bool = True) -> str:
+    return format_date(_local(value), "d MMM y" if with_year else "d MMM", locale=_locale())
+
+
+def clock(value: datetime) -> str:
+    return format_time(_local(value), "HH:mm", locale=_locale())
+
+
+def full(value: datetime) -> str:
+    """The date and time of one message: "1 Dec 2026, 10:57" / "1 dec. 2026 kl. 10:57"."""
+    return _("%(date)s, %(time)s", date=day(value), time=clock(value))
+
+
+def in_list(value: datetime) -> str:
+    """Today's messages by time, this year's by day and month, older ones with the year."""
+    local, now = _local(value), _local(clock_now())  # the app's clock: the guide's pictures fix "today"
+    if local.date() == now.date():
+        return clock(value)
+    return day(value, with_year=local.year != now.year)

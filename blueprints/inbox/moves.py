@@ -1,0 +1,105 @@
+"""Move, Delete (a move to Trash) and their Undo, each answered with the merged list and a short
+confirmation that offers Undo."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import abort, current_app, request
+from flask_babel import gettext as _
+
+from mailcore import errors
+from mailcore.account import MailAccount
+from mailcore.mailbox import folder_of, special_folder
+from mailcore.models import Folder, Message
+
+from ..explain import explain
+from ..htmx import render
+from ..web import db, installation, login_required, mail_account, own
+from . import bp
+from .actions import chosen_messages
+from .listing import inbox_view
+
+MAX_UNDO = 1000  # as many as one action may choose
+
+
+@dataclass
+class Toast:
+    text: str
+    moved_to: int | None = None  # Undo: from this folder ...
+    home: int | None = None  # ... back to this one ...
+    uids: str = ""  # ... these messages (their UIDs where they are now)
+
+
+def answer_move(mail: MailAccount, chosen: list[Message], target: Folder, deleted: bool = False):
+    """Move on the server, then the list as it now is, with the confirmation (or the refusal)."""
+    problem, toast = None, None
+    try:
+        copied = mail.move(chosen, target)
+    except errors.MailError as exc:
+        db().rollback()
+        problem = explain(exc)
+    else:
+        toast = _toast(chosen, target, copied, deleted)
+    installation().request_sync(mail.row.id)
+    return render("inbox/index.html", "listing", **inbox_view(mail.row, action_problem=problem, toast=toast))
+
+
+def _toast(chosen: list[Message], target: Folder, copied: dict[int, dict[int, int]], deleted: bool) -> Toast:
+    label = current_app.jinja_env.filters["folder_label"](target)
+    count = len(chosen)
+    if deleted:
+        text = _("Message deleted.") if count == 1 else _("%(num)s messages deleted.", num=count)
+    else:
+        text = (_("Moved to %(folder)s.", folder=label) if count == 1 else
+                _("%(num)s messages moved to %(folder)s.", num=count, folder=label))
+    homes = {m.folder_id for m in chosen}
+    if len(homes) != 1:
+        return Toast(text)
+    home = homes.pop()
+    new_uids = [copied.get(home, {}).get(m.uid) for m in chosen]
+    if not new_uids or None in new_uids:
+        return Toast(text)  # the server did not say where they went: no Undo
+    return Toast(text, target.id, home, ",".join(str(u) for u in new_uids))
+
+
+@bp.route("/messages/move", methods=["POST"])
+@login_required
+def move_messages():
+    mail = mail_account()
+    chosen = chosen_messages()
+    return answer_move(mail, chosen, own(folder_of, request.form.get("target", type=int)))
+
+
+@bp.route("/messages/delete", methods=["POST"])
+@login_required
+def delete_messages():
+    """Delete moves to Trash, where it can be taken back from."""
+    mail = mail_account()
+    chosen = chosen_messages()
+    trash = special_folder(db(), mail.row, "trash")
+    if trash is None:
+        abort(404)
+    return answer_move(mail, [m for m in chosen if m.folder_id != trash.id] or chosen, trash, deleted=True)
+
+
+@bp.route("/messages/undo", methods=["POST"])
+@login_required
+def undo_move():
+    """Undo a Move or Delete: the messages with these UIDs in the folder they went to go back home."""
+    mail = mail_account()
+    moved_to = own(folder_of, request.form.get("moved_to", type=int))
+    home = own(folder_of, request.form.get("home", type=int))
+    uids = [int(u) for u in (request.form.get("uids") or "").split(",") if u.isdigit()][:MAX_UNDO]
+    if not uids:
+        abort(404)
+    problem, toast = None, None
+    try:
+        mail.move_back(moved_to, uids, home)
+    except errors.MailError as exc:
+        db().rollback()
+        problem = explain(exc)
+    else:
+        toast = Toast(_("Undone."))
+    installation().request_sync(mail.row.id)
+    return render("inbox/index.html", "listing", **inbox_view(mail.row, action_problem=problem, toast=toast))
