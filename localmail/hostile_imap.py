@@ -11,6 +11,7 @@ Behaviours:
 
 from __future__ import annotations
 
+import re
 import socket
 import ssl
 import threading
@@ -106,7 +107,7 @@ class HostileImap:
         if b"CHANGEDSINCE" in command:
             vanished = b"* VANISHED (EARLIER) 1:4294967295\r\n" if self.behaviour == "huge-range" else b""
             return vanished + b"TAG OK done\r\n"
-        if b"BODY" in command and b"ENVELOPE" not in command:
+        if b"BODY.PEEK[]" in command or b"BODY[]" in command:  # a whole message, for the reading pane
             if self.behaviour == "lying-size":
                 size = 256 * 1024 * 1024
                 conn.sendall(b"* 1 FETCH (UID 1 BODY[]<0> {%d}\r\n" % size)
@@ -123,10 +124,20 @@ class HostileImap:
         if self.behaviour == "trickle":
             self._trickle(conn, b"* 1 FETCH (UID 1 FLAGS () ")
             return None
-        rows = b"".join(b"* %d FETCH (UID %d FLAGS () INTERNALDATE \"01-Dec-2026 10:00:00 +0000\" "
-                        b"RFC822.SIZE 100 ENVELOPE %s BODYSTRUCTURE (\"text\" \"plain\" NIL NIL NIL \"7bit\" 5 1))\r\n"
-                        % (n, n, _ENVELOPE.replace(b"{n}", b"%d" % n)) for n in (1, 2, 3))
-        return rows + b"TAG OK done\r\n"
+        return b"".join(self._row(n, command) for n in (1, 2, 3)) + b"TAG OK done\r\n"
+
+    @staticmethod
+    def _row(n: int, command: bytes) -> bytes:
+        """One message's answer to a list fetch, with what was asked: header lines or an ENVELOPE."""
+        items = b"UID %d FLAGS () INTERNALDATE \"01-Dec-2026 10:00:00 +0000\" RFC822.SIZE 100" % n
+        if b"ENVELOPE" in command:
+            items += b" ENVELOPE " + _ENVELOPE.replace(b"{n}", b"%d" % n)
+        for section in re.findall(rb"BODY\.PEEK\[(HEADER\.FIELDS \([^)]*\)|TEXT)\]", command):
+            value = (b"From: Eve <eve@evil.test>\r\nSubject: Hello %d\r\nDate: Mon, 1 Dec 2026 10:00:00 +0000\r\n"
+                     b"Content-Type: text/plain\r\n\r\n" % n) if section.startswith(b"HEADER") else b"Hello\r\n"
+            partial = b"<0>" if section == b"TEXT" and b"]<0." in command else b""
+            items += b" BODY[%s]%s {%d}\r\n%s" % (section, partial, len(value), value)
+        return b"* %d FETCH (%s)\r\n" % (n, items)
 
     def _trickle(self, conn: ssl.SSLSocket, start: bytes) -> None:
         """Some bytes, then one more every 0.2 s, never finishing the answer."""

@@ -50,7 +50,7 @@ def test_next_and_log_in_show_the_real_inbox(browser, mailbox, app):
     assert done.status_code == 200, text(done)  # the inbox itself, in place of the page, at /inbox/
     assert (done.headers["HX-Retarget"], done.headers["HX-Reswap"], done.headers["HX-Push-Url"]) == (
         "body", "innerHTML", "/inbox/")
-    assert "Offert för våren" in text(done) and "<dialog" not in done.get_data(as_text=True)
+    assert "Offert för våren" in text(done) and 'class="modal setup"' not in done.get_data(as_text=True)
 
     inbox = text(browser.get("/inbox/"))
     assert "INBOX" in inbox and "2 new" in inbox
