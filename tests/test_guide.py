@@ -10,6 +10,7 @@ with the keyboard alone.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -291,9 +292,20 @@ def focused(page) -> str:
     }""")
 
 
+def has_focus(page, *names: str, seconds: float = 5.0) -> bool:
+    """Whether the focus comes to one of `names` (focus may move a moment after a dialog opens)."""
+    deadline = time.monotonic() + seconds
+    while focused(page) not in names:
+        if time.monotonic() > deadline:
+            return False
+        page.wait_for_timeout(50)
+    return True
+
+
 def tab_until(page, name: str, limit: int = 15) -> None:
+    wait_for_htmx(page)  # a tab's content may still be on its way
     for _ in range(limit):
-        if focused(page) == name:
+        if has_focus(page, name, seconds=0.3):
             return
         page.keyboard.press("Tab")
     raise AssertionError(f"{name!r} was not reached with Tab; focus is on {focused(page)!r}")
@@ -307,15 +319,15 @@ def test_dialogs_work_with_the_keyboard_alone(reader, base_url, mailbox, lang):
 
     # Set up email account: the address field first, then Advanced settings, then Next; Esc closes
     setup = r.dialog(w["setup"])
-    assert focused(page) == w["account"]
+    assert has_focus(page, w["account"]), focused(page)
     page.keyboard.press("Tab")
-    assert focused(page) == w["advanced"]
+    assert has_focus(page, w["advanced"]), focused(page)
     page.keyboard.press("Tab")
-    assert focused(page) == w["next"]
+    assert has_focus(page, w["next"]), focused(page)
     page.keyboard.press("Shift+Tab")
     page.keyboard.press("Shift+Tab")
     page.keyboard.press("Shift+Tab")
-    assert focused(page) in ("Close", "Stäng")
+    assert has_focus(page, "Close", "Stäng"), focused(page)
     page.keyboard.press("Escape")
     expect(setup).to_have_count(0)
 
@@ -324,7 +336,7 @@ def test_dialogs_work_with_the_keyboard_alone(reader, base_url, mailbox, lang):
     opener.focus()
     page.keyboard.press("Enter")
     setup = r.dialog(w["setup"])
-    assert focused(page) == w["account"]
+    assert has_focus(page, w["account"]), focused(page)
     expect(setup.get_by_label(w["account"], exact=True)).to_have_value(mailbox.address)  # the CRM address
     page.keyboard.press("Enter")  # Next
     expect(setup.get_by_label(w["password"], exact=True)).to_be_focused()

@@ -14,6 +14,7 @@ import pytest
 pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import expect
 
+from .browser import wait_for_htmx
 from .conftest import Browser
 from .test_actions import server_flags
 from .test_daily_use import base_url, chromium, close_dialog, inbox_page  # noqa: F401 - shared browser fixtures
@@ -158,6 +159,8 @@ def test_keyboard_shortcuts(inbox_page):
     expect(page.get_by_role("dialog", name="Reply")).to_be_visible()
     close_dialog(page)
     expect(page.get_by_role("dialog")).to_have_count(0)
+    page.wait_for_function("() => !document.querySelector('#modal dialog')")  # removed, its last save done
+    wait_for_htmx(page)
     page.keyboard.press("c")
     expect(page.get_by_role("dialog", name="New email")).to_be_visible()
     close_dialog(page)
