@@ -161,6 +161,7 @@ def test_keyboard_shortcuts(inbox_page):
     expect(page.get_by_role("dialog")).to_have_count(0)
     page.wait_for_function("() => !document.querySelector('#modal dialog')")  # removed, its last save done
     wait_for_htmx(page)
+    page.locator("#reading h2").click()  # as before "r": the focus is on the message, not in a field
     page.keyboard.press("c")
     expect(page.get_by_role("dialog", name="New email")).to_be_visible()
     close_dialog(page)
