@@ -251,3 +251,25 @@ def text(response) -> str:
     parser = _Words()
     parser.feed(response.get_data(as_text=True))
     return " ".join(parser.words)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's headless Chromium, one per test module (the browser tests)."""
+    from playwright.sync_api import sync_playwright
+
+    from localmail.browser import launch_chromium
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def base_url(app):
+    """The test's app served on loopback, for the browser."""
+    from localmail.browser import serve
+
+    with serve(app) as url:
+        yield url

@@ -10,9 +10,9 @@ from email.message import EmailMessage
 import pytest
 
 pytest.importorskip("playwright.sync_api")
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from .browser import ConsoleProblems, launch_chromium, serve, sign_in, wait_for_htmx
+from .browser import ConsoleProblems, sign_in, wait_for_htmx
 from .conftest import Browser, connected
 from .test_actions import server_flags
 
@@ -24,19 +24,6 @@ LOCALES = {"en": "en-GB", "sv": "sv-SE"}
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
-
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def base_url(app):
-    with serve(app) as url:
-        yield url
 
 
 @pytest.fixture

@@ -15,13 +15,13 @@ import time
 import pytest
 
 pytest.importorskip("playwright.sync_api")
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from localmail.browser import LocalOnly
 from localmail.screens import WORDS
 
 from .axe import serious_violations
-from .browser import ConsoleProblems, launch_chromium, serve, sign_in, wait_for_htmx
+from .browser import ConsoleProblems, sign_in, wait_for_htmx
 from .conftest import MAIL_DOMAIN, make_user
 
 CRM_PASSWORD = "crm-password-1"
@@ -33,19 +33,6 @@ GUIDE_ADVICE = {
     "sv": "Vissa e-postleverantörer, till exempel Gmail, blockerar inloggningsförsök från okända appar.",
 }
 
-
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def base_url(app):
-    with serve(app) as url:
-        yield url
 
 
 class Reader:

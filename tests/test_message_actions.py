@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from .browser import wait_for_htmx
 from .conftest import Browser
 from .test_actions import server_flags
-from .test_daily_use import base_url, chromium, close_dialog, inbox_page  # noqa: F401 - shared browser fixtures
+from .test_daily_use import close_dialog, inbox_page  # noqa: F401 - a shared browser fixture
 
 ALICE = {"en": {"reply": "Reply", "forward": "Forward", "quote": "On 1 Dec 2026 at 10:57, Alice Johnson wrote:",
                 "header": "---------- Forwarded message ----------", "from": "From: Alice Johnson <alice@kund.example>",

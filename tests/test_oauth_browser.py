@@ -13,13 +13,13 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 
 pytest.importorskip("playwright.sync_api")
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from localmail.browser import LocalOnly
 from mailcore.models import Account, OAuthGrant
 
-from .browser import ConsoleProblems, launch_chromium, serve, sign_in, wait_for_htmx
+from .browser import ConsoleProblems, serve, sign_in, wait_for_htmx
 from .conftest import make_user
 
 CRM_PASSWORD = "crm-password-1"
@@ -46,19 +46,6 @@ WORDS = {
 }
 BROWSER_LOCALE = {"en": "en-GB", "sv": "sv-SE"}
 
-
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def base_url(app):
-    with serve(app) as url:
-        yield url
 
 
 @pytest.fixture
