@@ -35,8 +35,11 @@
     dialog.dispatchEvent(new CustomEvent("inkorg:closed", { bubbles: false }));
     setTimeout(function () {
       if (dialog.open || !dialog.parentElement) return;
+      // the focus goes back only if it is nowhere: a key pressed right after Esc ("/") keeps its own
+      var active = document.activeElement;
+      var lost = !active || active === document.body || dialog.contains(active);
       dialog.remove();
-      focusOpener(dialog.inkorgOpener);
+      if (lost) focusOpener(dialog.inkorgOpener);
     }, 0);
   }, true);
 
@@ -366,7 +369,9 @@
       return;
     }
     if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+    // a field of a dialog just closed keeps the focus until the browser moves it: that is not typing
     var typing = event.target.closest && event.target.closest("input, textarea, select, [contenteditable]");
+    if (typing && typing.closest("dialog:not([open])")) typing = null;
     if (typing || document.querySelector("dialog:modal")) return;
     var key = event.key, done = true;
     if (key === "j" || key === "ArrowDown") moveCursor(1);
