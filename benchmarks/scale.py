@@ -36,6 +36,7 @@ import os
 import random
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -583,6 +584,8 @@ def main() -> int:
     parser.add_argument("--skip", default="", help="comma-separated parts to leave out: throughput,watched,web")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
+    if "web" not in skip and shutil.which("wrk") is None:
+        parser.error("the web figures need wrk: apt-get install wrk (or --skip web)")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 65536)), hard))  # a socket per account
     services.start_postgresql()

@@ -6,7 +6,8 @@ programs do (1 dec. 2026 kl. 10:57). Times are shown in the app's time zone (Fla
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from functools import lru_cache
 
 from babel.dates import format_date, format_time
 from flask_babel import get_locale, get_timezone
@@ -21,13 +22,19 @@ def _locale() -> str:
     return REGIONS.get(str(get_locale()), "en_GB")
 
 
-def _local(value: datetime) -> datetime:
+def _local(value: datetime, zone=None) -> datetime:
     aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return aware.astimezone(get_timezone())
+    return aware.astimezone(zone or get_timezone())
 
 
 def day(value: datetime, with_year: bool = True) -> str:
-    return format_date(_local(value), "d MMM y" if with_year else "d MMM", locale=_locale())
+    return _day(_local(value).date(), "d MMM y" if with_year else "d MMM", _locale())
+
+
+@lru_cache(maxsize=4096)
+def _day(on: date, pattern: str, locale: str) -> str:
+    """A list of 50 rows has a few days in it, each formatted once."""
+    return format_date(on, pattern, locale=locale)
 
 
 def clock(value: datetime) -> str:
@@ -41,7 +48,8 @@ def full(value: datetime) -> str:
 
 def in_list(value: datetime) -> str:
     """Today's messages by time, this year's by day and month, older ones with the year."""
-    local, now = _local(value), _local(clock_now())  # the app's clock: the guide's pictures fix "today"
+    zone, locale = get_timezone(), _locale()  # once per row, not once per part of it
+    local, now = _local(value, zone), _local(clock_now(), zone)  # the app's clock: the guide's pictures fix "today"
     if local.date() == now.date():
-        return clock(value)
-    return day(value, with_year=local.year != now.year)
+        return format_time(local, "HH:mm", locale=locale)
+    return _day(local.date(), "d MMM y" if local.year != now.year else "d MMM", locale)

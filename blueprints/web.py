@@ -24,6 +24,7 @@ from .htmx import is_fragment_request, render
 from .security import is_background_request, page_policy, referrer_policy, session_limits, to_sign_in
 
 T = TypeVar("T")
+_ANY_ID = 918273645546372819  # stands for a row's id in url_for_each: a number no URL has otherwise
 
 
 def installation() -> Installation:
@@ -158,6 +159,15 @@ def init_app(app: Flask) -> None:
     @app.route("/")
     def home():
         return redirect(url_for("inbox.index"))
+
+    @app.template_global()
+    def url_for_each(endpoint: str, key: str, **values):
+        """url_for(endpoint, key=N, **values) for any whole number N, built once: the links of a list's
+        rows (url_for for each of them is a fifth of the time of a page of 50)."""
+        parts = url_for(endpoint, **{key: _ANY_ID}, **values).split(str(_ANY_ID))
+        if len(parts) != 2:  # the number is in a search too: each link on its own
+            return lambda value: url_for(endpoint, **{key: int(value)}, **values)
+        return lambda value: str(int(value)).join(parts)
 
     @app.template_filter("listdate")
     def listdate(value):
