@@ -173,6 +173,27 @@ def test_keyboard_shortcuts(inbox_page):
     expect(page.locator("#toast")).to_contain_text("Message deleted.")
 
 
+def test_a_dialog_is_modal_and_focused_in_the_task_that_shows_it(inbox_page):
+    """No moment when a dialog shows but is not yet modal: a field clicked or typed into then would lose
+    its text to the focus jumping to the first field."""
+    page = inbox_page("en")
+    page.evaluate("""() => {
+        window.seen = [];
+        new MutationObserver(() => {
+            const dialog = document.querySelector('#modal dialog[open]');
+            if (dialog && !window.seen.length) {
+                window.seen.push('shown');
+                // the first thing that can run after the task that put it in: a click, a key, a timer
+                setTimeout(() => window.seen.push(dialog.matches(':modal') && dialog.contains(document.activeElement)));
+            }
+        }).observe(document.getElementById('modal'), {childList: true, subtree: true});
+    }""")
+    page.locator(".inbox-tools a.primary").click()
+    expect(page.get_by_role("dialog", name="New email")).to_be_visible()
+    page.wait_for_function("() => window.seen.length === 2")
+    assert page.evaluate("() => window.seen") == ["shown", True]
+
+
 def test_a_key_pressed_as_a_dialog_closes_keeps_its_focus(inbox_page):
     """The opener gets the focus back only when it is nowhere: "/" typed right after Esc stays in Search."""
     page = inbox_page("en")
