@@ -195,6 +195,39 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
+def descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        children = children_of(todo.pop())
+        found += children
+        todo += children
+    return found
+
+
+def mail_server_cpu(lab) -> float:
+    """CPU seconds Dovecot has used: its live processes, and through its master the ones that ended
+    (per connection processes come and go)."""
+    total = 0
+    for pid in descendants(lab.pid):
+        with contextlib.suppress(OSError):
+            comm, rest = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)
+            fields = rest.split()
+            name = comm.split("(", 1)[1]
+            if name.startswith("python"):
+                continue
+            total += int(fields[11]) + int(fields[12])
+            if name == "dovecot":  # the master: what its ended children used
+                total += int(fields[13]) + int(fields[14])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, all) CPU seconds of the whole machine so far, from /proc/stat."""
+    ticks = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]
+    return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK"), sum(ticks) / os.sysconf("SC_CLK_TCK")
+
+
 def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -215,9 +248,13 @@ def throughput(lab, users, counts: list[int], messages: int, workdir: Path, tabl
                 process.wait_for_output("sync worker running", 120)
             expected = len(users) * messages
             started = time.monotonic()
+            mail_before, (busy_before, all_before) = mail_server_cpu(lab), machine_busy()
             add_accounts(app, lab, users)
             done = wait_until(lambda app=app, expected=expected: stored_count(app) >= expected, 900, every=0.25)
             seconds = time.monotonic() - started
+            busy, every = (after - before for after, before in zip(machine_busy(), (busy_before, all_before),
+                                                                    strict=True))
+            mail_cores = (mail_server_cpu(lab) - mail_before) / seconds
             stop_all(running)
             app.extensions["mail"].engine.dispose()
             if not done:
@@ -226,7 +263,8 @@ def throughput(lab, users, counts: list[int], messages: int, workdir: Path, tabl
             rates.append(expected / seconds)
             table.add(f"first syncs through the queue, {count} worker process{'es' if count > 1 else ''}",
                       f"{expected / seconds:.0f} messages/s ({expected} messages of {len(users)} accounts in "
-                      f"{seconds:.1f} s, load {loadavg()})")
+                      f"{seconds:.1f} s; the machine's cores {busy / every:.0%} busy, Dovecot using "
+                      f"{mail_cores:.2f} of its {os.cpu_count()} cores; load {loadavg()})")
     grows = all(b > a * 1.05 for a, b in zip(rates, rates[1:2], strict=False))
     table.add("throughput grows with workers", " -> ".join(f"{r:.0f}" for r in rates),
               "grows until the machine's 2 cores are the bottleneck", grows)

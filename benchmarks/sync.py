@@ -115,6 +115,11 @@ class LabProcess:
         self._users: dict[str, str] = {}
         self._count = 0
 
+    @property
+    def pid(self) -> int:
+        """The lab's process: Dovecot and the SMTP server run under it."""
+        return self._process.pid
+
     def _call(self, name: str, *args, **kwargs):
         self._conn.send((name, args, kwargs))
         status, result = self._conn.recv()
