@@ -5,7 +5,8 @@ within a moment while older mail follows. Later syncs cost what changed: with CO
 unchanged folder costs one SELECT; QRESYNC reports flag changes and expunges in one command; a UID
 comparison covers servers without them. Every write is idempotent (unique folder + UID), so a sync
 cut off anywhere resumes without losing or duplicating a message. A lease in the database makes
-one sync per account run at a time, across threads and processes.
+one sync per account run at a time, across threads and processes: renewed while the sync runs,
+so a long one keeps it, and free within a minute of a worker killed mid-sync.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from imapclient import IMAPClient
 from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import errors, summaries
@@ -49,7 +52,7 @@ ROLE_NAMES = {
              "[gmail]/spam", "[google mail]/spam", "inbox.junk", "inbox.spam"},
     "archive": {"archive", "archives", "arkiv", "arkivera", "inbox.archive"},
 }
-LEASE = timedelta(minutes=2)
+LEASE = timedelta(minutes=1)  # renewed every quarter of it while a sync runs
 
 
 @dataclass
@@ -89,12 +92,24 @@ def _batches(items: list, first: int, size: int) -> Iterator[list]:
         yield items[start:start + size]
 
 
-class _Lease:
-    """One sync per account: a row-level lease that works across threads, processes and databases."""
+class LeaseLost(Exception):
+    """The account's sync lease could not be kept: the sync stops before another one may start."""
 
-    def __init__(self, sessions: sessionmaker[Session], account_id: int):
-        self.sessions, self.account_id = sessions, account_id
+
+class _Lease:
+    """One sync per account: a row-level lease that works across threads, processes and databases.
+
+    While held, a thread of its own renews it every quarter of its length, however long a folder
+    takes. When it cannot (the row has another owner, or the database does not answer until the
+    lease is close to running out), the lease counts as lost and `check` stops the sync."""
+
+    def __init__(self, sessions: sessionmaker[Session], account_id: int, length: timedelta = LEASE):
+        self.sessions, self.account_id, self.length = sessions, account_id, length
         self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.until = utcnow()
+        self.lost = False
+        self._stop = threading.Event()
+        self._renewer: threading.Thread | None = None
 
     def acquire(self) -> bool:
         now = utcnow()
@@ -102,15 +117,42 @@ class _Lease:
             taken = db.execute(
                 update(Account).where(Account.id == self.account_id,
                                       or_(Account.sync_lease_until.is_(None), Account.sync_lease_until < now))
-                .values(sync_owner=self.owner, sync_lease_until=now + LEASE)).rowcount
+                .values(sync_owner=self.owner, sync_lease_until=now + self.length)).rowcount
             db.commit()
-        return taken == 1
+        if taken != 1:
+            return False
+        self.until = now + self.length
+        self._renewer = threading.Thread(target=self._keep, name=f"sync-lease-{self.account_id}", daemon=True)
+        self._renewer.start()
+        return True
 
-    def renew(self, db: Session) -> None:
-        db.execute(update(Account).where(Account.id == self.account_id, Account.sync_owner == self.owner)
-                   .values(sync_lease_until=utcnow() + LEASE))
+    def _keep(self) -> None:
+        every = self.length.total_seconds() / 4
+        while not self._stop.wait(every):
+            now = utcnow()
+            try:
+                with self.sessions() as db:
+                    kept = db.execute(update(Account).where(Account.id == self.account_id,
+                                                            Account.sync_owner == self.owner)
+                                      .values(sync_lease_until=now + self.length)).rowcount
+                    db.commit()
+            except SQLAlchemyError:
+                log.warning("could not renew the sync lease of account %s", self.account_id, exc_info=True)
+                kept = None
+            if kept == 1:
+                self.until = now + self.length
+            elif kept == 0 or utcnow() + timedelta(seconds=every) >= self.until:
+                self.lost = True  # taken over, or about to run out: stop before another sync may start
+                return
+
+    def check(self) -> None:
+        if self.lost:
+            raise LeaseLost(self.account_id)
 
     def release(self) -> None:
+        self._stop.set()
+        if self._renewer is not None:
+            self._renewer.join()
         with self.sessions() as db:
             db.execute(update(Account).where(Account.id == self.account_id, Account.sync_owner == self.owner)
                        .values(sync_owner=None, sync_lease_until=None))
@@ -126,13 +168,15 @@ class AccountSync:
     first_batch: int = 50
     interval: timedelta = timedelta(minutes=5)
     on_batch: Callable[[Folder], None] | None = None
+    lease: timedelta = LEASE
     _caps: set[bytes] = field(default_factory=set, repr=False)
+    _lease: _Lease | None = field(default=None, repr=False)
 
     def run(self, account_id: int, only: str | None = None) -> SyncSummary:
         """Sync every folder (or only the one named), INBOX first."""
         started = time.monotonic()
         summary = SyncSummary(account_id)
-        lease = _Lease(self.installation.sessions, account_id)
+        lease = self._lease = _Lease(self.installation.sessions, account_id, self.lease)
         if not lease.acquire():
             summary.state = SyncState.BUSY
             return summary
@@ -143,7 +187,12 @@ class AccountSync:
                     summary.state = SyncState.GONE
                     return summary
                 try:
-                    self._sync(db, account, lease, summary, only)
+                    self._sync(db, account, summary, only)
+                except LeaseLost:
+                    db.rollback()  # what is committed stays; the next sync goes on from there
+                    log.warning("account %s: sync stopped, its lease could not be kept", account_id)
+                    summary.state = SyncState.BUSY
+                    return summary
                 except errors.MailError as exc:
                     db.rollback()
                     self._failed(db, account, exc, summary)
@@ -160,7 +209,12 @@ class AccountSync:
 
     # --- account level -------------------------------------------------------------------------
 
-    def _sync(self, db: Session, account: Account, lease: _Lease, summary: SyncSummary, only: str | None) -> None:
+    def _held(self) -> None:
+        """Called before each commit of a long sync: stop if the lease is lost."""
+        if self._lease is not None:
+            self._lease.check()
+
+    def _sync(self, db: Session, account: Account, summary: SyncSummary, only: str | None) -> None:
         with self.installation.account(db, account).imap() as client:
             self._caps = set(client.capabilities())
             if b"QRESYNC" in self._caps:
@@ -174,12 +228,10 @@ class AccountSync:
                 if folder.selectable and folder.subscribed:  # an unsubscribed folder waits for Subscribe
                     summary.fetched += self._sync_folder(db, client, folder)
                     synced.append(folder)
-                    lease.renew(db)
-                    db.commit()
+                    self._held()
+                    db.commit()  # an unchanged folder's check too: no write waits on the next one
             for folder in synced:  # every list is whole before any preview is fetched
-                if self._fill_previews(db, client, folder):
-                    lease.renew(db)
-                    db.commit()
+                self._fill_previews(db, client, folder)
 
     def _succeeded(self, db: Session, account: Account) -> None:
         account.sync_state = SyncState.OK
@@ -258,6 +310,7 @@ class AccountSync:
         self._recount(db, folder)
         folder.version += 1
         folder.last_synced_at = utcnow()
+        self._held()
         db.commit()
         return fetched
 
@@ -313,6 +366,7 @@ class AccountSync:
             folder.total += len(rows)
             folder.unread += sum(1 for r in rows if not r["seen"])
             folder.version += 1
+            self._held()
             db.commit()  # progress survives an interruption
             fetched += len(rows)
             if self.on_batch:
@@ -334,6 +388,7 @@ class AccountSync:
             # a message the server cannot preview gets an empty one, so no sync asks again
             summaries.store_previews(db, folder.id, {uid: found.get(uid, "") for uid in batch})
             folder.version += 1
+            self._held()
             db.commit()
             if self.on_batch:
                 self.on_batch(folder)

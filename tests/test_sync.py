@@ -272,6 +272,28 @@ def test_one_sync_per_account_at_a_time(app, lab, mailbox):
     assert len(stored(app, account_id)) == 803
 
 
+def test_a_sync_longer_than_its_lease_keeps_it_to_the_end(app, lab, mailbox):
+    """Each batch takes longer than the whole lease: the lease is renewed beside the sync, so a
+    second sync started meanwhile finds the account busy, and the first one finishes the job."""
+    from datetime import timedelta
+
+    lab.bulk_load(mailbox.address, 300, seed=4)
+    account_id = connect_account(app, lab, mailbox)
+    mail = app.extensions["mail"]
+    others = []
+
+    def slow(folder):
+        time.sleep(0.5)
+        if folder.role == "inbox" and len(others) < 2:
+            others.append(AccountSync(mail, lease=timedelta(seconds=0.4)).run(account_id).state)
+
+    summary = AccountSync(mail, batch=100, first_batch=20, lease=timedelta(seconds=0.4), on_batch=slow).run(account_id)
+    assert summary.state == "ok" and others == ["busy", "busy"]
+    assert stored(app, account_id) == on_server(lab, mailbox.address)
+    with mail.sessions() as db:
+        assert db.get(Account, account_id).sync_owner is None  # released at the end
+
+
 def test_new_mail_arrives_through_idle(app, lab, mailbox):
     account_id = connect_account(app, lab, mailbox)
     mail = app.extensions["mail"]
