@@ -28,17 +28,21 @@ def _local(value: datetime, zone=None) -> datetime:
 
 
 def day(value: datetime, with_year: bool = True) -> str:
-    return _day(_local(value).date(), "d MMM y" if with_year else "d MMM", _locale())
+    return _day(_local(value).date(), with_year, _locale())
 
 
 @lru_cache(maxsize=4096)
-def _day(on: date, pattern: str, locale: str) -> str:
+def _day(on: date, with_year: bool, locale: str) -> str:
     """A list of 50 rows has a few days in it, each formatted once."""
-    return format_date(on, pattern, locale=locale)
+    return format_date(on, "d MMM y" if with_year else "d MMM", locale=locale)
 
 
 def clock(value: datetime) -> str:
-    return format_time(_local(value), "HH:mm", locale=_locale())
+    return _clock(_local(value), _locale())
+
+
+def _clock(local: datetime, locale: str) -> str:
+    return format_time(local, "HH:mm", locale=locale)
 
 
 def full(value: datetime) -> str:
@@ -51,5 +55,5 @@ def in_list(value: datetime) -> str:
     zone, locale = get_timezone(), _locale()  # once per row, not once per part of it
     local, now = _local(value, zone), _local(clock_now(), zone)  # the app's clock: the guide's pictures fix "today"
     if local.date() == now.date():
-        return format_time(local, "HH:mm", locale=locale)
-    return _day(local.date(), "d MMM y" if local.year != now.year else "d MMM", locale)
+        return _clock(local, locale)
+    return _day(local.date(), local.year != now.year, locale)
