@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from localmail.browser import launch_chromium, serve, wait_for_htmx
 
-__all__ = ["ConsoleProblems", "launch_chromium", "serve", "sign_in", "wait_for_htmx"]
+__all__ = ["ConsoleProblems", "WatchedPages", "launch_chromium", "serve", "sign_in", "wait_for_htmx"]
 
 
 def sign_in(page, base_url: str, user_name: str, password: str, words: dict) -> None:
@@ -39,3 +39,28 @@ class ConsoleProblems:
         if any(f"status of {status} " in message.text for status in self.allowed_statuses):
             return  # Chromium logs every 4xx response; some (422 for a form to correct) are the design
         self.messages.append(f"console.error: {message.text} ({url})")
+
+
+class WatchedPages:
+    """The pages a test opens, each in a browser context of its own (own cookies), with its console
+    watched (`page.console_problems`); `close` closes them all and fails on any console error."""
+
+    def __init__(self, chromium, timeout: int = 15_000) -> None:
+        self.chromium, self.timeout = chromium, timeout
+        self.contexts: list = []
+
+    def open(self, allowed_statuses=(), **context_options):
+        context = self.chromium.new_context(**context_options)
+        context.set_default_timeout(self.timeout)
+        self.contexts.append(context)
+        page = context.new_page()
+        page.console_problems = ConsoleProblems(page)
+        page.console_problems.allowed_statuses.update(allowed_statuses)
+        context.console_problems = page.console_problems
+        return page
+
+    def close(self) -> None:
+        problems = [message for context in self.contexts for message in context.console_problems.messages]
+        for context in self.contexts:
+            context.close()
+        assert not problems, "errors in the browser console:\n" + "\n".join(problems)

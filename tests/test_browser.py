@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import expect
 
-from .browser import ConsoleProblems, sign_in, wait_for_htmx
+from .browser import WatchedPages, sign_in, wait_for_htmx
 from .conftest import make_user
 
 CRM_PASSWORD = "crm-password-1"
@@ -37,22 +37,9 @@ BROWSER_LOCALE = {"en": "en-GB", "sv": "sv-SE"}
 @pytest.fixture
 def open_page(chromium):
     """open_page(lang) -> a fresh page (own cookies) whose console errors are checked at the end."""
-    contexts, watchers = [], []
-
-    def open_(lang: str = "en"):
-        context = chromium.new_context(locale=BROWSER_LOCALE[lang], viewport={"width": 1280, "height": 800})
-        context.set_default_timeout(TIMEOUT)
-        contexts.append(context)
-        page = context.new_page()
-        watchers.append(ConsoleProblems(page))
-        page.console_problems = watchers[-1]
-        return page
-
-    yield open_
-    for context in contexts:
-        context.close()
-    problems = [message for watcher in watchers for message in watcher.messages]
-    assert not problems, "errors in the browser console:\n" + "\n".join(problems)
+    pages = WatchedPages(chromium, TIMEOUT)
+    yield lambda lang="en": pages.open(locale=BROWSER_LOCALE[lang], viewport={"width": 1280, "height": 800})
+    pages.close()
 
 
 def setup_dialog(page, words: dict):
@@ -153,3 +140,15 @@ def test_escape_closes_the_setup_dialog(app, base_url, open_page):
     opener = page.get_by_role("link", name=words["dialog"], exact=True).or_(
         page.get_by_role("button", name=words["dialog"], exact=True))
     expect(opener).to_be_visible()
+
+
+def test_a_console_error_or_a_page_error_fails_the_watched_pages(chromium):
+    """The check every browser test relies on: it cannot pass over an error in the page."""
+    for script in ("console.error('broken')", "setTimeout(() => { throw new Error('uncaught'); })"):
+        pages = WatchedPages(chromium)
+        page = pages.open({422})
+        page.set_content("<p>page</p>")
+        page.evaluate(script)
+        page.wait_for_timeout(100)
+        with pytest.raises(AssertionError, match="errors in the browser console"):
+            pages.close()

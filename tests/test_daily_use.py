@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import expect
 
-from .browser import ConsoleProblems, sign_in, wait_for_htmx
+from .browser import ConsoleProblems, WatchedPages, sign_in, wait_for_htmx
 from .conftest import Browser, connected
 from .test_actions import server_flags
 
@@ -30,7 +30,7 @@ PHONE = {"width": 390, "height": 844}
 def inbox_page(app, lab, mailbox, base_url, chromium):
     """inbox_page(lang, viewport) -> a signed-in page on the inbox of a connected account; console errors
     fail the test."""
-    contexts, watchers = [], []
+    pages = WatchedPages(chromium, TIMEOUT)
     state = {}
 
     def open_(lang: str = "en", viewport: dict = DESKTOP):
@@ -38,22 +38,13 @@ def inbox_page(app, lab, mailbox, base_url, chromium):
             state["client"] = connected(app, mailbox)
             if lang != "en":
                 state["client"].post("/settings/personal", {"language": lang, "signature": ""})
-        context = chromium.new_context(locale=LOCALES[lang], viewport=viewport, timezone_id="UTC")
-        context.set_default_timeout(TIMEOUT)
-        contexts.append(context)
-        page = context.new_page()
-        watchers.append(ConsoleProblems(page))
-        page.console_problems = watchers[-1]
-        page.console_problems.allowed_statuses.add(422)
+        page = pages.open({422}, locale=LOCALES[lang], viewport=viewport, timezone_id="UTC")
         sign_in(page, base_url, mailbox.address, "crm-password-1", SIGN_IN[lang])
         expect(page.locator("#message-list .message").first).to_be_visible()
         return page
 
     yield open_
-    for context in contexts:
-        context.close()
-    problems = [message for watcher in watchers for message in watcher.messages]
-    assert not problems, "errors in the browser console:\n" + "\n".join(problems)
+    pages.close()
 
 
 def close_dialog(page) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from localmail.browser import LocalOnly
 from mailcore.models import Account, OAuthGrant
 
-from .browser import ConsoleProblems, serve, sign_in, wait_for_htmx
+from .browser import WatchedPages, serve, sign_in, wait_for_htmx
 from .conftest import make_user
 
 CRM_PASSWORD = "crm-password-1"
@@ -50,25 +50,17 @@ BROWSER_LOCALE = {"en": "en-GB", "sv": "sv-SE"}
 
 @pytest.fixture
 def open_page(chromium):
-    contexts, watchers, locals_ = [], [], []
+    pages, locals_ = WatchedPages(chromium), []
 
     def open_(lang: str):
-        context = chromium.new_context(locale=BROWSER_LOCALE[lang], viewport={"width": 1280, "height": 800},
-                                       ignore_https_errors=True)
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        locals_.append(LocalOnly(context))  # the sign-in at the issuer included: nothing leaves the machine
-        page = context.new_page()
-        watchers.append(ConsoleProblems(page))
-        page.console_problems = watchers[-1]
-        page.console_problems.allowed_statuses.update({403, 422})  # refusals are answers, not page errors
+        page = pages.open({403, 422},  # refusals are answers, not page errors
+                          locale=BROWSER_LOCALE[lang], viewport={"width": 1280, "height": 800},
+                          ignore_https_errors=True)
+        locals_.append(LocalOnly(page.context))  # the sign-in at the issuer included: nothing leaves the machine
         return page
 
     yield open_
-    for context in contexts:
-        context.close()
-    problems = [message for watcher in watchers for message in watcher.messages]
-    assert not problems, "errors in the browser console:\n" + "\n".join(problems)
+    pages.close()
     leaving = [url for local in locals_ for url in local.blocked]
     assert not leaving, f"requests that would have left the machine: {leaving[:5]}"
 
