@@ -13,7 +13,7 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from mailcore.compose import MAX_ATTACHMENTS_BYTES
+from mailcore.compose.message import MAX_ATTACHMENTS_BYTES
 from mailcore.installation import Installation
 from mailcore.keyfile import read_or_create
 from mailcore.resources import resource_root
@@ -45,13 +45,13 @@ class Config:
         self.MAIL_DISCOVERY_BUDGET = float(environ.get("MAIL_DISCOVERY_BUDGET", "8"))
         self.MAIL_DISCOVERIES_PER_MINUTE = int(environ.get("MAIL_DISCOVERIES_PER_MINUTE", "6"))
         self.MAIL_TESTS_PER_5_MINUTES = int(environ.get("MAIL_TESTS_PER_5_MINUTES", "10"))
-        self.SYSTEM_MAIL_URL = environ.get("SYSTEM_MAIL_URL") or None  # verification links; see mailcore/system_mail.py
+        self.SYSTEM_MAIL_URL = environ.get("SYSTEM_MAIL_URL") or None  # verification links; see mailcore/compose/system_mail.py
         self.SYSTEM_MAIL_FROM = environ.get("SYSTEM_MAIL_FROM") or None
         self.VERIFICATION_LINK_HOURS = float(environ.get("VERIFICATION_LINK_HOURS", "24"))
         self.SYNC_MODE = environ.get("SYNC_MODE", "embedded")  # embedded | external | queue | inline
         self.SYNC_WORKERS = int(environ.get("SYNC_WORKERS", "2"))
         self.QUEUE_URL = environ.get("QUEUE_URL", "redis://127.0.0.1:6379/0")
-        self.WATCH_LEASE = float(environ.get("WATCH_LEASE", "45"))  # seconds; see mailcore/watch.py
+        self.WATCH_LEASE = float(environ.get("WATCH_LEASE", "45"))  # seconds; see mailcore/sync/watch.py
         self.BEHIND_PROXY = environ.get("BEHIND_PROXY", "") == "1"
         self.EXTERNAL_URL = environ.get("EXTERNAL_URL") or None  # how browsers reach the app: OAuth, mailed links
         for name in ("OAUTH_MICROSOFT_CLIENT_ID", "OAUTH_MICROSOFT_CLIENT_SECRET", "OAUTH_MICROSOFT_TENANT",

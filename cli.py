@@ -6,7 +6,8 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 
-from mailcore import services, signin
+from mailcore import crm_signin as signin
+from mailcore import services
 
 
 def _existing_user(db, email: str):
@@ -74,8 +75,8 @@ def register_sync_cli(app: Flask) -> None:
     import signal
     import threading
 
-    from mailcore.jobs import SyncJob, ThreadRunner
     from mailcore.models import SyncState
+    from mailcore.sync.jobs import SyncJob, ThreadRunner
 
     group = app.cli.group("sync", help="Mailbox synchronisation.")(lambda: None)
 
@@ -102,7 +103,7 @@ def register_sync_cli(app: Flask) -> None:
         they poll the database and watch every account with IDLE themselves."""
         mail = current_app.extensions["mail"]
         if mail.sync_mode == "queue":
-            from mailcore.queue import Scheduler
+            from mailcore.sync.queue import Scheduler
 
             running = [mail.runner.worker(workers), Scheduler(mail, mail.runner)]
         else:
@@ -120,7 +121,7 @@ def register_sync_cli(app: Flask) -> None:
     def watch(accounts: int, connectors: int) -> None:
         """Hold the INBOX connections (IDLE) of many accounts in this process and ask for a sync when
         one changes; run several on one or more machines: they share the accounts by leases."""
-        from mailcore.watch import Watcher
+        from mailcore.sync.watch import Watcher
 
         mail = current_app.extensions["mail"]
         watcher = Watcher(mail, capacity=accounts, connectors=connectors,

@@ -74,7 +74,7 @@ def main() -> int:
     from mailcore import services
     from mailcore.models import Folder, Message
     from mailcore.settings import AccountSettings, Credentials, ServerSettings
-    from mailcore.sync import AccountSync
+    from mailcore.sync.engine import AccountSync
 
     with tempfile.TemporaryDirectory(prefix="inkorg-actions-") as tmp:
         workdir = Path(tmp)

@@ -25,12 +25,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from localmail.world import World  # noqa: E402
-from mailcore import autoconfig, probe  # noqa: E402
 from mailcore.connect import MailEnvironment  # noqa: E402
-from mailcore.detect import Detector, DiscoveryNetwork  # noqa: E402
-from mailcore.dnsquery import Dns  # noqa: E402
+from mailcore.discovery import autoconfig, probe  # noqa: E402
+from mailcore.discovery.detect import Detector, DiscoveryNetwork  # noqa: E402
+from mailcore.discovery.dnsquery import Dns  # noqa: E402
+from mailcore.discovery.providers import ProviderList  # noqa: E402
 from mailcore.netpolicy import MAIL_PORTS, NetworkPolicy, parse_networks  # noqa: E402
-from mailcore.providers import ProviderList  # noqa: E402
 
 GUESS_ONLY = "kim@guess.test"
 

@@ -195,7 +195,7 @@ def connect_account(app, lab: LabProcess, address: str, password: str) -> int:
 
 
 def make_sync(app, on_batch=None):
-    from mailcore.sync import AccountSync
+    from mailcore.sync.engine import AccountSync
 
     mail = app.extensions["mail"]
     return AccountSync(mail, on_batch=on_batch)
@@ -223,8 +223,7 @@ def server_items(lab: LabProcess, address: str, password: str) -> tuple[list[str
     """What AccountSync fetches from this server: its list items, then its preview items."""
     from imapclient import IMAPClient
 
-    from mailcore import summaries
-    from mailcore.sync import AccountSync
+    from mailcore.sync.engine import AccountSync, summaries
 
     assert AccountSync.batch == BATCH, "the sync's batch changed: update the floor"
     client = IMAPClient(lab.host, port=lab.imap_tls_port, ssl=True, ssl_context=lab.tls_context(), timeout=60)
@@ -325,8 +324,8 @@ class SignedIn:
 def render_times(app, inboxes: list[tuple[str, int]], runs: int) -> list[tuple[float, float]]:
     """Per (user's email, INBOX id): the median seconds of GET /inbox/ (the whole page) and of page()
     alone. The inboxes take turns, so that a noisy moment on the machine hits each alike."""
-    from mailcore.mailbox import ListQuery, page
     from mailcore.models import Folder
+    from mailcore.reading.mailbox import ListQuery, page
 
     browsers = [SignedIn(app, email) for email, _ in inboxes]
     for browser in browsers:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 
 from mailcore import errors
-from mailcore.providers import Provider
+from mailcore.discovery.providers import Provider
 
 
 @dataclass

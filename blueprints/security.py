@@ -11,8 +11,8 @@ from flask_babel import gettext as _
 from jinja2_fragments.flask import render_block
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from mailcore.compose import MAX_ATTACHMENTS_BYTES
-from mailcore.signin import SessionLimits, SignInLimits
+from mailcore.compose.message import MAX_ATTACHMENTS_BYTES
+from mailcore.crm_signin import SessionLimits, SignInLimits
 
 from .htmx import is_fragment_request
 

@@ -12,7 +12,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm import Session
 
-from mailcore import errors, signin
+from mailcore import crm_signin as signin
+from mailcore import errors
 from mailcore.account import MailAccount
 from mailcore.crypto import SecretBoxError
 from mailcore.installation import Installation

@@ -20,13 +20,16 @@ from imapclient import IMAPClient
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
-from . import compose, errors, reading, summaries
-from .connect import MailEnvironment, imap_session, smtp_session
-from .crypto import SecretBox, SecretBoxError
-from .imapsets import uid_set
-from .models import Account, Folder, Message, utcnow
-from .settings import AccountSettings, Bearer, Credentials, Secret, ServerSettings
-from .tokens import OAUTH2, TokenKeeper
+from mailcore import errors
+from mailcore.compose import message as compose
+from mailcore.connect import MailEnvironment, imap_session, smtp_session
+from mailcore.crypto import SecretBox, SecretBoxError
+from mailcore.imapsets import uid_set
+from mailcore.models import Account, Folder, Message, utcnow
+from mailcore.oauth.tokens import OAUTH2, TokenKeeper
+from mailcore.reading import message as reading
+from mailcore.settings import AccountSettings, Bearer, Credentials, Secret, ServerSettings
+from mailcore.sync import summaries
 
 
 def _context(account: Account, side: str) -> str:

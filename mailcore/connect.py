@@ -26,11 +26,11 @@ from typing import Any
 from imapclient import IMAPClient, imap4, tls
 from imapclient.exceptions import IMAPClientError, LoginError
 
-from . import errors
-from .fetchparse import parse_fetch
-from .imapsets import copied_uids
-from .netpolicy import NetworkPolicy
-from .settings import AccountSettings, Bearer, Credentials, Secret, ServerSettings
+from mailcore import errors
+from mailcore.imapsets import copied_uids
+from mailcore.netpolicy import NetworkPolicy
+from mailcore.settings import AccountSettings, Bearer, Credentials, Secret, ServerSettings
+from mailcore.sync.fetchparse import parse_fetch
 
 # imaplib's debug output would carry protocol lines; keep it out of every log.
 logging.getLogger("imapclient.imaplib").setLevel(logging.WARNING)
@@ -63,7 +63,7 @@ class MailEnvironment:
 class CheckResult:
     incoming: errors.MailError | None = None
     outgoing: errors.MailError | None = None
-    first_page: Any = None  # what the incoming check read on, when asked (mailcore.firstpage)
+    first_page: Any = None  # what the incoming check read on, when asked (mailcore.sync.firstpage)
 
     @property
     def ok(self) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from .keyfile import read_or_create
+from mailcore.keyfile import read_or_create
 
 _VERSION = b"\x01"
 _NONCE_BYTES = 12

@@ -7,7 +7,7 @@ import ast
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from .resources import resource_root
+from mailcore.resources import resource_root
 
 MIGRATIONS = resource_root() / "migrations"
 MIGRATION_LOCK = 0x1A0C0F6  # any constant: PostgreSQL's advisory lock for "migrating Inkorg"

@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import errors
-from .crypto import SecretBoxError
-from .models import Account, SyncState, utcnow
+from mailcore import errors
+from mailcore.crypto import SecretBoxError
+from mailcore.models import Account, SyncState, utcnow
 
 if TYPE_CHECKING:
-    from .installation import Installation
+    from mailcore.installation import Installation
 
 OK, WARNING, PROBLEM = "ok", "warning", "problem"
 SYNC_MODES = ("embedded", "external", "queue", "inline")
@@ -51,7 +51,7 @@ def _database(config: Mapping, installation: Installation) -> Iterator[Finding]:
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
-    from .db import MIGRATIONS
+    from mailcore.db import MIGRATIONS
 
     url = installation.engine.url.render_as_string(hide_password=True)
     try:
@@ -88,7 +88,7 @@ def _sync(config: Mapping, installation: Installation) -> Iterator[Finding]:
 def _queue(installation: Installation) -> Iterator[Finding]:
     import redis
 
-    from .queue import BACKGROUND_QUEUE, NAMESPACE, QUEUE_NAME
+    from mailcore.sync.queue import BACKGROUND_QUEUE, NAMESPACE, QUEUE_NAME
 
     client = installation.runner.redis
     where = client.connection_pool.connection_kwargs

@@ -13,20 +13,20 @@ from pathlib import Path
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import db as maildb
-from .account import MailAccount
-from .connect import MailEnvironment
-from .crypto import SecretBox
-from .detect import Detector, DiscoveryNetwork
-from .dnsquery import Dns
-from .jobs import InlineRunner, Runner, SyncJob, ThreadRunner, run_job
-from .models import Account, utcnow
-from .netpolicy import MAIL_PORTS, NetworkPolicy, parse_networks, parse_ports
-from .oauth import OAuthRegistry, registrations_from
-from .providers import ProviderList
-from .sync import SyncSummary
-from .system_mail import SystemMail
-from .tokens import TokenKeeper
+from mailcore import db as maildb
+from mailcore.account import MailAccount
+from mailcore.compose.system_mail import SystemMail
+from mailcore.connect import MailEnvironment
+from mailcore.crypto import SecretBox
+from mailcore.discovery.detect import Detector, DiscoveryNetwork
+from mailcore.discovery.dnsquery import Dns
+from mailcore.discovery.providers import ProviderList
+from mailcore.models import Account, utcnow
+from mailcore.netpolicy import MAIL_PORTS, NetworkPolicy, parse_networks, parse_ports
+from mailcore.oauth.client import OAuthRegistry, registrations_from
+from mailcore.oauth.tokens import TokenKeeper
+from mailcore.sync.engine import SyncSummary
+from mailcore.sync.jobs import InlineRunner, Runner, SyncJob, ThreadRunner, run_job
 
 
 @dataclass
@@ -78,7 +78,7 @@ class Installation:
         if installation.sync_mode == "inline":
             installation.runner = InlineRunner(installation)
         elif installation.sync_mode == "queue":
-            from .queue import SyncQueue  # Dramatiq and Redis only where the queue is used
+            from mailcore.sync.queue import SyncQueue  # Dramatiq and Redis only where the queue is used
 
             installation.runner = SyncQueue(installation, config.get("QUEUE_URL") or "redis://127.0.0.1:6379/0")
         return installation

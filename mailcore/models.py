@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from . import clock
+from mailcore import clock
 
 
 def utcnow() -> datetime:
@@ -145,7 +145,7 @@ class Account(Base):
     last_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sync_owner: Mapped[str | None] = mapped_column(String(64))
     sync_lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # IDLE at scale: the watcher process that holds the account's INBOX connection (mailcore/watch.py)
+    # IDLE at scale: the watcher process that holds the account's INBOX connection (mailcore/sync/watch.py)
     watch_owner: Mapped[str | None] = mapped_column(String(64))
     watch_lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
 

@@ -13,7 +13,7 @@ import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from .errors import HostNotAllowed, HostNotFound, PortNotAllowed
+from mailcore.errors import HostNotAllowed, HostNotFound, PortNotAllowed
 
 MAIL_PORTS = frozenset({993, 143, 465, 587, 25})
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

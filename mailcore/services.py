@@ -14,17 +14,17 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import errors
-from .account import credentials_of, seal_credentials
-from .connect import CheckResult, check_account
-from .detect import Detection
-from .firstpage import read_first_page, store_first_page
-from .models import Account, ConnectionAttempt, ContactEmail, User, utcnow
-from .settings import AccountSettings, Bearer, Credentials
-from .tokens import OAUTH2, PASSWORD
+from mailcore import errors
+from mailcore.account import credentials_of, seal_credentials
+from mailcore.connect import CheckResult, check_account
+from mailcore.discovery.detect import Detection
+from mailcore.models import Account, ConnectionAttempt, ContactEmail, User, utcnow
+from mailcore.oauth.tokens import OAUTH2, PASSWORD
+from mailcore.settings import AccountSettings, Bearer, Credentials
+from mailcore.sync.firstpage import read_first_page, store_first_page
 
 if TYPE_CHECKING:
-    from .installation import Installation
+    from mailcore.installation import Installation
 
 # So that a sign-in for an unknown user costs as much as one for a known user: the scrypt hash of a
 # random password nobody knows, written out because making one costs every process start 0.1 s and 32 MB.
@@ -93,7 +93,7 @@ def add_contact_email(db: Session, user: User, address: str) -> None:
     address = normalise_address(address)
     if any(same_address(address, e.address) for e in user.contact_emails):
         raise InvalidContactEmail(address)
-    from .contacts import verify_proven
+    from mailcore.contacts import verify_proven
 
     user.contact_emails.append(ContactEmail(position=len(user.contact_emails), address=address))
     verify_proven(user)  # unverified, unless it is an address the user has already proven
@@ -130,7 +130,7 @@ def move_contact_email(db: Session, user: User, email_id: int, offset: int) -> b
 
 def can_send(user: User) -> bool:
     """The guide's rule: sending needs the account's address first on the contact card, verified."""
-    from .contacts import sending_rule
+    from mailcore.contacts import sending_rule
 
     return user.account is not None and sending_rule(user, user.account.address) is None
 
@@ -207,7 +207,7 @@ class MailService:
         self.db.flush()  # the id binds the ciphertexts to this row
         seal_credentials(account, self.installation.box, credentials)
         user.account = account
-        from .contacts import verify_proven
+        from mailcore.contacts import verify_proven
 
         verify_proven(user)  # logging in with found settings proves the address
         return account

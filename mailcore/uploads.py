@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
-from .compose import AttachmentsTooLarge, Upload
+from mailcore.compose.message import AttachmentsTooLarge, Upload
 
 CHUNK = 256 * 1024
 

@@ -13,7 +13,7 @@ from localmail.certs import TlsFiles
 from localmail.https import LocalHttps
 from localmail.trickle import TrickleProxy
 from localmail.world import config_xml
-from mailcore.autoconfig import AutoconfigError, fetch, parse
+from mailcore.discovery.autoconfig import AutoconfigError, fetch, parse
 from mailcore.netpolicy import MAIL_PORTS, NetworkPolicy, parse_networks
 
 CONFIG = "/mail/config-v1.1.xml"

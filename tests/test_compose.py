@@ -10,7 +10,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from mailcore.compose import InvalidRecipients, parse_recipients
+from mailcore.compose.message import InvalidRecipients, parse_recipients
 from mailcore.models import ArchivedEmail, ArchivedEmailLink, Message
 
 from .conftest import Browser, connected, make_user, text
@@ -331,7 +331,7 @@ def test_only_a_message_in_drafts_opens_as_a_draft(writer, app):
 
 
 def test_attachments_over_the_limit_are_refused_and_kept_listed(writer, app, lab, monkeypatch):
-    from mailcore import compose
+    from mailcore.compose import message as compose
 
     monkeypatch.setattr(compose, "MAX_ATTACHMENTS_BYTES", 1000)  # a small limit instead of 20 MB of test data
     form = writer.get("/inbox/compose/", htmx=True).get_data(as_text=True)
@@ -349,10 +349,10 @@ def test_attachments_over_the_limit_are_refused_and_kept_listed(writer, app, lab
 
 def test_send_removes_the_draft_a_save_put_there_while_it_was_sending(writer, app, lab, mailbox):
     """The send request read the window before a save finished; the save's draft still goes."""
-    from mailcore import compose as composing
-    from mailcore import drafts
-    from mailcore.mailbox import special_folder
+    from mailcore.compose import drafts
+    from mailcore.compose import message as composing
     from mailcore.models import Account, ComposeWindow
+    from mailcore.reading.mailbox import special_folder
 
     key = regex_value(writer.get("/inbox/compose/", htmx=True).get_data(as_text=True), "window")
     writer.post("/inbox/compose/draft", {"window": key, "to": "kund@example.test", "subject": "Första sparningen"})

@@ -227,7 +227,7 @@ def test_a_watcher_lets_go_of_an_account_another_process_holds(app, lab, mailbox
     from sqlalchemy import update
 
     from mailcore.models import utcnow
-    from mailcore.watch import Watcher
+    from mailcore.sync.watch import Watcher
 
     connected(app, mailbox)
     account_id = account_of(app, mailbox.address)

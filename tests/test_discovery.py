@@ -9,10 +9,10 @@ import pytest
 
 from localmail.world import PRIVATE_HOST, World
 from mailcore.connect import MailEnvironment
-from mailcore.detect import Detector, DiscoveryNetwork
-from mailcore.dnsquery import Dns
+from mailcore.discovery.detect import Detector, DiscoveryNetwork
+from mailcore.discovery.dnsquery import Dns
+from mailcore.discovery.providers import ProviderList
 from mailcore.netpolicy import MAIL_PORTS, NetworkPolicy, parse_networks
-from mailcore.providers import ProviderList
 
 from .conftest import Browser, make_user, text
 

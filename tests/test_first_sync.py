@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from localmail.proxy import FaultProxy
 from mailcore.envelope import as_utc, decode_header
 from mailcore.models import Folder, Message
-from mailcore.summaries import preview_items, previews_of
-from mailcore.sync import AccountSync
+from mailcore.sync.engine import AccountSync
+from mailcore.sync.summaries import preview_items, previews_of
 
 from .conftest import Browser, make_user, text
 from .test_sync import connect_account, message, on_server, stored

@@ -14,10 +14,10 @@ from localmail.dns import LocalDns
 from mailcore import errors
 from mailcore.connect import MailEnvironment
 from mailcore.crypto import SecretBox, SecretBoxError
-from mailcore.detect import SOURCE_MX, SOURCE_NONE, SOURCE_PROVIDER, Detector, DiscoveryNetwork
-from mailcore.dnsquery import Dns
+from mailcore.discovery.detect import SOURCE_MX, SOURCE_NONE, SOURCE_PROVIDER, Detector, DiscoveryNetwork
+from mailcore.discovery.dnsquery import Dns
+from mailcore.discovery.providers import ProviderList
 from mailcore.netpolicy import MAIL_PORTS, NetworkPolicy, parse_networks
-from mailcore.providers import ProviderList
 
 from .conftest import Browser, make_user, text
 

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from app import Config, create_app
-from mailcore.compose import MAX_ATTACHMENTS_BYTES, AttachmentsTooLarge
+from mailcore.compose.message import MAX_ATTACHMENTS_BYTES, AttachmentsTooLarge
 from mailcore.models import Message, SignInAttempt, User, UserSession, utcnow
 from mailcore.uploads import read_attachments
 

@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from localmail.hostile_imap import HostileImap
 from mailcore import services
-from mailcore.jobs import SyncJob
 from mailcore.models import Account, Message, SyncState
 from mailcore.settings import AccountSettings, Credentials, ServerSettings
+from mailcore.sync.jobs import SyncJob
 
 from .conftest import Browser, make_user
 

@@ -9,7 +9,7 @@ import re
 import pytest
 from sqlalchemy import select, update
 
-from mailcore import compose
+from mailcore.compose import message as compose
 from mailcore.models import Account, Folder, Message, User
 
 from .conftest import connected, text

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from mailcore.models import Account, OAuthFlow, OAuthGrant, SyncState, utcnow
 from mailcore.settings import Bearer
-from mailcore.sync import due_accounts
+from mailcore.sync.engine import due_accounts
 
 from .conftest import Browser, make_user, text
 from .test_actions import rows, server_flags

@@ -36,7 +36,7 @@ def installed(tmp_path_factory) -> Path:
 
 def test_the_wheel_carries_the_app_and_nothing_of_the_lab(installed):
     names = zipfile.ZipFile(next(installed.parent.parent.glob("dist/inkorg-*.whl"))).namelist()
-    assert {"app.py", "cli.py", "mailcore/providers.json", "blueprints/inbox/listing.py"} <= set(names)
+    assert {"app.py", "cli.py", "mailcore/discovery/providers.json", "blueprints/inbox/listing.py"} <= set(names)
     data = "inkorg-0.1.0.data/data/share/inkorg/"
     assert {data + "templates/base.html", data + "translations/sv/LC_MESSAGES/messages.mo",
             data + "migrations/env.py", data + "static/js/app.js"} <= set(names)

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import func, select
 
 from mailcore import services
-from mailcore.jobs import SyncJob, ThreadRunner
 from mailcore.models import Account, Folder, Message, User
 from mailcore.settings import AccountSettings, Credentials, ServerSettings
-from mailcore.sync import AccountSync, folder_role
+from mailcore.sync.engine import AccountSync, folder_role
+from mailcore.sync.jobs import SyncJob, ThreadRunner
 
 from .conftest import Browser, connected, make_user, text
 

@@ -4,7 +4,7 @@ from flask import g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from mailcore import signin as throttle
+from mailcore import crm_signin as throttle
 
 from ..security import signin_limits
 from ..web import db, sign_in, sign_out

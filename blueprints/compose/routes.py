@@ -8,10 +8,14 @@ import json
 from flask import flash, make_response, request, url_for
 from flask_babel import gettext as _
 
-from mailcore import appended, compose, contacts, drafts, errors, pending_uploads
+from mailcore import contacts, errors
 from mailcore.account import MailAccount
-from mailcore.mailbox import special_folder
+from mailcore.compose import drafts
+from mailcore.compose import message as compose
+from mailcore.compose import uploads as pending_uploads
+from mailcore.reading.mailbox import special_folder
 from mailcore.services import can_send
+from mailcore.sync import appended
 
 from ..explain import explain
 from ..htmx import is_fragment_request, redirect_to, render

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort
 
-from mailcore import pending_uploads
+from mailcore.compose import uploads as pending_uploads
 
 from ..web import current_account, db, login_required
 from . import bp

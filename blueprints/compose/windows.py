@@ -6,9 +6,11 @@ from __future__ import annotations
 from flask import abort, request
 from flask_babel import gettext as _
 
-from mailcore import compose, drafts, pending_uploads
-from mailcore.mailbox import message_of
+from mailcore.compose import drafts
+from mailcore.compose import message as compose
+from mailcore.compose import uploads as pending_uploads
 from mailcore.models import ComposeWindow, Folder, User
+from mailcore.reading.mailbox import message_of
 
 from ..web import current_user, db, mail_account, own
 from .forms import ComposeForm

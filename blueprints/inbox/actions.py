@@ -10,7 +10,7 @@ from flask import Response, abort, request, url_for
 
 from mailcore import errors
 from mailcore.account import MailAccount
-from mailcore.mailbox import folder_of, message_of
+from mailcore.reading.mailbox import folder_of, message_of
 
 from ..explain import explain
 from ..htmx import redirect_to, render

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import request, url_for
 
 from mailcore.contacts import sending_rule
-from mailcore.mailbox import PAGE, SORTS, ListQuery, Page, folder_of, folders, page, special_folder
 from mailcore.models import Account, Folder, SyncState
-from mailcore.search import server_matches
+from mailcore.reading.mailbox import PAGE, SORTS, ListQuery, Page, folder_of, folders, page, special_folder
+from mailcore.reading.search import server_matches
 
 from ..explain import explain_state
 from ..htmx import page_in_place, render

@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 
 from mailcore import errors
 from mailcore.account import MailAccount
-from mailcore.mailbox import folder_of, special_folder
 from mailcore.models import Folder, Message
+from mailcore.reading.mailbox import folder_of, special_folder
 
 from ..explain import explain
 from ..htmx import render

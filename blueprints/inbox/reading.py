@@ -8,11 +8,11 @@ from flask import Response, abort, current_app, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from mailcore import errors
-from mailcore.mailbox import folders, message_of, special_folder
 from mailcore.models import Account, User
-from mailcore.render import Attachment, attachment_part, frame_document
-from mailcore.render import inline_image as image_part
-from mailcore.render import view as render_view
+from mailcore.reading.mailbox import folders, message_of, special_folder
+from mailcore.reading.render import Attachment, attachment_part, frame_document
+from mailcore.reading.render import inline_image as image_part
+from mailcore.reading.render import view as render_view
 
 from ..htmx import render
 from ..web import current_user, db, installation, login_required, mail_account, own

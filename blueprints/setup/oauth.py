@@ -17,12 +17,12 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from mailcore import errors
 from mailcore.account import settings_of
-from mailcore.detect import Detection
-from mailcore.oauth import NotConfigured, SignInRefused
-from mailcore.provider_signin import Pending, SignInService, pending_for
-from mailcore.providers import Provider
+from mailcore.discovery.detect import Detection
+from mailcore.discovery.providers import Provider
+from mailcore.oauth.authorization import Pending, SignInService, pending_for
+from mailcore.oauth.client import NotConfigured, SignInRefused
+from mailcore.oauth.tokens import OAUTH2, PASSWORD
 from mailcore.services import same_address
-from mailcore.tokens import OAUTH2, PASSWORD
 
 from ..explain import Explanation, explain, explain_sign_in, not_configured
 from ..htmx import is_fragment_request, render

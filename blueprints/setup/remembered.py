@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import session
 
-from mailcore.detect import Detection
-from mailcore.providers import ProviderList
+from mailcore.discovery.detect import Detection
+from mailcore.discovery.providers import ProviderList
 from mailcore.services import same_address
 from mailcore.settings import AccountSettings, ServerSettings
 

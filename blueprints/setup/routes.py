@@ -8,7 +8,7 @@ from mailcore import errors
 from mailcore.account import settings_of
 from mailcore.connect import CheckResult
 from mailcore.contacts import MISMATCH, sending_rule
-from mailcore.detect import SOURCE_GUESS, Detection, guessed_settings
+from mailcore.discovery.detect import SOURCE_GUESS, Detection, guessed_settings
 from mailcore.services import same_address
 from mailcore.settings import AccountSettings, Credentials
 

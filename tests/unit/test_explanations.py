@@ -8,8 +8,8 @@ from flask_babel import force_locale
 
 from blueprints.explain import explain, explain_state
 from mailcore import errors
+from mailcore.discovery.providers import ProviderList
 from mailcore.models import Account
-from mailcore.providers import ProviderList
 
 HOST, PORT = "mail.exempel.se", 2525
 

@@ -1,4 +1,4 @@
-"""FETCH answers read by mailcore.fetchparse give exactly what imapclient's parser gives, whatever
+"""FETCH answers read by mailcore.sync.fetchparse give exactly what imapclient's parser gives, whatever
 their shape: the shapes a sync asks for are read by a regular expression, every other goes to
 imapclient. The answers are imaplib's lists, as Dovecot's lines arrive."""
 
@@ -10,8 +10,8 @@ import pytest
 from imapclient.exceptions import ProtocolError
 from imapclient.response_parser import parse_fetch_response
 
-from mailcore import fetchparse
-from mailcore.fetchparse import parse_fetch
+from mailcore.sync import fetchparse
+from mailcore.sync.fetchparse import parse_fetch
 
 HEADERS = b"BODY[HEADER.FIELDS (FROM SENDER SUBJECT DATE CONTENT-TYPE)]"
 BLOCK = b"From: Anna <anna@example.se>\r\nSubject: =?utf-8?q?Hej_d=C3=A5?=\r\n\r\n"

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from mailcore.listfields import first_text, header_block, header_lines, list_fields, preview_text
+from mailcore.sync.listfields import first_text, header_block, header_lines, list_fields, preview_text
 
 
 def block(*lines: bytes | str) -> bytes:

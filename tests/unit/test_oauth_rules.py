@@ -10,10 +10,10 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 
-from mailcore import oauth
 from mailcore.connect import MailEnvironment
+from mailcore.discovery.providers import ProviderList
 from mailcore.netpolicy import NetworkPolicy
-from mailcore.providers import ProviderList
+from mailcore.oauth import client as oauth
 
 ISSUER = "https://id.example.com/realms/mail"
 MS_ISSUER = "https://login.microsoftonline.com/{tenantid}/v2.0"

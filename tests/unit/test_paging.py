@@ -8,8 +8,8 @@ from datetime import datetime
 
 import pytest
 
-from mailcore.mailbox import PAGE, SORTS, ListQuery, folder_of, folders, message_of, page
 from mailcore.models import Account, Folder, Message, User
+from mailcore.reading.mailbox import PAGE, SORTS, ListQuery, folder_of, folders, message_of, page
 
 COUNT = 120  # more than two pages of PAGE (50)
 SAME_DATE = datetime(2025, 6, 16, 9, 0)

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from mailcore.detect import SOURCE_NONE, SOURCE_PROVIDER, Detector
-from mailcore.providers import ProviderList
+from mailcore.discovery.detect import SOURCE_NONE, SOURCE_PROVIDER, Detector
+from mailcore.discovery.providers import ProviderList
 
 BUILTIN = ProviderList.load()
 

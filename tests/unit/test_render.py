@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from localmail.hostile import hostile_messages
-from mailcore.render import (
+from mailcore.reading.render import (
     ATTRIBUTES,
     TAGS,
     attachment_part,

@@ -9,7 +9,7 @@ from datetime import datetime
 
 import pytest
 
-from mailcore.compose import (
+from mailcore.compose.message import (
     Draft,
     InvalidHeader,
     InvalidRecipients,

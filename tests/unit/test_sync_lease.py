@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import update
 
 from mailcore.models import Account, User
-from mailcore.sync import LeaseLost, _Lease
+from mailcore.sync.engine import LeaseLost, _Lease
 
 SHORT = timedelta(seconds=0.4)  # renewed every 0.1 s
 

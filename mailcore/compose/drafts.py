@@ -17,11 +17,13 @@ from email.utils import getaddresses
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from . import appended, compose, pending_uploads
-from .account import MailAccount
-from .compose import Draft, Upload
-from .models import ComposeWindow, Folder, PendingUpload, User
-from .render import attachments_of, parse
+from mailcore.account import MailAccount
+from mailcore.compose import message as compose
+from mailcore.compose import uploads as pending_uploads
+from mailcore.compose.message import Draft, Upload
+from mailcore.models import ComposeWindow, Folder, PendingUpload, User
+from mailcore.reading.render import attachments_of, parse
+from mailcore.sync import appended
 
 
 def open_window(db: Session, user: User, draft_uid: int | None = None) -> ComposeWindow:

@@ -25,11 +25,11 @@ import redis
 from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import or_, select, update
 
-from .jobs import SyncJob, run_job
-from .models import Account, SyncState, utcnow
+from mailcore.models import Account, SyncState, utcnow
+from mailcore.sync.jobs import SyncJob, run_job
 
 if TYPE_CHECKING:
-    from .installation import Installation
+    from mailcore.installation import Installation
 
 log = logging.getLogger(__name__)
 NAMESPACE = "inkorg"  # every Redis key of the queue starts with it

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from imapclient import IMAPClient
 from sqlalchemy.orm import Session
 
-from . import summaries
-from .connect import MailClient
-from .imapsets import uid_set
-from .models import Account, Folder
+from mailcore.connect import MailClient
+from mailcore.imapsets import uid_set
+from mailcore.models import Account, Folder
+from mailcore.sync import summaries
 
 log = logging.getLogger(__name__)
 FIRST_PAGE = 50  # the list's page

@@ -14,9 +14,10 @@ from datetime import datetime
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from .envelope import as_utc
-from .imapsets import uid_set
-from .listfields import (
+from mailcore.envelope import as_utc
+from mailcore.imapsets import uid_set
+from mailcore.models import Folder, Message
+from mailcore.sync.listfields import (
     FIRST_TEXT_ITEM,
     LIST_FIELDS_ITEM,
     first_text,
@@ -25,7 +26,6 @@ from .listfields import (
     list_fields,
     preview_text,
 )
-from .models import Folder, Message
 
 LIST_ITEMS = ["FLAGS", "RFC822.SIZE", LIST_FIELDS_ITEM]
 # what is listed of a message the server cannot describe
@@ -131,7 +131,7 @@ def store_previews(db: Session, folder_id: int, previews: dict[int, str]) -> Non
 def correct_paperclip(db: Session, message: Message, raw: bytes) -> None:
     """The list guessed the paperclip from the Content-Type header; once the message is opened its
     parts decide, as the reading pane lists them. A change redraws the open list (folder version)."""
-    from .render import attachments_of, parse
+    from mailcore.reading.render import attachments_of, parse
 
     try:
         attached = any(not item.inline for item, _part in attachments_of(parse(raw)))

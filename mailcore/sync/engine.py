@@ -27,14 +27,15 @@ from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import errors, summaries
-from .connect import MailClient
-from .envelope import decode_header
-from .imapsets import uid_set, vanished_uids
-from .models import Account, Folder, Message, SyncState, utcnow
+from mailcore import errors
+from mailcore.connect import MailClient
+from mailcore.envelope import decode_header
+from mailcore.imapsets import uid_set, vanished_uids
+from mailcore.models import Account, Folder, Message, SyncState, utcnow
+from mailcore.sync import summaries
 
 if TYPE_CHECKING:
-    from .installation import Installation
+    from mailcore.installation import Installation
 
 log = logging.getLogger(__name__)
 

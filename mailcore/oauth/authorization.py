@@ -18,17 +18,17 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from . import oauth
-from .account import settings_of
-from .connect import CheckResult, check_account
-from .crypto import SecretBoxError
-from .models import Account, OAuthFlow, SyncState, User, utcnow
-from .services import MailService, same_address
-from .settings import AccountSettings, Bearer, Credentials, ServerSettings
-from .tokens import OAUTH2, PASSWORD, aware
+from mailcore.account import settings_of
+from mailcore.connect import CheckResult, check_account
+from mailcore.crypto import SecretBoxError
+from mailcore.models import Account, OAuthFlow, SyncState, User, utcnow
+from mailcore.oauth import client as oauth
+from mailcore.oauth.tokens import OAUTH2, PASSWORD, aware
+from mailcore.services import MailService, same_address
+from mailcore.settings import AccountSettings, Bearer, Credentials, ServerSettings
 
 if TYPE_CHECKING:
-    from .installation import Installation
+    from mailcore.installation import Installation
 
 FLOW_LIFETIME = timedelta(minutes=15)
 FLOWS_PER_USER = 5

@@ -21,8 +21,8 @@ from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 from publicsuffixlist import PublicSuffixList
 
-from .netpolicy import NetworkPolicy
-from .settings import AccountSettings, ServerSettings
+from mailcore.netpolicy import NetworkPolicy
+from mailcore.settings import AccountSettings, ServerSettings
 
 MAX_BYTES = 64 * 1024
 MAX_REDIRECTS = 3

@@ -16,11 +16,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-from . import autoconfig, probe
-from .dnsquery import Dns
-from .netpolicy import NetworkPolicy
-from .providers import Provider, ProviderList
-from .settings import IMAP_PORTS, SMTP_PORTS, AccountSettings, ServerSettings, split_address
+from mailcore.discovery import autoconfig, probe
+from mailcore.discovery.dnsquery import Dns
+from mailcore.discovery.providers import Provider, ProviderList
+from mailcore.netpolicy import NetworkPolicy
+from mailcore.settings import IMAP_PORTS, SMTP_PORTS, AccountSettings, ServerSettings, split_address
 
 SOURCE_PROVIDER = "provider"
 SOURCE_AUTOCONFIG = "autoconfig"

@@ -23,7 +23,7 @@ from email.utils import getaddresses, parseaddr
 
 import nh3
 
-from .envelope import decode_header
+from mailcore.envelope import decode_header
 
 TAGS = {"a", "abbr", "b", "blockquote", "br", "caption", "center", "cite", "code", "col", "colgroup", "dd",
         "del", "div", "dl", "dt", "em", "font", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins",

@@ -17,7 +17,7 @@ from email.parser import BytesParser
 from email.policy import compat32
 from functools import lru_cache
 
-from .envelope import as_text, as_utc, decode_header
+from mailcore.envelope import as_text, as_utc, decode_header
 
 # SENDER stands in for a missing From, as it does in an ENVELOPE; TO (else CC) is what the Sent and
 # Drafts lists show instead of the sender.

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .settings import ServerSettings
+from mailcore.settings import ServerSettings
 
 BUILTIN_FILE = Path(__file__).with_name("providers.json")
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import dns.exception
 import dns.resolver
 
-from .netpolicy import system_addresses
+from mailcore.netpolicy import system_addresses
 
 
 @dataclass(frozen=True)

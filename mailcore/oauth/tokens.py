@@ -23,9 +23,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import errors, oauth
-from .crypto import SecretBox, SecretBoxError
-from .models import Account, OAuthGrant, utcnow
+from mailcore import errors
+from mailcore.crypto import SecretBox, SecretBoxError
+from mailcore.models import Account, OAuthGrant, utcnow
+from mailcore.oauth import client as oauth
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=30)

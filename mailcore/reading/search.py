@@ -8,9 +8,9 @@ from __future__ import annotations
 import threading
 import time
 
-from . import errors
-from .account import MailAccount
-from .models import Folder
+from mailcore import errors
+from mailcore.account import MailAccount
+from mailcore.models import Folder
 
 MAX_MATCHES = 2000
 KEEP_SECONDS = 60.0

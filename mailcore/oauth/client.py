@@ -34,10 +34,10 @@ from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 from requests.adapters import HTTPAdapter
 
-from . import errors
-from .connect import MailEnvironment
-from .models import utcnow
-from .providers import OAuthSpec, Provider, ProviderList
+from mailcore import errors
+from mailcore.connect import MailEnvironment
+from mailcore.discovery.providers import OAuthSpec, Provider, ProviderList
+from mailcore.models import utcnow
 
 MAX_DOCUMENT = 256 * 1024  # discovery documents and key sets are a few KB
 METADATA_TTL = 3600.0  # seconds a discovery document and its keys are kept

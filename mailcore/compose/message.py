@@ -15,10 +15,10 @@ from email.utils import format_datetime, formataddr, getaddresses, make_msgid, p
 
 from imapclient import IMAPClient
 
-from . import errors
-from .models import Account
-from .render import attachments_of, parse, safe_filename
-from .settings import ServerSettings
+from mailcore import errors
+from mailcore.models import Account
+from mailcore.reading.render import attachments_of, parse, safe_filename
+from mailcore.settings import ServerSettings
 
 MAX_ATTACHMENTS_BYTES = 20 * 1024 * 1024
 _ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"

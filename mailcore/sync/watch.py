@@ -32,15 +32,15 @@ from imapclient import IMAPClient
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import errors
-from .connect import MailClient, mailbox_changed
-from .jobs import IDLE_RENEW, NOOP_POLL
-from .models import Account, SyncState, utcnow
+from mailcore import errors
+from mailcore.connect import MailClient, mailbox_changed
+from mailcore.models import Account, SyncState, utcnow
+from mailcore.sync.jobs import IDLE_RENEW, NOOP_POLL
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .installation import Installation
+    from mailcore.installation import Installation
 
 log = logging.getLogger(__name__)
 LEASE = 45.0  # seconds; a dead watcher's accounts are watched again within LEASE + LEASE / 3

@@ -16,8 +16,8 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from .models import SignInAttempt, User, UserSession, utcnow
-from .services import authenticate, normalise_address
+from mailcore.models import SignInAttempt, User, UserSession, utcnow
+from mailcore.services import authenticate, normalise_address
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from typing import BinaryIO
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from . import compose
-from .models import ComposeWindow, PendingUpload, UploadChunk, utcnow
-from .render import safe_filename
+from mailcore.compose import message as compose
+from mailcore.models import ComposeWindow, PendingUpload, UploadChunk, utcnow
+from mailcore.reading.render import safe_filename
 
 CHUNK = 256 * 1024
 KEPT_FOR = timedelta(days=1)

@@ -11,7 +11,7 @@ import ssl
 import time
 from dataclasses import dataclass
 
-from .netpolicy import NetworkPolicy
+from mailcore.netpolicy import NetworkPolicy
 
 _LINE = 4096
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from .models import Account, Folder, Message
+from mailcore.models import Account, Folder, Message
 
 SORTS = {"date": Message.date, "sender": Message.sender_name, "subject": Message.subject}
 PAGE = 50

@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Protocol
 from imapclient import IMAPClient
 from sqlalchemy import select, update
 
-from . import errors
-from .connect import MailClient, mailbox_changed
-from .models import Account, SyncState, utcnow
-from .sync import AccountSync, SyncSummary, due_accounts
+from mailcore import errors
+from mailcore.connect import MailClient, mailbox_changed
+from mailcore.models import Account, SyncState, utcnow
+from mailcore.sync.engine import AccountSync, SyncSummary, due_accounts
 
 if TYPE_CHECKING:
-    from .installation import Installation
+    from mailcore.installation import Installation
 
 log = logging.getLogger(__name__)
 IDLE_RENEW = 24 * 60  # seconds; servers may end IDLE after 29 minutes (RFC 2177)

@@ -11,9 +11,9 @@ from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from .envelope import as_utc, decode_header
-from .models import Folder, Message, utcnow
-from .reading import MAX_TEXT
+from mailcore.envelope import as_utc, decode_header
+from mailcore.models import Folder, Message, utcnow
+from mailcore.reading.message import MAX_TEXT
 
 
 def recipients_of(message: EmailMessage) -> str:

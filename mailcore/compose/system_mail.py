@@ -17,7 +17,7 @@ from email.message import EmailMessage
 from email.utils import parseaddr
 from urllib.parse import unquote, urlsplit
 
-from . import errors
+from mailcore import errors
 
 
 @dataclass(frozen=True)
