@@ -100,14 +100,14 @@ def register_sync_cli(app: Flask) -> None:
     def worker(workers: int) -> None:
         """Run sync workers in this process until stopped. With SYNC_MODE=queue they take jobs from
         the queue (with the periodic scheduler; IDLE is `sync watch`'s); with SYNC_MODE=external
-        they poll the database and watch every account with IDLE themselves."""
+        they poll the database and run the IDLE watcher of `sync watch` in a thread."""
         mail = current_app.extensions["mail"]
         if mail.sync_mode == "queue":
             from mailcore.sync.queue import Scheduler
 
             running = [mail.runner.worker(workers), Scheduler(mail, mail.runner)]
         else:
-            running = [ThreadRunner(mail, workers=workers)]
+            running = [ThreadRunner(mail, workers=workers, watch_lease=current_app.config.get("WATCH_LEASE", 45.0))]
         for part in running:
             part.start()
         click.echo(f"sync worker running with {workers} threads ({mail.sync_mode}); Ctrl-C stops it")

@@ -1,27 +1,30 @@
 """What one installation's mail code shares: the database, the network rule and TLS settings, the
 secret box, the provider lists and discovery, and where syncs run. The web app keeps one as its
-`mail` extension; CLI commands, workers and benchmarks build one from the same settings."""
+`mail` extension; CLI commands, workers and benchmarks build one from the same settings. To the sync
+and the IDLE watcher it is a `SyncHost` (mailcore/sync/host.py): sessions, `imap` and `request_sync`."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailcore import db as maildb
+from mailcore import leases
 from mailcore.account import MailAccount
 from mailcore.compose.system_mail import SystemMail
-from mailcore.connect import MailEnvironment
+from mailcore.connect import MailClient, MailEnvironment
 from mailcore.crypto import SecretBox
 from mailcore.discovery.detect import Detector, DiscoveryNetwork
 from mailcore.discovery.dnsquery import Dns
 from mailcore.discovery.providers import ProviderList
-from mailcore.models import Account, utcnow
+from mailcore.models import Account
 from mailcore.netpolicy import MAIL_PORTS, NetworkPolicy, parse_networks, parse_ports
 from mailcore.oauth.client import OAuthRegistry, registrations_from
 from mailcore.oauth.tokens import TokenKeeper
@@ -87,11 +90,15 @@ class Installation:
         """The connected account `row`, ready to act on its mail within the session `db`."""
         return MailAccount(db, row, self.env, self.box, self.tokens)
 
+    def imap(self, db: Session, row: Account) -> AbstractContextManager[MailClient]:
+        """A logged-in IMAP session of the account `row` (what the sync and the watcher open)."""
+        return self.account(db, row).imap()
+
     def run_job(self, job: SyncJob) -> SyncSummary:
         return run_job(self, job)
 
     def start_workers(self) -> None:
-        """Embedded mode: worker threads, a scheduler and IDLE watchers in this process, started
+        """Embedded mode: worker threads, a scheduler and the IDLE watcher in this process, started
         once (by the first request, so CLI commands never start them)."""
         if self.sync_mode != "embedded" or self.runner is not None:
             return
@@ -105,8 +112,6 @@ class Installation:
         the queue carries it, and the database only when the broker cannot be reached."""
         if self.sync_mode == "queue" and self.runner is not None and self.runner.submit(SyncJob(account_id, folder)):
             return
-        with self.sessions() as db:
-            db.execute(update(Account).where(Account.id == account_id).values(next_sync_at=utcnow()))
-            db.commit()
+        leases.make_due(self.sessions, account_id)
         if self.runner is not None and self.sync_mode != "queue":
             self.runner.submit(SyncJob(account_id, folder))

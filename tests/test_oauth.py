@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from mailcore.models import Account, OAuthFlow, OAuthGrant, SyncState, utcnow
 from mailcore.settings import Bearer
-from mailcore.sync.engine import due_accounts
+from mailcore.sync.engine import claim_due
 
 from .conftest import Browser, make_user, text
 from .test_actions import rows, server_flags
@@ -289,7 +289,7 @@ def test_a_revoked_refresh_token_means_sign_in_again_and_no_retry_loop(app, lab,
     with app.extensions["mail"].sessions() as db:  # an hour later, when a back-off would have ended
         db.get(Account, account_id).next_sync_at = utcnow() - timedelta(minutes=1)
         db.commit()
-    assert account_id not in due_accounts(app.extensions["mail"].sessions)
+    assert account_id not in claim_due(app.extensions["mail"].sessions)
     requests_before = len(issuer.token_requests)
     browser.post("/inbox/refresh")  # asking again reaches nobody
     assert len(issuer.token_requests) == requests_before

@@ -301,7 +301,7 @@ def test_new_mail_arrives_through_idle(app, lab, mailbox):
     runner = ThreadRunner(mail, workers=1, tick=0.5).start()
     try:
         deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and not runner._watchers:
+        while time.monotonic() < deadline and not runner.watcher.watched:
             time.sleep(0.1)
         time.sleep(0.5)  # the watcher is in IDLE now
         lab.append(mailbox.address, message("Kom via IDLE"))

@@ -2,28 +2,25 @@
 
 The refresh token and the latest access token are sealed like passwords (AES-GCM, bound to their
 row and kind). An access token is used until shortly before it expires (`margin`), and refreshed
-then, or once when a server refuses it. Refreshes of one account are serialised by a lease on its
-grant row, so two threads or processes never spend the same refresh token (Microsoft rotates them
-and honours only the newest); whoever waited uses the token the other one fetched. A rotated refresh
-token is written in the same UPDATE as the access token that came with it. When the provider
-refuses the refresh token for good, both tokens are forgotten: nothing is retried until the user
-signs in again.
+then, or once when a server refuses it. Refreshes of one account are serialised by the `REFRESH`
+lease on its grant row (mailcore/leases.py), so two threads or processes never spend the same
+refresh token (Microsoft rotates them and honours only the newest); whoever waited uses the token
+the other one fetched. A rotated refresh token is written in the same UPDATE as the access token
+that came with it. When the provider refuses the refresh token for good, both tokens are
+forgotten: nothing is retried until the user signs in again.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from mailcore import errors
+from mailcore import errors, leases
 from mailcore.crypto import SecretBox, SecretBoxError
 from mailcore.models import Account, OAuthGrant, utcnow
 from mailcore.oauth import client as oauth
@@ -84,7 +81,7 @@ class TokenKeeper:
     def access_token(self, account_id: int, rejected: str | None = None) -> str:
         """A current access token for the account; a new one when the stored one is about to expire
         or is `rejected` (a server just refused it). SignInAgain when only a new sign-in helps."""
-        owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        lease = leases.RowLease(leases.REFRESH, LEASE)
         deadline = time.monotonic() + self.wait
         while True:
             with self.sessions() as db:
@@ -92,15 +89,19 @@ class TokenKeeper:
                 current = self._usable(grant, rejected)
                 if current is not None:
                     return current
-                if self._take(db, grant.id, owner):
+                taken = lease.take(db, grant.id)  # the loaded row is read again anyway
+                db.commit()
+                if taken:
                     break
             if time.monotonic() > deadline:
                 raise errors.SignInServiceFailed("another refresh of this account's token did not finish")
             time.sleep(0.05)
         try:
-            return self._refresh(account_id, owner, rejected)
+            return self._refresh(account_id, rejected)
         finally:
-            self._give_back(account_id, owner)
+            with self.sessions() as db:
+                lease.release(db, OAuthGrant.account_id == account_id)
+                db.commit()
 
     def _usable(self, grant: OAuthGrant | None, rejected: str | None) -> str | None:
         """The stored access token if it may still be used; None when a refresh is needed."""
@@ -114,23 +115,7 @@ class TokenKeeper:
             raise errors.SignInAgain("the provider's sign-in has ended")
         return None
 
-    def _take(self, db: Session, grant_id: int, owner: str) -> bool:
-        now = utcnow()
-        taken = db.execute(update(OAuthGrant).where(
-            OAuthGrant.id == grant_id, or_(OAuthGrant.refresh_until.is_(None), OAuthGrant.refresh_until < now))
-            .values(refresh_owner=owner, refresh_until=now + LEASE)
-            .execution_options(synchronize_session=False)).rowcount  # the loaded row is read again anyway
-        db.commit()
-        return taken == 1
-
-    def _give_back(self, account_id: int, owner: str) -> None:
-        with self.sessions() as db:
-            db.execute(update(OAuthGrant).where(OAuthGrant.account_id == account_id,
-                                                OAuthGrant.refresh_owner == owner)
-                       .values(refresh_owner=None, refresh_until=None))
-            db.commit()
-
-    def _refresh(self, account_id: int, owner: str, rejected: str | None) -> str:
+    def _refresh(self, account_id: int, rejected: str | None) -> str:
         with self.sessions() as db:
             grant = db.scalar(select(OAuthGrant).where(OAuthGrant.account_id == account_id))
             current = self._usable(grant, rejected)  # another worker may have refreshed meanwhile

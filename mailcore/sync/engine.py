@@ -12,30 +12,22 @@ so a long one keeps it, and free within a minute of a worker killed mid-sync.
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from imapclient import IMAPClient
-from sqlalchemy import case, delete, func, or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from mailcore import errors
+from mailcore import errors, leases
 from mailcore.connect import MailClient
 from mailcore.envelope import decode_header
 from mailcore.imapsets import uid_set, vanished_uids
 from mailcore.models import Account, Folder, Message, SyncState, utcnow
 from mailcore.sync import summaries
-
-if TYPE_CHECKING:
-    from mailcore.installation import Installation
+from mailcore.sync.host import SyncHost
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +46,7 @@ ROLE_NAMES = {
     "archive": {"archive", "archives", "arkiv", "arkivera", "inbox.archive"},
 }
 LEASE = timedelta(minutes=1)  # renewed every quarter of it while a sync runs
+CLAIM = timedelta(minutes=1)  # a due account handed to a worker is not handed out again for this long
 
 
 @dataclass
@@ -97,74 +90,24 @@ class LeaseLost(Exception):
     """The account's sync lease could not be kept: the sync stops before another one may start."""
 
 
-class _Lease:
-    """One sync per account: a row-level lease that works across threads, processes and databases.
-
-    While held, a thread of its own renews it every quarter of its length, however long a folder
-    takes. When it cannot (the row has another owner, or the database does not answer until the
-    lease is close to running out), the lease counts as lost and `check` stops the sync."""
+class _Lease(leases.KeptLease):
+    """One sync per account: the account's `SYNC` lease, renewed beside the sync however long a
+    folder takes; `check` stops the sync once it is lost."""
 
     def __init__(self, sessions: sessionmaker[Session], account_id: int, length: timedelta = LEASE):
-        self.sessions, self.account_id, self.length = sessions, account_id, length
-        self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.until = utcnow()
-        self.lost = False
-        self._stop = threading.Event()
-        self._renewer: threading.Thread | None = None
-
-    def acquire(self) -> bool:
-        now = utcnow()
-        with self.sessions() as db:
-            taken = db.execute(
-                update(Account).where(Account.id == self.account_id,
-                                      or_(Account.sync_lease_until.is_(None), Account.sync_lease_until < now))
-                .values(sync_owner=self.owner, sync_lease_until=now + self.length)).rowcount
-            db.commit()
-        if taken != 1:
-            return False
-        self.until = now + self.length
-        self._renewer = threading.Thread(target=self._keep, name=f"sync-lease-{self.account_id}", daemon=True)
-        self._renewer.start()
-        return True
-
-    def _keep(self) -> None:
-        every = self.length.total_seconds() / 4
-        while not self._stop.wait(every):
-            now = utcnow()
-            try:
-                with self.sessions() as db:
-                    kept = db.execute(update(Account).where(Account.id == self.account_id,
-                                                            Account.sync_owner == self.owner)
-                                      .values(sync_lease_until=now + self.length)).rowcount
-                    db.commit()
-            except SQLAlchemyError:
-                log.warning("could not renew the sync lease of account %s", self.account_id, exc_info=True)
-                kept = None
-            if kept == 1:
-                self.until = now + self.length
-            elif kept == 0 or utcnow() + timedelta(seconds=every) >= self.until:
-                self.lost = True  # taken over, or about to run out: stop before another sync may start
-                return
+        super().__init__(sessions, leases.SYNC, account_id, length)
+        self.account_id = account_id
 
     def check(self) -> None:
         if self.lost:
             raise LeaseLost(self.account_id)
-
-    def release(self) -> None:
-        self._stop.set()
-        if self._renewer is not None:
-            self._renewer.join()
-        with self.sessions() as db:
-            db.execute(update(Account).where(Account.id == self.account_id, Account.sync_owner == self.owner)
-                       .values(sync_owner=None, sync_lease_until=None))
-            db.commit()
 
 
 @dataclass
 class AccountSync:
     """Runs one sync of one account. Build one per job; it holds no connection between runs."""
 
-    installation: Installation
+    host: SyncHost  # an Installation, or anything else that opens the database and IMAP
     batch: int = 2000  # after the small first batch: few round trips, each commit a point to resume from
     first_batch: int = 50
     interval: timedelta = timedelta(minutes=5)
@@ -177,12 +120,12 @@ class AccountSync:
         """Sync every folder (or only the one named), INBOX first."""
         started = time.monotonic()
         summary = SyncSummary(account_id)
-        lease = self._lease = _Lease(self.installation.sessions, account_id, self.lease)
+        lease = self._lease = _Lease(self.host.sessions, account_id, self.lease)
         if not lease.acquire():
             summary.state = SyncState.BUSY
             return summary
         try:
-            with self.installation.sessions() as db:
+            with self.host.sessions() as db:
                 account = db.get(Account, account_id)
                 if account is None:
                     summary.state = SyncState.GONE
@@ -216,7 +159,7 @@ class AccountSync:
             self._lease.check()
 
     def _sync(self, db: Session, account: Account, summary: SyncSummary, only: str | None) -> None:
-        with self.installation.account(db, account).imap() as client:
+        with self.host.imap(db, account) as client:
             self._caps = set(client.capabilities())
             if b"QRESYNC" in self._caps:
                 client.enable("QRESYNC")
@@ -442,9 +385,13 @@ class AccountSync:
         folder.total, folder.unread = int(total), int(unread)
 
 
-def due_accounts(sessions: sessionmaker[Session]) -> list[int]:
-    """Accounts whose next sync is due (or that never synced); never one waiting for Sign in again."""
+def claim_due(sessions: sessionmaker[Session], limit: int = 500) -> list[int]:
+    """Accounts whose periodic sync is due (or that never synced), never one waiting for Sign in
+    again, each claimed for `CLAIM` in one statement (the `DUE` lease): of two schedulers running
+    this at once, the database gives each account to one, and neither sends it again while it runs
+    (the sync sets the real next time). Oldest due first."""
     with sessions() as db:
-        return list(db.scalars(select(Account.id).where(
-            or_(Account.next_sync_at.is_(None), Account.next_sync_at <= utcnow()),
-            Account.sync_state != SyncState.SIGN_IN)))
+        claimed = leases.RowLease(leases.DUE, CLAIM).claim(db, limit, Account.sync_state != SyncState.SIGN_IN,
+                                                           order_by=[Account.next_sync_at])
+        db.commit()
+    return claimed

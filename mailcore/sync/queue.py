@@ -9,7 +9,8 @@ a job this size needs; procrastinate would load the database that also serves ev
 Only `SyncJob` travels: the account's id and the folder (or none: every folder). The database stays
 the truth: a request is also "due" there when the broker cannot be reached, and `Scheduler`, which
 runs in every `flask sync worker` process, sends every account whose periodic sync is due through
-the queue, claiming it in the database first so that two schedulers never send it twice. A message
+the queue, claiming it in the database first (`engine.claim_due`, the same claim as the embedded
+scheduler's) so that two schedulers never send it twice. A message
 lost with the broker (this Redis keeps nothing on disk) is therefore sent again within a minute.
 """
 
@@ -17,19 +18,20 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import dramatiq
 import redis
 from dramatiq.brokers.redis import RedisBroker
-from sqlalchemy import or_, select, update
+from sqlalchemy import update
 
+from mailcore import leases
 from mailcore.models import Account, SyncState, utcnow
+from mailcore.sync.engine import claim_due
 from mailcore.sync.jobs import SyncJob, run_job
 
 if TYPE_CHECKING:
-    from mailcore.installation import Installation
+    from mailcore.sync.host import SyncHost
 
 log = logging.getLogger(__name__)
 NAMESPACE = "inkorg"  # every Redis key of the queue starts with it
@@ -37,7 +39,6 @@ QUEUE_NAME = "sync"  # what a person waits for: Refresh, a new account, an actio
 BACKGROUND_QUEUE = "sync-background"  # periodic syncs: taken only when no one waits
 PENDING_TTL = 15 * 60  # seconds a "this job is waiting" mark lives, should its message be lost
 BUSY_DELAY = 2000  # ms before a job whose account is syncing elsewhere is tried again
-CLAIM = timedelta(minutes=1)  # a due account sent through the queue is not sent again for this long
 TIME_LIMIT = 30 * 60 * 1000  # ms: the longest first sync; one cut off resumes where it stopped
 
 
@@ -45,8 +46,8 @@ class SyncQueue:
     """The queue's two ends: `submit` sends a job (the web app, schedulers, watchers); `worker`
     runs them (`flask sync worker`)."""
 
-    def __init__(self, installation: Installation, url: str):
-        self.installation = installation
+    def __init__(self, host: SyncHost, url: str):
+        self.host = host
         # a worker killed with -9 stops its heartbeat; after 30 s another worker requeues its
         # messages during the broker's maintenance, which runs on about one command in twenty
         # (the chance is counted per million)
@@ -90,7 +91,7 @@ class SyncQueue:
             self.redis.delete(_pending_key(job, background))  # from now on a new request queues a new run
         except redis.RedisError:
             pass
-        summary = run_job(self.installation, job)
+        summary = run_job(self.host, job)
         if summary.state == SyncState.BUSY:  # another worker syncs this account now: after it, once more
             self.submit(job, delay=BUSY_DELAY, background=background)
 
@@ -103,24 +104,11 @@ def _pending_key(job: SyncJob, background: bool) -> str:
     return f"{NAMESPACE}:pending:{'later' if background else 'now'}:{job.account_id}:{job.folder or '*'}"
 
 
-def claim_due(installation: Installation, limit: int = 500) -> list[int]:
-    """Accounts whose periodic sync is due, each claimed for a minute in one statement: of two
-    schedulers running this at once, the database gives each account to one."""
-    now = utcnow()
-    due = or_(Account.next_sync_at.is_(None), Account.next_sync_at <= now)
-    with installation.sessions() as db:
-        some = select(Account.id).where(due).order_by(Account.next_sync_at).limit(limit).scalar_subquery()
-        claimed = list(db.scalars(update(Account).where(Account.id.in_(some), due)
-                                  .values(next_sync_at=now + CLAIM).returning(Account.id)))
-        db.commit()
-    return claimed
-
-
 class Scheduler:
     """Sends every due account through the queue, once a `tick`; a thread of `flask sync worker`."""
 
-    def __init__(self, installation: Installation, queue: SyncQueue, tick: float = 1.0):
-        self.installation, self.queue, self.tick = installation, queue, tick
+    def __init__(self, host: SyncHost, queue: SyncQueue, tick: float = 1.0):
+        self.host, self.queue, self.tick = host, queue, tick
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True, name="sync-scheduler")
 
@@ -142,9 +130,9 @@ class Scheduler:
             try:
                 if before is not None and run_id != before:
                     self._all_due()
-                for account_id in claim_due(self.installation):
+                for account_id in claim_due(self.host.sessions):
                     if not self.queue.submit(SyncJob(account_id), background=True):
-                        self._unclaim(account_id)
+                        leases.make_due(self.host.sessions, account_id)  # given back
                         break  # the broker is away: everything stays due until it is back
             except Exception:  # the database restarting, say: the next tick tries again
                 log.exception("sync scheduler tick failed")
@@ -153,12 +141,7 @@ class Scheduler:
         """The broker restarted and may have lost waiting jobs (Redis here keeps nothing on disk):
         every account is synced once, which costs a SELECT per folder where nothing changed."""
         log.warning("the sync queue restarted; every account is synced once")
-        with self.installation.sessions() as db:
+        with self.host.sessions() as db:
             db.execute(update(Account).where(Account.sync_state.in_([SyncState.OK, SyncState.NEW]))
                        .values(next_sync_at=utcnow()))
-            db.commit()
-
-    def _unclaim(self, account_id: int) -> None:
-        with self.installation.sessions() as db:
-            db.execute(update(Account).where(Account.id == account_id).values(next_sync_at=utcnow()))
             db.commit()

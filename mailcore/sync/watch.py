@@ -1,27 +1,27 @@
-"""IDLE at scale: one process holds many accounts' INBOX connections (`flask sync watch`).
+"""IDLE at scale: one watcher holds many accounts' INBOX connections, and asks for a sync when one
+changes. It is the only watcher: `flask sync watch` runs it as a process of its own (many accounts,
+queue mode), and the embedded runner (`jobs.ThreadRunner`) runs it in a thread of the web process.
 
-A thread per account (jobs.InboxWatcher) costs a stack and a scheduler slot each; here a small pool
-of threads opens connections (TLS, LOGIN, SELECT, IDLE) and one loop waits on all their sockets at
-once with `selectors`, reading what a server says only when its socket has something. A change
-asks for an INBOX sync (`Installation.request_sync`), which the queue carries to a sync worker.
+A small pool of threads opens connections (TLS, LOGIN, SELECT, IDLE) and one loop waits on all
+their sockets at once with `selectors`, reading what a server says only when its socket has
+something. IDLE is renewed before a server may end it; a server without IDLE is polled with NOOP.
+A change asks for an INBOX sync (`on_change`: by default `SyncHost.request_sync`, which in queue
+mode the queue carries to a sync worker; the embedded runner hands it to its own workers).
 
-Accounts are spread over the watcher processes by leases in the database (`watch_owner`,
-`watch_lease_until`): a process claims accounts nobody holds, up to its capacity, and renews its
-leases every third of the lease. A process killed with -9 renews nothing, so its accounts are free
-when the lease runs out (45 s) and another process claims them at its next renewal. Never two at
-once: a process that could not renew in time stops watching before its lease can have run out.
+Accounts are spread over the watchers by the `WATCH` lease in the database (mailcore/leases.py): a
+watcher claims accounts nobody holds, up to its capacity, and renews its leases every third of the
+lease. A process killed with -9 renews nothing, so its accounts are free when the lease runs out
+(45 s) and another watcher claims them at its next renewal. Never two at once: a watcher that could
+not renew in time stops watching before its lease can have run out.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import selectors
-import socket
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -29,20 +29,20 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from imapclient import IMAPClient
-from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from mailcore import errors
+from mailcore import errors, leases
 from mailcore.connect import MailClient, mailbox_changed
-from mailcore.models import Account, SyncState, utcnow
-from mailcore.sync.jobs import IDLE_RENEW, NOOP_POLL
+from mailcore.models import Account, SyncState
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from mailcore.installation import Installation
+    from mailcore.sync.host import SyncHost
 
 log = logging.getLogger(__name__)
+IDLE_RENEW = 24 * 60  # seconds; servers may end IDLE after 29 minutes (RFC 2177)
+NOOP_POLL = 30  # seconds between two NOOPs where a server has no IDLE
 LEASE = 45.0  # seconds; a dead watcher's accounts are watched again within LEASE + LEASE / 3
 CLAIM_BATCH = 250  # accounts claimed per renewal, so that watchers starting together share them
 EMPTY_READS = 3  # a socket readable again and again with nothing to read has been closed
@@ -62,13 +62,21 @@ class Watched:
 
 
 class Watcher:
-    def __init__(self, installation: Installation, capacity: int = 1000, connectors: int = 8,
+    """Watches the INBOX of up to `capacity` accounts whose sync is OK; `run` until `stop` is set.
+
+    `on_change(account_id)` is called when a server reports a change (or a NOOP shows one);
+    `on_adopt(account_id)` when an account's connection is (re)opened, so that what came while
+    nobody watched is synced once: by default it is made due for the periodic round, so that
+    thousands of accounts taken over at once never delay the mail that people wait for."""
+
+    def __init__(self, host: SyncHost, capacity: int = 1000, connectors: int = 8,
                  lease: float = LEASE, on_change: Callable[[int], None] | None = None,
                  on_adopt: Callable[[int], None] | None = None):
-        self.installation, self.capacity, self.lease = installation, capacity, lease
-        self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.on_change = on_change or (lambda account_id: installation.request_sync(account_id, "INBOX"))
-        self.on_adopt = on_adopt or (lambda account_id: _due_now(installation, account_id))
+        self.host, self.capacity, self.lease = host, capacity, lease
+        self._lease = leases.RowLease(leases.WATCH, timedelta(seconds=lease))
+        self.owner = self._lease.owner
+        self.on_change = on_change or (lambda account_id: host.request_sync(account_id, "INBOX"))
+        self.on_adopt = on_adopt or (lambda account_id: leases.make_due(host.sessions, account_id))
         self.leased: set[int] = set()
         self.watched: dict[int, Watched] = {}
         self.busy: set[int] = set()  # in the pool: connecting, renewing IDLE, polling, closing
@@ -84,6 +92,7 @@ class Watcher:
 
     def run(self, stop: threading.Event) -> None:
         next_lease = 0.0
+        self._changes.start()
         try:
             while not stop.is_set():
                 now = time.monotonic()
@@ -110,9 +119,8 @@ class Watcher:
                 _logout(watched)
         self._changes.stop()
         try:
-            with self.installation.sessions() as db:
-                db.execute(update(Account).where(Account.watch_owner == self.owner)
-                           .values(watch_owner=None, watch_lease_until=None))
+            with self.host.sessions() as db:
+                self._lease.release(db)
                 db.commit()
         except SQLAlchemyError:
             log.warning("could not give the watch leases back; they run out in %s s", self.lease)
@@ -134,23 +142,13 @@ class Watcher:
         self.leased = held
 
     def _renew_and_claim(self) -> set[int]:
-        now = utcnow()
-        until = now + timedelta(seconds=self.lease)
         ok = Account.sync_state == SyncState.OK
-        mine = Account.watch_owner == self.owner
-        with self.installation.sessions() as db:
-            db.execute(update(Account).where(mine, ~ok).values(watch_owner=None, watch_lease_until=None))
-            held = set(db.scalars(update(Account).where(mine, ok).values(watch_lease_until=until)
-                                  .returning(Account.id)))
+        with self.host.sessions() as db:
+            self._lease.release(db, ~ok)  # an account that needs its user first is not watched
+            held = self._lease.renew(db, ok)
             room = min(self.capacity - len(held), CLAIM_BATCH)
             if room > 0:
-                free = and_(ok, or_(Account.watch_owner.is_(None), Account.watch_lease_until.is_(None),
-                                    Account.watch_lease_until < now))
-                some = select(Account.id).where(free).order_by(Account.id).limit(room).scalar_subquery()
-                # the condition again in the UPDATE: of two processes claiming at once, one gets each row
-                held |= set(db.scalars(update(Account).where(Account.id.in_(some), free)
-                                       .values(watch_owner=self.owner, watch_lease_until=until)
-                                       .returning(Account.id)))
+                held |= set(self._lease.claim(db, room, ok))
             db.commit()
         return held
 
@@ -167,11 +165,11 @@ class Watcher:
     def _connect(self, account_id: int) -> None:
         stack = ExitStack()
         try:
-            with self.installation.sessions() as db:
+            with self.host.sessions() as db:
                 row = db.get(Account, account_id)
                 if row is None:
                     raise errors.ProtocolFailure("the account was removed")
-                client = stack.enter_context(self.installation.account(db, row).imap())
+                client = stack.enter_context(self.host.imap(db, row))
             client.select_folder("INBOX", readonly=True)
             watched = Watched(account_id, client, stack, idle=b"IDLE" in client.capabilities())
             if watched.idle:
@@ -284,14 +282,6 @@ class Watcher:
             _logout(watched)
 
 
-def _due_now(installation: Installation, account_id: int) -> None:
-    """A newly watched account is synced once by the periodic round (the queue's background), so that
-    thousands of accounts taken over at once never delay the mail that people wait for."""
-    with installation.sessions() as db:
-        db.execute(update(Account).where(Account.id == account_id).values(next_sync_at=utcnow()))
-        db.commit()
-
-
 def _start_idle(client: MailClient) -> None:
     client.idle()
     client.allow(IDLE_RENEW + 60)  # a quiet mailbox says nothing for minutes: that is no failure
@@ -319,6 +309,8 @@ class _Changes:
         self._lock = threading.Condition()
         self._stopped = False
         self._thread = threading.Thread(target=self._loop, daemon=True, name="watch-changes")
+
+    def start(self) -> None:
         self._thread.start()
 
     def add(self, account_id: int, urgent: bool = True) -> None:
@@ -330,7 +322,8 @@ class _Changes:
         with self._lock:
             self._stopped = True
             self._lock.notify()
-        self._thread.join(timeout=10)
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
 
     def _loop(self) -> None:
         while True:
