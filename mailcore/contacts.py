@@ -21,11 +21,11 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from mailcore import errors
-from mailcore.models import Account, ArchivedEmail, ArchivedEmailLink, ConnectionAttempt, ContactEmail, User, utcnow
+from mailcore.attempts import count_attempt
+from mailcore.models import Account, ArchivedEmail, ArchivedEmailLink, AttemptKind, ContactEmail, User, utcnow
 from mailcore.services import normalise_address, same_address
 
 MISMATCH = "mismatch"  # the first address is not the account's
@@ -138,16 +138,7 @@ def confirm(db: Session, item: ContactEmail) -> None:
 
 def count_link(db: Session, user: User) -> None:
     """A user may have only a few links sent in a while: each one is an email to any address."""
-    db.execute(delete(ConnectionAttempt).where(ConnectionAttempt.kind == "verification",
-                                               ConnectionAttempt.at < utcnow() - LINK_WINDOW))
-    sent = db.scalar(select(func.count()).select_from(ConnectionAttempt).where(
-        ConnectionAttempt.user_id == user.id, ConnectionAttempt.kind == "verification",
-        ConnectionAttempt.at >= utcnow() - LINK_WINDOW))
-    if sent >= LINKS_PER_WINDOW:
-        db.commit()
-        raise errors.RateLimited()
-    db.add(ConnectionAttempt(user_id=user.id, kind="verification"))
-    db.commit()
+    count_attempt(db, user.id, AttemptKind.VERIFICATION, LINKS_PER_WINDOW, LINK_WINDOW)
 
 
 def link_message(sender: str, to: str, subject: str, text: str) -> EmailMessage:

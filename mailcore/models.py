@@ -50,6 +50,14 @@ class SyncState(StrEnum):
         return self in (SyncState.AUTH, SyncState.ALERT, SyncState.UNREACHABLE, SyncState.ERROR, SyncState.SIGN_IN)
 
 
+class AttemptKind(StrEnum):
+    """What a `ConnectionAttempt` counts; each kind has its own limit and window (mailcore/attempts.py)."""
+
+    LOGIN = "login"  # a connection test of a server and password
+    DISCOVERY = "discovery"  # a search for an address's settings
+    VERIFICATION = "verification"  # a verification link sent to an address on the contact card
+
+
 # Folders in the picker: the special ones first, in this order, then the rest by name.
 ROLE_ORDER = {"inbox": 0, "drafts": 1, "sent": 2, "archive": 3, "junk": 4, "trash": 5}
 
@@ -288,13 +296,14 @@ class UploadChunk(Base):
 
 
 class ConnectionAttempt(Base):
-    """One connection test or discovery, kept briefly to rate-limit them per user across processes."""
+    """One connection test, discovery or verification link sent, kept for its kind's window to limit
+    them per user across processes (mailcore/attempts.py)."""
 
     __tablename__ = "connection_attempts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16), default="login", server_default="login")
+    kind: Mapped[str] = mapped_column(String(16), default=AttemptKind.LOGIN, server_default="login")
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 

@@ -10,15 +10,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from mailcore import errors
 from mailcore.account import credentials_of, seal_credentials
+from mailcore.attempts import count_attempt
 from mailcore.connect import CheckResult, check_account
 from mailcore.discovery.detect import Detection
-from mailcore.models import Account, ConnectionAttempt, ContactEmail, User, utcnow
+from mailcore.models import Account, AttemptKind, ContactEmail, User, utcnow
 from mailcore.oauth.tokens import OAUTH2, PASSWORD
 from mailcore.settings import AccountSettings, Bearer, Credentials
 from mailcore.sync.firstpage import read_first_page, store_first_page
@@ -148,25 +148,14 @@ class MailService:
     attempt_window: timedelta = timedelta(minutes=5)
     discoveries_per_minute: int = 6
 
-    def _rate_limit(self, user: User, kind: str, limit: int, window: timedelta) -> None:
-        self.db.execute(delete(ConnectionAttempt).where(ConnectionAttempt.at < utcnow() - self.attempt_window))
-        count = self.db.scalar(select(func.count()).select_from(ConnectionAttempt).where(
-            ConnectionAttempt.user_id == user.id, ConnectionAttempt.kind == kind,
-            ConnectionAttempt.at >= utcnow() - window))
-        if count >= limit:
-            self.db.commit()
-            raise errors.RateLimited()
-        self.db.add(ConnectionAttempt(user_id=user.id, kind=kind))
-        self.db.commit()
-
     def discover(self, user: User, address: str) -> Detection:
         """Find settings for an address; a user may start only a few discoveries a minute."""
-        self._rate_limit(user, "discovery", self.discoveries_per_minute, timedelta(minutes=1))
+        count_attempt(self.db, user.id, AttemptKind.DISCOVERY, self.discoveries_per_minute, timedelta(minutes=1))
         return self.installation.detector.detect(address)
 
     def check(self, user: User, settings: AccountSettings, credentials: Credentials,
               with_first_page: bool = False) -> CheckResult:
-        self._rate_limit(user, "login", self.attempts_per_window, self.attempt_window)
+        count_attempt(self.db, user.id, AttemptKind.LOGIN, self.attempts_per_window, self.attempt_window)
         return check_account(settings, credentials, self.installation.env,
                              then=read_first_page if with_first_page else None)
 
