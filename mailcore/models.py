@@ -146,14 +146,16 @@ class Account(Base):
     last_error_side: Mapped[str | None] = mapped_column(String(16))
     last_error_detail: Mapped[str | None] = mapped_column(Text)
 
-    # synchronisation: a lease so that one sync runs per account, and back-off after failures
+    # synchronisation: a lease so that one sync runs per account (mailcore/leases.py), and back-off
+    # after failures; next_sync_at is also the claim of a due account by a scheduler
     sync_state: Mapped[str] = mapped_column(String(16), default=SyncState.NEW, server_default="new")
     sync_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sync_owner: Mapped[str | None] = mapped_column(String(64))
     sync_lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # IDLE at scale: the watcher process that holds the account's INBOX connection (mailcore/sync/watch.py)
+    # the IDLE watcher that holds the account's INBOX connection (mailcore/sync/watch.py): a
+    # `flask sync watch` process or the embedded runner's thread
     watch_owner: Mapped[str | None] = mapped_column(String(64))
     watch_lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
 

@@ -4,9 +4,11 @@ A first sync goes newest first, in batches committed one by one, so the list's f
 within a moment while older mail follows. Later syncs cost what changed: with CONDSTORE an
 unchanged folder costs one SELECT; QRESYNC reports flag changes and expunges in one command; a UID
 comparison covers servers without them. Every write is idempotent (unique folder + UID), so a sync
-cut off anywhere resumes without losing or duplicating a message. A lease in the database makes
-one sync per account run at a time, across threads and processes: renewed while the sync runs,
-so a long one keeps it, and free within a minute of a worker killed mid-sync.
+cut off anywhere resumes without losing or duplicating a message. A lease in the database (the
+`SYNC` lease of mailcore/leases.py) makes one sync per account run at a time, across threads and
+processes: renewed while the sync runs, so a long one keeps it, and free within a minute of a
+worker killed mid-sync. `claim_due` is how every scheduler (embedded or queue) picks the accounts
+whose periodic sync is due. The sync reaches its installation only through a `SyncHost`.
 """
 
 from __future__ import annotations
@@ -105,9 +107,10 @@ class _Lease(leases.KeptLease):
 
 @dataclass
 class AccountSync:
-    """Runs one sync of one account. Build one per job; it holds no connection between runs."""
+    """Runs one sync of one account. Build one per job; it holds no connection between runs. `host`
+    is an `Installation`, or anything else that provides its sessions and opens an account's IMAP."""
 
-    host: SyncHost  # an Installation, or anything else that opens the database and IMAP
+    host: SyncHost
     batch: int = 2000  # after the small first batch: few round trips, each commit a point to resume from
     first_batch: int = 50
     interval: timedelta = timedelta(minutes=5)
