@@ -47,3 +47,17 @@ def test_the_embedded_runner_sees_another_clients_change_through_its_watcher(app
     finally:
         runner.stop()
     assert account(app, account_id).watch_owner is None  # given back, so another process need not wait
+
+
+def test_an_account_connected_while_the_runner_runs_is_watched_within_seconds(app, lab, mailbox):
+    mail = app.extensions["mail"]
+    runner = ThreadRunner(mail, workers=1, tick=0.2).start()
+    try:
+        assert eventually(lambda: runner.watcher.renewed_at > float("-inf"), 10)  # its first claim found nothing
+        account_id = connect_account(app, lab, mailbox)
+        mail.run_job(SyncJob(account_id))
+        connected_at = time.monotonic()
+        assert eventually(lambda: account_id in runner.watcher.watched, 15)
+        assert time.monotonic() - connected_at < 8  # not a whole third of the 45 s lease
+    finally:
+        runner.stop()

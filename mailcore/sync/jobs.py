@@ -24,6 +24,7 @@ from mailcore.sync.watch import LEASE as WATCH_LEASE
 from mailcore.sync.watch import Watcher
 
 log = logging.getLogger(__name__)
+WATCH_CLAIM = 3.0  # seconds between two renewals (and claims) of the embedded watcher's leases
 
 
 @dataclass(frozen=True)
@@ -66,10 +67,10 @@ class ThreadRunner:
         self._threads = [threading.Thread(target=self._work, daemon=True, name=f"sync-worker-{n}")
                          for n in range(workers)]
         self._threads.append(threading.Thread(target=self._schedule, daemon=True, name="sync-scheduler"))
-        # a change seen in IDLE is handed to these workers directly; an account newly watched is
-        # made due, so the scheduler syncs it once
-        self.watcher = Watcher(host, lease=watch_lease, on_change=lambda account_id: self.submit(
-            SyncJob(account_id, "INBOX"))) if watch else None
+        # a change seen in IDLE is handed to these workers directly; an account newly watched is made
+        # due, so the scheduler syncs it once; one connected a moment ago is watched within seconds
+        self.watcher = Watcher(host, lease=watch_lease, renew_every=WATCH_CLAIM, on_change=lambda account_id:
+                               self.submit(SyncJob(account_id, "INBOX"))) if watch else None
         if self.watcher is not None:
             self._threads.append(threading.Thread(target=self.watcher.run, args=(self._stop,), daemon=True,
                                                   name="sync-watch"))

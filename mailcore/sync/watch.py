@@ -71,8 +71,9 @@ class Watcher:
 
     def __init__(self, host: SyncHost, capacity: int = 1000, connectors: int = 8,
                  lease: float = LEASE, on_change: Callable[[int], None] | None = None,
-                 on_adopt: Callable[[int], None] | None = None):
+                 on_adopt: Callable[[int], None] | None = None, renew_every: float | None = None):
         self.host, self.capacity, self.lease = host, capacity, lease
+        self.renew_every = min(renew_every or lease / 3, lease / 3)  # also how soon a new account is watched
         self._lease = leases.RowLease(leases.WATCH, timedelta(seconds=lease))
         self.owner = self._lease.owner
         self.on_change = on_change or (lambda account_id: host.request_sync(account_id, "INBOX"))
@@ -98,7 +99,7 @@ class Watcher:
                 now = time.monotonic()
                 if now >= next_lease:
                     self._renew_leases()
-                    next_lease = now + self.lease / 3
+                    next_lease = now + self.renew_every
                 if now - self.renewed_at > self.lease - min(10.0, self.lease / 3):
                     self._drop_all()  # our leases may be running out: let another process take over
                 self._start_connections()
