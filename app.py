@@ -24,7 +24,7 @@ babel = Babel()
 
 
 class Config:
-    """Settings from the environment; see the README for each."""
+    """Settings from the environment; see docs/configuration.md for each."""
 
     def __init__(self, environ: dict[str, str] | os._Environ = os.environ):
         instance = Path(environ.get("INSTANCE_PATH", Path(__file__).resolve().parent / "instance"))
