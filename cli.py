@@ -194,7 +194,9 @@ def register_translate_cli(app: Flask) -> None:
 
 
 def register_docs_cli(app: Flask) -> None:
-    """`flask --app app docs screenshots`: the user guide's pictures (localmail.screens)."""
+    """`flask --app app docs screenshots` (`inkorg docs screenshots` from an installed distribution with the
+    `docs` extra): the user guide's pictures, taken by localmail.screens in the demo mailbox the
+    distribution ships."""
     from pathlib import Path
 
     group = app.cli.group("docs", help="Material for the user documentation.")(lambda: None)

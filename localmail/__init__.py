@@ -22,6 +22,10 @@ certificate from the lab's CA) and silent listeners on chosen ports
 on 993/143/465/587/110 of a chosen loopback address.
 
 Needs root (Dovecot runs as its own master) and never imports Flask.
+
+The distribution ships the part that `inkorg docs screenshots` runs (screens.py, with the lab's
+Dovecot and SMTP servers, DNS, the demo messages and the browser; setup.py's DEMO_MAILBOX); the
+rest is the test lab's, so `import localmail` must not need it.
 """
 
 from __future__ import annotations
@@ -29,13 +33,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .lab import MailLab
-from .proxy import FaultProxy
 from .smtp import ReceivedMessage
 from .tarpit import STANDARD_MAIL_PORTS, Tarpit
 
 if TYPE_CHECKING:
     from .dns import LocalDns
     from .https import LocalHttps
+    from .proxy import FaultProxy
 
 __all__ = [
     "STANDARD_MAIL_PORTS",
@@ -49,7 +53,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # Imported on first use, so `import localmail` does not need dnslib.
+    # Imported on first use, so `import localmail` needs neither dnslib nor the test lab's modules.
     if name == "LocalDns":
         from .dns import LocalDns
 
@@ -58,4 +62,8 @@ def __getattr__(name: str) -> Any:
         from .https import LocalHttps
 
         return LocalHttps
+    if name == "FaultProxy":
+        from .proxy import FaultProxy
+
+        return FaultProxy
     raise AttributeError(f"module 'localmail' has no attribute {name!r}")

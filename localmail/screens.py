@@ -1,6 +1,7 @@
 """The user guide's pictures, in each language, the same pixels on every run.
 
     flask --app app docs screenshots --lang sv,en --out DIR [--check] [--scale 2] [--only NAME]
+    inkorg docs screenshots ...      (the same, from an installed distribution with the `docs` extra)
 
 Starts a demo mailbox of its own (real Dovecot and SMTP on a loopback address, on the standard
 ports 993 and 465, named imap.example.com and smtp.example.com through a local DNS server that the

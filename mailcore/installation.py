@@ -50,7 +50,7 @@ class Installation:
 
     @classmethod
     def from_config(cls, config: Mapping, instance: Path) -> Installation:
-        """Built from the app's settings (see the README's configuration table); brings the
+        """Built from the app's settings (see docs/configuration.md); brings the
         database up to date first."""
         engine = maildb.make_engine(config["DATABASE_URL"])
         if engine.dialect.name == "sqlite":

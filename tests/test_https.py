@@ -86,7 +86,7 @@ def under_waitress(app) -> Iterator[str]:
 
 @contextmanager
 def tls_proxy(backend: str, certificate) -> Iterator[str]:
-    """A TLS-terminating reverse proxy, setting the headers the README asks of one."""
+    """A TLS-terminating reverse proxy, setting the headers docs/deployment.md asks of one."""
     target = urlsplit(backend)
 
     class Forward(BaseHTTPRequestHandler):

@@ -4,14 +4,11 @@ account, Advanced settings with OAuth 2.0, Sign in again, and the provider's way
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from pathlib import Path
 
-from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from markupsafe import Markup, escape
 from wtforms import HiddenField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -214,35 +211,6 @@ def _refused(exc: Exception, pending: Pending | None):
 @oauth_bp.route("/help", endpoint="help")
 @login_required
 def operator_help():
-    """The README's section for administrators, for the "not set up" message to point at."""
-    readme = Path(current_app.root_path) / "README.md"
-    text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
-    heading = "## Signing in with Microsoft, Google or your own issuer"
-    if heading not in text:
-        abort(404)
-    section = text[text.index(heading) + len(heading):]
-    end = section.find("\n## ")
-    body = _markdown(section[:end] if end > 0 else section)
-    return render("error.html", "main", title=_("Signing in with Microsoft and Google"), body=body)
-
-
-def _markdown(text: str) -> Markup:
-    """The little Markdown the README section uses: paragraphs, code blocks, **bold**, *italic*, `code`."""
-    blocks, fenced = [], None
-    for chunk in re.split(r"\n\s*\n", text.strip()):
-        if fenced is not None or chunk.startswith("```"):
-            fenced = (fenced or []) + [chunk]
-            if chunk.rstrip().endswith("```") and (len(fenced) > 1 or chunk.count("```") > 1):
-                code = "\n\n".join(fenced).strip("`").split("\n", 1)[-1]
-                blocks.append(Markup("<pre>{}</pre>").format(code))
-                fenced = None
-            continue
-        if chunk.startswith("    "):
-            blocks.append(Markup("<pre>{}</pre>").format(chunk))
-            continue
-        html = str(escape(" ".join(line.strip() for line in chunk.splitlines())))
-        html = re.sub(r"`([^`]+)`", r"<code>\1</code>", html)
-        html = re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", html)
-        html = re.sub(r"\*([^*]+)\*", r"<em>\1</em>", html)
-        blocks.append(Markup(f"<p>{html}</p>"))
-    return Markup('<div class="readme">') + Markup("").join(blocks) + Markup("</div>")
+    """How an administrator registers this installation with Microsoft, Google or their own issuer,
+    for the "not set up" message to point at; with the exact redirect URI to register."""
+    return render("setup/oauth_help.html", "main", redirect_uri=redirect_uri())

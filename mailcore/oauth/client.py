@@ -43,7 +43,7 @@ MAX_DOCUMENT = 256 * 1024  # discovery documents and key sets are a few KB
 METADATA_TTL = 3600.0  # seconds a discovery document and its keys are kept
 _TENANT = re.compile(r"^[A-Za-z0-9.-]{1,100}$")
 
-# The settings that carry the built-in providers' client registrations (see the README).
+# The settings that carry the built-in providers' client registrations (see docs/oauth.md).
 REGISTRATION_SETTINGS = {
     "microsoft": ("OAUTH_MICROSOFT_CLIENT_ID", "OAUTH_MICROSOFT_CLIENT_SECRET"),
     "google": ("OAUTH_GOOGLE_CLIENT_ID", "OAUTH_GOOGLE_CLIENT_SECRET"),
