@@ -96,12 +96,13 @@ def register_sync_cli(app: Flask) -> None:
             raise SystemExit(1)
 
     @group.command("worker")
-    @click.option("--workers", default=2, show_default=True, help="Sync threads.")
-    def worker(workers: int) -> None:
+    @click.option("--workers", type=int, default=None, help="Sync threads [default: SYNC_WORKERS, 2].")
+    def worker(workers: int | None) -> None:
         """Run sync workers in this process until stopped. With SYNC_MODE=queue they take jobs from
         the queue (with the periodic scheduler; IDLE is `sync watch`'s); with SYNC_MODE=external
         they poll the database and watch every account with IDLE themselves."""
         mail = current_app.extensions["mail"]
+        workers = workers or mail.settings.sync_workers
         if mail.sync_mode == "queue":
             from mailcore.sync.queue import Scheduler
 
@@ -125,7 +126,7 @@ def register_sync_cli(app: Flask) -> None:
 
         mail = current_app.extensions["mail"]
         watcher = Watcher(mail, capacity=accounts, connectors=connectors,
-                          lease=current_app.config.get("WATCH_LEASE", 45.0))
+                          lease=mail.settings.watch_lease)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())

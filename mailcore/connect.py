@@ -27,6 +27,7 @@ from imapclient import IMAPClient, imap4, tls
 from imapclient.exceptions import IMAPClientError, LoginError
 
 from mailcore import errors
+from mailcore.config import Settings
 from mailcore.imapsets import copied_uids
 from mailcore.netpolicy import NetworkPolicy
 from mailcore.settings import AccountSettings, Bearer, Credentials, Secret, ServerSettings
@@ -43,8 +44,8 @@ class MailEnvironment:
 
     policy: NetworkPolicy
     ca_bundle: Path | None = None
-    timeout: float = 15.0  # for each read and each connection step
-    deadline: float = 120.0  # for each command's whole answer, however slowly it trickles in
+    timeout: float = Settings.mail_timeout  # for each read and each connection step
+    deadline: float = Settings.mail_deadline  # for each command's whole answer, however slowly it trickles in
 
     def tls_context(self) -> ssl.SSLContext:
         return self._tls_context
