@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from app import Config
-from mailcore.config import DEFAULT_INSTANCE, Settings, SettingError
+from mailcore.config import DEFAULT_INSTANCE, SettingError, Settings
 
 
 def test_an_empty_environment_gives_every_default():
