@@ -14,6 +14,7 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from mailcore.catalogs import compile_catalogs
 from mailcore.compose.message import MAX_ATTACHMENTS_BYTES
 from mailcore.config import Settings
 from mailcore.installation import Installation
@@ -94,21 +95,11 @@ def create_app(config: dict | None = None) -> Flask:
 def _ensure_catalogs(directory: Path) -> None:
     """Compiles a catalog whose .mo is missing or older than its .po, so a checkout run without the
     setup script still speaks Swedish; refuses to start when it cannot."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
-    for po in sorted(directory.glob("*/LC_MESSAGES/messages.po")):
-        mo = po.with_suffix(".mo")
-        if mo.is_file() and mo.stat().st_mtime >= po.stat().st_mtime:
-            continue
-        try:
-            with po.open("rb") as source:
-                catalog = read_po(source, locale=po.parent.parent.name)
-            with mo.open("wb") as target:
-                write_mo(target, catalog)
-        except OSError as exc:
-            raise RuntimeError(f"the translation catalog {mo} is missing or out of date and cannot be written "
-                               f"({exc.strerror}); run `flask --app app translate compile` as its owner") from None
+    try:
+        compile_catalogs(directory, only_stale=True)
+    except OSError as exc:
+        raise RuntimeError(f"the translation catalog {exc.filename} is missing or out of date and cannot be "
+                           f"written ({exc.strerror}); run `flask --app app translate compile` as its owner") from None
 
 
 def _init_mail(app: Flask, instance: Path) -> None:

@@ -191,7 +191,10 @@ def register_translate_cli(app: Flask) -> None:
     @group.command("compile")
     def compile_() -> None:
         """Compile the catalogs (the setup script does this too)."""
-        run("compile", "-d", "translations")
+        from mailcore.catalogs import compile_catalogs
+
+        for mo in compile_catalogs(root / "translations"):
+            click.echo(f"compiled {mo.relative_to(root)}")
 
 
 def register_docs_cli(app: Flask) -> None:

@@ -2,21 +2,15 @@
 compiled catalogs and migrations go under <prefix>/share/inkorg, where mailcore/resources.py finds
 them when the app runs from an installed distribution rather than a checkout."""
 
+import sys
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from setuptools import setup
 
 ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))  # the build runs from elsewhere; mailcore.catalogs needs only Babel
 
-
-def compile_catalogs() -> None:
-    for po in sorted(ROOT.glob("translations/*/LC_MESSAGES/messages.po")):
-        with po.open("rb") as source:
-            catalog = read_po(source, locale=po.parent.parent.name)
-        with po.with_suffix(".mo").open("wb") as target:
-            write_mo(target, catalog)
+from mailcore.catalogs import compile_catalogs  # noqa: E402
 
 
 def data_files() -> list[tuple[str, list[str]]]:
@@ -34,5 +28,5 @@ def data_files() -> list[tuple[str, list[str]]]:
     return sorted(found.items())
 
 
-compile_catalogs()
+compile_catalogs(ROOT / "translations")
 setup(data_files=data_files())
