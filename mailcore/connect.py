@@ -430,11 +430,16 @@ def _smtp_log_in(smtp: smtplib.SMTP, username: str, secret: Secret) -> None:
 
 
 @contextmanager
-def smtp_session(server: ServerSettings, password: Secret, env: MailEnvironment) -> Iterator[smtplib.SMTP]:
-    """An authenticated SMTP session, or a MailError for the outgoing side."""
+def smtp_session(server: ServerSettings, password: Secret | None, env: MailEnvironment,
+                 network_rule: bool = True) -> Iterator[smtplib.SMTP]:
+    """An SMTP session, logged in with `password` (None: a relay that needs no login), or a MailError
+    for the outgoing side. The one way an SMTP connection opens: TLS implicit or STARTTLS that is
+    then required, the certificate checked against the host name, every answer within the deadline.
+    It goes to the address the network rule approved; without `network_rule` (the installation's own
+    sender, the operator's choice) to the host as DNS names it."""
     smtp: smtplib.SMTP | None = None
     try:
-        address = env.policy.resolve(server.host, server.port)
+        address = env.policy.resolve(server.host, server.port) if network_rule else server.host
         context = env.tls_context()
         smtp = _PinnedSMTP(address, env.timeout, env.deadline, context if server.ssl else None)
         code, banner = smtp.connect(server.host, server.port)
@@ -446,9 +451,10 @@ def smtp_session(server: ServerSettings, password: Secret, env: MailEnvironment)
                 raise errors.StartTlsNotOffered()
             smtp.starttls(context=context)
             smtp.ehlo()
-        if not smtp.has_extn("auth"):
-            raise errors.AuthenticationFailed("AUTH not offered")
-        _smtp_log_in(smtp, server.username, password)
+        if password is not None:
+            if not smtp.has_extn("auth"):
+                raise errors.AuthenticationFailed("AUTH not offered")
+            _smtp_log_in(smtp, server.username, password)
     except errors.MailError as exc:
         _close(smtp)
         raise exc.on(errors.OUTGOING, server.host, server.port) from None
