@@ -14,7 +14,6 @@ import logging
 import smtplib
 import socket
 import ssl
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -28,6 +27,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 
 from mailcore import errors
 from mailcore.config import Settings
+from mailcore.deadline import Deadline
 from mailcore.imapsets import copied_uids
 from mailcore.netpolicy import NetworkPolicy
 from mailcore.settings import AccountSettings, Bearer, Credentials, Secret, ServerSettings
@@ -77,20 +77,9 @@ class CheckResult:
 MAX_LITERAL = 32 * 1024 * 1024
 
 
-class Deadline:
-    """Wall-clock time a server has to answer, re-armed whenever the client sends a command. Socket
-    timeouts bound each read only; a server trickling a byte at a time would never trip them."""
-
-    def __init__(self, seconds: float):
-        self.seconds = seconds
-        self.at = time.monotonic() + seconds
-
-    def rearm(self, seconds: float | None = None) -> None:
-        self.at = time.monotonic() + (self.seconds if seconds is None else seconds)
-
-
 class _DeadlineReader(io.RawIOBase):
-    """The socket as imaplib and smtplib read it, every read bounded by the deadline."""
+    """The socket as imaplib and smtplib read it, every read bounded by the deadline: the wall-clock
+    time a server has to answer, re-armed whenever the client sends a command."""
 
     def __init__(self, sock: socket.socket, deadline: Deadline):
         self.sock, self.deadline = sock, deadline
@@ -99,7 +88,7 @@ class _DeadlineReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:
-        remaining = self.deadline.at - time.monotonic()
+        remaining = self.deadline.remaining()
         if remaining <= 0:
             raise TimeoutError("the server did not finish its answer in time")
         timeout = self.sock.gettimeout()

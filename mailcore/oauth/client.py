@@ -16,7 +16,6 @@ import ipaddress
 import json
 import re
 import secrets
-import ssl
 import threading
 import time
 from collections.abc import Mapping
@@ -32,11 +31,11 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
-from requests.adapters import HTTPAdapter
 
 from mailcore import errors
 from mailcore.connect import MailEnvironment
 from mailcore.discovery.providers import OAuthSpec, Provider, ProviderList
+from mailcore.https import get, pinned_session
 from mailcore.models import utcnow
 
 MAX_DOCUMENT = 256 * 1024  # discovery documents and key sets are a few KB
@@ -114,48 +113,15 @@ def registrations_from(config: Mapping) -> dict[str, Registration]:
 # --- HTTPS to the issuer -----------------------------------------------------------------------
 
 
-class _PinnedAdapter(HTTPAdapter):
-    """Connects to the one address the network rule approved for the URL's host and port, verifies
-    the certificate against the host name with the installation's trust (system + MAIL_CA_BUNDLE),
-    and never follows proxies from the environment."""
-
-    def __init__(self, env: MailEnvironment):
-        self.env = env
-        super().__init__(max_retries=0)
-
-    def build_connection_pool_key_attributes(self, request, verify, cert=None):
-        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
-        parts = urlsplit(request.url)
-        if parts.scheme != "https" or not parts.hostname:
-            raise requests.exceptions.InvalidURL(f"not an https URL: {parts.scheme}://{parts.hostname}")
-        port = parts.port or 443
-        host_params["host"] = self.env.policy.with_ports(port).resolve(parts.hostname, port)
-        pool_kwargs.update(server_hostname=parts.hostname, assert_hostname=parts.hostname,
-                           ssl_context=self.env.tls_context(), cert_reqs=ssl.CERT_REQUIRED)
-        pool_kwargs.pop("ca_certs", None)
-        return host_params, pool_kwargs
-
-    def cert_verify(self, conn, url, verify, cert) -> None:
-        conn.cert_reqs = "CERT_REQUIRED"  # the context carries the trust; requests' own bundle stays out
-
-    def send(self, request, **kwargs):
-        request.headers["Host"] = urlsplit(request.url).netloc  # the pool knows only the address
-        return super().send(request, **kwargs)
-
-
 def session_for(env: MailEnvironment, client: OAuthClient | None = None, **kwargs) -> OAuth2Session:
-    """An Authlib OAuth2Session (a requests session) that can only reach what the network rule allows."""
+    """An Authlib OAuth2Session on the installation's pinned HTTPS client (mailcore.https): it can only
+    reach what the network rule allows."""
     options = {}
     if client is not None:
         options = dict(client_id=client.client_id, client_secret=client.client_secret, scope=client.scope,
                        token_endpoint_auth_method="client_secret_post" if client.client_secret else "none")
     session = OAuth2Session(default_timeout=env.timeout, **options, **kwargs)
-    session.trust_env = False
-    session.max_redirects = 0
-    adapter = _PinnedAdapter(env)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)  # refused there: no plain HTTP to an issuer
-    return session
+    return pinned_session(env.policy, env.tls_context(), session)
 
 
 def _unreachable(exc: BaseException) -> SignInRefused:
@@ -256,15 +222,13 @@ class OAuthRegistry:
 
     def _get_json(self, url: str) -> dict:
         try:
-            with session_for(self.env) as http:
-                response = http.get(url, withhold_token=True, stream=True, allow_redirects=False,
-                                    headers={"Accept": "application/json"})
-                body = response.raw.read(MAX_DOCUMENT + 1, decode_content=True)
-                response.close()
+            with pinned_session(self.env.policy, self.env.tls_context()) as http:
+                answer = get(http, url, MAX_DOCUMENT, "application/json", timeout=self.env.timeout)
         except _NETWORK as exc:
             raise _unreachable(exc) from None
-        if response.status_code != 200:
-            raise SignInRefused("unreachable", f"HTTP {response.status_code} from {urlsplit(url).hostname}")
+        if answer.status != 200:
+            raise SignInRefused("unreachable", f"HTTP {answer.status} from {urlsplit(url).hostname}")
+        body = answer.body
         if len(body) > MAX_DOCUMENT:
             raise SignInRefused("unreachable", "the issuer's document is too large")
         try:
