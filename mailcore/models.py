@@ -87,10 +87,6 @@ class User(Base):
     )
     account: Mapped[Account | None] = relationship(back_populates="user", cascade="all, delete-orphan")
 
-    @property
-    def first_email(self) -> str | None:
-        return self.contact_emails[0].address if self.contact_emails else None
-
 
 class ContactEmail(Base):
     """An email address on the user's contact card; position 0 is the first.

@@ -37,10 +37,6 @@ class InvalidHeader(ValueError):
     """A subject or name with a line break in it."""
 
 
-class AttachmentsTooLarge(ValueError):
-    """The attachments (forwarded ones included) add up to more than MAX_ATTACHMENTS_BYTES."""
-
-
 @dataclass
 class Upload:
     filename: str

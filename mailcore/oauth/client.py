@@ -10,7 +10,6 @@ rule approved. The HTTP work is Authlib's (`OAuth2Session`, a requests session) 
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import ipaddress
 import json
@@ -156,9 +155,6 @@ class OAuthRegistry:
         self.providers, self.registrations, self.env = providers, dict(registrations), env
         self._cache: dict[str, _Cached] = {}
         self._lock = threading.Lock()
-
-    def spec_of(self, provider: Provider | None) -> OAuthSpec | None:
-        return provider.oauth2 if provider else None
 
     def client_for(self, provider: Provider) -> OAuthClient:
         """The provider's client; NotConfigured when this installation has no registration for it."""
@@ -408,9 +404,3 @@ def refresh(registry: OAuthRegistry, client: OAuthClient, refresh_token: str) ->
     rotated = token.get("refresh_token")
     return Tokens(token["access_token"], rotated if rotated and rotated != refresh_token else None,
                   expiry_of(token))
-
-
-def pkce_challenge(verifier: str) -> str:
-    """S256, as the provider computes it (RFC 7636 4.2); for tests and checks."""
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
