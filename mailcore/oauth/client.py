@@ -1,11 +1,13 @@
-"""Signing a mail account in with OAuth 2.0 / OpenID Connect: clients, discovery, the authorization
-code flow with PKCE, and the id_token that proves whose mailbox it is.
+"""The provider sign-in: connecting a mail account by OAuth 2.0 / OpenID Connect authorization at its
+provider (never the CRM sign-in, mailcore.crm_signin): clients, discovery, the authorization code
+flow with PKCE, and the id_token that proves whose mailbox it is.
 
 Every provider goes through the same code: the built-in Microsoft and Google entries of
 providers.json get their client registration from the installation's settings, an operator's own
 issuer (MAIL_PROVIDERS_FILE) carries its own. Endpoints and keys come from the issuer's
 `/.well-known/openid-configuration`, fetched over verified HTTPS from the one address the network
-rule approved. The HTTP work is Authlib's (`OAuth2Session`, a requests session) and joserfc's.
+rule approved, with the installation's pinned HTTPS client (mailcore.https). The OAuth work is
+Authlib's (`OAuth2Session`, on that client) and joserfc's.
 """
 
 from __future__ import annotations
@@ -48,8 +50,8 @@ REGISTRATION_SETTINGS = {
 }
 
 
-class SignInRefused(Exception):
-    """A sign-in that cannot connect the account. `reason` names why, for the web layer to word:
+class ProviderSigninRefused(Exception):
+    """A provider sign-in that cannot connect the account. `reason` names why, for the web layer to word:
     state (unknown, used or expired), denied (at the provider), token (the code exchange failed),
     id-token (not valid), identity (another account than the typed address), unreachable."""
 
@@ -123,16 +125,16 @@ def session_for(env: MailEnvironment, client: OAuthClient | None = None, **kwarg
     return pinned_session(env.policy, env.tls_context(), session)
 
 
-def _unreachable(exc: BaseException) -> SignInRefused:
+def _unreachable(exc: BaseException) -> ProviderSigninRefused:
     """The issuer could not be reached or refused the connection; never a token in the detail."""
     seen: set[int] = set()
     cause: BaseException | None = exc
     while cause is not None and id(cause) not in seen:  # the network rule's refusal, wherever requests wrapped it
         seen.add(id(cause))
         if isinstance(cause, errors.MailError):
-            return SignInRefused("unreachable", f"{type(cause).__name__}: {cause.detail}".rstrip(": "))
+            return ProviderSigninRefused("unreachable", f"{type(cause).__name__}: {cause.detail}".rstrip(": "))
         cause = cause.__context__ or cause.__cause__
-    return SignInRefused("unreachable", type(exc).__name__)
+    return ProviderSigninRefused("unreachable", type(exc).__name__)
 
 
 _NETWORK = (requests.RequestException, errors.MailError, OSError)
@@ -201,7 +203,7 @@ class OAuthRegistry:
         if entry.jwks is None or force:
             entry.jwks = self._get_json(entry.metadata["jwks_uri"])
             if not isinstance(entry.jwks.get("keys"), list):
-                raise SignInRefused("unreachable", "the issuer's key set has no keys")
+                raise ProviderSigninRefused("unreachable", "the issuer's key set has no keys")
         return entry.jwks
 
     def _entry(self, client: OAuthClient) -> _Cached:
@@ -223,16 +225,16 @@ class OAuthRegistry:
         except _NETWORK as exc:
             raise _unreachable(exc) from None
         if answer.status != 200:
-            raise SignInRefused("unreachable", f"HTTP {answer.status} from {urlsplit(url).hostname}")
+            raise ProviderSigninRefused("unreachable", f"HTTP {answer.status} from {urlsplit(url).hostname}")
         body = answer.body
         if len(body) > MAX_DOCUMENT:
-            raise SignInRefused("unreachable", "the issuer's document is too large")
+            raise ProviderSigninRefused("unreachable", "the issuer's document is too large")
         try:
             data = json.loads(body)
         except ValueError:
-            raise SignInRefused("unreachable", "the issuer's document is not JSON") from None
+            raise ProviderSigninRefused("unreachable", "the issuer's document is not JSON") from None
         if not isinstance(data, dict):
-            raise SignInRefused("unreachable", "the issuer's document is not a JSON object")
+            raise ProviderSigninRefused("unreachable", "the issuer's document is not a JSON object")
         return data
 
 
@@ -244,13 +246,13 @@ def _issuer_pattern(issuer: str) -> re.Pattern:
 def _check_metadata(issuer: str, metadata: dict) -> None:
     named = str(metadata.get("issuer") or "")
     if not named or not (named == issuer or _issuer_pattern(named).match(issuer)):
-        raise SignInRefused("unreachable", f"the discovery document names another issuer: {named}")
+        raise ProviderSigninRefused("unreachable", f"the discovery document names another issuer: {named}")
     for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
         url = str(metadata.get(key) or "")
         if key == "authorization_endpoint" and _loopback_http(url):
             continue  # only a browser on this machine goes there (the demo's and tests' issuer)
         if not url.startswith("https://"):
-            raise SignInRefused("unreachable", f"the discovery document has no https {key}")
+            raise ProviderSigninRefused("unreachable", f"the discovery document has no https {key}")
 
 
 def _loopback_http(url: str) -> bool:
@@ -303,21 +305,21 @@ def finish(registry: OAuthRegistry, client: OAuthClient, flow: FlowSecrets, redi
            params: Mapping[str, str]) -> Tokens:
     """Exchange the callback's code (with the PKCE verifier) and verify the id_token it brings."""
     if params.get("error"):
-        raise SignInRefused("denied", str(params.get("error_description") or params["error"])[:300])
+        raise ProviderSigninRefused("denied", str(params.get("error_description") or params["error"])[:300])
     code = params.get("code")
     if not code:
-        raise SignInRefused("token", "no code in the answer")
+        raise ProviderSigninRefused("token", "no code in the answer")
     metadata = registry.metadata(client)
     try:
         with session_for(registry.env, client, redirect_uri=redirect_uri) as oauth:
             token = oauth.fetch_token(metadata["token_endpoint"], grant_type="authorization_code", code=code,
                                       code_verifier=flow.verifier)
     except AuthlibBaseError as exc:
-        raise SignInRefused("token", _oauth_error_text(exc)) from None
+        raise ProviderSigninRefused("token", _oauth_error_text(exc)) from None
     except _NETWORK as exc:
         raise _unreachable(exc) from None
     if not token.get("access_token") or not token.get("id_token"):
-        raise SignInRefused("token", "the answer lacks an access token or an id_token")
+        raise ProviderSigninRefused("token", "the answer lacks an access token or an id_token")
     claims = verify_id_token(registry, client, token, flow.nonce)
     return Tokens(token["access_token"], token.get("refresh_token"), expiry_of(token),
                   str(claims.get("sub") or ""), identity_of(claims))
@@ -365,9 +367,9 @@ def verify_id_token(registry: OAuthRegistry, client: OAuthClient, token: Mapping
                              {"nonce": nonce, "client_id": client.client_id, "access_token": token["access_token"]})
         claims.validate(leeway=120)
     except (JoseError, ValueError, KeyError) as exc:
-        raise SignInRefused("id-token", type(exc).__name__ + (f": {exc}" if str(exc) else "")) from None
+        raise ProviderSigninRefused("id-token", type(exc).__name__ + (f": {exc}" if str(exc) else "")) from None
     if "nonce" not in claims:
-        raise SignInRefused("id-token", "MissingClaimError: nonce")
+        raise ProviderSigninRefused("id-token", "MissingClaimError: nonce")
     return dict(claims)
 
 
@@ -396,11 +398,11 @@ def refresh(registry: OAuthRegistry, client: OAuthClient, refresh_token: str) ->
     except AuthlibBaseError as exc:
         if exc.error in ("invalid_grant", "interaction_required", "consent_required", "login_required"):
             raise RefreshRefused(_oauth_error_text(exc)) from None
-        raise SignInRefused("token", _oauth_error_text(exc)) from None
+        raise ProviderSigninRefused("token", _oauth_error_text(exc)) from None
     except _NETWORK as exc:
         raise _unreachable(exc) from None
     if not token.get("access_token"):
-        raise SignInRefused("token", "the answer lacks an access token")
+        raise ProviderSigninRefused("token", "the answer lacks an access token")
     rotated = token.get("refresh_token")
     return Tokens(token["access_token"], rotated if rotated and rotated != refresh_token else None,
                   expiry_of(token))
