@@ -1,5 +1,6 @@
-"""Operator commands: `flask --app app user add|list`, `sync now|worker|watch`, `check`, `translate`;
-`inkorg` (the installed console command) is `flask --app app`."""
+"""Operator commands: `flask --app app user add|passwd|remove|list`, `sync now|worker|watch`, `check`,
+`translate update|compile`, `docs screenshots`; `inkorg` (the installed console command) is
+`flask --app app`. Their defaults come from the installation's settings (mailcore.config)."""
 
 from __future__ import annotations
 
@@ -70,7 +71,7 @@ def register_cli(app: Flask) -> None:
 
 
 def register_sync_cli(app: Flask) -> None:
-    """`flask --app app sync now|worker`."""
+    """`flask --app app sync now|worker|watch`."""
     import json
     import signal
     import threading
