@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 from flask import Flask, g, request, session
@@ -13,7 +14,9 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from mailcore.catalogs import compile_catalogs
 from mailcore.compose.message import MAX_ATTACHMENTS_BYTES
+from mailcore.config import Settings
 from mailcore.installation import Installation
 from mailcore.keyfile import read_or_create
 from mailcore.resources import resource_root
@@ -24,49 +27,14 @@ babel = Babel()
 
 
 class Config:
-    """Settings from the environment; see docs/configuration.md for each."""
+    """The Flask configuration: every setting of mailcore.config.Settings under its environment name
+    (read from the environment once, here), and the choices that are Flask's own and fixed."""
 
-    def __init__(self, environ: dict[str, str] | os._Environ = os.environ):
-        instance = Path(environ.get("INSTANCE_PATH", Path(__file__).resolve().parent / "instance"))
-        self.INSTANCE_PATH = str(instance)
-        self.SECRET_KEY = environ.get("SECRET_KEY")
-        self.DATABASE_URL = environ.get("DATABASE_URL", f"sqlite:///{instance / 'inkorg.db'}")
-        self.PORT = int(environ.get("PORT", "5000"))
-        self.MAIL_CA_BUNDLE = environ.get("MAIL_CA_BUNDLE") or None
-        self.MAIL_PROVIDERS_FILE = environ.get("MAIL_PROVIDERS_FILE") or None
-        self.MAIL_ALLOWED_NETWORKS = environ.get("MAIL_ALLOWED_NETWORKS", "")
-        self.MAIL_ALLOWED_PORTS = environ.get("MAIL_ALLOWED_PORTS", "")
-        self.MAIL_ENCRYPTION_KEY = environ.get("MAIL_ENCRYPTION_KEY") or None
-        self.MAIL_TIMEOUT = float(environ.get("MAIL_TIMEOUT", "15"))
-        self.MAIL_DEADLINE = float(environ.get("MAIL_DEADLINE", "120"))
-        self.MAIL_DNS_SERVER = environ.get("MAIL_DNS_SERVER") or None
-        autoconfig_port = environ.get("MAIL_AUTOCONFIG_PORT")
-        self.MAIL_AUTOCONFIG_PORT = int(autoconfig_port) if autoconfig_port else None
-        self.MAIL_DISCOVERY_BUDGET = float(environ.get("MAIL_DISCOVERY_BUDGET", "8"))
-        self.MAIL_DISCOVERIES_PER_MINUTE = int(environ.get("MAIL_DISCOVERIES_PER_MINUTE", "6"))
-        self.MAIL_TESTS_PER_5_MINUTES = int(environ.get("MAIL_TESTS_PER_5_MINUTES", "10"))
-        # verification links; see mailcore/compose/system_mail.py
-        self.SYSTEM_MAIL_URL = environ.get("SYSTEM_MAIL_URL") or None
-        self.SYSTEM_MAIL_FROM = environ.get("SYSTEM_MAIL_FROM") or None
-        self.VERIFICATION_LINK_HOURS = float(environ.get("VERIFICATION_LINK_HOURS", "24"))
-        self.SYNC_MODE = environ.get("SYNC_MODE", "embedded")  # embedded | external | queue | inline
-        self.SYNC_WORKERS = int(environ.get("SYNC_WORKERS", "2"))
-        self.QUEUE_URL = environ.get("QUEUE_URL", "redis://127.0.0.1:6379/0")
-        self.WATCH_LEASE = float(environ.get("WATCH_LEASE", "45"))  # seconds; see mailcore/sync/watch.py
-        self.BEHIND_PROXY = environ.get("BEHIND_PROXY", "") == "1"
-        self.EXTERNAL_URL = environ.get("EXTERNAL_URL") or None  # how browsers reach the app: OAuth, mailed links
-        for name in ("OAUTH_MICROSOFT_CLIENT_ID", "OAUTH_MICROSOFT_CLIENT_SECRET", "OAUTH_MICROSOFT_TENANT",
-                     "OAUTH_GOOGLE_CLIENT_ID", "OAUTH_GOOGLE_CLIENT_SECRET"):
-            setattr(self, name, environ.get(name) or None)
-        self.OAUTH_REFRESH_MARGIN = float(environ.get("OAUTH_REFRESH_MARGIN", "120"))
+    def __init__(self, environ: Mapping[str, str] = os.environ):
+        for name, value in Settings.from_env(environ).as_config().items():
+            setattr(self, name, value)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
-        self.SESSION_COOKIE_SECURE = environ.get("SESSION_COOKIE_SECURE", "") == "1"
-        self.SESSION_IDLE_HOURS = float(environ.get("SESSION_IDLE_HOURS", "12"))
-        self.SESSION_MAX_DAYS = float(environ.get("SESSION_MAX_DAYS", "14"))
-        self.SIGNIN_FAILURES_PER_ACCOUNT = int(environ.get("SIGNIN_FAILURES_PER_ACCOUNT", "5"))
-        self.SIGNIN_FAILURES_PER_ADDRESS = int(environ.get("SIGNIN_FAILURES_PER_ADDRESS", "20"))
-        self.SIGNIN_WINDOW_MINUTES = float(environ.get("SIGNIN_WINDOW_MINUTES", "15"))
         self.MAX_CONTENT_LENGTH = MAX_ATTACHMENTS_BYTES + 10 * 2**20  # attachments plus the form around them
         self.MAX_FORM_MEMORY_SIZE = 8 * 2**20  # one text field: a message of 2,000,000 characters
         self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead, so a long-open dialog still saves
@@ -86,8 +54,9 @@ def _secret_from_file(path: Path) -> str:
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_path=Config().INSTANCE_PATH, root_path=str(resource_root()))
-    app.config.from_object(Config())
+    defaults = Config()
+    app = Flask(__name__, instance_path=defaults.INSTANCE_PATH, root_path=str(resource_root()))
+    app.config.from_object(defaults)
     app.config.update(config or {})
     instance = Path(app.config["INSTANCE_PATH"])
     app.instance_path = str(instance)
@@ -126,21 +95,11 @@ def create_app(config: dict | None = None) -> Flask:
 def _ensure_catalogs(directory: Path) -> None:
     """Compiles a catalog whose .mo is missing or older than its .po, so a checkout run without the
     setup script still speaks Swedish; refuses to start when it cannot."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
-    for po in sorted(directory.glob("*/LC_MESSAGES/messages.po")):
-        mo = po.with_suffix(".mo")
-        if mo.is_file() and mo.stat().st_mtime >= po.stat().st_mtime:
-            continue
-        try:
-            with po.open("rb") as source:
-                catalog = read_po(source, locale=po.parent.parent.name)
-            with mo.open("wb") as target:
-                write_mo(target, catalog)
-        except OSError as exc:
-            raise RuntimeError(f"the translation catalog {mo} is missing or out of date and cannot be written "
-                               f"({exc.strerror}); run `flask --app app translate compile` as its owner") from None
+    try:
+        compile_catalogs(directory, only_stale=True)
+    except OSError as exc:
+        raise RuntimeError(f"the translation catalog {exc.filename} is missing or out of date and cannot be "
+                           f"written ({exc.strerror}); run `flask --app app translate compile` as its owner") from None
 
 
 def _init_mail(app: Flask, instance: Path) -> None:
@@ -188,4 +147,5 @@ def select_locale() -> str:
 
 
 if __name__ == "__main__":
-    create_app().run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "5000")))
+    main_app = create_app()
+    main_app.run(host=main_app.config["HOST"], port=main_app.config["PORT"])

@@ -1,5 +1,6 @@
-"""Operator commands: `flask --app app user add|list`, `sync now|worker|watch`, `check`, `translate`;
-`inkorg` (the installed console command) is `flask --app app`."""
+"""Operator commands: `flask --app app user add|passwd|remove|list`, `sync now|worker|watch`, `check`,
+`translate update|compile`, `docs screenshots`; `inkorg` (the installed console command) is
+`flask --app app`. Their defaults come from the installation's settings (mailcore.config)."""
 
 from __future__ import annotations
 
@@ -70,7 +71,7 @@ def register_cli(app: Flask) -> None:
 
 
 def register_sync_cli(app: Flask) -> None:
-    """`flask --app app sync now|worker`."""
+    """`flask --app app sync now|worker|watch`."""
     import json
     import signal
     import threading
@@ -96,18 +97,19 @@ def register_sync_cli(app: Flask) -> None:
             raise SystemExit(1)
 
     @group.command("worker")
-    @click.option("--workers", default=2, show_default=True, help="Sync threads.")
-    def worker(workers: int) -> None:
+    @click.option("--workers", type=int, default=None, help="Sync threads [default: SYNC_WORKERS, 2].")
+    def worker(workers: int | None) -> None:
         """Run sync workers in this process until stopped. With SYNC_MODE=queue they take jobs from
         the queue (with the periodic scheduler; IDLE is `sync watch`'s); with SYNC_MODE=external
         they poll the database and run the IDLE watcher of `sync watch` in a thread."""
         mail = current_app.extensions["mail"]
+        workers = workers or mail.settings.sync_workers
         if mail.sync_mode == "queue":
             from mailcore.sync.queue import Scheduler
 
             running = [mail.runner.worker(workers), Scheduler(mail, mail.runner)]
         else:
-            running = [ThreadRunner(mail, workers=workers, watch_lease=current_app.config.get("WATCH_LEASE", 45.0))]
+            running = [ThreadRunner(mail, workers=workers, watch_lease=mail.settings.watch_lease)]
         for part in running:
             part.start()
         click.echo(f"sync worker running with {workers} threads ({mail.sync_mode}); Ctrl-C stops it")
@@ -125,7 +127,7 @@ def register_sync_cli(app: Flask) -> None:
 
         mail = current_app.extensions["mail"]
         watcher = Watcher(mail, capacity=accounts, connectors=connectors,
-                          lease=current_app.config.get("WATCH_LEASE", 45.0))
+                          lease=mail.settings.watch_lease)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -190,7 +192,10 @@ def register_translate_cli(app: Flask) -> None:
     @group.command("compile")
     def compile_() -> None:
         """Compile the catalogs (the setup script does this too)."""
-        run("compile", "-d", "translations")
+        from mailcore.catalogs import compile_catalogs
+
+        for mo in compile_catalogs(root / "translations"):
+            click.echo(f"compiled {mo.relative_to(root)}")
 
 
 def register_docs_cli(app: Flask) -> None:

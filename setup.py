@@ -3,14 +3,15 @@ compiled catalogs and migrations go under <prefix>/share/inkorg, where mailcore/
 them when the app runs from an installed distribution rather than a checkout. Of localmail, only the
 demo mailbox that `inkorg docs screenshots` takes its pictures in is shipped (see DEMO_MAILBOX)."""
 
+import sys
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))  # the build runs from elsewhere; mailcore.catalogs needs only Babel
+from mailcore.catalogs import compile_catalogs  # noqa: E402
 
 # The modules of localmail that `inkorg docs screenshots` needs (localmail/screens.py): the lab's
 # Dovecot and SMTP servers with their certificates, users and maildirs, the DNS server, the demo
@@ -19,14 +20,6 @@ ROOT = Path(__file__).resolve().parent
 # command line) serves only the tests, the benchmarks and the checkout's demo, and stays out.
 DEMO_MAILBOX = ("__init__", "lab", "bulk", "certs", "demo", "dovecot", "imap", "maildir", "ports", "relay",
                 "smtp", "tarpit", "users", "dns", "browser", "screens")
-
-
-def compile_catalogs() -> None:
-    for po in sorted(ROOT.glob("translations/*/LC_MESSAGES/messages.po")):
-        with po.open("rb") as source:
-            catalog = read_po(source, locale=po.parent.parent.name)
-        with po.with_suffix(".mo").open("wb") as target:
-            write_mo(target, catalog)
 
 
 def data_files() -> list[tuple[str, list[str]]]:
@@ -54,5 +47,5 @@ class BuildPy(build_py):
         return [(pkg, module, path) for pkg, module, path in modules if module in DEMO_MAILBOX]
 
 
-compile_catalogs()
+compile_catalogs(ROOT / "translations")
 setup(data_files=data_files(), cmdclass={"build_py": BuildPy})

@@ -143,8 +143,8 @@ def explain_state(account) -> Explanation | None:
     return explain(kind(account.last_error_detail or "", side=side, host=host, port=port))
 
 
-def explain_sign_in(exc, provider: str, address: str = "") -> Explanation:
-    """Why signing in at the provider (OAuth) did not connect the account. `exc` is a SignInRefused."""
+def explain_provider_signin(exc, provider: str, address: str = "") -> Explanation:
+    """Why signing in at the provider (OAuth) did not connect the account. `exc` is a ProviderSigninRefused."""
     match exc.reason:
         case "state":
             return Explanation(_("This sign-in has expired, was already used or was not started here, so nothing "

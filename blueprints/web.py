@@ -17,7 +17,7 @@ from mailcore import errors
 from mailcore.account import MailAccount
 from mailcore.crypto import SecretBoxError
 from mailcore.installation import Installation
-from mailcore.models import Account, User
+from mailcore.models import Account, Role, User
 from mailcore.services import MailService
 
 from .explain import explain
@@ -179,8 +179,8 @@ def init_app(app: Flask) -> None:
     @app.template_filter("folder_label")
     def folder_label(folder):
         """Special folders in the user's language; others by their (decoded) name on the server."""
-        labels = {"inbox": _("INBOX"), "sent": _("Sent"), "drafts": _("Drafts"), "trash": _("Trash"),
-                  "junk": _("Junk"), "archive": _("Archive")}
+        labels = {Role.INBOX: _("INBOX"), Role.SENT: _("Sent"), Role.DRAFTS: _("Drafts"), Role.TRASH: _("Trash"),
+                  Role.JUNK: _("Junk"), Role.ARCHIVE: _("Archive")}
         return labels.get(folder.role) or folder.name
 
     @app.template_filter("fulldate")

@@ -229,14 +229,6 @@ class MailAccount:
         with self.imap() as client:
             return compose.append(client, folder_name, message, flags)
 
-    def save_draft(self, message: EmailMessage, folder_name: str, replaces: int | None) -> int | None:
-        """APPEND to Drafts and remove the draft it replaces; the new draft's UID (UIDPLUS) or None."""
-        with self.imap() as client:
-            uid = compose.append(client, folder_name, message, (b"\\Draft", b"\\Seen"))
-            if replaces:
-                compose.delete_in(client, folder_name, replaces)
-        return uid
-
     def delete_draft(self, folder_name: str, uid: int) -> None:
         with self.imap() as client:
             compose.delete_in(client, folder_name, uid)

@@ -14,7 +14,6 @@ import logging
 import smtplib
 import socket
 import ssl
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -27,6 +26,8 @@ from imapclient import IMAPClient, imap4, tls
 from imapclient.exceptions import IMAPClientError, LoginError
 
 from mailcore import errors
+from mailcore.config import Settings
+from mailcore.deadline import Deadline
 from mailcore.imapsets import copied_uids
 from mailcore.netpolicy import NetworkPolicy
 from mailcore.settings import AccountSettings, Bearer, Credentials, Secret, ServerSettings
@@ -43,8 +44,8 @@ class MailEnvironment:
 
     policy: NetworkPolicy
     ca_bundle: Path | None = None
-    timeout: float = 15.0  # for each read and each connection step
-    deadline: float = 120.0  # for each command's whole answer, however slowly it trickles in
+    timeout: float = Settings.mail_timeout  # for each read and each connection step
+    deadline: float = Settings.mail_deadline  # for each command's whole answer, however slowly it trickles in
 
     def tls_context(self) -> ssl.SSLContext:
         return self._tls_context
@@ -76,20 +77,9 @@ class CheckResult:
 MAX_LITERAL = 32 * 1024 * 1024
 
 
-class Deadline:
-    """Wall-clock time a server has to answer, re-armed whenever the client sends a command. Socket
-    timeouts bound each read only; a server trickling a byte at a time would never trip them."""
-
-    def __init__(self, seconds: float):
-        self.seconds = seconds
-        self.at = time.monotonic() + seconds
-
-    def rearm(self, seconds: float | None = None) -> None:
-        self.at = time.monotonic() + (self.seconds if seconds is None else seconds)
-
-
 class _DeadlineReader(io.RawIOBase):
-    """The socket as imaplib and smtplib read it, every read bounded by the deadline."""
+    """The socket as imaplib and smtplib read it, every read bounded by the deadline: the wall-clock
+    time a server has to answer, re-armed whenever the client sends a command."""
 
     def __init__(self, sock: socket.socket, deadline: Deadline):
         self.sock, self.deadline = sock, deadline
@@ -98,7 +88,7 @@ class _DeadlineReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:
-        remaining = self.deadline.at - time.monotonic()
+        remaining = self.deadline.remaining()
         if remaining <= 0:
             raise TimeoutError("the server did not finish its answer in time")
         timeout = self.sock.gettimeout()
@@ -429,11 +419,16 @@ def _smtp_log_in(smtp: smtplib.SMTP, username: str, secret: Secret) -> None:
 
 
 @contextmanager
-def smtp_session(server: ServerSettings, password: Secret, env: MailEnvironment) -> Iterator[smtplib.SMTP]:
-    """An authenticated SMTP session, or a MailError for the outgoing side."""
+def smtp_session(server: ServerSettings, password: Secret | None, env: MailEnvironment,
+                 network_rule: bool = True) -> Iterator[smtplib.SMTP]:
+    """An SMTP session, logged in with `password` (None: a relay that needs no login), or a MailError
+    for the outgoing side. The one way an SMTP connection opens: TLS implicit or STARTTLS that is
+    then required, the certificate checked against the host name, every answer within the deadline.
+    It goes to the address the network rule approved; without `network_rule` (the installation's own
+    sender, the operator's choice) to the host as DNS names it."""
     smtp: smtplib.SMTP | None = None
     try:
-        address = env.policy.resolve(server.host, server.port)
+        address = env.policy.resolve(server.host, server.port) if network_rule else server.host
         context = env.tls_context()
         smtp = _PinnedSMTP(address, env.timeout, env.deadline, context if server.ssl else None)
         code, banner = smtp.connect(server.host, server.port)
@@ -445,9 +440,10 @@ def smtp_session(server: ServerSettings, password: Secret, env: MailEnvironment)
                 raise errors.StartTlsNotOffered()
             smtp.starttls(context=context)
             smtp.ehlo()
-        if not smtp.has_extn("auth"):
-            raise errors.AuthenticationFailed("AUTH not offered")
-        _smtp_log_in(smtp, server.username, password)
+        if password is not None:
+            if not smtp.has_extn("auth"):
+                raise errors.AuthenticationFailed("AUTH not offered")
+            _smtp_log_in(smtp, server.username, password)
     except errors.MailError as exc:
         _close(smtp)
         raise exc.on(errors.OUTGOING, server.host, server.port) from None

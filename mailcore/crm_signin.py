@@ -1,5 +1,7 @@
-"""Who may sign in, and for how long: throttled sign-in, server-side sessions, and the operator's
-password change and user removal, which end that user's sessions.
+"""The CRM sign-in, a CRM user's own login to the app (not the provider sign-in of
+mailcore.oauth, nor the Set up email account dialog's login to the mailbox): who may sign in, and
+for how long: throttled sign-in, server-side sessions, and the operator's password change and user
+removal, which end that user's sessions.
 
 Counters and sessions live in the database, so every web worker shares them.
 """

@@ -22,6 +22,7 @@ from sqlalchemy import func, or_, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from mailcore import errors
+from mailcore.config import SYNC_MODES, Settings
 from mailcore.crypto import SecretBoxError
 from mailcore.models import Account, SyncState, utcnow
 
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from mailcore.installation import Installation
 
 OK, WARNING, PROBLEM = "ok", "warning", "problem"
-SYNC_MODES = ("embedded", "external", "queue", "inline")
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def _database(config: Mapping, installation: Installation) -> Iterator[Finding]:
 
 
 def _sync(config: Mapping, installation: Installation) -> Iterator[Finding]:
-    mode = config.get("SYNC_MODE", "embedded")
+    mode = Settings.from_mapping(config).sync_mode
     if mode not in SYNC_MODES:
         yield Finding(PROBLEM, "sync", f"SYNC_MODE={mode} is none of {', '.join(SYNC_MODES)}")
         return

@@ -19,6 +19,7 @@ from mailcore import db as maildb
 from mailcore import leases
 from mailcore.account import MailAccount
 from mailcore.compose.system_mail import SystemMail
+from mailcore.config import Settings
 from mailcore.connect import MailClient, MailEnvironment
 from mailcore.crypto import SecretBox
 from mailcore.discovery.detect import Detector, DiscoveryNetwork
@@ -43,47 +44,45 @@ class Installation:
     oauth: OAuthRegistry
     tokens: TokenKeeper
     system_mail: SystemMail | None = None  # the installation's own sender (verification links), if any
-    sync_mode: str = "embedded"  # embedded | external | queue | inline
-    sync_workers: int = 2
+    sync_mode: str = Settings.sync_mode  # one of mailcore.config.SYNC_MODES
+    sync_workers: int = Settings.sync_workers
+    settings: Settings = field(default_factory=Settings)  # what it was built from
     runner: Runner | None = None
     _runner_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def from_config(cls, config: Mapping, instance: Path) -> Installation:
-        """Built from the app's settings (see docs/configuration.md); brings the
-        database up to date first."""
-        engine = maildb.make_engine(config["DATABASE_URL"])
+        """Built from the app's configuration (read as mailcore.config.Settings, see
+        docs/configuration.md); brings the database up to date first."""
+        settings = Settings.from_mapping(config)
+        engine = maildb.make_engine(settings.database_url)
         if engine.dialect.name == "sqlite":
             instance.mkdir(parents=True, exist_ok=True)
         maildb.upgrade(engine)
-        providers_file = config.get("MAIL_PROVIDERS_FILE")
-        providers = ProviderList.load(Path(providers_file) if providers_file else None)
-        ports = MAIL_PORTS | parse_ports(config.get("MAIL_ALLOWED_PORTS", ""))
+        providers = ProviderList.load(settings.mail_providers_file)
+        ports = MAIL_PORTS | parse_ports(settings.mail_allowed_ports)
         ports |= {t.port for p in providers.providers for t in (p.incoming, p.outgoing) if t}
-        dns = Dns(config.get("MAIL_DNS_SERVER"))
-        policy = NetworkPolicy(parse_networks(config.get("MAIL_ALLOWED_NETWORKS", "")), frozenset(ports),
-                               dns.addresses)
-        ca_bundle = Path(config["MAIL_CA_BUNDLE"]) if config.get("MAIL_CA_BUNDLE") else None
-        env = MailEnvironment(policy, ca_bundle, config.get("MAIL_TIMEOUT", 15.0), config.get("MAIL_DEADLINE", 120.0))
-        box = SecretBox.from_config(config.get("MAIL_ENCRYPTION_KEY"), instance / "mail.key")
+        dns = Dns(settings.mail_dns_server)
+        policy = NetworkPolicy(parse_networks(settings.mail_allowed_networks), frozenset(ports), dns.addresses)
+        env = MailEnvironment(policy, settings.mail_ca_bundle, settings.mail_timeout, settings.mail_deadline)
+        box = SecretBox.from_config(settings.mail_encryption_key, instance / "mail.key")
         sessions = maildb.session_factory(engine)
         oauth = OAuthRegistry(providers, registrations_from(config), env)
-        margin = timedelta(seconds=float(config.get("OAUTH_REFRESH_MARGIN", 120)))
-        tokens = TokenKeeper(sessions, box, oauth, margin=margin)
-        budget = config.get("MAIL_DISCOVERY_BUDGET", 8.0)
-        network = DiscoveryNetwork(policy, env.tls_context, dns, config.get("MAIL_AUTOCONFIG_PORT"),
+        tokens = TokenKeeper(sessions, box, oauth, margin=timedelta(seconds=settings.oauth_refresh_margin))
+        budget = settings.mail_discovery_budget
+        network = DiscoveryNetwork(policy, env.tls_context, dns, settings.mail_autoconfig_port,
                                    budget=budget, step_timeout=min(4.0, budget))
         installation = cls(
             engine=engine, sessions=sessions, env=env, box=box,
             detector=Detector(providers, network), providers=providers, oauth=oauth, tokens=tokens,
-            system_mail=SystemMail.from_url(config.get("SYSTEM_MAIL_URL"), config.get("SYSTEM_MAIL_FROM")),
-            sync_mode=config.get("SYNC_MODE", "embedded"), sync_workers=config.get("SYNC_WORKERS", 2))
+            system_mail=SystemMail.from_url(settings.system_mail_url, settings.system_mail_from),
+            sync_mode=settings.sync_mode, sync_workers=settings.sync_workers, settings=settings)
         if installation.sync_mode == "inline":
             installation.runner = InlineRunner(installation)
         elif installation.sync_mode == "queue":
             from mailcore.sync.queue import SyncQueue  # Dramatiq and Redis only where the queue is used
 
-            installation.runner = SyncQueue(installation, config.get("QUEUE_URL") or "redis://127.0.0.1:6379/0")
+            installation.runner = SyncQueue(installation, settings.queue_url)
         return installation
 
     def account(self, db: Session, row: Account) -> MailAccount:

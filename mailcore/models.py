@@ -58,8 +58,20 @@ class AttemptKind(StrEnum):
     VERIFICATION = "verification"  # a verification link sent to an address on the contact card
 
 
-# Folders in the picker: the special ones first, in this order, then the rest by name.
-ROLE_ORDER = {"inbox": 0, "drafts": 1, "sent": 2, "archive": 3, "junk": 4, "trash": 5}
+class Role(StrEnum):
+    """What a folder is for; stored in `Folder.role` (None for any other folder). Declared in the
+    order of the folder picker."""
+
+    INBOX = "inbox"
+    DRAFTS = "drafts"
+    SENT = "sent"
+    ARCHIVE = "archive"
+    JUNK = "junk"
+    TRASH = "trash"
+
+
+# Folders in the picker: the special ones first, in Role's order, then the rest by name.
+ROLE_ORDER = {role: position for position, role in enumerate(Role)}
 
 
 class User(Base):
@@ -82,10 +94,6 @@ class User(Base):
         back_populates="user", order_by="ContactEmail.position", cascade="all, delete-orphan"
     )
     account: Mapped[Account | None] = relationship(back_populates="user", cascade="all, delete-orphan")
-
-    @property
-    def first_email(self) -> str | None:
-        return self.contact_emails[0].address if self.contact_emails else None
 
 
 class ContactEmail(Base):
@@ -175,7 +183,7 @@ class Folder(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(1000))  # as the server names it (decoded)
     delimiter: Mapped[str | None] = mapped_column(String(4))
-    role: Mapped[str | None] = mapped_column(String(16))  # inbox, sent, drafts, trash, junk, archive
+    role: Mapped[str | None] = mapped_column(String(16))  # a Role, or None
     subscribed: Mapped[bool] = mapped_column(Boolean, default=True)
     selectable: Mapped[bool] = mapped_column(Boolean, default=True)
     uidvalidity: Mapped[int | None] = mapped_column(BigInteger)

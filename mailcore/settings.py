@@ -1,4 +1,4 @@
-"""Value types for server settings."""
+"""Value types for an account's server settings (the installation's own settings are mailcore.config)."""
 
 from __future__ import annotations
 

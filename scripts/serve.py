@@ -72,8 +72,10 @@ def waitress_options(app) -> dict:
 
 
 def main() -> None:
+    from mailcore.config import Settings
+
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so the demo mailbox is stopped too
-    instance = Path(os.environ.get("INSTANCE_PATH", ROOT / "instance"))
+    instance = Settings.from_env(os.environ).instance_path  # before the demo adds its own settings
     demo = os.environ.get("DEMO") == "1"
     if demo:
         start_demo_mailbox(instance)
@@ -83,7 +85,7 @@ def main() -> None:
     from app import create_app
 
     app = create_app()
-    host, port = os.environ.get("HOST", "127.0.0.1"), app.config["PORT"]
+    host, port = app.config["HOST"], app.config["PORT"]
     print(f"Inkorg is running at http://{host}:{port}/", flush=True)
     if demo:
         create_demo_user(app)

@@ -38,6 +38,6 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$hash" ]; then
   echo "$hash" > "$stamp"
 fi
 
-.venv/bin/pybabel -q compile -d translations
+.venv/bin/python -m mailcore.catalogs
 # axe-core for the accessibility tests, from the npm registry into var/ (gitignored)
 if [ "$want" = test ]; then .venv/bin/python -m tests.axe >/dev/null; fi

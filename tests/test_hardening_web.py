@@ -16,9 +16,11 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from app import Config, create_app
-from mailcore.compose.message import MAX_ATTACHMENTS_BYTES, AttachmentsTooLarge
+from mailcore import services
+from mailcore.compose import drafts
+from mailcore.compose import uploads as pending_uploads
+from mailcore.compose.message import MAX_ATTACHMENTS_BYTES
 from mailcore.models import Message, SignInAttempt, User, UserSession, utcnow
-from mailcore.uploads import read_attachments
 
 from .browser import serve
 from .conftest import Browser, connected, make_user, text
@@ -106,10 +108,10 @@ def test_a_session_that_ended_meets_the_sign_in_not_the_size_limit(app):
 
 
 class CountingFile:
-    """An upload that is `size` bytes long and counts what is read of it."""
+    """An upload stream that is `size` bytes long and counts what is read of it."""
 
-    def __init__(self, size: int, filename: str = "big.bin"):
-        self.size, self.filename, self.mimetype, self.read_bytes = size, filename, "application/octet-stream", 0
+    def __init__(self, size: int):
+        self.size, self.read_bytes = size, 0
 
     def read(self, n: int = -1) -> bytes:
         n = self.size - self.read_bytes if n < 0 else min(n, self.size - self.read_bytes)
@@ -117,13 +119,19 @@ class CountingFile:
         return b"\0" * n
 
 
-def test_attachments_are_read_in_chunks_and_refused_as_soon_as_they_pass_the_limit():
-    small, huge = CountingFile(5 * 2**20, "a.bin"), CountingFile(2**31, "b.bin")
-    with pytest.raises(AttachmentsTooLarge):
-        read_attachments([small, huge], MAX_ATTACHMENTS_BYTES)
-    assert huge.read_bytes <= MAX_ATTACHMENTS_BYTES  # stopped at the limit, not after 2 GB
-    [only] = read_attachments([CountingFile(0, ""), CountingFile(1000, "c.bin")], 1000)  # empty field skipped
-    assert only.filename == "c.bin" and len(only.data) == 1000
+def test_attachments_are_stored_in_chunks_and_refused_as_soon_as_they_pass_the_limit(app):
+    make_user(app, "upload@crm.example")
+    with app.extensions["mail"].sessions() as db:
+        user = services.user_by_email(db, "upload@crm.example")
+        window = drafts.open_window(db, user)
+        small = pending_uploads.store(db, window, "a.bin", "application/octet-stream", CountingFile(5 * 2**20))
+        huge = CountingFile(2**31)
+        with pytest.raises(pending_uploads.TooLarge):
+            pending_uploads.store(db, window, "b.bin", "application/octet-stream", huge)
+        room = MAX_ATTACHMENTS_BYTES - small.size
+        assert room < huge.read_bytes <= room + pending_uploads.CHUNK  # stopped at the limit, not after 2 GB
+        assert [u.filename for u in pending_uploads.listed(db, window)] == ["a.bin"]  # nothing of b.bin kept
+        assert len(pending_uploads.data_of(db, small)) == 5 * 2**20
 
 
 def test_too_large_attachments_are_said_and_the_text_kept(app, lab, mailbox):

@@ -4,7 +4,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
 
-class SignInForm(FlaskForm):
+class CrmSigninForm(FlaskForm):
     email = StringField(_l("User name"), validators=[DataRequired()],
                         render_kw={"autocomplete": "username", "autofocus": True})
     password = PasswordField(_l("Password"), validators=[DataRequired()],

@@ -9,7 +9,7 @@ from mailcore import crm_signin as throttle
 from ..security import signin_limits
 from ..web import db, sign_in, sign_out
 from . import bp
-from .forms import SignInForm
+from .forms import CrmSigninForm
 
 
 def _safe_next(target: str | None) -> str:
@@ -23,7 +23,7 @@ def _safe_next(target: str | None) -> str:
 def signin():
     if g.user is not None:
         return redirect(_safe_next(request.args.get("next")))
-    form = SignInForm()
+    form = CrmSigninForm()
     if not form.validate_on_submit():
         return render_template("auth/signin.html", form=form, error=None)
     try:

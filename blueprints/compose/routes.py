@@ -13,6 +13,7 @@ from mailcore.account import MailAccount
 from mailcore.compose import drafts
 from mailcore.compose import message as compose
 from mailcore.compose import uploads as pending_uploads
+from mailcore.models import Role
 from mailcore.reading.mailbox import special_folder
 from mailcore.services import can_send
 from mailcore.sync import appended
@@ -76,7 +77,7 @@ def send():
     if "archive" in request.form:
         _archive(user, message, recipients)
     try:
-        drafts.sent(mail, window, special_folder(db(), account, "drafts"))
+        drafts.sent(mail, window, special_folder(db(), account, Role.DRAFTS))
     except errors.MailError:
         pass  # sent; the draft stays behind until the user deletes it
     return _done(_("Your email was sent."))
@@ -86,7 +87,7 @@ def _file_in_sent(mail: MailAccount, message) -> None:
     """The copy in Sent, listed at once: it is ours, no sync needs to find it."""
     if not current_user().save_sent_copy or compose.files_sent_itself(mail.row):
         return
-    sent = special_folder(db(), mail.row, "sent")
+    sent = special_folder(db(), mail.row, Role.SENT)
     if sent is None:
         return
     try:
@@ -113,7 +114,7 @@ def save_draft():
     user, mail = current_user(), mail_account()
     form = ComposeForm()
     window = window_of(form)
-    drafts_folder = special_folder(db(), mail.row, "drafts")
+    drafts_folder = special_folder(db(), mail.row, Role.DRAFTS)
     if not form.validate_on_submit() or drafts_folder is None:
         return render(TEMPLATE, "draft_state", 422, form=form, saved=False)
     written = content(form)
@@ -140,7 +141,7 @@ def discard():
     mail = mail_account()
     window = window_of(ComposeForm())
     try:
-        drafts.discard(mail, window, special_folder(db(), mail.row, "drafts"))
+        drafts.discard(mail, window, special_folder(db(), mail.row, Role.DRAFTS))
     except errors.MailError:
         db().rollback()  # the draft stays in Drafts, where the user can delete it
     return _done(_("The draft was discarded."))

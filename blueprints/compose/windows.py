@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from mailcore.compose import drafts
 from mailcore.compose import message as compose
 from mailcore.compose import uploads as pending_uploads
-from mailcore.models import ComposeWindow, Folder, User
+from mailcore.models import ComposeWindow, Folder, Role, User
 from mailcore.reading.mailbox import message_of
 
 from ..web import current_user, db, mail_account, own
@@ -38,7 +38,7 @@ def open_form(mode: str | None, original_id: int | None, draft_id: int | None) -
     picked = draft_id if draft_id else original_id if mode in ("reply", "all", "forward") else None
     if picked:
         original = own(message_of, picked)  # not the user's: 404
-        if draft_id and db().get(Folder, original.folder_id).role != "drafts":
+        if draft_id and db().get(Folder, original.folder_id).role != Role.DRAFTS:
             abort(404)  # a draft must be in Drafts, whose UID the window will replace
         raw = mail.raw_message(original)
     form = ComposeForm(formdata=None)

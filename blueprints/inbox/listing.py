@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request, url_for
 
 from mailcore.contacts import sending_rule
-from mailcore.models import Account, Folder, SyncState
+from mailcore.models import Account, Folder, Role, SyncState
 from mailcore.reading.mailbox import PAGE, SORTS, ListQuery, Page, folder_of, folders, page, special_folder
 from mailcore.reading.search import server_matches
 
@@ -68,7 +68,7 @@ def inbox_view(account: Account, **extra) -> dict:
     view = dict(folders=folders(db(), account), folder=folder, listing=listing, query=query,
                 failure=explain_state(account) if failed else None,
                 card_problem=sending_rule(current_user(), account.address),
-                trash=special_folder(db(), account, "trash"))
+                trash=special_folder(db(), account, Role.TRASH))
     return {**view, **reading, **extra}
 
 

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from mailcore import errors
 from mailcore.account import MailAccount
-from mailcore.models import Folder, Message
+from mailcore.models import Folder, Message, Role
 from mailcore.reading.mailbox import folder_of, special_folder
 
 from ..explain import explain
@@ -77,7 +77,7 @@ def delete_messages():
     """Delete moves to Trash, where it can be taken back from."""
     mail = mail_account()
     chosen = chosen_messages()
-    trash = special_folder(db(), mail.row, "trash")
+    trash = special_folder(db(), mail.row, Role.TRASH)
     if trash is None:
         abort(404)
     return answer_move(mail, [m for m in chosen if m.folder_id != trash.id] or chosen, trash, deleted=True)

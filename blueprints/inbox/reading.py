@@ -8,7 +8,7 @@ from flask import Response, abort, current_app, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from mailcore import errors
-from mailcore.models import Account, User
+from mailcore.models import Account, Role, User
 from mailcore.reading.mailbox import folders, message_of, special_folder
 from mailcore.reading.render import Attachment, attachment_part, frame_document
 from mailcore.reading.render import inline_image as image_part
@@ -59,7 +59,7 @@ def reading_view(message_id: int) -> dict:
         except errors.MailError:
             db().rollback()  # stays unread here, as it is on the server
     return dict(selected=found, shown=shown, frame=frame, allow_remote=allow_remote,
-                move_targets=folders(db(), mail.row), trash=special_folder(db(), mail.row, "trash"))
+                move_targets=folders(db(), mail.row), trash=special_folder(db(), mail.row, Role.TRASH))
 
 
 @bp.route("/message/<int:message_id>/attachment/<int:index>")

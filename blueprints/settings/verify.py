@@ -80,7 +80,7 @@ def _mail_link(user: User, item) -> None:
                  name=user.name, user=user.email, address=item.address, link=link,
                  hours=f"{_lifetime().total_seconds() / 3600:g}")
     message = contacts.link_message(sender.sender, item.address, subject, text + "\n")
-    sender.send(message, installation().env.tls_context(), installation().env.timeout)
+    sender.send(message, installation().env)
 
 
 @bp.route("/contact-card/verify/<token>", methods=["GET", "POST"])

@@ -1,6 +1,7 @@
-"""Signing in at the provider (OAuth 2.0): the Sign in with Microsoft/Google step of Set up email
-account, Advanced settings with OAuth 2.0, Sign in again, and the provider's way back
-(`/inbox/oauth/callback`)."""
+"""The provider sign-in (OAuth 2.0 authorization at the mail provider, mailcore.oauth) in the Set up
+email account dialog: its Sign in with Microsoft/Google step, Advanced settings with OAuth 2.0,
+Sign in again, and the provider's way back (`/inbox/oauth/callback`). The CRM sign-in is
+blueprints/auth's."""
 
 from __future__ import annotations
 
@@ -16,12 +17,12 @@ from mailcore import errors
 from mailcore.account import settings_of
 from mailcore.discovery.detect import Detection
 from mailcore.discovery.providers import Provider
-from mailcore.oauth.authorization import Pending, SignInService, pending_for
-from mailcore.oauth.client import NotConfigured, SignInRefused
+from mailcore.oauth.authorization import Pending, ProviderSignin, pending_for
+from mailcore.oauth.client import NotConfigured, ProviderSigninRefused
 from mailcore.oauth.tokens import OAUTH2, PASSWORD
 from mailcore.services import same_address
 
-from ..explain import Explanation, explain, explain_sign_in, not_configured
+from ..explain import Explanation, explain, explain_provider_signin, not_configured
 from ..htmx import is_fragment_request, render
 from ..web import current_user, db, installation, login_required, mail_service
 from . import routes
@@ -43,7 +44,7 @@ class Offer:
     app_password: bool  # the provider still accepts an app password (Advanced settings, or here)
 
 
-def sign_in_offer(provider: Provider | None) -> Offer | None:
+def provider_signin_offer(provider: Provider | None) -> Offer | None:
     if provider is None or provider.oauth2 is None:
         return None
     try:
@@ -56,18 +57,18 @@ def sign_in_offer(provider: Provider | None) -> Offer | None:
 
 def preselect(form: AdvancedForm, provider: Provider | None) -> None:
     """Advanced settings for a provider that accepts no password (Microsoft) start at OAuth 2.0."""
-    offer = sign_in_offer(provider)
+    offer = provider_signin_offer(provider)
     if offer and offer.ready and provider.note == "oauth":
         form.imap_auth.data = form.smtp_auth.data = OAUTH2
 
 
-class SignInForm(FlaskForm):
+class ProviderSigninForm(FlaskForm):
     address = HiddenField(validators=[DataRequired(), Length(max=320), email_address])
     again = HiddenField(validators=[Optional()])
 
 
-def signin_service() -> SignInService:
-    return SignInService(db(), installation(), mail_service())
+def provider_signin() -> ProviderSignin:
+    return ProviderSignin(db(), installation(), mail_service())
 
 
 def redirect_uri() -> str:
@@ -88,11 +89,11 @@ def navigate(url: str, label: str):
 
 def _begin(pending: Pending, show_problem):
     try:
-        url, state = signin_service().start(current_user(), pending, redirect_uri())
+        url, state = provider_signin().start(current_user(), pending, redirect_uri())
     except NotConfigured as exc:
         return show_problem(not_configured(exc, url_for("oauth.help")))
-    except SignInRefused as exc:
-        return show_problem(explain_sign_in(exc, _label(pending.provider_id), pending.settings.address))
+    except ProviderSigninRefused as exc:
+        return show_problem(explain_provider_signin(exc, _label(pending.provider_id), pending.settings.address))
     session[_STATES] = [*session.get(_STATES, [])[-4:], state]
     return navigate(url, _label(pending.provider_id))
 
@@ -106,13 +107,13 @@ def _password_step(pending: Pending, status: int, problem: Explanation):
     provider = installation().providers.by_id(pending.provider_id)
     detection = Detection(pending.settings, pending.source if pending.source != "manual" else "provider", provider)
     form = PasswordForm(formdata=None, address=pending.settings.address)
-    return routes._password_step(form, detection, status, sign_in_problem=problem, again=pending.again)
+    return routes._password_step(form, detection, status, provider_signin_problem=problem, again=pending.again)
 
 
 @oauth_bp.route("/start", methods=["POST"])
 @login_required
 def start():
-    form = SignInForm()
+    form = ProviderSigninForm()
     if not form.validate_on_submit():
         return routes._setup("address", 422, form=AddressForm(formdata=None, address=form.address.data))
     pending = _again(form.address.data) if form.again.data else _first(form.address.data)
@@ -136,7 +137,7 @@ def _again(address: str) -> Pending | None:
                        source=account.settings_source, again=True)
 
 
-def advanced_sign_in(form: AdvancedForm):
+def advanced_provider_signin(form: AdvancedForm):
     """Advanced settings saved with OAuth 2.0 on a side: sign in at the provider that serves them."""
     settings = form.settings()
     found = recall(settings.address, installation().providers) or installation().detector.from_lists(settings.address)
@@ -172,15 +173,15 @@ def callback():
     """Where the provider sends the browser back: the account connected, or a clear refusal."""
     state = request.args.get("state", "")
     user = current_user()
-    service = signin_service()
+    service = provider_signin()
     started_here = state in session.get(_STATES, [])
     pending = service.pending_of(user, state) if started_here else None
     if not started_here:  # another browser's, a forged or a replayed state: never exchanged
-        return _refused(SignInRefused("state"), None)
+        return _refused(ProviderSigninRefused("state"), None)
     session[_STATES] = [s for s in session.get(_STATES, []) if s != state]
     try:
         outcome = service.complete(user, state, request.args.to_dict())
-    except SignInRefused as exc:
+    except ProviderSigninRefused as exc:
         return _refused(exc, pending)
     except errors.RateLimited as exc:
         return _refused(exc, pending)
@@ -201,11 +202,11 @@ def _refused(exc: Exception, pending: Pending | None):
     if isinstance(exc, errors.MailError):
         problem = explain(exc)
     else:
-        problem = explain_sign_in(exc, _label(pending.provider_id if pending else None),
+        problem = explain_provider_signin(exc, _label(pending.provider_id if pending else None),
                                   pending.settings.address if pending else "")
     if pending is not None:
         return _password_step(pending, 403, problem)
-    return routes._setup("address", 403, form=AddressForm(formdata=None), sign_in_problem=problem)
+    return routes._setup("address", 403, form=AddressForm(formdata=None), provider_signin_problem=problem)
 
 
 @oauth_bp.route("/help", endpoint="help")

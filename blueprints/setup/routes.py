@@ -1,4 +1,5 @@
-"""The Set up email account dialog: address, what was found, password, Advanced settings."""
+"""The Set up email account dialog: address, what was found, the mailbox login with a password
+(`mailbox_login`), Advanced settings. Its provider sign-in (OAuth) is setup/oauth.py's."""
 
 from __future__ import annotations
 
@@ -68,12 +69,12 @@ def _discover(address: str) -> Detection:
 def _password_step(form: PasswordForm, detection: Detection, status: int = 200, **extra):
     return _setup("password", status, form=form, detection=detection, address=form.address.data,
                   advice=provider_note(detection.provider), imap_only=imap_only(),
-                  sign_in=sign_in_offer(detection.provider), **extra)
+                  provider_signin=provider_signin_offer(detection.provider), **extra)
 
 
 @bp.route("/login", methods=["POST"], endpoint="login")
 @login_required
-def log_in():
+def mailbox_login():
     form = PasswordForm()
     if not form.address.validate(form):
         return _setup("address", 422, form=AddressForm(formdata=None, address=form.address.data))
@@ -128,7 +129,7 @@ def advanced():
     if not form.validate_on_submit():
         return _advanced(form, status=422)
     if form.uses_oauth():
-        return advanced_sign_in(form)
+        return advanced_provider_signin(form)
     settings = form.settings()
     stored = passwords = None
     if user.account is not None and same_address(settings.address, user.account.address):
@@ -186,4 +187,8 @@ def _connect(settings, credentials, provider, source, form: AdvancedForm | None 
     return _answer(_try(settings, credentials, provider, source), settings, provider, form, password_step)
 
 
-from .oauth import advanced_sign_in, preselect, sign_in_offer  # noqa: E402 (oauth.py builds on this module)
+from .oauth import (  # noqa: E402 (oauth.py builds on this module)
+    advanced_provider_signin,
+    preselect,
+    provider_signin_offer,
+)

@@ -37,10 +37,6 @@ class InvalidHeader(ValueError):
     """A subject or name with a line break in it."""
 
 
-class AttachmentsTooLarge(ValueError):
-    """The attachments (forwarded ones included) add up to more than MAX_ATTACHMENTS_BYTES."""
-
-
 @dataclass
 class Upload:
     filename: str
@@ -136,9 +132,10 @@ def _now():
     return datetime.now(UTC)
 
 
-def transmit(smtp: smtplib.SMTP, message: EmailMessage, from_address: str, recipients: list[str],
+def transmit(smtp: smtplib.SMTP, message: EmailMessage, from_address: str, recipients: list[str] | None,
              server: ServerSettings) -> None:
-    """Hand the message to an open SMTP session; a refused recipient or a dropped connection raises."""
+    """Hand the message to an open SMTP session (to `recipients`, or None: those its headers name); a
+    refused recipient or a dropped connection raises."""
     where = (errors.OUTGOING, server.host, server.port)
     try:
         refused = smtp.send_message(message, from_addr=from_address, to_addrs=recipients)

@@ -4,20 +4,21 @@
     smtp://user:password@smtp.example.com:587     STARTTLS, required
 
 User name and password are percent-encoded and may be left out for a relay that needs no login.
-Certificates are verified like the users' servers' (system store plus MAIL_CA_BUNDLE). The host is
-the operator's choice, so the network rule for users' servers does not apply to it.
+The session opens as the users' do (mailcore.connect.smtp_session): certificates verified the same
+way (system store plus MAIL_CA_BUNDLE), every answer within MAIL_DEADLINE. The host is the
+operator's choice, so the network rule for users' servers does not apply to it.
 """
 
 from __future__ import annotations
 
-import smtplib
-import ssl
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import parseaddr
 from urllib.parse import unquote, urlsplit
 
-from mailcore import errors
+from mailcore.compose.message import transmit
+from mailcore.connect import MailEnvironment, smtp_session
+from mailcore.settings import ServerSettings
 
 
 @dataclass(frozen=True)
@@ -45,33 +46,9 @@ class SystemMail:
         return cls(parts.hostname, parts.port or (465 if implicit else 587), implicit, sender, username,
                    unquote(parts.password or ""))
 
-    def send(self, message: EmailMessage, context: ssl.SSLContext, timeout: float) -> None:
-        """Send over verified TLS; a MailError (outgoing side) when it cannot be done."""
-        smtp: smtplib.SMTP | None = None
-        try:
-            if self.implicit_tls:
-                smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=timeout, context=context)
-            else:
-                smtp = smtplib.SMTP(self.host, self.port, timeout=timeout)
-                smtp.ehlo()
-                if not smtp.has_extn("starttls"):
-                    raise errors.StartTlsNotOffered()
-                smtp.starttls(context=context)
-            smtp.ehlo()
-            if self.username:
-                smtp.login(self.username, self.password)
-            refused = smtp.send_message(message, from_addr=parseaddr(self.sender)[1])
-            if refused:
-                raise errors.RecipientRefused(", ".join(refused))
-        except errors.MailError as exc:
-            raise exc.on(errors.OUTGOING, self.host, self.port) from None
-        except smtplib.SMTPAuthenticationError as exc:
-            raise errors.AuthenticationFailed(str(exc.smtp_code)).on(errors.OUTGOING, self.host, self.port) from None
-        except (smtplib.SMTPException, OSError) as exc:  # ssl.SSLError is an OSError
-            raise errors.ProtocolFailure(type(exc).__name__).on(errors.OUTGOING, self.host, self.port) from None
-        finally:
-            if smtp is not None:
-                try:
-                    smtp.quit()
-                except (smtplib.SMTPException, OSError):
-                    smtp.close()
+    def send(self, message: EmailMessage, env: MailEnvironment) -> None:
+        """Send over verified TLS, within the installation's timeout and deadline; a MailError (outgoing
+        side) when it cannot be done."""
+        server = ServerSettings(self.host, self.port, self.implicit_tls, self.username)
+        with smtp_session(server, self.password if self.username else None, env, network_rule=False) as smtp:
+            transmit(smtp, message, parseaddr(self.sender)[1], None, server)

@@ -1,5 +1,4 @@
-"""Attachments uploaded to a compose window, kept in the database until the message is sent (the
-files of one request read into memory under a budget are `uploads.read_attachments`).
+"""Attachments uploaded to a compose window, kept in the database until the message is sent.
 
 A file is read and stored in chunks as it arrives, so neither a 20 MB attachment nor several of them
 are ever held in memory at once by the upload; a validation error of the form loses none of them.

@@ -1,26 +1,25 @@
 """The Thunderbird autoconfig format (config-v1.1.xml): fetching it safely and reading it.
 
-Fetched over HTTPS with verified certificates from the one address the network policy approved,
-at most MAX_BYTES, redirects followed only within the same registrable domain and to the one
-autoconfig port, all under one wall-clock deadline, parsed with defusedxml so entity tricks cannot
-expand.
+Fetched with the installation's pinned HTTPS client (mailcore.https: verified certificates, the one
+address the network rule approved), at most MAX_BYTES, redirects followed only within the same
+registrable domain and to the one autoconfig port, all under one wall-clock deadline that shuts the
+connection down when it passes, parsed with defusedxml so entity tricks cannot expand.
 """
 
 from __future__ import annotations
 
-import http.client
-import socket
 import ssl
-import threading
-import time
 from dataclasses import dataclass
 from functools import cache
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
+import requests
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 from publicsuffixlist import PublicSuffixList
 
+from mailcore.deadline import Deadline
+from mailcore.https import get, pinned_session
 from mailcore.netpolicy import NetworkPolicy
 from mailcore.settings import AccountSettings, ServerSettings
 
@@ -51,75 +50,16 @@ def registrable_domain(host: str) -> str:
     return _public_suffixes().privatesuffix(host) or host
 
 
-class _Deadline:
-    """Shuts the watched socket down when the deadline passes.
-
-    A socket timeout bounds each read, not the sum of them: a server sending a byte a second
-    would keep every read alive for ever. Shutting the socket down ends whatever read is waiting.
-    """
-
-    def __init__(self, deadline: float):
-        self.deadline = deadline
-        self.passed = False
-        self._sock: socket.socket | None = None
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._end)
-        self._timer.daemon = True
-
-    def __enter__(self) -> _Deadline:
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._timer.cancel()
-
-    def watch(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._sock = sock
-            if self.passed:
-                _shut(sock)
-
-    def check(self) -> None:
-        if self.passed or time.monotonic() >= self.deadline:
-            raise AutoconfigError("out of time")
-
-    def _end(self) -> None:
-        with self._lock:
-            self.passed = True
-            if self._sock is not None:
-                _shut(self._sock)
-
-
-def _shut(sock: socket.socket) -> None:
-    try:  # the plain socket's shutdown, also for an SSLSocket: no TLS goodbye, just the end
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
-    except OSError:
-        pass
-
-
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, host: str, port: int, address: str, context: ssl.SSLContext, deadline: _Deadline):
-        super().__init__(host, port, timeout=max(0.001, deadline.deadline - time.monotonic()), context=context)
-        self._address = address
-        self._deadline = deadline
-
-    def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
-        self._deadline.watch(sock)
-        tls = self._context.wrap_socket(sock, server_hostname=self.host, do_handshake_on_connect=False)
-        self._deadline.watch(tls)
-        self.sock = tls
-        tls.do_handshake()
-
-
 def fetch(url: str, policy: NetworkPolicy, context: ssl.SSLContext, deadline: float,
           port: int | None = None) -> bytes:
-    """GET url over HTTPS from `port` (MAIL_AUTOCONFIG_PORT, else 443), all of it before `deadline`."""
-    with _Deadline(deadline) as clock:
-        return _fetch(url, policy, context, clock, port or 443)
+    """GET url over HTTPS from `port` (MAIL_AUTOCONFIG_PORT, else 443), all of it before `deadline`
+    (a monotonic time)."""
+    clock = Deadline.until(deadline)
+    with clock.cutoff() as cutoff, pinned_session(policy, context, cutoff=cutoff, redirect_answers=True) as session:
+        return _fetch(url, session, clock, port or 443)
 
 
-def _fetch(url: str, policy: NetworkPolicy, context: ssl.SSLContext, clock: _Deadline, target_port: int) -> bytes:
+def _fetch(url: str, session: requests.Session, clock: Deadline, target_port: int) -> bytes:
     origin = registrable_domain(urlsplit(url).hostname or "")
     for _ in range(MAX_REDIRECTS + 1):
         parts = urlsplit(url)
@@ -133,39 +73,29 @@ def _fetch(url: str, policy: NetworkPolicy, context: ssl.SSLContext, clock: _Dea
             raise AutoconfigError(f"not a port: {parts.netloc}") from None
         if named_port not in (None, target_port):
             raise AutoconfigError(f"redirect to port {named_port}, not {target_port}")
-        clock.check()
+        _in_time(clock)
+        netloc = parts.hostname if target_port == 443 else f"{parts.hostname}:{target_port}"
         try:
-            address = policy.with_ports(target_port).resolve(parts.hostname, target_port)
-            path = parts.path + (f"?{parts.query}" if parts.query else "")
-            status, location, body = _get(parts.hostname, target_port, address, path or "/", context, clock)
+            answer = get(session, urlunsplit(("https", netloc, parts.path or "/", parts.query, "")), MAX_BYTES,
+                         "application/xml, text/xml", timeout=clock.remaining(0.001), user_agent="Inkorg-autoconfig")
         except Exception as exc:
-            clock.check()
+            _in_time(clock)
             raise AutoconfigError(f"{type(exc).__name__}: {exc}") from None
-        clock.check()  # a read cut short by the deadline may look like a short document
-        if status in _REDIRECTS:
-            url = location if "://" in location else f"https://{parts.netloc}{location}"
+        _in_time(clock)  # a read cut short by the deadline may look like a short document
+        if answer.status in _REDIRECTS:
+            url = answer.location if "://" in answer.location else f"https://{parts.netloc}{answer.location}"
             continue
-        if status != 200:
-            raise AutoconfigError(f"HTTP {status}")
-        if len(body) > MAX_BYTES:
+        if answer.status != 200:
+            raise AutoconfigError(f"HTTP {answer.status}")
+        if len(answer.body) > MAX_BYTES:
             raise AutoconfigError("document larger than 64 KB")
-        return body
+        return answer.body
     raise AutoconfigError("too many redirects")
 
 
-def _get(host: str, port: int, address: str, target: str, context: ssl.SSLContext,
-         clock: _Deadline) -> tuple[int, str, bytes]:
-    """One GET: (status, Location, at most MAX_BYTES + 1 bytes of a 200's body)."""
-    connection = _PinnedHTTPSConnection(host, port, address, context, clock)
-    try:
-        connection.request("GET", target, headers={"Accept": "application/xml, text/xml",
-                                                   "User-Agent": "Inkorg-autoconfig"})
-        response = connection.getresponse()
-        if response.status != 200:
-            return response.status, response.getheader("Location", ""), b""
-        return 200, "", response.read(MAX_BYTES + 1)
-    finally:
-        connection.close()
+def _in_time(clock: Deadline) -> None:
+    if clock.passed:
+        raise AutoconfigError("out of time")
 
 
 def _server(element, address: str) -> ServerSettings | None:

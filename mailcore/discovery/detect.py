@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 
+from mailcore.deadline import remaining
 from mailcore.discovery import autoconfig, probe
 from mailcore.discovery.dnsquery import Dns
 from mailcore.discovery.providers import Provider, ProviderList
@@ -74,9 +75,8 @@ def _first_in_order(futures: Sequence[Future], deadline: float):
     """The result of the first future in order that succeeds with a value, waiting for each only as
     long as an earlier one might still win; at the deadline, the best that has finished."""
     for future in futures:
-        remaining = deadline - time.monotonic()
         try:
-            value = future.result(timeout=max(0.0, remaining))
+            value = future.result(timeout=remaining(deadline))
         except TimeoutError:
             break
         except Exception:
@@ -146,14 +146,14 @@ class Detector:
 
     def _srv(self, address: str, domain: str, deadline: float) -> Detection | None:
         dns, allowed = self.network.dns, self.network.policy.allowed_ports
-        timeout = max(0.1, deadline - time.monotonic())
+        timeout = remaining(deadline, 0.1)
         lookups = {name: _spawn(dns.srv, f"{name}.{domain}", timeout)
                    for name in ("_imaps._tcp", "_imap._tcp", "_submissions._tcp", "_submission._tcp")}
 
         def pick(names: tuple[str, str]) -> ServerSettings | None:
             for name, tls in zip(names, (True, False), strict=True):
                 try:
-                    records = lookups[name].result(timeout=max(0.0, deadline - time.monotonic()))
+                    records = lookups[name].result(timeout=remaining(deadline))
                 except Exception:
                     continue
                 for record in records:
@@ -167,7 +167,7 @@ class Detector:
         return None
 
     def _mx(self, address: str, domain: str, deadline: float) -> Detection | None:
-        hosts = self.network.dns.mx(domain, timeout=max(0.1, deadline - time.monotonic()))
+        hosts = self.network.dns.mx(domain, timeout=remaining(deadline, 0.1))
         provider = self.providers.by_mx(hosts)
         if provider is not None:
             return _from_provider(address, provider, SOURCE_MX)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import socket
 import ssl
-import time
 from dataclasses import dataclass
 
+from mailcore.deadline import remaining
 from mailcore.netpolicy import NetworkPolicy
 
 _LINE = 4096
@@ -36,10 +36,10 @@ class _Conversation:
 
     def line(self) -> bytes:
         while b"\n" not in self.buffer:
-            remaining = self.deadline - time.monotonic()
-            if remaining <= 0:
+            left = remaining(self.deadline)
+            if left <= 0:
                 raise ProbeFailed("out of time")  # a server that trickles bytes still ends here
-            self.sock.settimeout(remaining)
+            self.sock.settimeout(left)
             chunk = self.sock.recv(_LINE)
             if not chunk:
                 raise ProbeFailed("closed")
@@ -125,11 +125,11 @@ def run(probe: Probe, policy: NetworkPolicy, context: ssl.SSLContext, deadline: 
     """The probe itself when the server answers as it should before the deadline; ProbeFailed otherwise."""
     try:
         address = policy.resolve(probe.host, probe.port)
-        sock = socket.create_connection((address, probe.port), max(0.05, deadline - time.monotonic()))
+        sock = socket.create_connection((address, probe.port), remaining(deadline, 0.05))
     except Exception as exc:
         raise ProbeFailed(str(exc)) from None
     try:
-        sock.settimeout(max(0.05, deadline - time.monotonic()))
+        sock.settimeout(remaining(deadline, 0.05))
         if probe.ssl:
             sock = context.wrap_socket(sock, server_hostname=probe.host)
         conv = _Conversation(sock, deadline)

@@ -1,5 +1,5 @@
-"""Connecting an account by signing in at its provider (OAuth 2.0): the sign-ins under way, and what
-a finished one stores.
+"""The provider sign-in flow: connecting an account by OAuth 2.0 authorization at its provider (not
+the CRM sign-in, mailcore.crm_signin): the provider sign-ins under way, and what a finished one stores.
 
 A sign-in under way is a database row keyed by the hash of its `state`, holding the PKCE verifier,
 the nonce and what to connect, sealed to the user and the state. The callback claims the row by
@@ -72,7 +72,10 @@ def _context(user: User, state_hash: str) -> str:
 
 
 @dataclass
-class SignInService:
+class ProviderSignin:
+    """The provider sign-in of one request: `start` sends the user to the provider, `complete` takes the
+    callback and connects (or, for Sign in again, renews) the account."""
+
     db: Session
     installation: Installation
     mail: MailService
@@ -82,7 +85,7 @@ class SignInService:
         return self.installation.oauth
 
     def start(self, user: User, pending: Pending, redirect_uri: str) -> tuple[str, str]:
-        """The provider's sign-in URL and the flow's state; NotConfigured or SignInRefused otherwise."""
+        """The provider's sign-in URL and the flow's state; NotConfigured or ProviderSigninRefused otherwise."""
         provider = self.installation.providers.by_id(pending.provider_id)
         client = self.registry.client_for(provider)
         url, flow = oauth.begin(self.registry, client, redirect_uri, pending.settings.address)
@@ -104,15 +107,15 @@ class SignInService:
         digest = oauth.state_hash(state)
         row = self.db.scalar(select(OAuthFlow).where(OAuthFlow.user_id == user.id, OAuthFlow.state_hash == digest))
         if row is None:
-            raise oauth.SignInRefused("state")
+            raise oauth.ProviderSigninRefused("state")
         claimed = self.db.execute(delete(OAuthFlow).where(OAuthFlow.id == row.id)).rowcount
         self.db.commit()
         if claimed != 1 or aware(row.created_at) < utcnow() - FLOW_LIFETIME:
-            raise oauth.SignInRefused("state")
+            raise oauth.ProviderSigninRefused("state")
         try:
             data = json.loads(self.installation.box.open(row.payload, _context(user, digest)))
         except (SecretBoxError, ValueError):
-            raise oauth.SignInRefused("state") from None
+            raise oauth.ProviderSigninRefused("state") from None
         return (oauth.FlowSecrets(state, data["verifier"], data["nonce"]), data["redirect_uri"],
                 Pending.from_json(data["pending"]))
 
@@ -129,16 +132,16 @@ class SignInService:
         return Pending.from_json(data["pending"])
 
     def complete(self, user: User, state: str, params: dict) -> Outcome:
-        """Finish the sign-in of `state` and connect (or renew) the account; SignInRefused otherwise."""
+        """Finish the sign-in of `state` and connect (or renew) the account; ProviderSigninRefused otherwise."""
         secrets_, redirect_uri, pending = self._claim(user, state)
         provider = self.installation.providers.by_id(pending.provider_id)
         try:
             client = self.registry.client_for(provider)
         except oauth.NotConfigured:
-            raise oauth.SignInRefused("unreachable", "the provider's sign-in is no longer configured") from None
+            raise oauth.ProviderSigninRefused("unreachable", "the provider's sign-in is no longer configured") from None
         tokens = oauth.finish(self.registry, client, secrets_, redirect_uri, params)
         if not same_address(tokens.identity, pending.settings.address):
-            raise oauth.SignInRefused("identity", identity=tokens.identity or "?")
+            raise oauth.ProviderSigninRefused("identity", identity=tokens.identity or "?")
         bearer = Bearer(tokens.access_token)
         credentials = Credentials(*(bearer if auth == OAUTH2 else (pending.password or "") for auth in pending.auth))
         account = user.account

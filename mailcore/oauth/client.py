@@ -1,22 +1,22 @@
-"""Signing a mail account in with OAuth 2.0 / OpenID Connect: clients, discovery, the authorization
-code flow with PKCE, and the id_token that proves whose mailbox it is.
+"""The provider sign-in: connecting a mail account by OAuth 2.0 / OpenID Connect authorization at its
+provider (never the CRM sign-in, mailcore.crm_signin): clients, discovery, the authorization code
+flow with PKCE, and the id_token that proves whose mailbox it is.
 
 Every provider goes through the same code: the built-in Microsoft and Google entries of
 providers.json get their client registration from the installation's settings, an operator's own
 issuer (MAIL_PROVIDERS_FILE) carries its own. Endpoints and keys come from the issuer's
 `/.well-known/openid-configuration`, fetched over verified HTTPS from the one address the network
-rule approved. The HTTP work is Authlib's (`OAuth2Session`, a requests session) and joserfc's.
+rule approved, with the installation's pinned HTTPS client (mailcore.https). The OAuth work is
+Authlib's (`OAuth2Session`, on that client) and joserfc's.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import ipaddress
 import json
 import re
 import secrets
-import ssl
 import threading
 import time
 from collections.abc import Mapping
@@ -32,11 +32,11 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
-from requests.adapters import HTTPAdapter
 
 from mailcore import errors
 from mailcore.connect import MailEnvironment
 from mailcore.discovery.providers import OAuthSpec, Provider, ProviderList
+from mailcore.https import get, pinned_session
 from mailcore.models import utcnow
 
 MAX_DOCUMENT = 256 * 1024  # discovery documents and key sets are a few KB
@@ -50,8 +50,8 @@ REGISTRATION_SETTINGS = {
 }
 
 
-class SignInRefused(Exception):
-    """A sign-in that cannot connect the account. `reason` names why, for the web layer to word:
+class ProviderSigninRefused(Exception):
+    """A provider sign-in that cannot connect the account. `reason` names why, for the web layer to word:
     state (unknown, used or expired), denied (at the provider), token (the code exchange failed),
     id-token (not valid), identity (another account than the typed address), unreachable."""
 
@@ -114,60 +114,27 @@ def registrations_from(config: Mapping) -> dict[str, Registration]:
 # --- HTTPS to the issuer -----------------------------------------------------------------------
 
 
-class _PinnedAdapter(HTTPAdapter):
-    """Connects to the one address the network rule approved for the URL's host and port, verifies
-    the certificate against the host name with the installation's trust (system + MAIL_CA_BUNDLE),
-    and never follows proxies from the environment."""
-
-    def __init__(self, env: MailEnvironment):
-        self.env = env
-        super().__init__(max_retries=0)
-
-    def build_connection_pool_key_attributes(self, request, verify, cert=None):
-        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
-        parts = urlsplit(request.url)
-        if parts.scheme != "https" or not parts.hostname:
-            raise requests.exceptions.InvalidURL(f"not an https URL: {parts.scheme}://{parts.hostname}")
-        port = parts.port or 443
-        host_params["host"] = self.env.policy.with_ports(port).resolve(parts.hostname, port)
-        pool_kwargs.update(server_hostname=parts.hostname, assert_hostname=parts.hostname,
-                           ssl_context=self.env.tls_context(), cert_reqs=ssl.CERT_REQUIRED)
-        pool_kwargs.pop("ca_certs", None)
-        return host_params, pool_kwargs
-
-    def cert_verify(self, conn, url, verify, cert) -> None:
-        conn.cert_reqs = "CERT_REQUIRED"  # the context carries the trust; requests' own bundle stays out
-
-    def send(self, request, **kwargs):
-        request.headers["Host"] = urlsplit(request.url).netloc  # the pool knows only the address
-        return super().send(request, **kwargs)
-
-
 def session_for(env: MailEnvironment, client: OAuthClient | None = None, **kwargs) -> OAuth2Session:
-    """An Authlib OAuth2Session (a requests session) that can only reach what the network rule allows."""
+    """An Authlib OAuth2Session on the installation's pinned HTTPS client (mailcore.https): it can only
+    reach what the network rule allows."""
     options = {}
     if client is not None:
         options = dict(client_id=client.client_id, client_secret=client.client_secret, scope=client.scope,
                        token_endpoint_auth_method="client_secret_post" if client.client_secret else "none")
     session = OAuth2Session(default_timeout=env.timeout, **options, **kwargs)
-    session.trust_env = False
-    session.max_redirects = 0
-    adapter = _PinnedAdapter(env)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)  # refused there: no plain HTTP to an issuer
-    return session
+    return pinned_session(env.policy, env.tls_context(), session)
 
 
-def _unreachable(exc: BaseException) -> SignInRefused:
+def _unreachable(exc: BaseException) -> ProviderSigninRefused:
     """The issuer could not be reached or refused the connection; never a token in the detail."""
     seen: set[int] = set()
     cause: BaseException | None = exc
     while cause is not None and id(cause) not in seen:  # the network rule's refusal, wherever requests wrapped it
         seen.add(id(cause))
         if isinstance(cause, errors.MailError):
-            return SignInRefused("unreachable", f"{type(cause).__name__}: {cause.detail}".rstrip(": "))
+            return ProviderSigninRefused("unreachable", f"{type(cause).__name__}: {cause.detail}".rstrip(": "))
         cause = cause.__context__ or cause.__cause__
-    return SignInRefused("unreachable", type(exc).__name__)
+    return ProviderSigninRefused("unreachable", type(exc).__name__)
 
 
 _NETWORK = (requests.RequestException, errors.MailError, OSError)
@@ -190,9 +157,6 @@ class OAuthRegistry:
         self.providers, self.registrations, self.env = providers, dict(registrations), env
         self._cache: dict[str, _Cached] = {}
         self._lock = threading.Lock()
-
-    def spec_of(self, provider: Provider | None) -> OAuthSpec | None:
-        return provider.oauth2 if provider else None
 
     def client_for(self, provider: Provider) -> OAuthClient:
         """The provider's client; NotConfigured when this installation has no registration for it."""
@@ -239,7 +203,7 @@ class OAuthRegistry:
         if entry.jwks is None or force:
             entry.jwks = self._get_json(entry.metadata["jwks_uri"])
             if not isinstance(entry.jwks.get("keys"), list):
-                raise SignInRefused("unreachable", "the issuer's key set has no keys")
+                raise ProviderSigninRefused("unreachable", "the issuer's key set has no keys")
         return entry.jwks
 
     def _entry(self, client: OAuthClient) -> _Cached:
@@ -256,23 +220,21 @@ class OAuthRegistry:
 
     def _get_json(self, url: str) -> dict:
         try:
-            with session_for(self.env) as http:
-                response = http.get(url, withhold_token=True, stream=True, allow_redirects=False,
-                                    headers={"Accept": "application/json"})
-                body = response.raw.read(MAX_DOCUMENT + 1, decode_content=True)
-                response.close()
+            with pinned_session(self.env.policy, self.env.tls_context()) as http:
+                answer = get(http, url, MAX_DOCUMENT, "application/json", timeout=self.env.timeout)
         except _NETWORK as exc:
             raise _unreachable(exc) from None
-        if response.status_code != 200:
-            raise SignInRefused("unreachable", f"HTTP {response.status_code} from {urlsplit(url).hostname}")
+        if answer.status != 200:
+            raise ProviderSigninRefused("unreachable", f"HTTP {answer.status} from {urlsplit(url).hostname}")
+        body = answer.body
         if len(body) > MAX_DOCUMENT:
-            raise SignInRefused("unreachable", "the issuer's document is too large")
+            raise ProviderSigninRefused("unreachable", "the issuer's document is too large")
         try:
             data = json.loads(body)
         except ValueError:
-            raise SignInRefused("unreachable", "the issuer's document is not JSON") from None
+            raise ProviderSigninRefused("unreachable", "the issuer's document is not JSON") from None
         if not isinstance(data, dict):
-            raise SignInRefused("unreachable", "the issuer's document is not a JSON object")
+            raise ProviderSigninRefused("unreachable", "the issuer's document is not a JSON object")
         return data
 
 
@@ -284,13 +246,13 @@ def _issuer_pattern(issuer: str) -> re.Pattern:
 def _check_metadata(issuer: str, metadata: dict) -> None:
     named = str(metadata.get("issuer") or "")
     if not named or not (named == issuer or _issuer_pattern(named).match(issuer)):
-        raise SignInRefused("unreachable", f"the discovery document names another issuer: {named}")
+        raise ProviderSigninRefused("unreachable", f"the discovery document names another issuer: {named}")
     for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
         url = str(metadata.get(key) or "")
         if key == "authorization_endpoint" and _loopback_http(url):
             continue  # only a browser on this machine goes there (the demo's and tests' issuer)
         if not url.startswith("https://"):
-            raise SignInRefused("unreachable", f"the discovery document has no https {key}")
+            raise ProviderSigninRefused("unreachable", f"the discovery document has no https {key}")
 
 
 def _loopback_http(url: str) -> bool:
@@ -343,21 +305,21 @@ def finish(registry: OAuthRegistry, client: OAuthClient, flow: FlowSecrets, redi
            params: Mapping[str, str]) -> Tokens:
     """Exchange the callback's code (with the PKCE verifier) and verify the id_token it brings."""
     if params.get("error"):
-        raise SignInRefused("denied", str(params.get("error_description") or params["error"])[:300])
+        raise ProviderSigninRefused("denied", str(params.get("error_description") or params["error"])[:300])
     code = params.get("code")
     if not code:
-        raise SignInRefused("token", "no code in the answer")
+        raise ProviderSigninRefused("token", "no code in the answer")
     metadata = registry.metadata(client)
     try:
         with session_for(registry.env, client, redirect_uri=redirect_uri) as oauth:
             token = oauth.fetch_token(metadata["token_endpoint"], grant_type="authorization_code", code=code,
                                       code_verifier=flow.verifier)
     except AuthlibBaseError as exc:
-        raise SignInRefused("token", _oauth_error_text(exc)) from None
+        raise ProviderSigninRefused("token", _oauth_error_text(exc)) from None
     except _NETWORK as exc:
         raise _unreachable(exc) from None
     if not token.get("access_token") or not token.get("id_token"):
-        raise SignInRefused("token", "the answer lacks an access token or an id_token")
+        raise ProviderSigninRefused("token", "the answer lacks an access token or an id_token")
     claims = verify_id_token(registry, client, token, flow.nonce)
     return Tokens(token["access_token"], token.get("refresh_token"), expiry_of(token),
                   str(claims.get("sub") or ""), identity_of(claims))
@@ -405,9 +367,9 @@ def verify_id_token(registry: OAuthRegistry, client: OAuthClient, token: Mapping
                              {"nonce": nonce, "client_id": client.client_id, "access_token": token["access_token"]})
         claims.validate(leeway=120)
     except (JoseError, ValueError, KeyError) as exc:
-        raise SignInRefused("id-token", type(exc).__name__ + (f": {exc}" if str(exc) else "")) from None
+        raise ProviderSigninRefused("id-token", type(exc).__name__ + (f": {exc}" if str(exc) else "")) from None
     if "nonce" not in claims:
-        raise SignInRefused("id-token", "MissingClaimError: nonce")
+        raise ProviderSigninRefused("id-token", "MissingClaimError: nonce")
     return dict(claims)
 
 
@@ -436,17 +398,11 @@ def refresh(registry: OAuthRegistry, client: OAuthClient, refresh_token: str) ->
     except AuthlibBaseError as exc:
         if exc.error in ("invalid_grant", "interaction_required", "consent_required", "login_required"):
             raise RefreshRefused(_oauth_error_text(exc)) from None
-        raise SignInRefused("token", _oauth_error_text(exc)) from None
+        raise ProviderSigninRefused("token", _oauth_error_text(exc)) from None
     except _NETWORK as exc:
         raise _unreachable(exc) from None
     if not token.get("access_token"):
-        raise SignInRefused("token", "the answer lacks an access token")
+        raise ProviderSigninRefused("token", "the answer lacks an access token")
     rotated = token.get("refresh_token")
     return Tokens(token["access_token"], rotated if rotated and rotated != refresh_token else None,
                   expiry_of(token))
-
-
-def pkce_challenge(verifier: str) -> str:
-    """S256, as the provider computes it (RFC 7636 4.2); for tests and checks."""
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()

@@ -130,7 +130,7 @@ class TokenKeeper:
                 db.commit()
                 log.info("account %s: the provider refused the refresh token; sign in again needed", account_id)
                 raise errors.SignInAgain(exc.args[0] if exc.args else "") from None
-            except oauth.SignInRefused as exc:
+            except oauth.ProviderSigninRefused as exc:
                 raise errors.SignInServiceFailed(exc.detail) from None
             values = {"access_token": self.box.seal(tokens.access_token, _context(grant, "access")),
                       "access_expires_at": tokens.expires_at, "generation": OAuthGrant.generation + 1,

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from mailcore.models import Account, Folder, Message
+from mailcore.models import Account, Folder, Message, Role
 
 SORTS = {"date": Message.date, "sender": Message.sender_name, "subject": Message.subject}
 PAGE = 50
@@ -47,10 +47,10 @@ def folder_of(db: Session, account: Account, folder_id: int | None) -> Folder | 
         if found is not None:
             return found
         return None
-    return db.scalar(select(Folder).where(Folder.account_id == account.id, Folder.role == "inbox"))
+    return db.scalar(select(Folder).where(Folder.account_id == account.id, Folder.role == Role.INBOX))
 
 
-def special_folder(db: Session, account: Account, role: str) -> Folder | None:
+def special_folder(db: Session, account: Account, role: Role) -> Folder | None:
     return db.scalar(select(Folder).where(Folder.account_id == account.id, Folder.role == role))
 
 

@@ -27,25 +27,25 @@ from mailcore import errors, leases
 from mailcore.connect import MailClient
 from mailcore.envelope import decode_header
 from mailcore.imapsets import uid_set, vanished_uids
-from mailcore.models import Account, Folder, Message, SyncState, utcnow
+from mailcore.models import Account, Folder, Message, Role, SyncState, utcnow
 from mailcore.sync import summaries
 from mailcore.sync.host import SyncHost
 
 log = logging.getLogger(__name__)
 
-ROLE_FLAGS = {b"\\sent": "sent", b"\\drafts": "drafts", b"\\trash": "trash", b"\\junk": "junk",
-              b"\\archive": "archive"}
+ROLE_FLAGS = {b"\\sent": Role.SENT, b"\\drafts": Role.DRAFTS, b"\\trash": Role.TRASH, b"\\junk": Role.JUNK,
+              b"\\archive": Role.ARCHIVE}
 # Where a server has no SPECIAL-USE: the names Swedish, English and the big providers' clients use.
 ROLE_NAMES = {
-    "sent": {"sent", "sent items", "sent messages", "sent mail", "[gmail]/sent mail", "[google mail]/sent mail",
+    Role.SENT: {"sent", "sent items", "sent messages", "sent mail", "[gmail]/sent mail", "[google mail]/sent mail",
              "skickat", "skickade objekt", "skickade meddelanden", "skickade", "skickad e-post", "inbox.sent"},
-    "drafts": {"drafts", "draft", "utkast", "[gmail]/drafts", "[google mail]/drafts", "inbox.drafts"},
-    "trash": {"trash", "deleted items", "deleted messages", "bin", "papperskorgen", "papperskorg",
+    Role.DRAFTS: {"drafts", "draft", "utkast", "[gmail]/drafts", "[google mail]/drafts", "inbox.drafts"},
+    Role.TRASH: {"trash", "deleted items", "deleted messages", "bin", "papperskorgen", "papperskorg",
               "borttagna objekt", "borttagna meddelanden", "borttaget", "[gmail]/trash", "[gmail]/bin",
               "[google mail]/trash", "inbox.trash"},
-    "junk": {"junk", "spam", "junk e-mail", "junk email", "bulk mail", "skräppost", "skräp",
+    Role.JUNK: {"junk", "spam", "junk e-mail", "junk email", "bulk mail", "skräppost", "skräp",
              "[gmail]/spam", "[google mail]/spam", "inbox.junk", "inbox.spam"},
-    "archive": {"archive", "archives", "arkiv", "arkivera", "inbox.archive"},
+    Role.ARCHIVE: {"archive", "archives", "arkiv", "arkivera", "inbox.archive"},
 }
 LEASE = timedelta(minutes=1)  # renewed every quarter of it while a sync runs
 CLAIM = timedelta(minutes=1)  # a due account handed to a worker is not handed out again for this long
@@ -67,7 +67,7 @@ class SyncSummary:
 
 def folder_role(name: str, flags: Iterable[bytes], delimiter: str | None) -> str | None:
     if name.upper() == "INBOX":
-        return "inbox"
+        return Role.INBOX
     for flag in flags:
         role = ROLE_FLAGS.get(flag.lower() if isinstance(flag, bytes) else str(flag).lower().encode())
         if role:
@@ -222,7 +222,7 @@ class AccountSync:
             folder.delimiter = delim
             folder.role = folder_role(name, flags, delim)
             folder.selectable = not any(f.lower() in (b"\\noselect", b"\\nonexistent") for f in flags)
-            folder.subscribed = name in subscribed or folder.role == "inbox"
+            folder.subscribed = name in subscribed or folder.role == Role.INBOX
             if folder.id is None:
                 db.add(folder)
             seen.add(name)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from mailcore.connect import MailClient
 from mailcore.imapsets import uid_set
-from mailcore.models import Account, Folder
+from mailcore.models import Account, Folder, Role
 from mailcore.sync import summaries
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def read_first_page(client: MailClient, selected: dict) -> FirstPage | None:
 
 def store_first_page(db: Session, account: Account, page: FirstPage) -> None:
     """INBOX and its first page, as a first sync's first batch would leave them."""
-    inbox = Folder(account_id=account.id, name="INBOX", role="inbox", subscribed=True, selectable=True,
+    inbox = Folder(account_id=account.id, name="INBOX", role=Role.INBOX, subscribed=True, selectable=True,
                    uidvalidity=page.uidvalidity, server_total=page.exists, total=len(page.rows),
                    unread=sum(1 for r in page.rows if not r["seen"]), version=1, complete=False)
     db.add(inbox)

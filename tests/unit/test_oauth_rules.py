@@ -88,7 +88,7 @@ def test_discovery_documents_must_name_their_issuer_and_use_https(metadata, fine
     if fine:
         oauth._check_metadata(ISSUER, metadata)
     else:
-        with pytest.raises(oauth.SignInRefused):
+        with pytest.raises(oauth.ProviderSigninRefused):
             oauth._check_metadata(ISSUER, metadata)
 
 
@@ -135,7 +135,7 @@ def test_a_good_id_token_gives_the_address():
 ])
 def test_a_bad_id_token_is_refused(bad):
     key = bad.pop("key", KEY)
-    with pytest.raises(oauth.SignInRefused) as refused:
+    with pytest.raises(oauth.ProviderSigninRefused) as refused:
         oauth.verify_id_token(issued(), CLIENT, token(key, **bad), "n-1")
     assert refused.value.reason == "id-token"
 
@@ -147,7 +147,7 @@ def test_microsoft_id_tokens_name_their_own_tenant():
                  preferred_username="kim@outlook.com")
     assert oauth.identity_of(oauth.verify_id_token(reg, CLIENT, good, "n-1")) == "kim@outlook.com"
     other = token(iss="https://login.microsoftonline.com/another-tenant/v2.0", tid=tid)
-    with pytest.raises(oauth.SignInRefused):
+    with pytest.raises(oauth.ProviderSigninRefused):
         oauth.verify_id_token(reg, CLIENT, other, "n-1")
 
 
@@ -159,11 +159,11 @@ def test_an_unverified_email_is_not_the_identity():
 
 def test_the_issuer_is_reached_only_where_the_network_rule_allows():
     reg = registry()
-    with pytest.raises(oauth.SignInRefused) as refused:
+    with pytest.raises(oauth.ProviderSigninRefused) as refused:
         reg.metadata(CLIENT)  # the lookup finds no address: nothing is connected to
     assert refused.value.reason == "unreachable" and "HostNotFound" in refused.value.detail
     env = MailEnvironment(NetworkPolicy(lookup=lambda host: ["10.1.2.3"]))
     private = oauth.OAuthRegistry(ProviderList.load(), {}, env)
-    with pytest.raises(oauth.SignInRefused) as refused:
+    with pytest.raises(oauth.ProviderSigninRefused) as refused:
         private.metadata(CLIENT)
     assert "HostNotAllowed" in refused.value.detail
