@@ -103,7 +103,8 @@ class Installation:
             return
         with self._runner_lock:
             if self.runner is None:
-                self.runner = ThreadRunner(self, workers=self.sync_workers).start()
+                self.runner = ThreadRunner(self, workers=self.sync_workers,
+                                           watch_lease=self.settings.watch_lease).start()
 
     def request_sync(self, account_id: int, folder: str | None = None) -> None:
         """Ask for a sync now, through the database, so whichever worker runs (thread or process)
