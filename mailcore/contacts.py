@@ -25,8 +25,8 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from mailcore import errors
+from mailcore.addresses import normalise_address, same_address
 from mailcore.models import Account, ArchivedEmail, ArchivedEmailLink, ConnectionAttempt, ContactEmail, User, utcnow
-from mailcore.services import normalise_address, same_address
 
 MISMATCH = "mismatch"  # the first address is not the account's
 UNVERIFIED = "unverified"  # it is, but nobody has shown that it belongs to this user
