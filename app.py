@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import sys
 from pathlib import Path
 
 from flask import Flask, g, request, session
@@ -13,6 +14,8 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import cli
+from blueprints import auth, compose, inbox, security, settings, setup, web
 from mailcore.compose.message import MAX_ATTACHMENTS_BYTES
 from mailcore.installation import Installation
 from mailcore.keyfile import read_or_create
@@ -45,7 +48,7 @@ class Config:
         self.MAIL_DISCOVERY_BUDGET = float(environ.get("MAIL_DISCOVERY_BUDGET", "8"))
         self.MAIL_DISCOVERIES_PER_MINUTE = int(environ.get("MAIL_DISCOVERIES_PER_MINUTE", "6"))
         self.MAIL_TESTS_PER_5_MINUTES = int(environ.get("MAIL_TESTS_PER_5_MINUTES", "10"))
-        self.SYSTEM_MAIL_URL = environ.get("SYSTEM_MAIL_URL") or None  # verification links; see mailcore/compose/system_mail.py
+        self.SYSTEM_MAIL_URL = environ.get("SYSTEM_MAIL_URL") or None  # see mailcore/compose/system_mail.py
         self.SYSTEM_MAIL_FROM = environ.get("SYSTEM_MAIL_FROM") or None
         self.VERIFICATION_LINK_HOURS = float(environ.get("VERIFICATION_LINK_HOURS", "24"))
         self.SYNC_MODE = environ.get("SYNC_MODE", "embedded")  # embedded | external | queue | inline
@@ -100,8 +103,6 @@ def create_app(config: dict | None = None) -> Flask:
     _init_mail(app, instance)
     babel.init_app(app, locale_selector=select_locale)
 
-    from blueprints import auth, compose, inbox, security, settings, setup, web
-
     web.init_app(app)
     security.init_app(app)
     csrf.init_app(app)  # after the user is loaded and the size limit set: a refused body is never parsed
@@ -112,13 +113,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(settings.bp)
     app.register_blueprint(compose.bp)
 
-    from cli import register_check_cli, register_cli, register_docs_cli, register_sync_cli, register_translate_cli
-
-    register_cli(app)
-    register_check_cli(app)
-    register_sync_cli(app)
-    register_translate_cli(app)
-    register_docs_cli(app)
+    cli.register_commands(app, create_app)
     return app
 
 
@@ -162,9 +157,7 @@ def web_server_workers() -> int:
     line, GUNICORN_CMD_ARGS, WEB_CONCURRENCY, config file) are read again the way its master read them."""
     if not os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn/"):
         return 1
-    import sys
-
-    from gunicorn.app.wsgiapp import WSGIApplication
+    from gunicorn.app.wsgiapp import WSGIApplication  # gunicorn: only installed with the server extra
 
     argv, sys.argv = sys.argv, list(sys.argv)
     cwd = os.getcwd()
