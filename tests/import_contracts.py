@@ -49,14 +49,27 @@ def _internal(contract: Contract, top_level: Iterable[str]) -> set[str]:
     return {*roots, *top_level}
 
 
-def _render_chain(graph: ImportGraph, chain: tuple[str, ...]) -> None:
-    for importer, imported in zip(chain, chain[1:], strict=False):
-        details = graph.get_import_details(importer=importer, imported=imported)
-        where = ", ".join(f"l.{d['line_number']}" for d in details)
-        output.print_error(f"    {importer} -> {imported} ({where})", bold=False)
+class _ChainsContract(Contract):
+    """A contract broken by chains of imports, each shown import by import with its lines."""
+
+    def broken_by(self, chains: list[tuple[str, ...]], graph: ImportGraph) -> ContractCheck:
+        return ContractCheck(kept=not chains, warnings=None, metadata={"chains": chains, "graph": graph})
+
+    def heading(self, chain: tuple[str, ...]) -> str:
+        raise NotImplementedError
+
+    def render_broken_contract(self, check: ContractCheck) -> None:
+        graph = check.metadata["graph"]
+        for chain in check.metadata["chains"]:
+            output.print_error(self.heading(chain))
+            for importer, imported in zip(chain, chain[1:], strict=False):
+                details = graph.get_import_details(importer=importer, imported=imported)
+                where = ", ".join(f"l.{d['line_number']}" for d in details)
+                output.print_error(f"    {importer} -> {imported} ({where})", bold=False)
+            output.new_line()
 
 
-class TopLevelForbiddenContract(Contract):
+class TopLevelForbiddenContract(_ChainsContract):
     """A top-level module (app) imports none of `forbidden_modules`: neither itself nor through the
     packages it imports. Another top-level module it imports (cli) answers for its own imports."""
 
@@ -73,16 +86,13 @@ class TopLevelForbiddenContract(Contract):
                 if forbidden in graph.modules:
                     broken += sorted(graph.find_shortest_chains(importer=source, imported=forbidden,
                                                                 as_packages=True))
-        return ContractCheck(kept=not broken, warnings=None, metadata={"chains": broken, "graph": graph})
+        return self.broken_by(broken, graph)
 
-    def render_broken_contract(self, check: ContractCheck) -> None:
-        for chain in check.metadata["chains"]:
-            output.print_error(f"{chain[0]} is not allowed to import {chain[-1]}:")
-            _render_chain(check.metadata["graph"], chain)
-            output.new_line()
+    def heading(self, chain: tuple[str, ...]) -> str:
+        return f"{chain[0]} is not allowed to import {chain[-1]}:"
 
 
-class AcyclicModulesContract(Contract):
+class AcyclicModulesContract(_ChainsContract):
     """No module imports itself through others, in the root packages and the top-level modules: a
     cycle between two single modules anywhere, not only between sibling packages."""
 
@@ -101,13 +111,10 @@ class AcyclicModulesContract(Contract):
                         for after in graph.find_modules_directly_imported_by(first) if after in component),
                        key=len)
             cycles.append((first, *back))
-        return ContractCheck(kept=not cycles, warnings=None, metadata={"cycles": cycles, "graph": graph})
+        return self.broken_by(cycles, graph)
 
-    def render_broken_contract(self, check: ContractCheck) -> None:
-        for cycle in check.metadata["cycles"]:
-            output.print_error(f"{cycle[0]} imports itself through {len(cycle) - 2} other module(s):")
-            _render_chain(check.metadata["graph"], cycle)
-            output.new_line()
+    def heading(self, chain: tuple[str, ...]) -> str:
+        return f"{chain[0]} imports itself through {len(chain) - 2} other module(s):"
 
 
 def _strongly_connected(modules: list[str], graph: ImportGraph) -> list[list[str]]:

@@ -73,14 +73,14 @@ def log_in():
     retry = wrong_password_step(form, found, password_step)
     if found.source == SOURCE_GUESS:
         return _connect_guess(found, credentials, retry)
-    return _connect(found.settings, credentials, found.provider, found.source, password_step=retry)
+    return _connect(found.settings, credentials, found.provider, found.source, retry=retry)
 
 
 def _connect_guess(found: Detection, credentials: Credentials, retry=None):
     """Probed servers do not say which user name they want: the whole address first, then its local part."""
     first = _try(found.settings, credentials, found.provider, found.source)
     if not isinstance(first.incoming, errors.AuthenticationFailed):
-        return _answer(first, found.settings, found.provider, password_step=retry)
+        return _answer(first, found.settings, found.provider, retry=retry)
     address = found.settings.address
     local = address.rpartition("@")[0]
     by_local = AccountSettings(address, found.settings.incoming.with_username(local),
@@ -88,7 +88,7 @@ def _connect_guess(found: Detection, credentials: Credentials, retry=None):
     second = _try(by_local, credentials, found.provider, found.source)
     if second.ok:
         return _answer(second, by_local, found.provider)
-    return _answer(first, found.settings, found.provider, password_step=retry)
+    return _answer(first, found.settings, found.provider, retry=retry)
 
 
 @bp.route("/advanced", methods=["GET", "POST"])
@@ -137,7 +137,7 @@ def _try(settings, credentials, provider, source) -> CheckResult:
         return CheckResult(incoming=exc)
 
 
-def _answer(result: CheckResult, settings, provider, form: AdvancedForm | None = None, password_step=None):
+def _answer(result: CheckResult, settings, provider, form: AdvancedForm | None = None, retry=None):
     """The inbox on success; a refused password on the password step; Advanced settings otherwise."""
     if result.ok:
         forget()
@@ -145,8 +145,8 @@ def _answer(result: CheckResult, settings, provider, form: AdvancedForm | None =
         shown = inbox_in_place(account)  # the first page, rendered before the first sync competes for the CPU
         installation().request_sync(account.id)
         return shown
-    if password_step is not None and only_the_password(result):
-        return password_step(explain(result.incoming or result.outgoing, provider))
+    if retry is not None and only_the_password(result):
+        return retry(explain(result.incoming or result.outgoing, provider))
     if isinstance(result.incoming, errors.RateLimited):
         failures = {"general": explain(result.incoming)}
     else:
@@ -155,7 +155,7 @@ def _answer(result: CheckResult, settings, provider, form: AdvancedForm | None =
     return advanced_step(form or _filled(settings), status=422, failures=failures)
 
 
-def _connect(settings, credentials, provider, source, form: AdvancedForm | None = None, password_step=None):
+def _connect(settings, credentials, provider, source, form: AdvancedForm | None = None, retry=None):
     """Try the account for real and answer with the inbox or the reasons."""
-    return _answer(_try(settings, credentials, provider, source), settings, provider, form, password_step)
+    return _answer(_try(settings, credentials, provider, source), settings, provider, form, retry)
 
