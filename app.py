@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import cli
+from blueprints import auth, compose, inbox, security, settings, setup, web
 from mailcore.catalogs import compile_catalogs
 from mailcore.compose.message import MAX_ATTACHMENTS_BYTES
 from mailcore.config import Settings
@@ -70,8 +73,6 @@ def create_app(config: dict | None = None) -> Flask:
     _init_mail(app, instance)
     babel.init_app(app, locale_selector=select_locale)
 
-    from blueprints import auth, compose, inbox, security, settings, setup, web
-
     web.init_app(app)
     security.init_app(app)
     csrf.init_app(app)  # after the user is loaded and the size limit set: a refused body is never parsed
@@ -82,13 +83,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(settings.bp)
     app.register_blueprint(compose.bp)
 
-    from cli import register_check_cli, register_cli, register_docs_cli, register_sync_cli, register_translate_cli
-
-    register_cli(app)
-    register_check_cli(app)
-    register_sync_cli(app)
-    register_translate_cli(app)
-    register_docs_cli(app)
+    cli.register_commands(app, create_app)
     return app
 
 
@@ -122,9 +117,7 @@ def web_server_workers() -> int:
     line, GUNICORN_CMD_ARGS, WEB_CONCURRENCY, config file) are read again the way its master read them."""
     if not os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn/"):
         return 1
-    import sys
-
-    from gunicorn.app.wsgiapp import WSGIApplication
+    from gunicorn.app.wsgiapp import WSGIApplication  # gunicorn: only installed with the server extra
 
     argv, sys.argv = sys.argv, list(sys.argv)
     cwd = os.getcwd()

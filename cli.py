@@ -1,14 +1,40 @@
 """Operator commands: `flask --app app user add|passwd|remove|list`, `sync now|worker|watch`, `check`,
 `translate update|compile`, `docs screenshots`; `inkorg` (the installed console command) is
-`flask --app app`. Their defaults come from the installation's settings (mailcore.config)."""
+`flask --app app`. Their defaults come from the installation's settings (mailcore.config).
+
+app.py's create_app registers these commands (`register_commands`), so this module does not import
+app.py: `inkorg` finds the factory by its name, as `flask --app app` does."""
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
+from flask.cli import FlaskGroup, locate_app
 
 from mailcore import crm_signin as signin
-from mailcore import services
+from mailcore import health, services
+from mailcore.models import SyncState
+from mailcore.sync.jobs import SyncJob, ThreadRunner
+from mailcore.sync.watch import Watcher
+
+APP_FACTORY = ("app", "create_app")  # the module and the factory `inkorg` builds the app with
+
+
+def register_commands(app: Flask, factory: Callable[..., Flask]) -> None:
+    """Every command of this module on `app`; `factory` (app.create_app) builds the documentation's apps."""
+    register_cli(app)
+    register_check_cli(app)
+    register_sync_cli(app)
+    register_translate_cli(app)
+    register_docs_cli(app, factory)
 
 
 def _existing_user(db, email: str):
@@ -71,14 +97,7 @@ def register_cli(app: Flask) -> None:
 
 
 def register_sync_cli(app: Flask) -> None:
-    """`flask --app app sync now|worker|watch`."""
-    import json
-    import signal
-    import threading
-
-    from mailcore.models import SyncState
-    from mailcore.sync.jobs import SyncJob, ThreadRunner
-
+    """`flask --app app sync now|worker`."""
     group = app.cli.group("sync", help="Mailbox synchronisation.")(lambda: None)
 
     @group.command("now")
@@ -105,7 +124,7 @@ def register_sync_cli(app: Flask) -> None:
         mail = current_app.extensions["mail"]
         workers = workers or mail.settings.sync_workers
         if mail.sync_mode == "queue":
-            from mailcore.sync.queue import Scheduler
+            from mailcore.sync.queue import Scheduler  # Dramatiq and Redis: only installed where the queue is used
 
             running = [mail.runner.worker(workers), Scheduler(mail, mail.runner)]
         else:
@@ -123,8 +142,6 @@ def register_sync_cli(app: Flask) -> None:
     def watch(accounts: int, connectors: int) -> None:
         """Hold the INBOX connections (IDLE) of many accounts in this process and ask for a sync when
         one changes; run several on one or more machines: they share the accounts by leases."""
-        from mailcore.sync.watch import Watcher
-
         mail = current_app.extensions["mail"]
         watcher = Watcher(mail, capacity=accounts, connectors=connectors,
                           lease=mail.settings.watch_lease)
@@ -136,9 +153,6 @@ def register_sync_cli(app: Flask) -> None:
 
 
 def _until_stopped() -> None:
-    import signal
-    import threading
-
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -152,10 +166,6 @@ def register_check_cli(app: Flask) -> None:
     @app.cli.command("check")
     def check() -> None:
         """Report what is misconfigured: database, queue and workers, keys, external URL. Exits 1 on a problem."""
-        from pathlib import Path
-
-        from mailcore import health
-
         findings = health.check(current_app.config, current_app.extensions["mail"], Path(current_app.instance_path))
         for finding in findings:
             click.echo(finding.line())
@@ -165,10 +175,6 @@ def register_check_cli(app: Flask) -> None:
 
 def register_translate_cli(app: Flask) -> None:
     """`flask --app app translate update|compile`: pybabel with this project's paths."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
     root = Path(__file__).resolve().parent
     pybabel = [sys.executable, "-m", "babel.messages.frontend"]
     group = app.cli.group("translate", help="Translation catalogs (sv, en).")(lambda: None)
@@ -198,12 +204,10 @@ def register_translate_cli(app: Flask) -> None:
             click.echo(f"compiled {mo.relative_to(root)}")
 
 
-def register_docs_cli(app: Flask) -> None:
+def register_docs_cli(app: Flask, factory: Callable[..., Flask]) -> None:
     """`flask --app app docs screenshots` (`inkorg docs screenshots` from an installed distribution with the
     `docs` extra): the user guide's pictures, taken by localmail.screens in the demo mailbox the
     distribution ships."""
-    from pathlib import Path
-
     group = app.cli.group("docs", help="Material for the user documentation.")(lambda: None)
 
     @group.command("screenshots")
@@ -222,16 +226,16 @@ def register_docs_cli(app: Flask) -> None:
     def screenshots(out: Path, languages: str, check: bool, scale: int, only: tuple[str, ...],
                     diff_dir: Path | None) -> None:
         """Take every picture the user guide shows, identical on every run (needs root)."""
-        from app import create_app
-        from localmail import screens
+        from localmail import screens  # the test lab needs the docs extra (aiosmtpd, Playwright ...), not a server's
+
 
         langs = [lang.strip() for lang in languages.split(",") if lang.strip()]
         try:
             if not check:
-                screens.take(create_app, out, langs, scale=scale, only=only, echo=click.echo)
+                screens.take(factory, out, langs, scale=scale, only=only, echo=click.echo)
                 return
             diff_dir = diff_dir or out / "screenshot-diff"
-            changes = screens.check(create_app, out, langs, diff_dir=diff_dir, scale=scale, only=only)
+            changes = screens.check(factory, out, langs, diff_dir=diff_dir, scale=scale, only=only)
         except screens.ShotFailed as error:
             raise click.ClickException(str(error)) from None
         for change in changes:
@@ -241,12 +245,10 @@ def register_docs_cli(app: Flask) -> None:
                        "once the change is intended.", err=True)
             raise SystemExit(1)
         click.echo(f"every picture is as in {out}")
+
+
 def main() -> None:
     """The `inkorg` command: every `flask --app app` command of this app, from an installed distribution."""
-    from flask.cli import FlaskGroup
-
-    from app import create_app
-
-    FlaskGroup(name="inkorg", create_app=create_app,
+    FlaskGroup(name="inkorg", create_app=lambda: locate_app(*APP_FACTORY),
                help="Inkorg, the email inbox of a CRM: `inkorg run`, `inkorg sync worker`, `inkorg check` ...")(
         prog_name="inkorg")

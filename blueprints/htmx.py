@@ -1,4 +1,5 @@
-"""The one place that decides whether a request gets the full page or one fragment of it."""
+"""The one place that decides whether a request gets the full page or one fragment of it, and the one
+place that writes htmx's response headers (HX-*, and Vary: HX-Request on what differs by it)."""
 
 from __future__ import annotations
 
@@ -16,16 +17,25 @@ def is_fragment_request() -> bool:
             and request.headers.get("HX-Boosted") != "true")
 
 
-def render(template: str, block: str, status: int = 200, headers: dict | None = None, **context) -> Response:
-    """Render `block` of `template` for htmx, or the whole page for everyone else."""
+def is_htmx_request() -> bool:
+    """Any request htmx makes, fragment or not (a boosted navigation, a history restore)."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def render(template: str, block: str, status: int = 200, *, retarget: str | None = None,
+           reswap: str | None = None, **context) -> Response:
+    """Render `block` of `template` for htmx, or the whole page for everyone else. `retarget` and
+    `reswap` put htmx's fragment somewhere else than the element that asked (HX-Retarget, HX-Reswap)."""
     if is_fragment_request():
         html = render_block(template, block, **context)
     else:
         html = render_template(template, **context)
     response = make_response(html, status)
     response.vary.add("HX-Request")
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
+    if retarget is not None:
+        response.headers["HX-Retarget"] = retarget
+    if reswap is not None:
+        response.headers["HX-Reswap"] = reswap
     return response
 
 
@@ -50,4 +60,18 @@ def page_in_place(url: str, template: str, context: Callable[[], dict]) -> Respo
     response = make_response(render_template(template, **{**context(), "is_fragment": False}))  # a whole page
     response.vary.add("HX-Request")
     response.headers.update({"HX-Retarget": "body", "HX-Reswap": "innerHTML", "HX-Push-Url": url})
+    return response
+
+
+def leave_for(url: str) -> Response:
+    """htmx is told to leave the page for `url` (a full page load, HX-Redirect); nothing to swap."""
+    response = make_response("", 204)
+    response.headers["HX-Redirect"] = url
+    return response
+
+
+def triggered(event: str, detail: dict) -> Response:
+    """Nothing to swap; `event` is raised on the element that asked, with `detail` (HX-Trigger)."""
+    response = make_response("", 204)
+    response.headers["HX-Trigger"] = json.dumps({event: detail})
     return response

@@ -1,20 +1,20 @@
 """Limits every request meets before a view runs: how large it may be, how long a session lasts,
-how many failed sign-ins are allowed, and the headers that keep pages where they belong."""
+how many failed sign-ins are allowed; and the one place that writes the policy headers that keep
+pages and downloads where they belong (htmx's own headers are htmx.py's)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
-from flask import Flask, current_app, g, redirect, render_template, request, url_for
+from flask import Flask, Response, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from jinja2_fragments.flask import render_block
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from mailcore.compose.message import MAX_ATTACHMENTS_BYTES
 from mailcore.crm_signin import SessionLimits, SignInLimits
 
-from .htmx import is_fragment_request
+from .htmx import is_fragment_request, is_htmx_request, leave_for, render
 
 # Before sign-in only the sign-in form can be posted: a few fields.
 SIGNED_OUT_REQUEST_BYTES = 64 * 1024
@@ -46,10 +46,10 @@ def is_background_request() -> bool:
 def to_sign_in():
     """Where a request without a live session goes: the sign-in page, and back here afterwards. An
     htmx request (a session that ended while the page was open) takes the whole page there."""
-    if request.headers.get("HX-Request") == "true":
+    if is_htmx_request():
         current = urlsplit(request.headers.get("HX-Current-URL", ""))
         back = current.path + (f"?{current.query}" if current.query else "") or None
-        return "", 204, {"HX-Redirect": url_for("auth.signin", next=back)}
+        return leave_for(url_for("auth.signin", next=back))
     return redirect(url_for("auth.signin", next=request.full_path.rstrip("?")))
 
 
@@ -69,8 +69,7 @@ def _too_large(error: RequestEntityTooLarge):
                 mb=MAX_ATTACHMENTS_BYTES // 2**20)
     if is_fragment_request():
         # into the form that sent it, which stays as typed (static/js/app.js swaps this 413)
-        return render_block("too_large.html", "problem", message=message), 413, {
-            "HX-Retarget": "this", "HX-Reswap": "afterbegin", "Vary": "HX-Request"}
+        return render("too_large.html", "problem", 413, retarget="this", reswap="afterbegin", message=message)
     return render_template("too_large.html", message=message), 413
 
 
@@ -91,11 +90,37 @@ def page_policy() -> str:
             "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 
 
-def _transport_headers(response):
-    """HSTS when the page came over HTTPS (with BEHIND_PROXY=1, as the proxy's X-Forwarded-Proto says)."""
+def _policy_headers(response):
+    """Every response's: HSTS when the page came over HTTPS (with BEHIND_PROXY=1, as the proxy's
+    X-Forwarded-Proto says); no sniffing, framing or referrer to other sites; the page's CSP; and
+    nothing of a signed-in user's kept in a cache. A response that set one itself keeps its own."""
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", HSTS)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", referrer_policy(response))
+    response.headers.setdefault("Content-Security-Policy", page_policy())
+    if g.get("user") is not None:
+        response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+def download(payload: bytes, content_type: str, filename: str, inline: bool) -> Response:
+    """A message's part as a file (or, inline, an image for the sandboxed frame): under its own name,
+    never sniffed, run as nothing and kept in no shared cache."""
+    response = Response(payload, content_type=content_type)
+    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_")
+    response.headers["Content-Disposition"] = (
+        f"{'inline' if inline else 'attachment'}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def retry_after(answer: tuple, seconds: int) -> tuple:
+    """A throttled answer (body, status), saying when to try again."""
+    return (*answer, {"Retry-After": str(seconds)})
 
 
 def init_app(app: Flask) -> None:
@@ -104,4 +129,4 @@ def init_app(app: Flask) -> None:
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_IDLE_HOURS"])
     app.before_request(_limit_request_size)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
-    app.after_request(_transport_headers)
+    app.after_request(_policy_headers)

@@ -8,6 +8,7 @@ from functools import wraps
 from typing import TypeVar
 
 from flask import Flask, abort, current_app, g, redirect, render_template, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm import Session
@@ -20,9 +21,10 @@ from mailcore.installation import Installation
 from mailcore.models import Account, Role, User
 from mailcore.services import MailService
 
+from .dates import full, in_list
 from .explain import explain
 from .htmx import is_fragment_request, render
-from .security import is_background_request, page_policy, referrer_policy, session_limits, to_sign_in
+from .security import is_background_request, session_limits, to_sign_in
 
 T = TypeVar("T")
 _ANY_ID = 918273645546372819  # stands for a row's id in url_for_each: a number no URL has otherwise
@@ -110,16 +112,6 @@ def _close_db(_exc: BaseException | None) -> None:
         session_.close()
 
 
-def _security_headers(response):
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", referrer_policy(response))
-    response.headers.setdefault("Content-Security-Policy", page_policy())
-    if g.get("user") is not None:
-        response.headers.setdefault("Cache-Control", "no-store")
-    return response
-
-
 def _mail_failure(error: errors.MailError):
     """Any mail failure a view did not handle itself: the usual explanation in the user's language,
     as a notice over the page for htmx and as a page otherwise. Never a 500."""
@@ -128,7 +120,7 @@ def _mail_failure(error: errors.MailError):
     explained = explain(error)
     status = 429 if isinstance(error, errors.RateLimited) else 502
     if is_fragment_request():  # htmx swaps 422 (base.html); the notice replaces nothing the user had
-        return render("error.html", "notice", 422, {"HX-Retarget": "#notice", "HX-Reswap": "innerHTML"},
+        return render("error.html", "notice", 422, retarget="#notice", reswap="innerHTML",
                       title=_("The email server could not do that"), explained=explained)
     return render("error.html", "main", status, title=_("The email server could not do that"),
                   explained=explained)
@@ -137,7 +129,6 @@ def _mail_failure(error: errors.MailError):
 def init_app(app: Flask) -> None:
     app.before_request(_load_user)
     app.teardown_appcontext(_close_db)
-    app.after_request(_security_headers)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
@@ -172,8 +163,6 @@ def init_app(app: Flask) -> None:
 
     @app.template_filter("listdate")
     def listdate(value):
-        from .dates import in_list
-
         return in_list(value)
 
     @app.template_filter("folder_label")
@@ -185,12 +174,8 @@ def init_app(app: Flask) -> None:
 
     @app.template_filter("fulldate")
     def fulldate(value):
-        from .dates import full
-
         return full(value)
 
     @app.context_processor
     def frame_context():
-        from flask_babel import get_locale
-
         return {"user": g.get("user"), "lang": str(get_locale()), "is_fragment": is_fragment_request()}

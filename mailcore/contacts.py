@@ -24,9 +24,9 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from mailcore.addresses import normalise_address, same_address
 from mailcore.attempts import count_attempt
 from mailcore.models import Account, ArchivedEmail, ArchivedEmailLink, AttemptKind, ContactEmail, User, utcnow
-from mailcore.services import normalise_address, same_address
 
 MISMATCH = "mismatch"  # the first address is not the account's
 UNVERIFIED = "unverified"  # it is, but nobody has shown that it belongs to this user

@@ -18,8 +18,9 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from mailcore.addresses import normalise_address
 from mailcore.models import SignInAttempt, User, UserSession, utcnow
-from mailcore.services import authenticate, normalise_address
+from mailcore.services import authenticate
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from mailcore.account import credentials_of, seal_credentials
+from mailcore.addresses import normalise_address, same_address
 from mailcore.attempts import count_attempt
 from mailcore.connect import CheckResult, check_account
+from mailcore.contacts import sending_rule, verify_proven
 from mailcore.discovery.detect import Detection
 from mailcore.models import Account, AttemptKind, ContactEmail, User, utcnow
 from mailcore.oauth.tokens import OAUTH2, PASSWORD
@@ -38,16 +40,6 @@ class UserExists(Exception):
 
 class InvalidContactEmail(Exception):
     pass
-
-
-def normalise_address(address: str) -> str:
-    """Addresses compare case-insensitively in the domain; local parts are kept as typed."""
-    local, at, domain = address.strip().rpartition("@")
-    return f"{local}@{domain.lower()}" if at else address.strip()
-
-
-def same_address(a: str | None, b: str | None) -> bool:
-    return bool(a and b) and normalise_address(a).lower() == normalise_address(b).lower()
 
 
 # --- users -----------------------------------------------------------------------------------
@@ -93,8 +85,6 @@ def add_contact_email(db: Session, user: User, address: str) -> None:
     address = normalise_address(address)
     if any(same_address(address, e.address) for e in user.contact_emails):
         raise InvalidContactEmail(address)
-    from mailcore.contacts import verify_proven
-
     user.contact_emails.append(ContactEmail(position=len(user.contact_emails), address=address))
     verify_proven(user)  # unverified, unless it is an address the user has already proven
     db.commit()
@@ -130,8 +120,6 @@ def move_contact_email(db: Session, user: User, email_id: int, offset: int) -> b
 
 def can_send(user: User) -> bool:
     """The guide's rule: sending needs the account's address first on the contact card, verified."""
-    from mailcore.contacts import sending_rule
-
     return user.account is not None and sending_rule(user, user.account.address) is None
 
 
@@ -196,8 +184,6 @@ class MailService:
         self.db.flush()  # the id binds the ciphertexts to this row
         seal_credentials(account, self.installation.box, credentials)
         user.account = account
-        from mailcore.contacts import verify_proven
-
         verify_proven(user)  # logging in with found settings proves the address
         return account
 

@@ -1,5 +1,6 @@
-from flask import Blueprint
+"""Signing in to the CRM and out again."""
 
-bp = Blueprint("auth", __name__)
+from . import routes  # noqa: F401 - registers the routes on bp
+from .blueprint import bp
 
-from . import routes  # noqa: E402,F401
+__all__ = ["bp"]

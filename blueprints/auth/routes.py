@@ -6,9 +6,9 @@ from flask_babel import ngettext
 
 from mailcore import crm_signin as throttle
 
-from ..security import signin_limits
+from ..security import retry_after, signin_limits
 from ..web import db, sign_in, sign_out
-from . import bp
+from .blueprint import bp
 from .forms import CrmSigninForm
 
 
@@ -33,8 +33,7 @@ def signin():
         minutes = -(-refused.retry_after // 60)
         error = ngettext("Too many failed sign-ins. Try again in %(num)s minute.",
                          "Too many failed sign-ins. Try again in %(num)s minutes.", minutes)
-        return render_template("auth/signin.html", form=form, error=error), 429, {
-            "Retry-After": str(refused.retry_after)}
+        return retry_after((render_template("auth/signin.html", form=form, error=error), 429), refused.retry_after)
     if user is None:
         return render_template("auth/signin.html", form=form, error=_("The user name or password is wrong.")), 422
     sign_in(user)

@@ -1,5 +1,6 @@
-from flask import Blueprint
+"""The compose window: writing, attaching, sending and the window's one draft."""
 
-bp = Blueprint("compose", __name__, url_prefix="/inbox/compose")
+from . import routes, uploads  # noqa: F401 - register their routes on bp
+from .blueprint import bp
 
-from . import routes  # noqa: E402,F401
+__all__ = ["bp"]

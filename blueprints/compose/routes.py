@@ -1,11 +1,11 @@
 """New email, reply, reply all and forward; sending with the contact-card rule; saving and
-discarding the window's one draft."""
+discarding the window's one draft. dialog.py renders the compose dialog."""
 
 from __future__ import annotations
 
-import json
+from email.policy import SMTP
 
-from flask import flash, make_response, request, url_for
+from flask import flash, request, url_for
 from flask_babel import gettext as _
 
 from mailcore import contacts, errors
@@ -19,21 +19,12 @@ from mailcore.services import can_send
 from mailcore.sync import appended
 
 from ..explain import explain
-from ..htmx import is_fragment_request, redirect_to, render
+from ..htmx import is_fragment_request, redirect_to, render, triggered
 from ..web import current_user, db, login_required, mail_account
-from . import bp
+from .blueprint import bp
+from .dialog import TEMPLATE, compose_page
 from .forms import ComposeForm
-from .windows import content, keep_files, open_form, title, too_large, window_of
-
-TEMPLATE = "compose/compose.html"
-
-
-def _page(form: ComposeForm, window, status: int = 200, problem: str | None = None, card_rule: str | None = None,
-          block: str = "dialog", upload_problem: str | None = None):
-    return render(TEMPLATE, block, status, form=form, problem=problem, card_rule=card_rule,
-                  title=title(form.mode.data), suggestions=contacts.suggestions(db(), current_user()),
-                  uploads=pending_uploads.listed(db(), window), upload_problem=upload_problem,
-                  limit_mb=compose.MAX_ATTACHMENTS_BYTES // 2**20)
+from .windows import content, keep_files, open_form, too_large, window_of
 
 
 @bp.route("/", methods=["GET"])
@@ -43,7 +34,7 @@ def new():
         return redirect_to(url_for("inbox.index"))
     form, window = open_form(request.args.get("mode"), request.args.get("of", type=int),
                              request.args.get("draft", type=int))
-    return _page(form, window)
+    return compose_page(form, window)
 
 
 @bp.route("/", methods=["POST"])
@@ -57,22 +48,22 @@ def send():
     if problem is None and pending_uploads.total_size(db(), window) > compose.MAX_ATTACHMENTS_BYTES:
         problem = too_large()  # forwarded or reopened attachments count too
     if not form.validate_on_submit() or problem:
-        return _page(form, window, 422, upload_problem=problem)
+        return compose_page(form, window, 422, upload_problem=problem)
     if not can_send(user):
-        return _page(form, window, 422, card_rule=contacts.sending_rule(user, account.address))
+        return compose_page(form, window, 422, card_rule=contacts.sending_rule(user, account.address))
     try:
         message, recipients = compose.build_message(user.name, account.address,
                                                     drafts.with_uploads(db(), window, content(form)))
     except compose.InvalidRecipients as exc:
-        return _page(form, window, 422, _("These recipients are not valid email addresses: %(bad)s",
+        return compose_page(form, window, 422, _("These recipients are not valid email addresses: %(bad)s",
                                           bad=", ".join(exc.bad)) if exc.bad else _("Enter at least one recipient."))
     except (compose.InvalidHeader, ValueError):
-        return _page(form, window, 422,
+        return compose_page(form, window, 422,
                      _("The subject or a name contains a line break, which an email header cannot carry."))
     try:
         mail.send(message, recipients)
     except errors.MailError as exc:
-        return _page(form, window, 422, _("The email was not sent.") + " " + explain(exc).message)
+        return compose_page(form, window, 422, _("The email was not sent.") + " " + explain(exc).message)
     _file_in_sent(mail, message)
     if "archive" in request.form:
         _archive(user, message, recipients)
@@ -102,9 +93,7 @@ def _done(said: str):
     if not is_fragment_request():
         flash(said)
         return redirect_to(url_for("inbox.index"))
-    response = make_response("", 204)
-    response.headers["HX-Trigger"] = json.dumps({"inkorg:done": {"toast": said}})
-    return response
+    return triggered("inkorg:done", {"toast": said})
 
 
 @bp.route("/draft", methods=["POST"])
@@ -148,9 +137,5 @@ def discard():
 
 
 def _archive(user, message, recipients: list[str]) -> None:
-    from email.policy import SMTP
-
     contacts.archive(db(), user, message, recipients, message.as_bytes(policy=SMTP))
 
-
-from . import uploads as _uploads  # noqa: E402,F401 - the attachment routes of this blueprint

@@ -7,7 +7,8 @@ from flask import abort
 from mailcore.compose import uploads as pending_uploads
 
 from ..web import current_account, db, login_required
-from . import bp
+from .blueprint import bp
+from .dialog import compose_page
 from .forms import ComposeForm
 from .windows import keep_files, window_of
 
@@ -15,20 +16,16 @@ from .windows import keep_files, window_of
 @bp.route("/attachments", methods=["POST"])
 @login_required
 def attach():
-    from .routes import _page
-
     current_account()
     form = ComposeForm()
     window = window_of(form)
     problem = keep_files(window)
-    return _page(form, window, 422 if problem else 200, block="uploads", upload_problem=problem)
+    return compose_page(form, window, 422 if problem else 200, block="uploads", upload_problem=problem)
 
 
 @bp.route("/attachments/<int:upload_id>/remove", methods=["POST"])
 @login_required
 def remove_attachment(upload_id: int):
-    from .routes import _page
-
     current_account()
     form = ComposeForm()
     window = window_of(form)
@@ -36,4 +33,4 @@ def remove_attachment(upload_id: int):
         abort(404)
     window.uploads_changed = True
     db().commit()
-    return _page(form, window, block="uploads")
+    return compose_page(form, window, block="uploads")

@@ -1,5 +1,6 @@
-from flask import Blueprint
+"""The inbox page (pages.py renders it) and what its routes do: the list, reading, actions and moves."""
 
-bp = Blueprint("inbox", __name__, url_prefix="/inbox")
+from . import actions, listing, moves, reading  # noqa: F401 - register their routes on bp
+from .blueprint import bp
 
-from . import actions, listing, moves, reading  # noqa: E402,F401
+__all__ = ["bp"]

@@ -15,8 +15,8 @@ from mailcore.reading.mailbox import folder_of, message_of
 from ..explain import explain
 from ..htmx import redirect_to, render
 from ..web import db, installation, login_required, mail_account, own
-from . import bp
-from .listing import inbox_view
+from .blueprint import bp
+from .pages import inbox_view
 
 
 def _listing(mail: MailAccount, change: Callable[[], None]) -> Response:

@@ -16,9 +16,9 @@ from mailcore.reading.mailbox import folder_of, special_folder
 from ..explain import explain
 from ..htmx import render
 from ..web import db, installation, login_required, mail_account, own
-from . import bp
 from .actions import chosen_messages
-from .listing import inbox_view
+from .blueprint import bp
+from .pages import inbox_view
 
 MAX_UNDO = 1000  # as many as one action may choose
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import Response, abort, current_app, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
@@ -15,8 +13,9 @@ from mailcore.reading.render import inline_image as image_part
 from mailcore.reading.render import view as render_view
 
 from ..htmx import render
+from ..security import download
 from ..web import current_user, db, installation, login_required, mail_account, own
-from . import bp
+from .blueprint import bp
 
 INLINE_IMAGE_LIFETIME = 3600  # seconds an inline image's address works; the pane is reloaded long before
 
@@ -101,11 +100,4 @@ def _part(message_id: int, pick):
 
 
 def _download(item: Attachment, payload: bytes, inline: bool) -> Response:
-    response = Response(payload, content_type=item.content_type if inline else "application/octet-stream")
-    ascii_name = item.filename.encode("ascii", "replace").decode().replace('"', "_")
-    response.headers["Content-Disposition"] = (
-        f"{'inline' if inline else 'attachment'}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(item.filename)}")
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return download(payload, item.content_type if inline else "application/octet-stream", item.filename, inline)

@@ -1,5 +1,6 @@
-from flask import Blueprint
+"""Personal settings, Email options and the contact card (card.py renders it)."""
 
-bp = Blueprint("settings", __name__, url_prefix="/settings")
+from . import routes, verify  # noqa: F401 - register their routes on bp
+from .blueprint import bp
 
-from . import routes, verify  # noqa: E402,F401
+__all__ = ["bp"]

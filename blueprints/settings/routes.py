@@ -1,22 +1,22 @@
-"""Personal settings, Email options and the user's contact card."""
+"""Personal settings, Email options and the user's contact card (card.py renders the card)."""
 
 from __future__ import annotations
 
 from flask import abort, request, url_for
 from flask_babel import gettext as _
 
-from mailcore import contacts, services
+from mailcore import services
 from mailcore.account import settings_of
 from mailcore.contacts import sending_rule
 
 from ..explain import explain_state
 from ..htmx import redirect_to, render
 from ..web import current_user, db, login_required, mail_service
-from . import bp
+from .blueprint import bp
+from .card import card_page
 from .forms import ConfirmForm, ContactEmailForm, GeneralOptionsForm, LanguageForm
 
 OPTIONS = "settings/email_options.html"
-CARD = "settings/contact_card.html"
 
 
 @bp.route("/personal", methods=["GET", "POST"])
@@ -77,16 +77,6 @@ def contact_card():
         except services.InvalidContactEmail:
             form.address.errors.append(_("This address is already on your contact card."))
     return card_page(form, 422 if form.errors else 200)
-
-
-def card_page(form: ContactEmailForm | None = None, status: int = 200, problem: str | None = None):
-    """The contact card, with what just happened to one of its addresses (?sent=id, ?verified=id)."""
-    from .verify import links_available, notice
-
-    user = current_user()
-    return render(CARD, "card", status, form=form or ContactEmailForm(formdata=None), action=ConfirmForm(),
-                  archived=contacts.archived_for(db(), user), links=links_available(), notice=notice(user),
-                  problem=problem)
 
 
 @bp.route("/contact-card/<int:email_id>/<any(up, down, remove):change>", methods=["POST"])

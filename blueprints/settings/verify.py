@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
-from flask import abort, current_app, render_template, request, url_for
+from flask import abort, current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -14,36 +13,16 @@ from mailcore.models import User
 
 from ..htmx import redirect_to, render
 from ..web import current_user, db, installation, login_required
-from . import bp
+from .blueprint import bp
+from .card import card_page, link_lifetime, links_available
 from .forms import ConfirmForm
 
 log = logging.getLogger(__name__)
 
 
-def links_available() -> bool:
-    """Links need a sender of the installation's own and an address people open the app at."""
-    return bool(installation().system_mail and current_app.config.get("EXTERNAL_URL"))
-
-
-def _lifetime() -> timedelta:
-    return timedelta(hours=current_app.config["VERIFICATION_LINK_HOURS"])
-
-
-def notice(user: User) -> str | None:
-    """What the card says about the address a link was just sent to or verified."""
-    for key, sentence in (("sent", _("A verification link was sent to %(address)s. Open it within %(hours)s hours.")),
-                          ("verified", _("%(address)s is verified."))):
-        item = contacts.own_address(user, request.args.get(key, type=int) or 0)
-        if item is not None:
-            return sentence % {"address": item.address, "hours": f"{_lifetime().total_seconds() / 3600:g}"}
-    return None
-
-
 @bp.route("/contact-card/<int:email_id>/send-link", methods=["POST"])
 @login_required
 def send_link(email_id: int):
-    from .routes import card_page
-
     user = current_user()
     item = contacts.own_address(user, email_id)
     if not ConfirmForm().validate_on_submit():
@@ -78,7 +57,7 @@ def _mail_link(user: User, item) -> None:
                  "%(link)s\n\n"
                  "If it is not you, ignore this email: nothing changes.",
                  name=user.name, user=user.email, address=item.address, link=link,
-                 hours=f"{_lifetime().total_seconds() / 3600:g}")
+                 hours=f"{link_lifetime().total_seconds() / 3600:g}")
     message = contacts.link_message(sender.sender, item.address, subject, text + "\n")
     sender.send(message, installation().env)
 
@@ -89,7 +68,7 @@ def verify_link(token: str):
     """GET asks, POST verifies: a mail scanner that opens the link changes nothing."""
     user = current_user()
     try:
-        item = contacts.redeem(current_app.config["SECRET_KEY"], user, token, _lifetime())
+        item = contacts.redeem(current_app.config["SECRET_KEY"], user, token, link_lifetime())
     except contacts.LinkInvalid:
         return render_template("error.html", title=_("The link cannot be used"),
                                message=_("The verification link has expired, or it was sent for another user. "

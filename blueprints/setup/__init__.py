@@ -1,6 +1,6 @@
-from flask import Blueprint
+"""The Set up email account dialog (steps.py renders each step) and signing in at the provider."""
 
-bp = Blueprint("setup", __name__, url_prefix="/inbox/setup")
+from . import oauth, routes  # noqa: F401 - register their routes on bp and oauth_bp
+from .blueprint import bp, oauth_bp
 
-from . import routes  # noqa: E402,F401
-from .oauth import oauth_bp  # noqa: E402,F401
+__all__ = ["bp", "oauth_bp"]

@@ -5,9 +5,7 @@ blueprints/auth's."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from flask import Blueprint, current_app, make_response, redirect, render_template, request, session, url_for
+from flask import current_app, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
@@ -15,51 +13,21 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from mailcore import errors
 from mailcore.account import settings_of
+from mailcore.addresses import same_address
 from mailcore.discovery.detect import Detection
-from mailcore.discovery.providers import Provider
 from mailcore.oauth.authorization import Pending, ProviderSignin, pending_for
 from mailcore.oauth.client import NotConfigured, ProviderSigninRefused
 from mailcore.oauth.tokens import OAUTH2, PASSWORD
-from mailcore.services import same_address
 
 from ..explain import Explanation, explain, explain_provider_signin, not_configured
-from ..htmx import is_fragment_request, render
+from ..htmx import is_fragment_request, leave_for, render
 from ..web import current_user, db, installation, login_required, mail_service
-from . import routes
+from .blueprint import oauth_bp
 from .forms import AddressForm, AdvancedForm, PasswordForm, email_address
 from .remembered import forget, recall
+from .steps import address_step, advanced_step, password_step
 
-oauth_bp = Blueprint("oauth", __name__, url_prefix="/inbox/oauth")
 _STATES = "oauth_states"  # the states this browser session started: a callback must bring one of them
-
-
-@dataclass(frozen=True)
-class Offer:
-    """What the password step offers for a provider that signs in with OAuth."""
-
-    provider: Provider
-    label: str
-    ready: bool  # this installation has a client registration for it
-    missing: Explanation | None  # what the administrator must configure, when not ready
-    app_password: bool  # the provider still accepts an app password (Advanced settings, or here)
-
-
-def provider_signin_offer(provider: Provider | None) -> Offer | None:
-    if provider is None or provider.oauth2 is None:
-        return None
-    try:
-        installation().oauth.client_for(provider)
-    except NotConfigured as exc:
-        return Offer(provider, provider.oauth2.label, False, not_configured(exc, url_for("oauth.help")),
-                     provider.note == "app-password")
-    return Offer(provider, provider.oauth2.label, True, None, provider.note == "app-password")
-
-
-def preselect(form: AdvancedForm, provider: Provider | None) -> None:
-    """Advanced settings for a provider that accepts no password (Microsoft) start at OAuth 2.0."""
-    offer = provider_signin_offer(provider)
-    if offer and offer.ready and provider.note == "oauth":
-        form.imap_auth.data = form.smtp_auth.data = OAUTH2
 
 
 class ProviderSigninForm(FlaskForm):
@@ -81,9 +49,7 @@ def navigate(url: str, label: str):
     """A whole-page navigation to the provider: htmx is told to leave the page; a plain form post
     gets a page that goes on by itself (a redirect would meet the page's form-action rule)."""
     if is_fragment_request():
-        response = make_response("", 204)
-        response.headers["HX-Redirect"] = url
-        return response
+        return leave_for(url)
     return make_response(render_template("setup/leaving.html", url=url, label=label))
 
 
@@ -103,11 +69,11 @@ def _label(provider_id: str | None) -> str:
     return provider.oauth2.label if provider and provider.oauth2 else _("your email provider")
 
 
-def _password_step(pending: Pending, status: int, problem: Explanation):
+def _pending_password_step(pending: Pending, status: int, problem: Explanation):
     provider = installation().providers.by_id(pending.provider_id)
     detection = Detection(pending.settings, pending.source if pending.source != "manual" else "provider", provider)
     form = PasswordForm(formdata=None, address=pending.settings.address)
-    return routes._password_step(form, detection, status, provider_signin_problem=problem, again=pending.again)
+    return password_step(form, detection, status, provider_signin_problem=problem, again=pending.again)
 
 
 @oauth_bp.route("/start", methods=["POST"])
@@ -115,11 +81,11 @@ def _password_step(pending: Pending, status: int, problem: Explanation):
 def start():
     form = ProviderSigninForm()
     if not form.validate_on_submit():
-        return routes._setup("address", 422, form=AddressForm(formdata=None, address=form.address.data))
+        return address_step(AddressForm(formdata=None, address=form.address.data), 422)
     pending = _again(form.address.data) if form.again.data else _first(form.address.data)
     if pending is None:
-        return routes._setup("address", 422, form=AddressForm(formdata=None, address=form.address.data))
-    return _begin(pending, lambda problem: _password_step(pending, 502, problem))
+        return address_step(AddressForm(formdata=None, address=form.address.data), 422)
+    return _begin(pending, lambda problem: _pending_password_step(pending, 502, problem))
 
 
 def _first(address: str) -> Pending | None:
@@ -147,15 +113,15 @@ def advanced_provider_signin(form: AdvancedForm):
         field = form.imap_auth if form.imap_auth.data == OAUTH2 else form.smtp_auth
         field.errors = [*field.errors, _("No OAuth 2.0 sign-in is known for these servers. Choose Password, or ask "
                                          "your administrator to add the provider's sign-in.")]
-        return routes._advanced(form, status=422)
+        return advanced_step(form, status=422)
     auth = (form.imap_auth.data, form.smtp_auth.data)
     password = None
     if PASSWORD in auth:
         password = _typed_or_stored(form, settings.address, incoming=auth[0] == PASSWORD)
         if not password:
-            return routes._advanced(form, status=422)
+            return advanced_step(form, status=422)
     pending = pending_for(provider.id, settings, auth, password, "manual")
-    return _begin(pending, lambda problem: routes._advanced(form, 502, {"general": problem}))
+    return _begin(pending, lambda problem: advanced_step(form, 502, {"general": problem}))
 
 
 def _typed_or_stored(form: AdvancedForm, address: str, incoming: bool) -> str:
@@ -195,7 +161,7 @@ def callback():
     form = AdvancedForm(formdata=None)
     form.fill(outcome.pending.settings)
     form.imap_auth.data, form.smtp_auth.data = outcome.pending.auth
-    return routes._advanced(form, 422, failures)
+    return advanced_step(form, 422, failures)
 
 
 def _refused(exc: Exception, pending: Pending | None):
@@ -205,8 +171,8 @@ def _refused(exc: Exception, pending: Pending | None):
         problem = explain_provider_signin(exc, _label(pending.provider_id if pending else None),
                                   pending.settings.address if pending else "")
     if pending is not None:
-        return _password_step(pending, 403, problem)
-    return routes._setup("address", 403, form=AddressForm(formdata=None), provider_signin_problem=problem)
+        return _pending_password_step(pending, 403, problem)
+    return address_step(AddressForm(formdata=None), 403, provider_signin_problem=problem)
 
 
 @oauth_bp.route("/help", endpoint="help")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import session
 
+from mailcore.addresses import same_address
 from mailcore.discovery.detect import Detection
 from mailcore.discovery.providers import ProviderList
-from mailcore.services import same_address
 from mailcore.settings import AccountSettings, ServerSettings
 
 _KEY = "detected"

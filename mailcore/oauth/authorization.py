@@ -19,12 +19,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from mailcore.account import settings_of
+from mailcore.addresses import same_address
 from mailcore.connect import CheckResult, check_account
 from mailcore.crypto import SecretBoxError
 from mailcore.models import Account, OAuthFlow, SyncState, User, utcnow
 from mailcore.oauth import client as oauth
 from mailcore.oauth.tokens import OAUTH2, PASSWORD, aware
-from mailcore.services import MailService, same_address
+from mailcore.services import MailService
 from mailcore.settings import AccountSettings, Bearer, Credentials, ServerSettings
 
 if TYPE_CHECKING:

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("compose", __name__, url_prefix="/inbox/compose")

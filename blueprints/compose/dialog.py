@@ -1,0 +1,23 @@
+"""The compose dialog, rendered here: the form, its attachments and what went wrong. The sending,
+draft and attachment routes answer with it."""
+
+from __future__ import annotations
+
+from mailcore import contacts
+from mailcore.compose import message as compose
+from mailcore.compose import uploads as pending_uploads
+
+from ..htmx import render
+from ..web import current_user, db
+from .forms import ComposeForm
+from .windows import title
+
+TEMPLATE = "compose/compose.html"
+
+
+def compose_page(form: ComposeForm, window, status: int = 200, problem: str | None = None,
+                 card_rule: str | None = None, block: str = "dialog", upload_problem: str | None = None):
+    return render(TEMPLATE, block, status, form=form, problem=problem, card_rule=card_rule,
+                  title=title(form.mode.data), suggestions=contacts.suggestions(db(), current_user()),
+                  uploads=pending_uploads.listed(db(), window), upload_problem=upload_problem,
+                  limit_mb=compose.MAX_ATTACHMENTS_BYTES // 2**20)

@@ -1,0 +1,62 @@
+"""The inbox page, rendered here: folders, the open folder's list (search, sort), the selected message
+and the account's state. The inbox's routes and the setup dialog (which ends in the inbox) answer with it."""
+
+from __future__ import annotations
+
+from flask import request, url_for
+
+from mailcore.contacts import sending_rule
+from mailcore.models import Account, Folder, SyncState
+from mailcore.reading.mailbox import PAGE, SORTS, ListQuery, Page, folder_of, folders, page, special_folder
+from mailcore.reading.search import server_matches
+
+from ..explain import explain_state
+from ..htmx import page_in_place
+from ..web import current_user, db, installation, own
+from .blueprint import bp
+from .reading import reading_view
+
+
+def inbox_in_place(account: Account):
+    """The inbox as it is now, in place of the page that asked (Save in the setup dialog)."""
+    return page_in_place(url_for("inbox.index"), "inbox/index.html", lambda: inbox_view(account))
+
+
+def list_query(account: Account, folder: Folder | None) -> ListQuery:
+    """Search and sort come from the URL, so a reload or a link keeps them. A refresh says how far the
+    list goes (`through`, the last row it shows; or `shown`, how many rows when it shows them all), so
+    the answer has every row the user can scroll to, and the list merges instead of shrinking."""
+    sort, _, direction = (request.values.get("sort") or "date-desc").partition("-")
+    search = (request.values.get("q") or "").strip()[:200]
+    shown = request.values.get("shown", type=int) or 0
+    matches: frozenset[int] = frozenset()
+    if search and folder is not None:
+        matches = server_matches(installation().account(db(), account), folder, search)
+    return ListQuery(folder.id if folder else None, search, sort if sort in SORTS else "date", direction != "asc",
+                     after=request.args.get("after") or None, limit=min(max(shown, 0) + PAGE, 1000),
+                     through=request.values.get("through") or None, server_matches=matches)
+
+
+@bp.app_template_global()
+def list_query_args(query: ListQuery | None) -> dict:
+    """The URL parameters that keep the list's search and sort."""
+    if query is None:
+        return {}
+    sort = query.sort + ("-desc" if query.descending else "-asc")
+    return {"q": query.search or None, "sort": sort if sort != "date-desc" else None}
+
+
+def inbox_view(account: Account, **extra) -> dict:
+    """What the inbox shows: folders, the open folder's page, the selected message, the state."""
+    folder_id = request.values.get("folder", type=int)
+    folder = own(folder_of, folder_id) if folder_id is not None else folder_of(db(), account, None)
+    query = list_query(account, folder)
+    listing = page(db(), folder, query) if folder else Page(None, [], None)
+    message_id = request.args.get("message", type=int)
+    reading = reading_view(message_id) if message_id else {}
+    failed = SyncState(account.sync_state).failed
+    view = dict(folders=folders(db(), account), folder=folder, listing=listing, query=query,
+                failure=explain_state(account) if failed else None,
+                card_problem=sending_rule(current_user(), account.address),
+                trash=special_folder(db(), account, "trash"))
+    return {**view, **reading, **extra}
