@@ -75,82 +75,23 @@
 
   // --- the list merges what the server sends instead of being replaced --------------------------
 
-  // Classes the page sets itself: a merge keeps them (the open message's highlight, htmx's own).
+  // hx-swap="morph" is idiomorph's (static/vendor): rows keyed by id (li#m-<message id>) stay the same
+  // elements, so their checkbox, focus and place in the scrolled list survive. What the page set
+  // itself stays too: the open message's highlight and htmx's own classes, an open menu, checked
+  // boxes, a chosen option, what was typed.
   function keptClass(name) { return name === "selected" || name.indexOf("htmx-") === 0; }
 
-  function syncAttributes(from, to) {
-    var kept = Array.prototype.filter.call(from.classList, keptClass);
-    Array.prototype.slice.call(from.attributes).forEach(function (attr) {
-      if (!to.hasAttribute(attr.name) && attr.name !== "open") from.removeAttribute(attr.name);
-    });
-    Array.prototype.forEach.call(to.attributes, function (attr) {
-      if (attr.name === "open") return;  // an open menu stays as the user left it
-      if (from.getAttribute(attr.name) !== attr.value) from.setAttribute(attr.name, attr.value);
-    });
-    kept.forEach(function (name) { from.classList.add(name); });
-  }
-
-  function keyOf(node) { return node.nodeType === 1 && node.id ? node.id : null; }
-
-  function sameKind(a, b) {
-    return a.nodeType === b.nodeType && (a.nodeType !== 1 || a.tagName === b.tagName);
-  }
-
-  // Keyed by id (each row is li#m-<message id>): rows stay the same elements, so their checkbox,
-  // focus and highlight survive; new rows are inserted, gone ones removed, the rest updated in place.
-  function morphChildren(from, to) {
-    var keyed = {};
-    Array.prototype.forEach.call(from.childNodes, function (node) {
-      var key = keyOf(node);
-      if (key) keyed[key] = node;
-    });
-    var cursor = from.firstChild;
-    Array.prototype.slice.call(to.childNodes).forEach(function (incoming) {
-      var key = keyOf(incoming), match = null;
-      if (key && keyed[key] && sameKind(keyed[key], incoming)) {
-        match = keyed[key];
-        delete keyed[key];
-      } else if (!key && cursor && !keyOf(cursor) && sameKind(cursor, incoming)) {
-        match = cursor;
-      }
-      if (!match) {
-        from.insertBefore(incoming, cursor);
-        return;
-      }
-      if (match === cursor) cursor = cursor.nextSibling;
-      else from.insertBefore(match, cursor);
-      if (match.nodeType === 1) morph(match, incoming);
-      else if (match.nodeValue !== incoming.nodeValue) match.nodeValue = incoming.nodeValue;
-    });
-    while (cursor) {
-      var next = cursor.nextSibling;
-      from.removeChild(cursor);
-      cursor = next;
-    }
-  }
-
-  function morph(from, to) {
-    syncAttributes(from, to);
-    if (from.tagName === "TEXTAREA") return;  // what the user typed stays
-    var chosen = from.tagName === "SELECT" ? from.value : null;
-    morphChildren(from, to);
-    if (chosen !== null && from.querySelector("option[value='" + CSS.escape(chosen) + "']")) from.value = chosen;
-  }
-
-  if (window.htmx) {
-    htmx.defineExtension("morph", {
-      isInlineSwap: function (style) { return style === "morph"; },
-      handleSwap: function (style, target, fragment) {
-        if (style !== "morph") return false;
-        var incoming = null;
-        Array.prototype.forEach.call(fragment.children || [], function (child) {
-          if (child.id && child.id === target.id) incoming = child;
-        });
-        if (incoming) morph(target, incoming);
-        else morphChildren(target, fragment);
-        return [target];
-      }
-    });
+  if (window.Idiomorph) {
+    Idiomorph.defaults.callbacks.beforeNodeMorphed = function (from, to) {
+      if (from.nodeType !== 1) return true;
+      Array.prototype.filter.call(from.classList, keptClass).forEach(function (name) { to.classList.add(name); });
+      if (from.hasAttribute("open")) to.setAttribute("open", "");
+      else to.removeAttribute("open");
+      return from.tagName !== "TEXTAREA";
+    };
+    Idiomorph.defaults.callbacks.beforeAttributeUpdated = function (name) {
+      return name !== "checked" && name !== "selected";
+    };
   }
 
   // Requests that answer with the list say how many rows it shows (so a refresh brings them all and
