@@ -112,65 +112,23 @@
     }
   });
 
-  // --- after a move, the reading pane goes on to the next message ------------------------------
-
-  var nextAfterMove = null;
-
-  function openMessageId() {
-    var reading = document.getElementById("reading");
-    return reading ? reading.getAttribute("data-message") : null;
-  }
-
+  // Mark as read/unread shows at once; the answer then shows the server's true state (or its refusal).
   document.addEventListener("htmx:beforeRequest", function (event) {
-    var source = event.detail.elt;
-    var form = source && source.closest ? source.closest("form") : null;
-    var action = form ? (form.getAttribute("hx-post") || "") : "";
-    var button = source;
-    if (button && button.name === "seen" && button.closest("#bulk")) {
-      // Mark as read/unread shows at once; the answer then shows the server's true state (or its refusal).
-      document.querySelectorAll(".message:has(.pick:checked)").forEach(function (li) {
-        li.classList.toggle("unread", button.value === "0");
-      });
-    }
-    nextAfterMove = null;
-    var moving = /\/messages\/(move|delete)/.test(action) || /\/messages\/(move|delete)/.test(source.getAttribute("hx-post") || "");
-    var open = openMessageId();
-    if (!moving || !open) return;
-    var row = document.getElementById("m-" + open);
-    if (!row) return;
-    var picked = Array.prototype.map.call(document.querySelectorAll(".pick:checked"), function (b) { return b.value; });
-    var leaving = (form && form.closest("#reading")) ? [open] : picked;
-    if (leaving.indexOf(open) === -1) return;
-    var next = row.nextElementSibling;
-    while (next && (!next.matches(".message") || leaving.indexOf(next.getAttribute("data-message")) !== -1)) next = next.nextElementSibling;
-    if (!next) {
-      next = row.previousElementSibling;
-      while (next && (!next.matches(".message") || leaving.indexOf(next.getAttribute("data-message")) !== -1)) next = next.previousElementSibling;
-    }
-    nextAfterMove = { from: open, next: next ? next.getAttribute("data-message") : null };
+    var button = event.detail.elt;
+    if (!button || button.name !== "seen" || !button.closest("#bulk")) return;
+    document.querySelectorAll(".message:has(.pick:checked)").forEach(function (li) {
+      li.classList.toggle("unread", button.value === "0");
+    });
   });
 
-  function afterListChanged() {
+  // The tab says how many unread messages the inbox has, as the list does.
+  function retitle() {
     var listing = document.getElementById("listing");
     if (listing && listing.getAttribute("data-title")) document.title = listing.getAttribute("data-title");
-    if (!nextAfterMove) return;
-    var plan = nextAfterMove;
-    nextAfterMove = null;
-    if (document.getElementById("m-" + plan.from)) return;  // it did not move (a refusal)
-    var next = plan.next && document.querySelector("#m-" + plan.next + " a[data-select]");
-    if (next) {
-      next.click();
-    } else {
-      var reading = document.getElementById("reading");
-      if (reading) {
-        reading.removeAttribute("data-message");
-        reading.replaceChildren();
-      }
-    }
   }
 
   document.addEventListener("htmx:afterSettle", function (event) {
-    if (event.detail.target && event.detail.target.id === "listing") afterListChanged();
+    if (event.detail.target && event.detail.target.id === "listing") retitle();
   });
 
   // Going from one open message to another replaces the history entry: Back returns to the list.
@@ -358,7 +316,7 @@
     openModals(document);
     markSelected();
     showToast();
-    afterListChanged();
+    retitle();
   });
   document.addEventListener("htmx:afterSettle", markSelected);
   document.addEventListener("htmx:load", function (event) { openModals(event.target); });
