@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from mailcore import errors
 from mailcore.account import MailAccount
 from mailcore.models import Folder, Message
-from mailcore.reading.mailbox import Place, folder_of, message_of, place_of, special_folder, successor
+from mailcore.reading.mailbox import Place, folder_of, place_of, special_folder, successor
 
 from ..explain import explain
 from ..htmx import render
@@ -47,7 +47,7 @@ def answer_move(mail: MailAccount, chosen: list[Message], target: Folder, delete
         toast = _toast(chosen, target, copied, deleted)
     installation().request_sync(mail.row.id)
     view = inbox_view(mail.row, action_problem=problem, toast=toast)
-    if reading is None or message_of(db(), mail.row, reading.message_id) is not None:
+    if problem or reading is None or reading.folder_id == target.id:
         return render("inbox/index.html", "listing", **view)  # the pane's message stays where it was
     view, url = _read_on(view, reading)
     return render("inbox/index.html", "listing", headers={"HX-Replace-Url": url}, **view)
