@@ -76,19 +76,10 @@
   // --- the list merges what the server sends instead of being replaced --------------------------
 
   // hx-swap="morph" is idiomorph's (static/vendor): rows keyed by id (li#m-<message id>) stay the same
-  // elements, so their checkbox, focus and place in the scrolled list survive. What the page set
-  // itself stays too: the open message's highlight and htmx's own classes, an open menu, checked
-  // boxes, a chosen option, what was typed.
-  function keptClass(name) { return name === "selected" || name.indexOf("htmx-") === 0; }
-
+  // elements, so their focus and place in the scrolled list survive, and the open message's
+  // highlight is put back as the swap settles (markSelected). Boxes the user checked and the folder
+  // chosen for the bulk buttons stay as they are: the server's answer never has them.
   if (window.Idiomorph) {
-    Idiomorph.defaults.callbacks.beforeNodeMorphed = function (from, to) {
-      if (from.nodeType !== 1) return true;
-      Array.prototype.filter.call(from.classList, keptClass).forEach(function (name) { to.classList.add(name); });
-      if (from.hasAttribute("open")) to.setAttribute("open", "");
-      else to.removeAttribute("open");
-      return from.tagName !== "TEXTAREA";
-    };
     Idiomorph.defaults.callbacks.beforeAttributeUpdated = function (name) {
       return name !== "checked" && name !== "selected";
     };
