@@ -39,6 +39,16 @@ def inbox(app, lab, mailbox):
     return client
 
 
+def dated_page(app, lab, mailbox, inbox_page):
+    """The inbox in Chromium, in English, with the four dated messages."""
+    page = inbox_page("en")
+    client = Browser(app.test_client())
+    client.sign_in(mailbox.address, "crm-password-1")
+    add_dated(lab, mailbox, client)
+    page.reload()
+    return page
+
+
 def pane(response) -> tuple[str | None, bool]:
     """The reading pane in an answer: the subject of the message it shows (None: no message), and
     whether it comes out of band (beside the list)."""
@@ -129,11 +139,7 @@ def test_without_javascript_the_page_after_a_delete_shows_the_next_message(inbox
 
 def test_after_a_move_by_keyboard_the_next_message_is_open_and_its_row_has_the_focus(
         app, lab, mailbox, inbox_page):
-    page = inbox_page("en")
-    client = Browser(app.test_client())
-    client.sign_in(mailbox.address, "crm-password-1")
-    add_dated(lab, mailbox, client)
-    page.reload()
+    page = dated_page(app, lab, mailbox, inbox_page)
     subjects = page.locator("#message-list .message .subject").all_inner_texts()
     assert subjects[3:] == ["Möte fyra", "Avtal tre", "Möte två", "Avtal ett"]
     page.locator("#message-list .message a", has_text="Avtal tre").click()
@@ -157,6 +163,17 @@ def test_after_a_move_by_keyboard_the_next_message_is_open_and_its_row_has_the_f
     page.locator("#toast").get_by_role("button", name="Undo", exact=True).click()
     expect(page.locator("#message-list")).to_contain_text("Avtal ett")  # Undo restores it to the list
     expect(page.locator("#reading h2")).to_have_text("Möte fyra")  # and leaves the pane as it is
+
+
+def test_the_list_buttons_send_the_open_message_too(app, lab, mailbox, inbox_page):
+    page = dated_page(app, lab, mailbox, inbox_page)
+    page.locator("#message-list .message a", has_text="Avtal tre").click()
+    expect(page.locator("#reading h2")).to_have_text("Avtal tre")
+    for subject in ("Avtal tre", "Möte två"):  # picked with Ctrl-click, the open one among them
+        page.locator("#message-list .message a", has_text=subject).click(modifiers=["Control"])
+    page.locator("#bulk").get_by_role("button", name="Delete", exact=True).click()
+    expect(page.locator("#toast")).to_contain_text("2 messages deleted.")
+    expect(page.locator("#reading h2")).to_have_text("Avtal ett")
 
 
 def test_on_a_phone_the_next_message_has_the_screen_and_the_last_gives_it_back_to_the_list(
