@@ -106,13 +106,12 @@ def page(db: Session, folder: Folder, query: ListQuery) -> Page:
 class Place:
     """Where a message stands in its folder's list, in each order the list can have: what finds its
     neighbours once it has left the list (moved away, its row gone)."""
-    message_id: int
     folder_id: int
     cursors: dict[str, str]
 
 
 def place_of(message: Message) -> Place:
-    return Place(message.id, message.folder_id, {sort: _cursor(message, sort) for sort in SORTS})
+    return Place(message.folder_id, {sort: _cursor(message, sort) for sort in SORTS})
 
 
 def successor(db: Session, folder: Folder, query: ListQuery, place: Place, shown: Collection[int]) -> Message | None:
