@@ -23,9 +23,10 @@ def is_htmx_request() -> bool:
 
 
 def render(template: str, block: str, status: int = 200, *, retarget: str | None = None,
-           reswap: str | None = None, **context) -> Response:
+           reswap: str | None = None, replace_url: str | None = None, **context) -> Response:
     """Render `block` of `template` for htmx, or the whole page for everyone else. `retarget` and
-    `reswap` put htmx's fragment somewhere else than the element that asked (HX-Retarget, HX-Reswap)."""
+    `reswap` put htmx's fragment somewhere else than the element that asked (HX-Retarget, HX-Reswap);
+    `replace_url` is the address the browser shows afterwards (HX-Replace-Url)."""
     if is_fragment_request():
         html = render_block(template, block, **context)
     else:
@@ -36,6 +37,8 @@ def render(template: str, block: str, status: int = 200, *, retarget: str | None
         response.headers["HX-Retarget"] = retarget
     if reswap is not None:
         response.headers["HX-Reswap"] = reswap
+    if replace_url is not None:
+        response.headers["HX-Replace-Url"] = replace_url
     return response
 
 

@@ -1,24 +1,26 @@
 """Move, Delete (a move to Trash) and their Undo, each answered with the merged list and a short
-confirmation that offers Undo."""
+confirmation that offers Undo. When the message in the reading pane moves, the answer brings the
+pane the next one in the list as the user sees it (else the one before it, else none)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import abort, current_app, request
+from flask import abort, current_app, request, url_for
 from flask_babel import gettext as _
 
 from mailcore import errors
 from mailcore.account import MailAccount
 from mailcore.models import Folder, Message, Role
-from mailcore.reading.mailbox import folder_of, special_folder
+from mailcore.reading.mailbox import Place, folder_of, place_of, special_folder, successor
 
 from ..explain import explain
 from ..htmx import render
 from ..web import db, installation, login_required, mail_account, own
 from .actions import chosen_messages
 from .blueprint import bp
-from .pages import inbox_view
+from .pages import inbox_view, list_query_args
+from .reading import reading_view
 
 MAX_UNDO = 1000  # as many as one action may choose
 
@@ -34,6 +36,8 @@ class Toast:
 def answer_move(mail: MailAccount, chosen: list[Message], target: Folder, deleted: bool = False):
     """Move on the server, then the list as it now is, with the confirmation (or the refusal)."""
     problem, toast = None, None
+    open_id = request.form.get("open", type=int)  # the message in the reading pane, if any
+    reading = next((place_of(m) for m in chosen if m.id == open_id), None)
     try:
         copied = mail.move(chosen, target)
     except errors.MailError as exc:
@@ -42,7 +46,23 @@ def answer_move(mail: MailAccount, chosen: list[Message], target: Folder, delete
     else:
         toast = _toast(chosen, target, copied, deleted)
     installation().request_sync(mail.row.id)
-    return render("inbox/index.html", "listing", **inbox_view(mail.row, action_problem=problem, toast=toast))
+    view = inbox_view(mail.row, action_problem=problem, toast=toast)
+    if problem or reading is None or reading.folder_id == target.id:
+        return render("inbox/index.html", "listing", **view)  # the pane's message stays where it was
+    view, url = _read_on(view, reading)
+    return render("inbox/index.html", "listing", replace_url=url, **view)
+
+
+def _read_on(view: dict, gone: Place) -> tuple[dict, str]:
+    """The pane goes on from the message that left the list to the next one, whose row gets the focus
+    (as if opened from the list: marked read if the user wants that), or to none; `url` says which."""
+    folder, query = view["folder"], view["query"]
+    shown = {m.id for m in view["listing"].messages}
+    following = successor(db(), folder, query, gone, shown) if folder and folder.role != Role.DRAFTS else None
+    reading = reading_view(following.id) if following else {"selected": None}
+    url = url_for("inbox.index", message=following.id if following else None,
+                  folder=folder.id if folder else None, **list_query_args(query))
+    return {**view, **reading, "read_on": True, "focus_row": following.id if following else None}, url
 
 
 def _toast(chosen: list[Message], target: Folder, copied: dict[int, dict[int, int]], deleted: bool) -> Toast:

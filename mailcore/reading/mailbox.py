@@ -3,7 +3,8 @@ Every query starts from the user's own account."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select
@@ -99,6 +100,32 @@ def page(db: Session, folder: Folder, query: ListQuery) -> Page:
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(folder, rows, _cursor(rows[-1], sort) if more and rows else None)
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a message stands in its folder's list, in each order the list can have: what finds its
+    neighbours once it has left the list (moved away, its row gone)."""
+    folder_id: int
+    cursors: dict[str, str]
+
+
+def place_of(message: Message) -> Place:
+    return Place(message.folder_id, {sort: _cursor(message, sort) for sort in SORTS})
+
+
+def successor(db: Session, folder: Folder, query: ListQuery, place: Place, shown: Collection[int]) -> Message | None:
+    """The message to read next when the one at `place` has left the list: the one now after that
+    place in the list's order (its search and sort), else the one before it; only one of the rows the
+    list shows (`shown`, their ids), so never one the user has not scrolled to."""
+    if place.folder_id != folder.id:
+        return None
+    cursor = place.cursors[query.sort if query.sort in SORTS else "date"]
+    for descending in (query.descending, not query.descending):  # after it, then before it
+        nearest = page(db, folder, replace(query, descending=descending, after=cursor, through=None, limit=1))
+        if nearest.messages and nearest.messages[0].id in shown:
+            return nearest.messages[0]
+    return None
 
 
 def _beyond(position: tuple[int, datetime | str], column, descending: bool):

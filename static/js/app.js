@@ -75,82 +75,14 @@
 
   // --- the list merges what the server sends instead of being replaced --------------------------
 
-  // Classes the page sets itself: a merge keeps them (the open message's highlight, htmx's own).
-  function keptClass(name) { return name === "selected" || name.indexOf("htmx-") === 0; }
-
-  function syncAttributes(from, to) {
-    var kept = Array.prototype.filter.call(from.classList, keptClass);
-    Array.prototype.slice.call(from.attributes).forEach(function (attr) {
-      if (!to.hasAttribute(attr.name) && attr.name !== "open") from.removeAttribute(attr.name);
-    });
-    Array.prototype.forEach.call(to.attributes, function (attr) {
-      if (attr.name === "open") return;  // an open menu stays as the user left it
-      if (from.getAttribute(attr.name) !== attr.value) from.setAttribute(attr.name, attr.value);
-    });
-    kept.forEach(function (name) { from.classList.add(name); });
-  }
-
-  function keyOf(node) { return node.nodeType === 1 && node.id ? node.id : null; }
-
-  function sameKind(a, b) {
-    return a.nodeType === b.nodeType && (a.nodeType !== 1 || a.tagName === b.tagName);
-  }
-
-  // Keyed by id (each row is li#m-<message id>): rows stay the same elements, so their checkbox,
-  // focus and highlight survive; new rows are inserted, gone ones removed, the rest updated in place.
-  function morphChildren(from, to) {
-    var keyed = {};
-    Array.prototype.forEach.call(from.childNodes, function (node) {
-      var key = keyOf(node);
-      if (key) keyed[key] = node;
-    });
-    var cursor = from.firstChild;
-    Array.prototype.slice.call(to.childNodes).forEach(function (incoming) {
-      var key = keyOf(incoming), match = null;
-      if (key && keyed[key] && sameKind(keyed[key], incoming)) {
-        match = keyed[key];
-        delete keyed[key];
-      } else if (!key && cursor && !keyOf(cursor) && sameKind(cursor, incoming)) {
-        match = cursor;
-      }
-      if (!match) {
-        from.insertBefore(incoming, cursor);
-        return;
-      }
-      if (match === cursor) cursor = cursor.nextSibling;
-      else from.insertBefore(match, cursor);
-      if (match.nodeType === 1) morph(match, incoming);
-      else if (match.nodeValue !== incoming.nodeValue) match.nodeValue = incoming.nodeValue;
-    });
-    while (cursor) {
-      var next = cursor.nextSibling;
-      from.removeChild(cursor);
-      cursor = next;
-    }
-  }
-
-  function morph(from, to) {
-    syncAttributes(from, to);
-    if (from.tagName === "TEXTAREA") return;  // what the user typed stays
-    var chosen = from.tagName === "SELECT" ? from.value : null;
-    morphChildren(from, to);
-    if (chosen !== null && from.querySelector("option[value='" + CSS.escape(chosen) + "']")) from.value = chosen;
-  }
-
-  if (window.htmx) {
-    htmx.defineExtension("morph", {
-      isInlineSwap: function (style) { return style === "morph"; },
-      handleSwap: function (style, target, fragment) {
-        if (style !== "morph") return false;
-        var incoming = null;
-        Array.prototype.forEach.call(fragment.children || [], function (child) {
-          if (child.id && child.id === target.id) incoming = child;
-        });
-        if (incoming) morph(target, incoming);
-        else morphChildren(target, fragment);
-        return [target];
-      }
-    });
+  // hx-swap="morph" is idiomorph's (static/vendor): rows keyed by id (li#m-<message id>) stay the same
+  // elements, so their focus and place in the scrolled list survive, and the open message's
+  // highlight is put back as the swap settles (markSelected). Boxes the user checked and the folder
+  // chosen for the bulk buttons stay as they are: the server's answer never has them.
+  if (window.Idiomorph) {
+    Idiomorph.defaults.callbacks.beforeAttributeUpdated = function (name) {
+      return name !== "checked" && name !== "selected";
+    };
   }
 
   // Requests that answer with the list say how many rows it shows (so a refresh brings them all and
@@ -171,65 +103,23 @@
     }
   });
 
-  // --- after a move, the reading pane goes on to the next message ------------------------------
-
-  var nextAfterMove = null;
-
-  function openMessageId() {
-    var reading = document.getElementById("reading");
-    return reading ? reading.getAttribute("data-message") : null;
-  }
-
+  // Mark as read/unread shows at once; the answer then shows the server's true state (or its refusal).
   document.addEventListener("htmx:beforeRequest", function (event) {
-    var source = event.detail.elt;
-    var form = source && source.closest ? source.closest("form") : null;
-    var action = form ? (form.getAttribute("hx-post") || "") : "";
-    var button = source;
-    if (button && button.name === "seen" && button.closest("#bulk")) {
-      // Mark as read/unread shows at once; the answer then shows the server's true state (or its refusal).
-      document.querySelectorAll(".message:has(.pick:checked)").forEach(function (li) {
-        li.classList.toggle("unread", button.value === "0");
-      });
-    }
-    nextAfterMove = null;
-    var moving = /\/messages\/(move|delete)/.test(action) || /\/messages\/(move|delete)/.test(source.getAttribute("hx-post") || "");
-    var open = openMessageId();
-    if (!moving || !open) return;
-    var row = document.getElementById("m-" + open);
-    if (!row) return;
-    var picked = Array.prototype.map.call(document.querySelectorAll(".pick:checked"), function (b) { return b.value; });
-    var leaving = (form && form.closest("#reading")) ? [open] : picked;
-    if (leaving.indexOf(open) === -1) return;
-    var next = row.nextElementSibling;
-    while (next && (!next.matches(".message") || leaving.indexOf(next.getAttribute("data-message")) !== -1)) next = next.nextElementSibling;
-    if (!next) {
-      next = row.previousElementSibling;
-      while (next && (!next.matches(".message") || leaving.indexOf(next.getAttribute("data-message")) !== -1)) next = next.previousElementSibling;
-    }
-    nextAfterMove = { from: open, next: next ? next.getAttribute("data-message") : null };
+    var button = event.detail.elt;
+    if (!button || button.name !== "seen" || !button.closest("#bulk")) return;
+    document.querySelectorAll(".message:has(.pick:checked)").forEach(function (li) {
+      li.classList.toggle("unread", button.value === "0");
+    });
   });
 
-  function afterListChanged() {
+  // The tab says how many unread messages the inbox has, as the list does.
+  function retitle() {
     var listing = document.getElementById("listing");
     if (listing && listing.getAttribute("data-title")) document.title = listing.getAttribute("data-title");
-    if (!nextAfterMove) return;
-    var plan = nextAfterMove;
-    nextAfterMove = null;
-    if (document.getElementById("m-" + plan.from)) return;  // it did not move (a refusal)
-    var next = plan.next && document.querySelector("#m-" + plan.next + " a[data-select]");
-    if (next) {
-      next.click();
-    } else {
-      var reading = document.getElementById("reading");
-      if (reading) {
-        reading.removeAttribute("data-message");
-        reading.replaceChildren();
-      }
-    }
   }
 
   document.addEventListener("htmx:afterSettle", function (event) {
-    if (event.detail.target && event.detail.target.id === "listing") afterListChanged();
+    if (event.detail.target && event.detail.target.id === "listing") retitle();
   });
 
   // Going from one open message to another replaces the history entry: Back returns to the list.
@@ -417,7 +307,7 @@
     openModals(document);
     markSelected();
     showToast();
-    afterListChanged();
+    retitle();
   });
   document.addEventListener("htmx:afterSettle", markSelected);
   document.addEventListener("htmx:load", function (event) { openModals(event.target); });
