@@ -16,8 +16,9 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from mailcore.addresses import normalise_address
 from mailcore.models import SignInAttempt, User, UserSession, utcnow
-from mailcore.services import authenticate, normalise_address
+from mailcore.services import authenticate
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class TooManyFailures(Exception):
 def account_key(user_name: str) -> str:
     """The typed user name as the sign-in compares it, hashed: a password typed into the user name
     field by mistake is never stored."""
-    return hashlib.sha256(normalise_address(user_name).lower().encode()).hexdigest()
+    return hashlib.sha256(normalise_address(user_name).encode()).hexdigest()
 
 
 def client_key(address: str | None) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from mailcore.account import credentials_of, seal_credentials
+from mailcore.addresses import normalise_address, same_address
 from mailcore.attempts import count_attempt
 from mailcore.connect import CheckResult, check_account
 from mailcore.discovery.detect import Detection
@@ -40,26 +41,16 @@ class InvalidContactEmail(Exception):
     pass
 
 
-def normalise_address(address: str) -> str:
-    """Addresses compare case-insensitively in the domain; local parts are kept as typed."""
-    local, at, domain = address.strip().rpartition("@")
-    return f"{local}@{domain.lower()}" if at else address.strip()
-
-
-def same_address(a: str | None, b: str | None) -> bool:
-    return bool(a and b) and normalise_address(a).lower() == normalise_address(b).lower()
-
-
 # --- users -----------------------------------------------------------------------------------
 
 
 def user_by_email(db: Session, email: str) -> User | None:
     """The user whose sign-in address this is, compared as addresses compare (case-insensitively)."""
-    return db.scalar(select(User).where(func.lower(User.email) == normalise_address(email).lower()))
+    return db.scalar(select(User).where(func.lower(User.email) == normalise_address(email)))
 
 
 def create_user(db: Session, email: str, password: str, name: str, language: str | None = None) -> User:
-    email = normalise_address(email)
+    email = email.strip()
     if user_by_email(db, email) is not None:
         raise UserExists(email)
     user = User(email=email, name=name, password_hash=generate_password_hash(password), language=language)
@@ -90,7 +81,7 @@ def _renumber(user: User) -> None:
 
 
 def add_contact_email(db: Session, user: User, address: str) -> None:
-    address = normalise_address(address)
+    address = address.strip()
     if any(same_address(address, e.address) for e in user.contact_emails):
         raise InvalidContactEmail(address)
     from mailcore.contacts import verify_proven
@@ -180,7 +171,7 @@ class MailService:
             self.db.delete(user.account)
             self.db.flush()
         account = Account(
-            user_id=user.id, address=normalise_address(settings.address), provider_id=provider_id,
+            user_id=user.id, address=settings.address.strip(), provider_id=provider_id,
             settings_source=source,
             imap_host=settings.incoming.host, imap_port=settings.incoming.port,
             imap_ssl=settings.incoming.ssl, imap_username=settings.incoming.username, imap_password=b"",
