@@ -1,0 +1,453 @@
+"""Import and export of persons: vCard 3.0 and 4.0 (vobject) and CSV (the dialect sniffed; the columns of
+Outlook's and Google Contacts' exports, in English and Swedish, and plain names such as "email").
+
+An import creates or updates persons by email address, so importing a file twice changes nothing; a
+card or row that cannot be used is skipped with its line and the reason. Photos, logos and sounds are
+never read, let alone fetched. A CSV export neutralises every cell a spreadsheet would run as a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+import vobject
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from mailcore.addresses import normalise_address
+from mailcore.crm.people import persons_for
+from mailcore.models import Company, Person, PersonEmail, User, name_key, split_name
+
+FORMATS = ("vcf", "csv")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+LOOKUP_CHUNK = 2000  # addresses per lookup query: well within SQLite's and PostgreSQL's parameter limits
+ADDRESS = re.compile(r"[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+\.[^@\s<>(),;:\"]+")
+
+
+@dataclass
+class Entry:
+    """One card or row as read: where it is, and what it says."""
+
+    source: str
+    line: int
+    first_name: str = ""
+    last_name: str = ""
+    title: str = ""
+    phone: str = ""
+    company: str = ""
+    emails: list[str] = field(default_factory=list)
+
+    @property
+    def where(self) -> str:
+        return f"{self.source}:{self.line}"
+
+    def describe(self) -> str:
+        name = " ".join(part for part in (self.first_name, self.last_name) if part)
+        return f"{name} <{self.emails[0]}>" if name else f"<{self.emails[0]}>"
+
+
+@dataclass
+class Skipped:
+    source: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"skipped {self.source}:{self.line}: {self.reason}"
+
+
+@dataclass
+class Report:
+    created: list[Entry] = field(default_factory=list)
+    updated: list[Entry] = field(default_factory=list)
+    unchanged: list[Entry] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def lines(self) -> Iterator[str]:
+        for verb, entries in (("created", self.created), ("updated", self.updated)):
+            for entry in entries:
+                yield f"{verb} {entry.describe()} ({entry.where})"
+        yield from (str(item) for item in self.skipped)
+        yield (f"{len(self.created)} created, {len(self.updated)} updated, {len(self.unchanged)} unchanged, "
+               f"{len(self.skipped)} skipped")
+
+
+# --- reading files ------------------------------------------------------------------------------
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 (with or without a byte-order mark), UTF-16 with one (Outlook's "Unicode" CSV), else Windows-1252."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def read_entries(source: str, text: str) -> tuple[list[Entry], list[Skipped]]:
+    """The cards of a vCard file or the rows of a CSV file (told apart by their first line)."""
+    if text.lstrip()[:11].upper() == "BEGIN:VCARD":
+        return read_vcards(source, text)
+    return read_csv(source, text)
+
+
+def _check(entry: Entry, skipped: list[Skipped]) -> Entry | None:
+    """The entry when it can be imported; otherwise None, and why in `skipped`."""
+    emails: list[str] = []
+    for address in entry.emails:
+        address = address.strip().removeprefix("mailto:").strip()
+        if not address:
+            continue
+        if not ADDRESS.fullmatch(address):
+            skipped.append(Skipped(entry.source, entry.line, f"not an email address: {address!r}"))
+            return None
+        if normalise_address(address) not in {normalise_address(known) for known in emails}:
+            emails.append(address)
+    if not emails:
+        skipped.append(Skipped(entry.source, entry.line, "no email address"))
+        return None
+    entry.emails = emails
+    return entry
+
+
+# vCard ------------------------------------------------------------------------------------------
+
+NEVER_READ = ("PHOTO", "LOGO", "SOUND", "KEY")  # pictures and keys: large, and a URL there is never fetched
+
+
+def _cards(text: str) -> Iterator[tuple[int, list[str] | None]]:
+    """(first line, the card's lines) for every BEGIN:VCARD ... END:VCARD; (line, None) for stray text
+    and for a card that does not end."""
+    start, body, skipping, stray = 0, [], False, False
+    for number, line in enumerate(text.splitlines(), start=1):
+        head = line.strip().upper()
+        if not start:
+            if head == "BEGIN:VCARD":
+                start, body, stray = number, [line], False
+            elif head and not stray:
+                stray = True
+                yield number, None
+            continue
+        if head == "BEGIN:VCARD":  # the previous card never ended
+            yield start, None
+            start, body = number, [line]
+            continue
+        if line[:1] in (" ", "\t"):  # a folded line continues the property before it
+            if not skipping:
+                body.append(line)
+            continue
+        name = re.split(r"[;:]", line, maxsplit=1)[0].rpartition(".")[2].strip().upper()
+        skipping = name in NEVER_READ
+        if not skipping:
+            body.append(line)
+        if head == "END:VCARD":
+            yield start, body
+            start = 0
+    if start:
+        yield start, None
+
+
+def _text(component, name: str) -> str:
+    item = getattr(component, name, None)
+    value = item.value if item is not None else ""
+    if isinstance(value, list):
+        value = next((part for part in value if part), "")
+    return str(value or "").strip()
+
+
+def _preferred(lines: list) -> list:
+    """Properties with PREF (vCard 4.0's PREF=1, or 3.0's TYPE=pref) first, each kind in file order."""
+    def rank(item) -> int:
+        params = {key.upper(): [str(v).lower() for v in values] for key, values in item.params.items()}
+        pref = params.get("PREF", [])
+        if pref:
+            return int(pref[0]) if pref[0].isdigit() else 1
+        return 1 if "pref" in params.get("TYPE", []) else 101
+    return sorted(lines, key=rank)
+
+
+def read_vcards(source: str, text: str) -> tuple[list[Entry], list[Skipped]]:
+    entries: list[Entry] = []
+    skipped: list[Skipped] = []
+    for line, body in _cards(text):
+        if body is None:
+            skipped.append(Skipped(source, line, "not a vCard (BEGIN:VCARD ... END:VCARD)"))
+            continue
+        try:
+            card = vobject.readOne("\r\n".join(body) + "\r\n", allowQP=True)
+        except Exception as error:  # vobject raises ParseError and, on odd values, plain exceptions
+            at = getattr(error, "lineNumber", None)
+            reason = getattr(error, "message", None) or str(error) or type(error).__name__
+            skipped.append(Skipped(source, line + at - 1 if isinstance(at, int) and at > 0 else line,
+                                   f"unreadable vCard: {reason}"))
+            continue
+        entry = Entry(source, line, title=_text(card, "title"), company=_text(card, "org"))
+        name = getattr(card, "n", None)
+        if name is not None and hasattr(name.value, "family"):
+            join = (lambda part: " ".join(part) if isinstance(part, list) else part)  # noqa: E731
+            entry.first_name = " ".join(p for p in (join(name.value.given), join(name.value.additional)) if p)
+            entry.last_name = join(name.value.family)
+        if not (entry.first_name or entry.last_name):
+            entry.first_name, entry.last_name = split_name(_text(card, "fn"))
+        entry.emails = [str(item.value) for item in _preferred(card.contents.get("email", []))]
+        phones = _preferred(card.contents.get("tel", []))
+        entry.phone = str(phones[0].value).removeprefix("tel:").strip() if phones else ""
+        checked = _check(entry, skipped)
+        if checked is not None:
+            entries.append(checked)
+    return entries, skipped
+
+
+# CSV --------------------------------------------------------------------------------------------
+
+# Column names, compared case-folded with single spaces: Outlook (English, Swedish), Google Contacts
+# (English, Swedish, the old and the new export) and plain ones.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "first_name": ("first name", "given name", "förnamn", "tilltalsnamn"),
+    "middle_name": ("middle name", "additional name", "mellannamn"),
+    "last_name": ("last name", "family name", "surname", "efternamn"),
+    "name": ("name", "full name", "display name", "namn", "fullständigt namn", "visningsnamn"),
+    "job_title": ("job title", "organization title", "organization 1 - title", "befattning", "yrkestitel",
+                  "organisationstitel", "organisation 1 - titel", "jobbtitel"),
+    "title": ("title", "titel"),  # Outlook's is Mr./Ms.: read only when there is no job title column
+    "company": ("company", "organization", "organization name", "organization 1 - name", "företag",
+                "organisation", "organisationsnamn", "organisation 1 - namn"),
+}
+EMAIL_COLUMN = re.compile(r"(e-?mail|e-?post)( ?\d+)?( ?- ?(value|värde)|,? ?(address|adress))?|e-?postadress"
+                          r"|e-?mail address|primary email|email address")
+PHONE_COLUMN = re.compile(r"(business|mobile|home|primary|company main|other|car|assistant's|radio) phone( \d+)?"
+                          r"|phone( \d+)?( - value)?|telephone|mobile|tel|telefon( \d+)?( - värde)?"
+                          r"|telefon,? ?\(?(arbete|bostad|företag|annan)\)?( \d+)?|mobiltelefon|mobil|primär telefon")
+PHONE_ORDER = ("business", "telefon, arbete", "telefon (arbete)", "mobile", "mobil", "phone", "telefon")
+
+
+def _key(header: str) -> str:
+    return " ".join(header.replace("\ufeff", "").strip().casefold().split())
+
+
+@dataclass
+class _Columns:
+    fields: dict[str, list[int]]
+    emails: list[int]
+    phones: list[int]
+
+
+def _columns(header: list[str]) -> _Columns:
+    keys = [_key(name) for name in header]
+    fields = {name: [i for i, key in enumerate(keys) if key in names] for name, names in COLUMNS.items()}
+    if fields["job_title"]:
+        fields["title"] = []
+    emails = [i for i, key in enumerate(keys) if EMAIL_COLUMN.fullmatch(key)]
+    phones = [i for i, key in enumerate(keys) if PHONE_COLUMN.fullmatch(key)]
+    # the work number before the mobile before any other, each kind in column order
+    phones.sort(key=lambda i: next((n for n, start in enumerate(PHONE_ORDER) if keys[i].startswith(start)),
+                                   len(PHONE_ORDER)))
+    return _Columns(fields, emails, phones)
+
+
+def unneutralise(cell: str) -> str:
+    """A cell as exported by `neutralise`: its value again."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in FORMULA_STARTS else cell
+
+
+def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
+    sample = "\n".join(text[:65536].splitlines()[:50])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        return csv.excel
+
+
+def read_csv(source: str, text: str) -> tuple[list[Entry], list[Skipped]]:
+    entries: list[Entry] = []
+    skipped: list[Skipped] = []
+    reader = csv.reader(io.StringIO(text, newline=""), _dialect(text))
+    try:
+        header = next(reader, None)
+    except csv.Error as error:
+        return [], [Skipped(source, 1, f"unreadable CSV header: {error}")]
+    if not header:
+        return [], [Skipped(source, 1, "empty file")]
+    columns = _columns(header)
+    if not columns.emails:
+        return [], [Skipped(source, 1, "no email column in the header (such as \"E-mail Address\" or \"E-post\")")]
+    while True:
+        line = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            skipped.append(Skipped(source, line, f"unreadable CSV row: {error}"))
+            continue
+        if not any(cell.strip() for cell in row):
+            continue
+        cells = [unneutralise(cell.strip()) for cell in row]
+
+        def first(indexes: list[int], cells: list[str] = cells) -> str:
+            return next((cells[i] for i in indexes if i < len(cells) and cells[i]), "")
+
+        entry = Entry(source, line, first_name=first(columns.fields["first_name"]),
+                      last_name=first(columns.fields["last_name"]),
+                      title=first(columns.fields["job_title"]) or first(columns.fields["title"]),
+                      company=first(columns.fields["company"]), phone=first(columns.phones))
+        middle = first(columns.fields["middle_name"])
+        if middle:
+            entry.first_name = f"{entry.first_name} {middle}".strip()
+        if not (entry.first_name or entry.last_name):
+            entry.first_name, entry.last_name = split_name(first(columns.fields["name"]))
+        entry.emails = [address for i in columns.emails if i < len(cells)
+                        for address in re.split(r"\s*(?::::|;|,)\s*", cells[i]) if address]
+        checked = _check(entry, skipped)
+        if checked is not None:
+            entries.append(checked)
+    return entries, skipped
+
+
+# --- importing ----------------------------------------------------------------------------------
+
+
+def import_files(db: Session, paths: Iterable[str | Path]) -> Report:
+    entries: list[Entry] = []
+    skipped: list[Skipped] = []
+    for path in paths:
+        path = Path(path)
+        try:
+            text = decode(path.read_bytes())
+        except OSError as error:
+            skipped.append(Skipped(str(path), 0, f"cannot be read: {error.strerror or error}"))
+            continue
+        found, bad = read_entries(str(path), text)
+        entries += found
+        skipped += bad
+    report = import_entries(db, entries)
+    report.skipped[:0] = skipped
+    return report
+
+
+def import_entries(db: Session, entries: list[Entry]) -> Report:
+    """Create or update a person for every entry, found by any of its addresses; commits once."""
+    report = Report()
+    keys = sorted({normalise_address(address) for entry in entries for address in entry.emails})
+    index: dict[str, list[Person]] = {}
+    for start in range(0, len(keys), LOOKUP_CHUNK):
+        index.update(persons_for(db, keys[start:start + LOOKUP_CHUNK]))
+    matched = sorted({person.id for persons in index.values() for person in persons})
+    users_cards: set[int | None] = set()
+    for start in range(0, len(matched), LOOKUP_CHUNK):  # their addresses, and which are users' own cards
+        chunk = matched[start:start + LOOKUP_CHUNK]
+        db.scalars(select(Person).where(Person.id.in_(chunk)).options(selectinload(Person.emails))).all()
+        users_cards.update(db.scalars(select(User.person_id).where(User.person_id.in_(chunk))))
+    companies: dict[str, Company] = {}
+    for company in db.scalars(select(Company).order_by(Company.id.desc())):
+        companies[company.name_key] = company  # the oldest of a name wins
+    for entry in entries:
+        entry_keys = [normalise_address(address) for address in entry.emails]
+        persons = list({id(p): p for key in entry_keys for p in index.get(key, [])}.values())
+        if len(persons) > 1:
+            ids = ", ".join(str(p.id) for p in persons if p.id is not None) or "earlier in this import"
+            report.skipped.append(Skipped(entry.source, entry.line,
+                                          f"its addresses are on several persons ({ids}): merge them first"))
+            continue
+        person = persons[0] if persons else None
+        if person is not None and person.id in users_cards:
+            report.skipped.append(Skipped(entry.source, entry.line, "the contact card of a CRM user"))
+            continue
+        company = None
+        if entry.company:
+            key = name_key(entry.company)
+            company = companies.get(key)
+            if company is None:
+                company = companies[key] = Company(name=entry.company)
+                db.add(company)
+        if person is None:
+            person = Person(first_name=entry.first_name, last_name=entry.last_name, title=entry.title,
+                            phone=entry.phone, company=company)
+            person.emails = [PersonEmail(position=n, address=address) for n, address in enumerate(entry.emails)]
+            db.add(person)
+            report.created.append(entry)
+        else:
+            (report.updated if _update(person, entry, company) else report.unchanged).append(entry)
+        for key in entry_keys:
+            if person not in index.setdefault(key, []):
+                index[key].append(person)
+    db.commit()
+    return report
+
+
+def _update(person: Person, entry: Entry, company: Company | None) -> bool:
+    """What the entry says that the person lacks or has otherwise; whether anything changed."""
+    changed = False
+    for name in ("first_name", "last_name", "title", "phone"):
+        value = getattr(entry, name)
+        if value and getattr(person, name) != value:
+            setattr(person, name, value)
+            changed = True
+    if company is not None and person.company is not company:
+        person.company = company
+        changed = True
+    known = {item.normalised for item in person.emails}
+    for address in entry.emails:
+        if normalise_address(address) not in known:
+            person.emails.append(PersonEmail(position=len(person.emails), address=address))
+            known.add(normalise_address(address))
+            changed = True
+    return changed
+
+
+# --- exporting ----------------------------------------------------------------------------------
+
+
+def _everyone(db: Session) -> list[Person]:
+    return list(db.scalars(select(Person).options(selectinload(Person.emails), joinedload(Person.company))
+                           .order_by(Person.id)))
+
+
+def neutralise(cell: str) -> str:
+    """A cell a spreadsheet shows as text: one it would run as a formula gets a leading apostrophe."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def export(db: Session, fmt: str, out: TextIO) -> int:
+    """Every person, as vCards 3.0 or as CSV (Outlook's English column names); how many."""
+    persons = _everyone(db)
+    if fmt == "vcf":
+        for person in persons:
+            out.write(_vcard(person).serialize())
+    elif fmt == "csv":
+        most = max((len(person.emails) for person in persons), default=1)
+        emails = ["E-mail Address"] + [f"E-mail {n} Address" for n in range(2, most + 1)]
+        writer = csv.writer(out)
+        writer.writerow(["First Name", "Last Name", "Job Title", "Company", "Business Phone", *emails])
+        for person in persons:
+            addresses = [item.address for item in person.emails]
+            row = [person.first_name, person.last_name, person.title, person.company.name if person.company else "",
+                   person.phone, *addresses, *[""] * (most - len(addresses))]
+            writer.writerow([neutralise(cell) for cell in row])
+    else:
+        raise ValueError(fmt)
+    return len(persons)
+
+
+def _vcard(person: Person):
+    card = vobject.vCard()
+    card.add("n").value = vobject.vcard.Name(family=person.last_name, given=person.first_name)
+    card.add("fn").value = person.name or (person.emails[0].address if person.emails else "")
+    for item in person.emails:
+        line = card.add("email")
+        line.value = item.address
+        line.type_paramlist = ["INTERNET", "PREF"] if item.position == 0 else ["INTERNET"]
+    if person.phone:
+        card.add("tel").value = person.phone
+    if person.title:
+        card.add("title").value = person.title
+    if person.company:
+        card.add("org").value = [person.company.name]
+    return card
