@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 import vobject
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from mailcore.addresses import normalise_address
@@ -333,71 +333,105 @@ def import_files(db: Session, paths: Iterable[str | Path]) -> Report:
 
 
 def import_entries(db: Session, entries: list[Entry]) -> Report:
-    """Create or update a person for every entry, found by any of its addresses; commits once."""
+    """Create or update a person for every entry, found by any of its addresses; one commit.
+
+    Persons found are changed through the ORM; new persons, their addresses and new companies are
+    inserted in bulk (a few statements for thousands of cards)."""
     report = Report()
     keys = sorted({normalise_address(address) for entry in entries for address in entry.emails})
-    index: dict[str, list[Person]] = {}
+    index: dict[str, list[Person | Entry]] = {}  # an Entry stands for a person this import creates
     for start in range(0, len(keys), LOOKUP_CHUNK):
         index.update(persons_for(db, keys[start:start + LOOKUP_CHUNK]))
-    matched = sorted({person.id for persons in index.values() for person in persons})
+    found = sorted({person.id for persons in index.values() for person in persons})
+    stored: dict[int, list[str]] = {}  # the normalised addresses of the persons found, in order
     users_cards: set[int | None] = set()
-    for start in range(0, len(matched), LOOKUP_CHUNK):  # their addresses, and which are users' own cards
-        chunk = matched[start:start + LOOKUP_CHUNK]
-        db.scalars(select(Person).where(Person.id.in_(chunk)).options(selectinload(Person.emails))).all()
+    for start in range(0, len(found), LOOKUP_CHUNK):
+        chunk = found[start:start + LOOKUP_CHUNK]
+        for person_id, key in db.execute(select(PersonEmail.person_id, PersonEmail.normalised)
+                                         .where(PersonEmail.person_id.in_(chunk)).order_by(PersonEmail.position)):
+            stored.setdefault(person_id, []).append(key)
         users_cards.update(db.scalars(select(User.person_id).where(User.person_id.in_(chunk))))
-    companies: dict[str, Company] = {}
-    for company in db.scalars(select(Company).order_by(Company.id.desc())):
-        companies[company.name_key] = company  # the oldest of a name wins
+    companies: dict[str, int] = {key: company_id for key, company_id in
+                                 db.execute(select(Company.name_key, Company.id).order_by(Company.id.desc()))}
+    created: list[Entry] = []
+    added: list[dict] = []  # addresses added to persons found
+    changed_company: dict[int, str] = {}  # person id: the name key of its new company, maybe new too
+
     for entry in entries:
         entry_keys = [normalise_address(address) for address in entry.emails]
         persons = list({id(p): p for key in entry_keys for p in index.get(key, [])}.values())
         if len(persons) > 1:
-            ids = ", ".join(str(p.id) for p in persons if p.id is not None) or "earlier in this import"
+            ids = ", ".join(str(p.id) for p in persons if isinstance(p, Person)) or "earlier in this import"
             report.skipped.append(Skipped(entry.source, entry.line,
                                           f"its addresses are on several persons ({ids}): merge them first"))
             continue
-        person = persons[0] if persons else None
-        if person is not None and person.id in users_cards:
+        target = persons[0] if persons else None
+        if isinstance(target, Person) and target.id in users_cards:
             report.skipped.append(Skipped(entry.source, entry.line, "the contact card of a CRM user"))
             continue
-        company = None
-        if entry.company:
-            key = name_key(entry.company)
-            company = companies.get(key)
-            if company is None:
-                company = companies[key] = Company(name=entry.company)
-                db.add(company)
-        if person is None:
-            person = Person(first_name=entry.first_name, last_name=entry.last_name, title=entry.title,
-                            phone=entry.phone, company=company)
-            person.emails = [PersonEmail(position=n, address=address) for n, address in enumerate(entry.emails)]
-            db.add(person)
+        if target is None:
+            target = Entry(entry.source, entry.line, entry.first_name, entry.last_name, entry.title, entry.phone,
+                           entry.company, list(entry.emails))
+            created.append(target)
             report.created.append(entry)
+        elif isinstance(target, Entry):
+            (report.updated if _update(target, entry, target.emails) else report.unchanged).append(entry)
         else:
-            (report.updated if _update(person, entry, company) else report.unchanged).append(entry)
+            own = stored.setdefault(target.id, [])
+            before = len(own)
+            changed = _update(target, entry, own)
+            for position, key in enumerate(own[before:], start=before):
+                address = next(a for a in entry.emails if normalise_address(a) == key)
+                added.append({"person_id": target.id, "position": position, "address": address, "normalised": key})
+            company = name_key(entry.company) if entry.company else ""
+            if company and companies.get(company, -1) != target.company_id:
+                changed_company[target.id] = company
+                changed = True
+            (report.updated if changed else report.unchanged).append(entry)
         for key in entry_keys:
-            if person not in index.setdefault(key, []):
-                index[key].append(person)
+            if target not in index.setdefault(key, []):
+                index[key].append(target)
+
+    spelled = {name_key(entry.company): entry.company for entry in reversed(entries) if entry.company}
+    wanted = {name_key(entry.company) for entry in created if entry.company} | set(changed_company.values())
+    new_companies = [(key, spelled[key]) for key in sorted(wanted) if key not in companies]
+    if new_companies:
+        ids = db.scalars(insert(Company).returning(Company.id, sort_by_parameter_order=True),
+                         [{"name": name, "name_key": key} for key, name in new_companies]).all()
+        companies.update(zip([key for key, _ in new_companies], ids, strict=True))
+    for person_id, key in changed_company.items():
+        db.get(Person, person_id).company_id = companies[key]
+    if created:
+        ids = db.scalars(insert(Person).returning(Person.id, sort_by_parameter_order=True), [
+            {"first_name": e.first_name, "last_name": e.last_name, "title": e.title, "phone": e.phone,
+             "name_key": name_key(f"{e.first_name} {e.last_name}"),
+             "company_id": companies.get(name_key(e.company)) if e.company else None} for e in created]).all()
+        added += [{"person_id": person_id, "position": position, "address": address,
+                   "normalised": normalise_address(address)}
+                  for person_id, e in zip(ids, created, strict=True) for position, address in enumerate(e.emails)]
+    if added:
+        db.execute(insert(PersonEmail), added)
     db.commit()
     return report
 
 
-def _update(person: Person, entry: Entry, company: Company | None) -> bool:
-    """What the entry says that the person lacks or has otherwise; whether anything changed."""
+def _update(person: Person | Entry, entry: Entry, known: list[str]) -> bool:
+    """What the entry says that the person lacks or has otherwise, but the company; whether anything
+    changed. New addresses go to the end of `known` (normalised) and, for an Entry, to its emails."""
     changed = False
     for name in ("first_name", "last_name", "title", "phone"):
         value = getattr(entry, name)
         if value and getattr(person, name) != value:
             setattr(person, name, value)
             changed = True
-    if company is not None and person.company is not company:
-        person.company = company
+    if isinstance(person, Entry) and entry.company and name_key(entry.company) != name_key(person.company):
+        person.company = entry.company
         changed = True
-    known = {item.normalised for item in person.emails}
     for address in entry.emails:
         if normalise_address(address) not in known:
-            person.emails.append(PersonEmail(position=len(person.emails), address=address))
-            known.add(normalise_address(address))
+            known.append(normalise_address(address))
+            if isinstance(person, Entry):
+                person.emails.append(address)
             changed = True
     return changed
 
