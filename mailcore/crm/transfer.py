@@ -400,7 +400,9 @@ def import_entries(db: Session, entries: list[Entry]) -> Report:
                          [{"name": name, "name_key": key} for key, name in new_companies]).all()
         companies.update(zip([key for key, _ in new_companies], ids, strict=True))
     for person_id, key in changed_company.items():
-        db.get(Person, person_id).company_id = companies[key]
+        person = db.get(Person, person_id)
+        person.company_id = companies[key]
+        db.expire(person, ["company"])  # read again when asked for: the company may be one inserted above
     if created:
         ids = db.scalars(insert(Person).returning(Person.id, sort_by_parameter_order=True), [
             {"first_name": e.first_name, "last_name": e.last_name, "title": e.title, "phone": e.phone,

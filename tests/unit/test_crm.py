@@ -396,6 +396,17 @@ def test_import_never_changes_a_users_card_and_asks_for_a_merge(db, domain):
     assert "several persons" in report.skipped[1].reason and report.skipped[1].line == 3
 
 
+def test_an_import_moves_a_person_to_another_company(db, domain):
+    old = people.save_company(db, name="Gamla AB")
+    bo = person(db, "Bo", "Ek", f"bo@{domain}", company=old)
+    entries, _ = transfer.read_csv("x.csv", f"email,company\nbo@{domain},Nya {domain} AB\nbo@{domain},GAMLA ab\n")
+    report = transfer.import_entries(db, entries[:1])
+    assert [e.line for e in report.updated] == [2] and bo.company.name == f"Nya {domain} AB"
+    assert [e.line for e in transfer.import_entries(db, entries[:1]).unchanged] == [2]
+    assert [e.line for e in transfer.import_entries(db, entries[1:]).updated] == [3]
+    assert bo.company is old
+
+
 def test_an_export_imports_back_unchanged(db, domain):
     acme = people.save_company(db, name="=Acme", domains=[domain])
     bo = people.save_person(db, people.Card("Bo", "-Ek", title="@VD", phone="+46 8 1",
