@@ -122,31 +122,27 @@ def _check(entry: Entry, skipped: list[Skipped]) -> Entry | None:
 NEVER_READ = ("PHOTO", "LOGO", "SOUND", "KEY")  # pictures and keys: large, and a URL there is never fetched
 
 
-def _cards(text: str) -> Iterator[tuple[int, list[str] | None]]:
-    """(first line, the card's lines) for every BEGIN:VCARD ... END:VCARD; (line, None) for stray text
-    and for a card that does not end."""
+def _cards(text: str) -> Iterator[tuple[int, list[tuple[int, str]] | None]]:
+    """(first line, the card's lines with their numbers) for every BEGIN:VCARD ... END:VCARD, less the
+    properties never read; (line, None) for stray text and for a card that does not end."""
     start, body, skipping, stray = 0, [], False, False
     for number, line in enumerate(text.splitlines(), start=1):
         head = line.strip().upper()
         if not start:
             if head == "BEGIN:VCARD":
-                start, body, stray = number, [line], False
+                start, body, skipping, stray = number, [(number, line)], False, False
             elif head and not stray:
                 stray = True
                 yield number, None
             continue
         if head == "BEGIN:VCARD":  # the previous card never ended
             yield start, None
-            start, body = number, [line]
+            start, body, skipping = number, [(number, line)], False
             continue
-        if line[:1] in (" ", "\t"):  # a folded line continues the property before it
-            if not skipping:
-                body.append(line)
-            continue
-        name = re.split(r"[;:]", line, maxsplit=1)[0].rpartition(".")[2].strip().upper()
-        skipping = name in NEVER_READ
+        if line[:1] not in (" ", "\t"):  # not a folded line, which continues the property before it
+            skipping = re.split(r"[;:]", line, maxsplit=1)[0].rpartition(".")[2].strip().upper() in NEVER_READ
         if not skipping:
-            body.append(line)
+            body.append((number, line))
         if head == "END:VCARD":
             yield start, body
             start = 0
@@ -181,12 +177,12 @@ def read_vcards(source: str, text: str) -> tuple[list[Entry], list[Skipped]]:
             skipped.append(Skipped(source, line, "not a vCard (BEGIN:VCARD ... END:VCARD)"))
             continue
         try:
-            card = vobject.readOne("\r\n".join(body) + "\r\n", allowQP=True)
+            card = vobject.readOne("\r\n".join(text for _, text in body) + "\r\n", allowQP=True)
         except Exception as error:  # vobject raises ParseError and, on odd values, plain exceptions
-            at = getattr(error, "lineNumber", None)
+            at = getattr(error, "lineNumber", None)  # counted from 1 within what it was given
             reason = getattr(error, "message", None) or str(error) or type(error).__name__
-            skipped.append(Skipped(source, line + at - 1 if isinstance(at, int) and at > 0 else line,
-                                   f"unreadable vCard: {reason}"))
+            where = body[at - 1][0] if isinstance(at, int) and 0 < at <= len(body) else line
+            skipped.append(Skipped(source, where, f"unreadable vCard: {reason}"))
             continue
         entry = Entry(source, line, title=_text(card, "title"), company=_text(card, "org"))
         name = getattr(card, "n", None)

@@ -276,6 +276,8 @@ EMAIL:good@kund.example
 END:VCARD
 BEGIN:VCARD
 VERSION:3.0
+PHOTO;ENCODING=b;TYPE=JPEG:/9j/4AAQSkZJRgABAQEASABIAAD
+ /2wBDAP//////////////////////////////////////////////////////////////////
 this line has no colon
 EMAIL:broken@kund.example
 END:VCARD
@@ -290,8 +292,8 @@ EMAIL:never@kund.example
     assert reasons[1].startswith("not a vCard")
     assert reasons[2] == "no email address"
     assert reasons[6] == "not an email address: 'not-an-address'"
-    assert reasons[18].startswith("unreadable vCard")  # the line of the fault, inside the card from line 16
-    assert reasons[21].startswith("not a vCard")  # no END:VCARD
+    assert reasons[20].startswith("unreadable vCard")  # the line of the fault, inside the card from line 16
+    assert reasons[23].startswith("not a vCard")  # no END:VCARD
     assert str(skipped[0]) == "skipped bad.vcf:1: not a vCard (BEGIN:VCARD ... END:VCARD)"
 
 
