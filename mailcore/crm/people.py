@@ -191,6 +191,15 @@ def merge_persons(db: Session, keep: Person, gone: Person, editor: User | None =
     return keep
 
 
+def delete_person(db: Session, person: Person) -> None:
+    """A person gone with their addresses; the archived emails they were linked to stay. A CRM user's
+    own card goes only with the user."""
+    if card_owner(db, person) is not None:
+        raise NotAllowed(person.id)
+    db.delete(person)
+    db.commit()
+
+
 # --- finding them -------------------------------------------------------------------------------
 
 

@@ -198,6 +198,11 @@ def test_a_users_card_is_never_merged_away(db, domain):
         people.merge_persons(db, user.person, contact)  # nobody else adds addresses to a user's card
     people.merge_persons(db, user.person, contact, editor=user)
     assert [e.address for e in user.contact_emails] == [f"anna@{domain}", f"anna.private@{domain}"]
+    with pytest.raises(people.NotAllowed):
+        people.delete_person(db, user.person)
+    other = person(db, "Bo", "Ek", f"bo@{domain}")
+    people.delete_person(db, other)
+    assert people.persons_for(db, [f"bo@{domain}"]) == {}
 
 
 # --- search -----------------------------------------------------------------------------------------
