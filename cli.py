@@ -1,5 +1,5 @@
-"""Operator commands: `flask --app app user add|list`, `crm import|export`, `sync now|worker|watch`, `check`,
-`translate`; `inkorg` (the installed console command) is `flask --app app`."""
+"""Operator commands: `flask --app app user add|list`, `sync now|worker|watch`, `check`, `translate`;
+`inkorg` (the installed console command) is `flask --app app`."""
 
 from __future__ import annotations
 

@@ -94,10 +94,6 @@ class User(Base):
             self.person = Person(first_name=first, last_name=last)
         return self.person.emails
 
-    @property
-    def first_email(self) -> str | None:
-        return self.contact_emails[0].address if self.contact_emails else None
-
 
 def split_name(name: str) -> tuple[str, str]:
     """A full name as first and last name: the last word is the last name ("Anna Maria Berg")."""

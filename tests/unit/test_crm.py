@@ -144,7 +144,7 @@ def test_a_users_card_is_a_person(db, domain):
     assert [(e.address, e.position) for e in user.contact_emails] == [(f"anna@{domain}", 0), (f"Anna.Berg@{domain}", 1)]
     assert user.contact_emails[1].verified and not user.contact_emails[0].verified
     assert services.remove_contact_email(db, user, second.id)
-    assert user.first_email == f"Anna.Berg@{domain}"
+    assert user.contact_emails[0].address == f"Anna.Berg@{domain}"
     person_id = user.person_id
     remove_user(db, user)
     assert db.get(Person, person_id) is None
