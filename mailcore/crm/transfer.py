@@ -19,6 +19,7 @@ from typing import TextIO
 import vobject
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, joinedload, selectinload
+from vobject.icalendar import stringToTextValues
 
 from mailcore.addresses import normalise_address
 from mailcore.crm.people import persons_for
@@ -150,23 +151,92 @@ def _cards(text: str) -> Iterator[tuple[int, list[tuple[int, str]] | None]]:
         yield start, None
 
 
-def _text(component, name: str) -> str:
-    item = getattr(component, name, None)
-    value = item.value if item is not None else ""
-    if isinstance(value, list):
-        value = next((part for part in value if part), "")
-    return str(value or "").strip()
+@dataclass
+class _Card:
+    """What this import reads of a vCard, values decoded; TEL and EMAIL as (parameters, value)."""
+
+    name: list  # N: family, given, additional (each a string or a list of strings)
+    fn: str
+    title: str
+    org: str
+    tels: list[tuple[dict[str, list[str]], str]]
+    emails: list[tuple[dict[str, list[str]], str]]
 
 
-def _preferred(lines: list) -> list:
-    """Properties with PREF (vCard 4.0's PREF=1, or 3.0's TYPE=pref) first, each kind in file order."""
-    def rank(item) -> int:
-        params = {key.upper(): [str(v).lower() for v in values] for key, values in item.params.items()}
+def _joined(part) -> str:
+    return " ".join(part) if isinstance(part, list) else str(part or "")
+
+
+def _first(values: list) -> str:
+    return next((_joined(value) for value in values if value), "").strip()
+
+
+def _full_reading(body: list[tuple[int, str]]) -> _Card:
+    """The card read by vobject in full (vobject.readOne): the way for every encoding and charset."""
+    try:
+        card = vobject.readOne("\r\n".join(text for _, text in body) + "\r\n", allowQP=True)
+    except vobject.base.ParseError as error:  # its line within the card: the file's instead
+        at = error.lineNumber
+        error.lineNumber = body[at - 1][0] if isinstance(at, int) and 0 < at <= len(body) else body[0][0]
+        raise
+
+    def value(name: str) -> str:
+        item = getattr(card, name, None)
+        return _first(item.value if isinstance(item.value, list) else [item.value]) if item is not None else ""
+
+    def lines(name: str) -> list[tuple[dict[str, list[str]], str]]:
+        return [({key.upper(): list(values) for key, values in item.params.items()}, str(item.value))
+                for item in card.contents.get(name, [])]
+
+    n = getattr(card, "n", None)
+    name = [n.value.family, n.value.given, n.value.additional] if n is not None and hasattr(n.value, "family") \
+        else []
+    return _Card(name, value("fn"), value("title"), value("org"), lines("tel"), lines("email"))
+
+
+def _quick_reading(body: list[tuple[int, str]]) -> _Card | None:
+    """The same with vobject's line parser and value decoding alone, several times faster; None for a card
+    with an encoding or a charset (vCard 2.1, base64), which _full_reading reads."""
+    logical: list[tuple[int, str]] = []
+    for number, text in body:
+        if text[:1] in (" ", "\t") and logical:
+            logical[-1] = (logical[-1][0], logical[-1][1] + text[1:])
+        else:
+            logical.append((number, text))
+    read: dict[str, list[tuple[dict[str, list[str]], str]]] = {}
+    for number, text in logical:
+        name, parameters, value, _group = vobject.base.parseLine(text, number)
+        params = {item[0].upper(): item[1:] for item in parameters if len(item) > 1}
+        singles = {item[0].upper() for item in parameters if len(item) == 1}
+        if "ENCODING" in params or "CHARSET" in params or singles & {"QUOTED-PRINTABLE", "BASE64", "B"}:
+            return None
+        read.setdefault(name.upper(), []).append((params, value))
+
+    def decoded(value: str) -> str:  # as vobject's VCardTextBehavior decodes a text value
+        values = stringToTextValues(value)
+        return values[0] if values else ""
+
+    def first(name: str, split: bool = False) -> str:
+        found = read.get(name)
+        if not found:
+            return ""
+        return _first(vobject.vcard.splitFields(found[0][1])) if split else decoded(found[0][1]).strip()
+
+    n = read.get("N")
+    return _Card((vobject.vcard.splitFields(n[0][1]) + ["", ""])[:3] if n else [], first("FN"), first("TITLE"),
+                 first("ORG", split=True), [(params, decoded(value)) for params, value in read.get("TEL", [])],
+                 [(params, decoded(value)) for params, value in read.get("EMAIL", [])])
+
+
+def _preferred(lines: list[tuple[dict[str, list[str]], str]]) -> list[str]:
+    """The values, those with PREF (vCard 4.0's PREF=1, or 3.0's TYPE=pref) first, each kind in file order."""
+    def rank(line: tuple[dict[str, list[str]], str]) -> int:
+        params = {key: [str(value).lower() for value in values] for key, values in line[0].items()}
         pref = params.get("PREF", [])
         if pref:
             return int(pref[0]) if pref[0].isdigit() else 1
         return 1 if "pref" in params.get("TYPE", []) else 101
-    return sorted(lines, key=rank)
+    return [value for _, value in sorted(lines, key=rank)]
 
 
 def read_vcards(source: str, text: str) -> tuple[list[Entry], list[Skipped]]:
@@ -177,24 +247,24 @@ def read_vcards(source: str, text: str) -> tuple[list[Entry], list[Skipped]]:
             skipped.append(Skipped(source, line, "not a vCard (BEGIN:VCARD ... END:VCARD)"))
             continue
         try:
-            card = vobject.readOne("\r\n".join(text for _, text in body) + "\r\n", allowQP=True)
-        except Exception as error:  # vobject raises ParseError and, on odd values, plain exceptions
-            at = getattr(error, "lineNumber", None)  # counted from 1 within what it was given
-            reason = getattr(error, "message", None) or str(error) or type(error).__name__
-            where = body[at - 1][0] if isinstance(at, int) and 0 < at <= len(body) else line
-            skipped.append(Skipped(source, where, f"unreadable vCard: {reason}"))
+            card = _quick_reading(body) or _full_reading(body)
+        except vobject.base.ParseError as error:
+            at = error.lineNumber
+            skipped.append(Skipped(source, at if isinstance(at, int) and at >= line else line,
+                                   f"unreadable vCard: {error.msg}"))
             continue
-        entry = Entry(source, line, title=_text(card, "title"), company=_text(card, "org"))
-        name = getattr(card, "n", None)
-        if name is not None and hasattr(name.value, "family"):
-            join = (lambda part: " ".join(part) if isinstance(part, list) else part)  # noqa: E731
-            entry.first_name = " ".join(p for p in (join(name.value.given), join(name.value.additional)) if p)
-            entry.last_name = join(name.value.family)
+        except Exception as error:  # vobject's full reading, on odd values
+            skipped.append(Skipped(source, line, f"unreadable vCard: {error or type(error).__name__}"))
+            continue
+        entry = Entry(source, line, title=card.title, company=card.org)
+        if card.name:
+            entry.last_name = _joined(card.name[0]).strip()
+            entry.first_name = " ".join(_joined(part).strip() for part in card.name[1:3] if _joined(part).strip())
         if not (entry.first_name or entry.last_name):
-            entry.first_name, entry.last_name = split_name(_text(card, "fn"))
-        entry.emails = [str(item.value) for item in _preferred(card.contents.get("email", []))]
-        phones = _preferred(card.contents.get("tel", []))
-        entry.phone = str(phones[0].value).removeprefix("tel:").strip() if phones else ""
+            entry.first_name, entry.last_name = split_name(card.fn)
+        entry.emails = _preferred(card.emails)
+        phones = _preferred(card.tels)
+        entry.phone = phones[0].removeprefix("tel:").strip() if phones else ""
         checked = _check(entry, skipped)
         if checked is not None:
             entries.append(checked)

@@ -263,6 +263,32 @@ def test_vcards_of_both_versions_are_read():
                                                                           ["bo@gmail.com"])
 
 
+ODD_CARDS = [
+    "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Berg\\, jr;Anna,Lisa;Maria;Dr;\r\nFN:Anna\r\n  Berg\r\n"
+    "ORG:;Sälj\\; Norr;Öst\r\nTITLE:VD, Norden\r\nitem1.EMAIL;TYPE=INTERNET:a@kund.example\r\n"
+    "item2.EMAIL;TYPE=INTERNET,pref:b@kund.example\r\nitem1.X-ABLabel:_$!<Work>!$_\r\nEND:VCARD\r\n",
+    "BEGIN:VCARD\nVERSION:4.0\nFN:Bo\\nEk\nEMAIL;PREF=2:c@kund.example\nEMAIL;PREF=1:d@kund.example\n"
+    "TEL;VALUE=uri;TYPE=cell:tel:+46-70-1\nTEL;TYPE=work;PREF=1:08-1\nN:;;;;\nEND:VCARD\n",
+    "BEGIN:VCARD\nVERSION:3.0\nFN:\nN:\nORG:\nEMAIL:e@kund.example\nEND:VCARD\n",
+]
+
+
+@pytest.mark.parametrize("card", ODD_CARDS)
+def test_the_quick_reading_of_a_vcard_is_vobjects(card):
+    body = list(enumerate(card.splitlines(), start=1))
+    assert transfer._quick_reading(body) == transfer._full_reading(body)
+
+
+def test_a_vcard_21_with_an_encoding_is_read_by_vobject_in_full():
+    card = ("BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:=C3=96berg;=C3=85sa\r\n"
+            "TEL;WORK;VOICE:08-1\r\nEMAIL;PREF;INTERNET:asa@oberg.example\r\nEND:VCARD\r\n"
+            "BEGIN:VCARD\r\nVERSION:2.1\r\nNOTE;ENCODING=QUOTED-PRINTABLE:x\r\nno colon\r\nEND:VCARD\r\n")
+    entries, skipped = transfer.read_vcards("old.vcf", card)
+    assert [(e.first_name, e.last_name, e.phone, e.emails) for e in entries] == [
+        ("Åsa", "Öberg", "08-1", ["asa@oberg.example"])]
+    assert [(s.line, s.reason[:16]) for s in skipped] == [(10, "unreadable vCard")]
+
+
 def test_bad_vcards_are_skipped_with_line_and_reason():
     text = """stray text
 BEGIN:VCARD
