@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, delete, exists, or_, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from mailcore.addresses import domain_of, normalise_address
+from mailcore.contacts import verify_proven
 from mailcore.crm.freemail import is_freemail
 from mailcore.models import ArchivedEmailLink, Company, CompanyDomain, Person, PersonEmail, User, name_key
 
@@ -119,10 +120,12 @@ class Card:
     emails: list[str] = field(default_factory=list)
 
 
-def _check_editor(db: Session, person: Person, editor: User | None) -> None:
+def _check_editor(db: Session, person: Person, editor: User | None) -> User | None:
+    """The user whose own card the person is, when `editor` is that user; NotAllowed for anyone else."""
     owner = card_owner(db, person)
     if owner is not None and (editor is None or editor.id != owner.id):
         raise NotAllowed(person.id)
+    return owner
 
 
 def set_emails(person: Person, addresses: Iterable[str]) -> None:
@@ -143,16 +146,20 @@ def set_emails(person: Person, addresses: Iterable[str]) -> None:
 def save_person(db: Session, card: Card, person: Person | None = None, *, company: Company | None = None,
                 editor: User | None = None) -> Person:
     """A new person from a card, or an existing one changed to it. A CRM user's own card is changed
-    only by that user (`editor`); an address added there starts unverified."""
+    only by that user (`editor`); an address added there starts unverified, unless the user has
+    already proven it (mailcore/contacts.py)."""
+    owner = None
     if person is None:
         person = Person()
         db.add(person)
     else:
-        _check_editor(db, person, editor)
+        owner = _check_editor(db, person, editor)
     person.first_name, person.last_name = card.first_name.strip(), card.last_name.strip()
     person.title, person.phone = card.title.strip(), card.phone.strip()
     person.company = company
     set_emails(person, card.emails)
+    if owner is not None:
+        verify_proven(owner)
     db.commit()
     return person
 

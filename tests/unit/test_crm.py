@@ -159,6 +159,10 @@ def test_only_its_user_edits_a_users_card(db, domain):
         people.save_person(db, card, user.person, editor=other)
     people.save_person(db, card, user.person, editor=user)
     assert user.person.title == "Säljare" and user.contact_emails[0].verified  # the address kept its row
+    card.emails = [f"anna.b@{domain}", f"ANNA@{domain}"]
+    people.save_person(db, card, user.person, editor=user)
+    assert [(e.address, e.verified) for e in user.contact_emails] == [(f"anna.b@{domain}", False),
+                                                                      (f"anna@{domain}", True)]
 
 
 # --- merging ----------------------------------------------------------------------------------------
