@@ -45,6 +45,7 @@ def _existing_user(db, email: str):
 
 
 def register_cli(app: Flask) -> None:
+    register_crm_cli(app)
     user = app.cli.group("user", help="CRM users.")(lambda: None)
 
     @user.command("add")
@@ -94,6 +95,30 @@ def register_cli(app: Flask) -> None:
             for item in services.list_users(db):
                 account = item.account.address if item.account else "-"
                 click.echo(f"{item.email}\t{item.name}\t{item.language or '-'}\t{account}")
+
+
+def register_crm_cli(app: Flask) -> None:
+    """`flask --app app crm import|export`: persons as vCards or CSV (mailcore/crm/transfer.py)."""
+    from mailcore.crm import transfer
+
+    group = app.cli.group("crm", help="CRM persons and companies.")(lambda: None)
+
+    @group.command("import")
+    @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+    def import_(files: tuple[str, ...]) -> None:
+        """Create or update persons from vCard and CSV FILES, by email address; list what was done."""
+        with current_app.extensions["mail"].sessions() as db:
+            for line in transfer.import_files(db, files).lines():
+                click.echo(line)
+
+    @group.command("export")
+    @click.option("--format", "fmt", type=click.Choice(transfer.FORMATS), required=True, help="vCard or CSV.")
+    @click.option("--output", type=click.File("w", encoding="utf-8", lazy=True), default="-",
+                  help="The file to write [default: standard output].")
+    def export(fmt: str, output) -> None:
+        """Write every person out, as vCards (3.0) or CSV."""
+        with current_app.extensions["mail"].sessions() as db:
+            transfer.export(db, fmt, output)
 
 
 def register_sync_cli(app: Flask) -> None:

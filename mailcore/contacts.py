@@ -21,7 +21,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from mailcore.addresses import normalise_address, same_address
@@ -77,8 +77,8 @@ def archive(db: Session, user: User, message: EmailMessage, recipients: list[str
                              recipients=", ".join(recipients), raw=raw)
     db.add(archived)
     db.flush()
-    lowered = sorted({normalise_address(r).lower() for r in recipients})
-    verified = select(ContactEmail).where(func.lower(ContactEmail.address).in_(lowered),
+    normalised = sorted({normalise_address(r) for r in recipients})
+    verified = select(ContactEmail).where(ContactEmail.normalised.in_(normalised),
                                           ContactEmail.verified_at.is_not(None))
     for item in db.scalars(verified):
         db.add(ArchivedEmailLink(archived_email_id=archived.id, contact_email_id=item.id))
@@ -90,7 +90,7 @@ def archived_for(db: Session, user: User, limit: int = 50) -> list[ArchivedEmail
     """What the user's card lists: emails archived to its verified addresses, and those the user archived."""
     to_card = (select(ArchivedEmailLink.archived_email_id)
                .join(ContactEmail, ContactEmail.id == ArchivedEmailLink.contact_email_id)
-               .where(ContactEmail.user_id == user.id, ContactEmail.verified_at.is_not(None)))
+               .where(ContactEmail.person_id == user.person_id, ContactEmail.verified_at.is_not(None)))
     return list(db.scalars(select(ArchivedEmail)
                            .where(or_(ArchivedEmail.user_id == user.id, ArchivedEmail.id.in_(to_card)))
                            .order_by(ArchivedEmail.sent_at.desc(), ArchivedEmail.id.desc()).limit(limit)))
@@ -99,7 +99,7 @@ def archived_for(db: Session, user: User, limit: int = 50) -> list[ArchivedEmail
 def suggestions(db: Session, user: User, limit: int = 500) -> list[str]:
     """Recipients compose offers: the user's own addresses and the verified ones on every card."""
     query = (select(ContactEmail.address)
-             .where(or_(ContactEmail.user_id == user.id, ContactEmail.verified_at.is_not(None)))
+             .where(or_(ContactEmail.person_id == user.person_id, ContactEmail.verified_at.is_not(None)))
              .distinct().order_by(ContactEmail.address).limit(limit))
     return list(db.scalars(query))
 

@@ -55,7 +55,7 @@ class TooManyFailures(Exception):
 def account_key(user_name: str) -> str:
     """The typed user name as the sign-in compares it, hashed: a password typed into the user name
     field by mistake is never stored."""
-    return hashlib.sha256(normalise_address(user_name).lower().encode()).hexdigest()
+    return hashlib.sha256(normalise_address(user_name).encode()).hexdigest()
 
 
 def client_key(address: str | None) -> str:

@@ -38,6 +38,11 @@ def upgrade(engine: Engine) -> None:
     """Apply every migration the database lacks (a new database gets them all)."""
     if _applied(engine) == _heads():
         return  # up to date: every process start (a web worker, `flask sync now`) skips loading Alembic
+    migrate(engine, "head")
+
+
+def migrate(engine: Engine, revision: str, *, down: bool = False) -> None:
+    """Upgrade (or with `down`, downgrade) the database to one revision, in one transaction."""
     from alembic import command
     from alembic.config import Config
 
@@ -48,7 +53,7 @@ def upgrade(engine: Engine) -> None:
             # gunicorn's workers, sync workers and watchers start together: one migrates, the rest wait
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        (command.downgrade if down else command.upgrade)(config, revision)
 
 
 def _heads() -> set[str]:

@@ -18,9 +18,10 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
 from mailcore import clock
+from mailcore.addresses import normalise_address
 
 
 def utcnow() -> datetime:
@@ -75,7 +76,7 @@ ROLE_ORDER = {role: position for position, role in enumerate(Role)}
 
 
 class User(Base):
-    """A CRM user. Signs in with their email address."""
+    """A CRM user. Signs in with their email address; their own contact card is a Person."""
 
     __tablename__ = "users"
 
@@ -89,34 +90,135 @@ class User(Base):
     save_sent_copy: Mapped[bool] = mapped_column(Boolean, default=True)
     signature: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # the user's own contact card; removed with the user
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"), unique=True,
+                                                  index=True)
 
-    contact_emails: Mapped[list[ContactEmail]] = relationship(
-        back_populates="user", order_by="ContactEmail.position", cascade="all, delete-orphan"
-    )
+    person: Mapped[Person | None] = relationship(cascade="all, delete-orphan", single_parent=True)
     account: Mapped[Account | None] = relationship(back_populates="user", cascade="all, delete-orphan")
 
+    @property
+    def contact_emails(self) -> list[PersonEmail]:
+        """The addresses on the user's own card, first first; a card named after the user is made when
+        there is none yet."""
+        if self.person is None:
+            first, last = split_name(self.name or "")
+            self.person = Person(first_name=first, last_name=last)
+        return self.person.emails
 
-class ContactEmail(Base):
-    """An email address on the user's contact card; position 0 is the first.
 
-    Until verified (see contacts.py) an address is only typed text: it is not used for sending,
-    for linking archived emails, or for suggestions to other users.
+def split_name(name: str) -> tuple[str, str]:
+    """A full name as first and last name: the last word is the last name ("Anna Maria Berg")."""
+    words = name.split()
+    return (" ".join(words[:-1]), words[-1]) if len(words) > 1 else (name.strip(), "")
+
+
+def name_key(text_: str) -> str:
+    """What names are searched in: Unicode NFKC, case folded, single spaces."""
+    return " ".join(normalise_address(text_).split())
+
+
+class Company(Base):
+    """A company in the CRM, with the mail domains its people write from."""
+
+    __tablename__ = "companies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(200), index=True)  # name_key(name), kept by set_name
+    phone: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    web: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    domains: Mapped[list[CompanyDomain]] = relationship(back_populates="company", order_by="CompanyDomain.id",
+                                                        cascade="all, delete-orphan", passive_deletes=True)
+
+    @validates("name")
+    def _keep_key(self, _key: str, value: str) -> str:
+        self.name_key = name_key(value)
+        return value
+
+
+class CompanyDomain(Base):
+    """A mail domain of a company (normalised: "acme.se"); several companies may share one."""
+
+    __tablename__ = "company_domains"
+    __table_args__ = (UniqueConstraint("company_id", "domain"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    domain: Mapped[str] = mapped_column(String(255), index=True)
+
+    company: Mapped[Company] = relationship(back_populates="domains")
+
+    @validates("domain")
+    def _normalise(self, _key: str, value: str) -> str:
+        return normalise_address(value).strip(".").removeprefix("@")
+
+
+class Person(Base):
+    """A person in the CRM: a contact, or a CRM user's own card (User.person)."""
+
+    __tablename__ = "persons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    last_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    name_key: Mapped[str] = mapped_column(String(201), default="", server_default="", index=True)
+    title: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    phone: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    emails: Mapped[list[PersonEmail]] = relationship(back_populates="person", order_by="PersonEmail.position",
+                                                     cascade="all, delete-orphan", passive_deletes=True)
+    company: Mapped[Company | None] = relationship()
+
+    @property
+    def name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+    @validates("first_name", "last_name")
+    def _keep_key(self, key: str, value: str) -> str:
+        first = value if key == "first_name" else self.first_name or ""
+        last = value if key == "last_name" else self.last_name or ""
+        self.name_key = name_key(f"{first} {last}")
+        return value
+
+
+class PersonEmail(Base):
+    """An email address on a person's contact card; position 0 is the first.
+
+    On a CRM user's own card an address is, until verified (see contacts.py), only typed text: it is
+    not used for sending, for linking archived emails, for suggestions to other users, or for
+    recognising the user in mail.
     """
 
     __tablename__ = "contact_emails"
-    __table_args__ = (UniqueConstraint("user_id", "address"),)
+    __table_args__ = (UniqueConstraint("person_id", "normalised", name="uq_contact_emails_person_normalised"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
-    address: Mapped[str] = mapped_column(String(320))
+    address: Mapped[str] = mapped_column(String(320))  # as typed
+    normalised: Mapped[str] = mapped_column(String(320), index=True)  # normalise_address(address)
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    person: Mapped[Person] = relationship(back_populates="emails")
 
     @property
     def verified(self) -> bool:
         return self.verified_at is not None
 
-    user: Mapped[User] = relationship(back_populates="contact_emails")
+    @validates("address")
+    def _keep_normalised(self, _key: str, value: str) -> str:
+        self.normalised = normalise_address(value)
+        return value
+
+
+ContactEmail = PersonEmail  # the name the contact-card code has always used
 
 
 class Account(Base):

@@ -47,11 +47,11 @@ class InvalidContactEmail(Exception):
 
 def user_by_email(db: Session, email: str) -> User | None:
     """The user whose sign-in address this is, compared as addresses compare (case-insensitively)."""
-    return db.scalar(select(User).where(func.lower(User.email) == normalise_address(email).lower()))
+    return db.scalar(select(User).where(func.lower(User.email) == normalise_address(email)))
 
 
 def create_user(db: Session, email: str, password: str, name: str, language: str | None = None) -> User:
-    email = normalise_address(email)
+    email = email.strip()
     if user_by_email(db, email) is not None:
         raise UserExists(email)
     user = User(email=email, name=name, password_hash=generate_password_hash(password), language=language)
@@ -82,7 +82,7 @@ def _renumber(user: User) -> None:
 
 
 def add_contact_email(db: Session, user: User, address: str) -> None:
-    address = normalise_address(address)
+    address = address.strip()
     if any(same_address(address, e.address) for e in user.contact_emails):
         raise InvalidContactEmail(address)
     user.contact_emails.append(ContactEmail(position=len(user.contact_emails), address=address))
@@ -168,7 +168,7 @@ class MailService:
             self.db.delete(user.account)
             self.db.flush()
         account = Account(
-            user_id=user.id, address=normalise_address(settings.address), provider_id=provider_id,
+            user_id=user.id, address=settings.address.strip(), provider_id=provider_id,
             settings_source=source,
             imap_host=settings.incoming.host, imap_port=settings.incoming.port,
             imap_ssl=settings.incoming.ssl, imap_username=settings.incoming.username, imap_password=b"",

@@ -1,0 +1,245 @@
+"""Persons and companies: who an address belongs to, keeping cards, merging, and finding them.
+
+Persons and companies are shared by every user of the CRM. A CRM user's own card (User.person) is
+a person too, with one difference: its addresses are what the user typed until verified (see
+mailcore/contacts.py), so an unverified address there recognises the user to nobody but the user,
+and only the user changes their own card.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, delete, exists, or_, select, update
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from mailcore.addresses import domain_of, normalise_address
+from mailcore.contacts import verify_proven
+from mailcore.crm.freemail import is_freemail
+from mailcore.models import ArchivedEmailLink, Company, CompanyDomain, Person, PersonEmail, User, name_key
+
+
+class NotAllowed(Exception):
+    """A change to a CRM user's own card by someone else, or merging that card away."""
+
+
+class FreemailDomain(ValueError):
+    """A free-mail domain given as a company's: it would suggest the company for anyone's address."""
+
+
+# --- who an address belongs to -----------------------------------------------------------------
+
+
+def _recognisable(viewer: User | None) -> ColumnElement[bool]:
+    """The addresses that may name their person: all but the unverified ones on users' own cards,
+    which only their user sees."""
+    on_a_users_card = exists().where(User.person_id == PersonEmail.person_id)
+    allowed = or_(PersonEmail.verified_at.is_not(None), ~on_a_users_card)
+    if viewer is not None and viewer.person_id is not None:
+        allowed = or_(allowed, PersonEmail.person_id == viewer.person_id)
+    return allowed
+
+
+def persons_for(db: Session, addresses: Iterable[str], viewer: User | None = None) -> dict[str, list[Person]]:
+    """The persons each address is on, in one query (an indexed IN on the normalised addresses), with
+    their companies loaded: {normalised address: [Person, ...]}; addresses on nobody's card are absent.
+    The caller keeps the list short (a page of messages, one message's addresses)."""
+    keys = sorted({normalise_address(address) for address in addresses if address and "@" in address})
+    if not keys:
+        return {}
+    query = (select(PersonEmail.normalised, Person)
+             .join(Person, Person.id == PersonEmail.person_id)
+             .where(PersonEmail.normalised.in_(keys), _recognisable(viewer))
+             .options(joinedload(Person.company))
+             .order_by(Person.id))
+    found: dict[str, list[Person]] = {}
+    for key, person in db.execute(query):
+        found.setdefault(key, []).append(person)
+    return found
+
+
+def card_owner(db: Session, person: Person) -> User | None:
+    """The CRM user whose own card this person is, if any."""
+    if person.id is None:
+        return None
+    return db.scalar(select(User).where(User.person_id == person.id))
+
+
+# --- companies ----------------------------------------------------------------------------------
+
+
+def _parent_domains(domain: str) -> list[str]:
+    """sales.acme.se, acme.se: the domain and those above it, down to two labels."""
+    labels = domain.split(".")
+    return [".".join(labels[i:]) for i in range(max(1, len(labels) - 1))]
+
+
+def companies_for(db: Session, address: str) -> list[Company]:
+    """The companies an address's domain (or a domain above it) belongs to; none for free mail."""
+    domain = domain_of(address)
+    if not domain or is_freemail(domain):
+        return []
+    query = (select(Company).join(CompanyDomain).where(CompanyDomain.domain.in_(_parent_domains(domain)))
+             .distinct().order_by(Company.name_key, Company.id))
+    return list(db.scalars(query))
+
+
+def save_company(db: Session, company: Company | None = None, *, name: str, domains: Sequence[str] = (),
+                 phone: str = "", web: str = "") -> Company:
+    """A new company, or new values for one; its domains become exactly `domains` (never free mail)."""
+    wanted: list[str] = []
+    for domain in domains:
+        key = normalise_address(domain).strip(".").removeprefix("@")
+        if is_freemail(key):
+            raise FreemailDomain(key)
+        if key and key not in wanted:
+            wanted.append(key)
+    if company is None:
+        company = Company(name=name)
+        db.add(company)
+    company.name, company.phone, company.web = name.strip(), phone.strip(), web.strip()
+    company.domains[:] = ([item for item in company.domains if item.domain in wanted]
+                          + [CompanyDomain(domain=key) for key in wanted
+                             if key not in {item.domain for item in company.domains}])
+    db.commit()
+    return company
+
+
+# --- persons ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Card:
+    """What a person's card says; addresses first first."""
+
+    first_name: str = ""
+    last_name: str = ""
+    title: str = ""
+    phone: str = ""
+    emails: list[str] = field(default_factory=list)
+
+
+def _check_editor(db: Session, person: Person, editor: User | None) -> User | None:
+    """The user whose own card the person is, when `editor` is that user; NotAllowed for anyone else."""
+    owner = card_owner(db, person)
+    if owner is not None and (editor is None or editor.id != owner.id):
+        raise NotAllowed(person.id)
+    return owner
+
+
+def set_emails(person: Person, addresses: Iterable[str]) -> None:
+    """The card's addresses become these, in this order; an address kept (compared normalised) keeps its
+    row: its id, verification and archive links."""
+    current = {item.normalised: item for item in person.emails}
+    items: list[PersonEmail] = []
+    for address in addresses:
+        key = normalise_address(address)
+        if not key or key in {item.normalised for item in items}:
+            continue
+        items.append(current.get(key) or PersonEmail(address=address.strip()))
+    person.emails[:] = items
+    for position, item in enumerate(items):
+        item.position = position
+
+
+def save_person(db: Session, card: Card, person: Person | None = None, *, company: Company | None = None,
+                editor: User | None = None) -> Person:
+    """A new person from a card, or an existing one changed to it. A CRM user's own card is changed
+    only by that user (`editor`); an address added there starts unverified, unless the user has
+    already proven it (mailcore/contacts.py)."""
+    owner = None
+    if person is None:
+        person = Person()
+        db.add(person)
+    else:
+        owner = _check_editor(db, person, editor)
+    person.first_name, person.last_name = card.first_name.strip(), card.last_name.strip()
+    person.title, person.phone = card.title.strip(), card.phone.strip()
+    person.company = company
+    set_emails(person, card.emails)
+    if owner is not None:
+        verify_proven(owner)
+    db.commit()
+    return person
+
+
+def merge_persons(db: Session, keep: Person, gone: Person, editor: User | None = None) -> Person:
+    """One person where there were two: `gone`'s addresses move to `keep` (after its own, with their ids,
+    so archived emails stay linked), what `keep` lacks is taken from `gone`, and `gone` is deleted. An
+    address both have stays `keep`'s, and the archived emails linked to `gone`'s copy are linked to it.
+    A user's own card is never merged away, and only its user merges another person into it."""
+    if keep.id == gone.id:
+        return keep
+    if card_owner(db, gone) is not None:
+        raise NotAllowed(gone.id)
+    _check_editor(db, keep, editor)
+    for name in ("first_name", "last_name", "title", "phone"):
+        if not getattr(keep, name):
+            setattr(keep, name, getattr(gone, name))
+    keep.company = keep.company or gone.company
+    kept = {item.normalised: item for item in keep.emails}
+    for item in list(gone.emails):
+        twin = kept.get(item.normalised)
+        if twin is None:
+            item.position = len(keep.emails)
+            item.person = keep  # moves it out of gone.emails
+            continue
+        already = select(ArchivedEmailLink.archived_email_id).where(ArchivedEmailLink.contact_email_id == twin.id)
+        db.execute(update(ArchivedEmailLink)
+                   .where(ArchivedEmailLink.contact_email_id == item.id,
+                          ArchivedEmailLink.archived_email_id.not_in(already))
+                   .values(contact_email_id=twin.id))
+        db.execute(delete(ArchivedEmailLink).where(ArchivedEmailLink.contact_email_id == item.id))
+        gone.emails.remove(item)
+    db.flush()
+    db.delete(gone)
+    db.commit()
+    return keep
+
+
+def delete_person(db: Session, person: Person) -> None:
+    """A person gone with their addresses; the archived emails they were linked to stay. A CRM user's
+    own card goes only with the user."""
+    if card_owner(db, person) is not None:
+        raise NotAllowed(person.id)
+    db.delete(person)
+    db.commit()
+
+
+# --- finding them -------------------------------------------------------------------------------
+
+
+@dataclass
+class Found:
+    persons: list[Person]
+    companies: list[Company]
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search(db: Session, text: str, limit: int = 20, viewer: User | None = None) -> Found:
+    """Persons and companies whose name (any word's start), address or domain starts with `text`, at most
+    `limit` of each, by name. A person is also found by an address at a matching domain."""
+    term = name_key(text)
+    if not term:
+        return Found([], [])
+    start, word = _like(term) + "%", "% " + _like(term) + "%"
+    domain = "%@" + _like(term.lstrip("@")) + "%"
+    by_address = (select(PersonEmail.person_id)
+                  .where(or_(PersonEmail.normalised.like(start, escape="\\"),
+                             PersonEmail.normalised.like(domain, escape="\\")), _recognisable(viewer)))
+    persons = (select(Person)
+               .where(or_(Person.name_key.like(start, escape="\\"), Person.name_key.like(word, escape="\\"),
+                          Person.id.in_(by_address)))
+               .options(selectinload(Person.emails), joinedload(Person.company))
+               .order_by(Person.name_key, Person.id).limit(limit))
+    by_domain = select(CompanyDomain.company_id).where(CompanyDomain.domain.like(_like(term.lstrip("@")) + "%",
+                                                                                 escape="\\"))
+    companies = (select(Company)
+                 .where(or_(Company.name_key.like(start, escape="\\"), Company.name_key.like(word, escape="\\"),
+                            Company.id.in_(by_domain)))
+                 .order_by(Company.name_key, Company.id).limit(limit))
+    return Found(list(db.scalars(persons)), list(db.scalars(companies)))
