@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 import sys
-from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -19,7 +16,20 @@ sys.path.insert(0, str(ROOT))
 from app import create_app  # noqa: E402
 from localmail import MailLab  # noqa: E402
 from localmail.dns import LocalDns  # noqa: E402
-from mailcore import services  # noqa: E402
+
+from .helpers import (  # noqa: E402, F401 - the helpers, importable from here as before
+    MAIL_DOMAIN,
+    OAUTH_CLIENT,
+    OAUTH_DOMAIN,
+    POP_DOMAIN,
+    STARTTLS_DOMAIN,
+    Browser,
+    Mailbox,
+    connected,
+    lab_ports,
+    make_user,
+    text,
+)
 
 
 def pytest_collection_modifyitems(items) -> None:
@@ -30,11 +40,6 @@ def pytest_collection_modifyitems(items) -> None:
             item.add_marker(pytest.mark.lab)
 
 
-MAIL_DOMAIN = "inkorg.test"
-OAUTH_DOMAIN = "oauth.inkorg.test"  # signs in at the local issuer (an operator's own, MAIL_PROVIDERS_FILE)
-OAUTH_CLIENT = ("inkorg-test", "inkorg-test-client-secret")
-STARTTLS_DOMAIN = "starttls.inkorg.test"
-POP_DOMAIN = "pop.inkorg.test"
 _numbers = itertools.count(1)
 
 
@@ -79,13 +84,6 @@ def providers_file(lab, issuer, tmp_path_factory) -> Path:
     return path
 
 
-def lab_ports(lab: MailLab) -> str:
-    return " ".join(str(p) for p in (
-        lab.imap_tls_port, lab.imap_starttls_port, lab.imap_plain_only_port, lab.pop3_port,
-        lab.imap_untrusted_tls_port, lab.smtp_tls_port, lab.smtp_starttls_port,
-        lab.smtp_no_starttls_port, lab.tarpit_port, lab.closed_port))
-
-
 @pytest.fixture(scope="session")
 def empty_dns():
     dns = LocalDns({})
@@ -114,12 +112,6 @@ def app_config(lab, providers_file, empty_dns, tmp_path) -> dict:
 @pytest.fixture
 def app(app_config):
     return create_app(app_config)
-
-
-@dataclass
-class Mailbox:
-    address: str
-    password: str
 
 
 @pytest.fixture
@@ -161,63 +153,6 @@ def oauth_mailbox(lab, issuer) -> Mailbox:
     issuer.access_lifetime, issuer.advertised_lifetime, issuer.rotate_refresh_tokens = 3600, None, True
 
 
-class Browser:
-    """The Flask test client, sending the CSRF token and htmx headers the way the page's htmx does."""
-
-    def __init__(self, client):
-        self.client = client
-        self.token: str | None = None
-
-    def _remember(self, response):
-        if not response.content_type.startswith("text/html"):
-            return response
-        found = re.search(r'"X-CSRFToken": "([^"]+)"', response.get_data(as_text=True))
-        if found:
-            self.token = found.group(1)
-        return response
-
-    def get(self, url: str, htmx: bool = False, **kwargs):
-        headers = kwargs.pop("headers", {})
-        if htmx:
-            headers["HX-Request"] = "true"
-        return self._remember(self.client.get(url, headers=headers, **kwargs))
-
-    def post(self, url: str, data: dict | None = None, htmx: bool = True, csrf: bool = True, **kwargs):
-        headers = kwargs.pop("headers", {})
-        if htmx:
-            headers["HX-Request"] = "true"
-        if csrf:
-            if self.token is None:
-                self.get("/inbox/")
-            headers["X-CSRFToken"] = self.token
-        return self.client.post(url, data=data or {}, headers=headers, **kwargs)
-
-    def sign_in(self, email: str, password: str):
-        page = self.get("/signin")
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.get_data(as_text=True))
-        response = self.client.post("/signin", data={"email": email, "password": password,
-                                                     "csrf_token": token.group(1)})
-        assert response.status_code == 302, response.get_data(as_text=True)
-        self.get("/inbox/")
-        return response
-
-
-def make_user(app, email: str, name: str = "Anna Andersson", language: str | None = "en",
-              password: str = "crm-password-1") -> None:
-    with app.extensions["mail"].sessions() as db:
-        services.create_user(db, email, password, name, language)
-
-
-def connected(app, mailbox, name: str = "Anna Andersson") -> Browser:
-    """A signed-in CRM user whose contact card starts with the mailbox's address, account connected."""
-    make_user(app, mailbox.address, name=name)
-    signed_in = Browser(app.test_client())
-    signed_in.sign_in(mailbox.address, "crm-password-1")
-    response = signed_in.post("/inbox/setup/login", {"address": mailbox.address, "password": mailbox.password})
-    assert response.status_code == 200 and response.headers["HX-Push-Url"] == "/inbox/", text(response)
-    return signed_in
-
-
 @pytest.fixture
 def browser(app, mailbox) -> Browser:
     """Signed in as a CRM user whose contact card's first email is the mailbox's address."""
@@ -225,32 +160,6 @@ def browser(app, mailbox) -> Browser:
     b = Browser(app.test_client())
     b.sign_in(mailbox.address, "crm-password-1")
     return b
-
-
-class _Words(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.words: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style", "title"):
-            self._skip += 1
-
-    def handle_endtag(self, tag):
-        if tag in ("script", "style", "title"):
-            self._skip -= 1
-
-    def handle_data(self, data):
-        if not self._skip:
-            self.words.extend(data.split())
-
-
-def text(response) -> str:
-    """The response as the words a person reads."""
-    parser = _Words()
-    parser.feed(response.get_data(as_text=True))
-    return " ".join(parser.words)
 
 
 @pytest.fixture(scope="module")
@@ -273,3 +182,28 @@ def base_url(app):
 
     with serve(app) as url:
         yield url
+
+
+@pytest.fixture
+def inbox_page(app, lab, mailbox, base_url, chromium):
+    """inbox_page(lang, viewport) -> a signed-in page on the inbox of a connected account; console errors
+    fail the test."""
+    from playwright.sync_api import expect
+
+    from .browser import DESKTOP, LOCALES, SIGN_IN, TIMEOUT, WatchedPages, sign_in
+
+    pages = WatchedPages(chromium, TIMEOUT)
+    state = {}
+
+    def open_(lang: str = "en", viewport: dict = DESKTOP):
+        if "client" not in state:
+            state["client"] = connected(app, mailbox)
+            if lang != "en":
+                state["client"].post("/settings/personal", {"language": lang, "signature": ""})
+        page = pages.open({422}, locale=LOCALES[lang], viewport=viewport, timezone_id="UTC")
+        sign_in(page, base_url, mailbox.address, "crm-password-1", SIGN_IN[lang])
+        expect(page.locator("#message-list .message").first).to_be_visible()
+        return page
+
+    yield open_
+    pages.close()

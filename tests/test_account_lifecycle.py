@@ -9,8 +9,7 @@ from sqlalchemy import select
 
 from mailcore.models import Account, ConnectionAttempt, User
 
-from .conftest import Browser, make_user, text
-from .test_setup_flow import account_of, advanced_form
+from .helpers import Browser, account_of, advanced_form, make_user, text
 
 
 def connect(browser, mailbox):

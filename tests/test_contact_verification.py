@@ -17,8 +17,7 @@ from sqlalchemy import select
 from app import create_app
 from mailcore.models import ContactEmail, User
 
-from .conftest import MAIL_DOMAIN, Browser, connected, make_user, text
-from .test_setup_flow import advanced_form
+from .helpers import MAIL_DOMAIN, Browser, advanced_form, connected, make_user, text
 
 SYSTEM_SENDER = f"system@{MAIL_DOMAIN}"
 SYSTEM_PASSWORD = "system-mail-pw-7Q!"

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from localmail import services
 from mailcore.models import Account, Folder, Message
 
-from .conftest import MAIL_DOMAIN, connected, make_user
+from .helpers import MAIL_DOMAIN, connected, make_user
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ def test_a_refresh_reaches_a_separate_sync_worker_through_the_queue(deployment, 
 def test_a_watcher_killed_hands_its_accounts_over(deployment, lab, tmp_path):
     from app import create_app
 
-    from .conftest import Mailbox
+    from .helpers import Mailbox
 
     app = create_app(dict(deployment, SYNC_MODE="inline"))  # first syncs here, so every account is OK
     boxes = []

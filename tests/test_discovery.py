@@ -14,7 +14,7 @@ from mailcore.discovery.dnsquery import Dns
 from mailcore.discovery.providers import ProviderList
 from mailcore.netpolicy import MAIL_PORTS, NetworkPolicy, parse_networks
 
-from .conftest import Browser, make_user, text
+from .helpers import Browser, make_user, text
 
 BUDGET = 2.5
 

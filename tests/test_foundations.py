@@ -19,9 +19,7 @@ from mailcore.discovery.dnsquery import Dns
 from mailcore.discovery.providers import ProviderList
 from mailcore.netpolicy import MAIL_PORTS, NetworkPolicy, parse_networks
 
-from .conftest import Browser, make_user, text
-
-# --- secrets ---------------------------------------------------------------------------------
+from .helpers import Browser, make_user, text
 
 
 def test_sealed_password_only_opens_in_its_own_row(tmp_path):

@@ -21,7 +21,7 @@ from mailcore.models import Message, SignInAttempt, User, UserSession, utcnow
 from mailcore.uploads import read_attachments
 
 from .browser import serve
-from .conftest import Browser, connected, make_user, text
+from .helpers import Browser, connected, make_user, text
 
 PASSWORD = "crm-password-1"
 

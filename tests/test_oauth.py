@@ -21,8 +21,7 @@ from mailcore.models import Account, OAuthFlow, OAuthGrant, SyncState, utcnow
 from mailcore.settings import Bearer
 from mailcore.sync.engine import due_accounts
 
-from .conftest import Browser, make_user, text
-from .test_actions import rows, server_flags
+from .helpers import Browser, make_user, rows, server_flags, text
 
 
 def signed_in(app, mailbox) -> Browser:

@@ -20,7 +20,7 @@ from localmail.browser import LocalOnly
 from mailcore.models import Account, OAuthGrant
 
 from .browser import WatchedPages, serve, sign_in, wait_for_htmx
-from .conftest import make_user
+from .helpers import make_user
 
 CRM_PASSWORD = "crm-password-1"
 LANGS = ["en", "sv"]
