@@ -45,7 +45,8 @@ class Config:
         self.MAIL_DISCOVERY_BUDGET = float(environ.get("MAIL_DISCOVERY_BUDGET", "8"))
         self.MAIL_DISCOVERIES_PER_MINUTE = int(environ.get("MAIL_DISCOVERIES_PER_MINUTE", "6"))
         self.MAIL_TESTS_PER_5_MINUTES = int(environ.get("MAIL_TESTS_PER_5_MINUTES", "10"))
-        self.SYSTEM_MAIL_URL = environ.get("SYSTEM_MAIL_URL") or None  # verification links; see mailcore/compose/system_mail.py
+        # verification links; see mailcore/compose/system_mail.py
+        self.SYSTEM_MAIL_URL = environ.get("SYSTEM_MAIL_URL") or None
         self.SYSTEM_MAIL_FROM = environ.get("SYSTEM_MAIL_FROM") or None
         self.VERIFICATION_LINK_HOURS = float(environ.get("VERIFICATION_LINK_HOURS", "24"))
         self.SYNC_MODE = environ.get("SYNC_MODE", "embedded")  # embedded | external | queue | inline
