@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import shutil
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -32,12 +34,27 @@ from .helpers import (  # noqa: E402, F401 - the helpers, importable from here a
 )
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items) -> None:
     """Two tiers: tests/unit/ runs without any server (`pytest -m "not lab"`, seconds); every other
-    test talks to the real servers of the lab (Dovecot, SMTP, DNS, HTTPS, Chromium, PostgreSQL)."""
+    test talks to the real servers of the lab (Dovecot, SMTP, DNS, HTTPS, Chromium, PostgreSQL).
+
+    Under pytest-xdist (`--dist loadgroup`, as scripts/test.sh runs it) a test that uses a fixture
+    kept for its module (a module's own lab, Chromium, a built wheel) runs on the same worker as the
+    rest of its module, so the fixture is made once; the other tests go to whichever worker is free."""
     for item in items:
         if "unit" not in item.path.relative_to(ROOT / "tests").parts[:1]:
             item.add_marker(pytest.mark.lab)
+        if item.get_closest_marker("xdist_group") is None and _uses_module_fixture(item):
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))
+
+
+def _uses_module_fixture(item) -> bool:
+    definitions = getattr(item, "_fixtureinfo", None)
+    if definitions is None:
+        return False
+    return any(fixture.scope in ("module", "package", "class")
+               for name in item.fixturenames for fixture in definitions.name2fixturedefs.get(name, ()))
 
 
 _numbers = itertools.count(1)
@@ -91,8 +108,24 @@ def empty_dns():
     dns.stop()
 
 
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory) -> Path:
+    """An SQLite database with every migration applied, made once per session (per xdist worker):
+    each test's app starts on a copy instead of migrating from nothing (a file copy against half a
+    second of Alembic). tests/test_foundations.py still migrates an empty database for real."""
+    root = tmp_path_factory.mktemp("migrated")
+    database = root / "inkorg.db"
+    template = create_app({"TESTING": True, "INSTANCE_PATH": str(root / "instance"), "SECRET_KEY": "template",
+                           "DATABASE_URL": f"sqlite:///{database}", "SYNC_MODE": "inline"})
+    template.extensions["mail"].engine.dispose()
+    with sqlite3.connect(database) as connection:  # everything in the one file, nothing left in a -wal
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return database
+
+
 @pytest.fixture
-def app_config(lab, providers_file, empty_dns, tmp_path) -> dict:
+def app_config(lab, providers_file, empty_dns, migrated_database, tmp_path) -> dict:
+    shutil.copyfile(migrated_database, tmp_path / "inkorg.db")
     return {
         "TESTING": True,
         "INSTANCE_PATH": str(tmp_path / "instance"),

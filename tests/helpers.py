@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import os
 import re
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -24,6 +25,15 @@ OAUTH_DOMAIN = "oauth.inkorg.test"  # signs in at the local issuer (an operator'
 OAUTH_CLIENT = ("inkorg-test", "inkorg-test-client-secret")
 STARTTLS_DOMAIN = "starttls.inkorg.test"
 POP_DOMAIN = "pop.inkorg.test"
+
+
+def worker_loopback(host: int, default_net: int = 3) -> str:
+    """A loopback address of this test process's own: 127.0.<default_net>.<host> in a plain run,
+    127.0.<10+N>.<host> on pytest-xdist's worker gwN, so that servers which must have the standard
+    mail ports (993, 143, 465, 587, 110) run on every worker at once."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    net = 10 + int(worker.removeprefix("gw")) if worker.startswith("gw") else default_net
+    return f"127.0.{net}.{host}"
 
 
 @dataclass

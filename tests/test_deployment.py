@@ -17,6 +17,10 @@ from mailcore.models import Account, Folder, Message
 
 from .helpers import MAIL_DOMAIN, connected, make_user
 
+# PostgreSQL, Redis and the app's own processes, with leases timed in seconds: one test at a time, on
+# one pytest-xdist worker.
+pytestmark = pytest.mark.xdist_group("deployment")
+
 
 @pytest.fixture
 def deployment(app_config, tmp_path):

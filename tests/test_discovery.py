@@ -14,14 +14,14 @@ from mailcore.discovery.dnsquery import Dns
 from mailcore.discovery.providers import ProviderList
 from mailcore.netpolicy import MAIL_PORTS, NetworkPolicy, parse_networks
 
-from .helpers import Browser, make_user, text
+from .helpers import Browser, make_user, text, worker_loopback
 
 BUDGET = 2.5
 
 
 @pytest.fixture(scope="session")
 def world(tmp_path_factory):
-    started = World.start(tmp_path_factory.mktemp("world"))
+    started = World.start(tmp_path_factory.mktemp("world"), worker_loopback(5), worker_loopback(6))
     yield started
     started.stop()
 

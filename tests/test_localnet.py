@@ -26,6 +26,8 @@ from localmail.dns import LocalDns
 from localmail.https import LocalHttps
 from localmail.tarpit import STANDARD_MAIL_PORTS, Tarpit
 
+# Fixed addresses on the standard mail ports: the whole module runs on one pytest-xdist worker.
+pytestmark = pytest.mark.xdist_group("localnet")
 LAB_HOST = "127.0.0.5"
 TARPIT_HOST = "127.0.0.6"
 USER = ("guess@guess.test", "guess-pw")
