@@ -57,13 +57,6 @@ def test_the_whole_flow_in_swedish(app, mailbox):
     assert "INKORG" in inbox and "2 nya" in inbox and "Offert för våren" in inbox
 
 
-def test_browser_language_is_used_before_sign_in(app):
-    client = app.test_client()
-    assert "Användarnamn" in text(client.get("/signin", headers={"Accept-Language": "sv-SE,sv;q=0.9"}))
-    page = text(client.get("/signin", headers={"Accept-Language": "de"}))
-    assert "User name" in page and "Sign in" in page
-
-
 def test_advanced_settings_with_starttls(browser, lab, mailbox, app):
     form = browser.get("/inbox/setup/advanced?address=" + mailbox.address, htmx=True)
     words = text(form)

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from mailcore.models import Account, Folder, Message, User
-from mailcore.sync.engine import AccountSync, folder_role
+from mailcore.sync.engine import AccountSync
 from mailcore.sync.jobs import SyncJob, ThreadRunner
 
 from .helpers import Browser, connect_account, connected, make_user, message, on_server, stored, sync, text
@@ -185,18 +185,6 @@ def test_awkward_messages_are_all_listed(app, lab, mailbox):
     assert any("Å" in s or "å" in s or "ö" in s for s in subjects)
     assert not any("\x00" in n for n in names)
     assert max(len(s) for s in subjects) <= 1000
-
-
-@pytest.mark.parametrize("name,flags,expected", [
-    ("INBOX", [], "inbox"), ("Sent", [b"\\Sent"], "sent"), ("Whatever", [b"\\Junk"], "junk"),
-    ("Skickat", [], "sent"), ("Skickade objekt", [], "sent"), ("Sent Items", [], "sent"),
-    ("[Gmail]/Sent Mail", [], "sent"), ("Utkast", [], "drafts"), ("Papperskorgen", [], "trash"),
-    ("Borttagna objekt", [], "trash"), ("Deleted Items", [], "trash"), ("Skräppost", [], "junk"),
-    ("INBOX.Spam", [], "junk"), ("[Gmail]/Spam", [], "junk"), ("Arkiv", [], "archive"),
-    ("Kunder/Skickat", [], "sent"), ("Kunder", [], None),
-])
-def test_special_folders_by_flag_or_name(name, flags, expected):
-    assert folder_role(name, flags, "/" if "/" in name else ".") == expected
 
 
 def test_sync_now_prints_a_summary(app, lab, mailbox):
