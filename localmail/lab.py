@@ -454,6 +454,22 @@ class MailLab:
                 return dict(zip(parse_uid_set(match[1]), parse_uid_set(match[2]), strict=True))
         return {}
 
+    def in_idle(self, address: str) -> int:
+        """How many of the user's IMAP sessions on this lab are in IDLE now (from the imap processes'
+        titles, which Dovecot keeps up to date), so a test waits for a watcher instead of sleeping."""
+        title = f"localmail-main-{os.getpid()}/imap [{address} "
+        count = 0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:  # the process ended meanwhile
+                continue
+            if command.startswith(f"dovecot-{title}") and command.rstrip().endswith("IDLE]"):
+                count += 1
+        return count
+
     # Stopping the IMAP server -----------------------------------------------------
 
     def stop_imap(self) -> None:

@@ -8,7 +8,9 @@ import email
 import email.policy
 import os
 import re
+import time
 from dataclasses import dataclass
+from datetime import UTC
 from email.message import EmailMessage
 from html.parser import HTMLParser
 
@@ -16,7 +18,7 @@ from sqlalchemy import select
 
 from localmail import MailLab
 from mailcore import services
-from mailcore.models import Account, Folder, Message, User
+from mailcore.models import Account, Folder, Message, OAuthGrant, User, utcnow
 from mailcore.settings import AccountSettings, Credentials, ServerSettings
 from mailcore.sync.engine import AccountSync
 
@@ -47,6 +49,17 @@ def lab_ports(lab: MailLab) -> str:
         lab.imap_tls_port, lab.imap_starttls_port, lab.imap_plain_only_port, lab.pop3_port,
         lab.imap_untrusted_tls_port, lab.smtp_tls_port, lab.smtp_starttls_port,
         lab.smtp_no_starttls_port, lab.tarpit_port, lab.closed_port))
+
+
+def eventually(check, seconds: float, every: float = 0.05):
+    """Asks `check` until it answers something true or `seconds` pass; its last answer. Waits on the
+    condition itself instead of a fixed sleep: as long as needed, and no longer."""
+    deadline = time.monotonic() + seconds
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(every)
 
 
 # The web client --------------------------------------------------------------------------------------
@@ -224,3 +237,14 @@ def received(lab, subject: str):
     """What the lab's SMTP server accepted with this subject."""
     return [m for m in lab.received
             if email.message_from_bytes(m.data, policy=email.policy.default)["Subject"] == subject]
+
+
+def wait_until_access_tokens_expire(app, seconds: float = 15) -> None:
+    """Until every OAuth access token the app holds now is past the expiry stored with it (a refresh
+    in the meantime does not move this moment)."""
+    with app.extensions["mail"].sessions() as db:
+        moments = [m if m.tzinfo else m.replace(tzinfo=UTC)
+                   for m in db.scalars(select(OAuthGrant.access_expires_at)) if m is not None]
+    assert moments, "no access token is stored"
+    latest = max(moments)
+    assert eventually(lambda: utcnow() > latest, seconds), f"still before {latest}"

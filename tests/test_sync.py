@@ -14,7 +14,7 @@ from mailcore.models import Account, Folder, Message, User
 from mailcore.sync.engine import AccountSync
 from mailcore.sync.jobs import SyncJob, ThreadRunner
 
-from .helpers import Browser, connect_account, connected, make_user, message, on_server, stored, sync, text
+from .helpers import Browser, connect_account, connected, eventually, make_user, message, on_server, stored, sync, text
 
 
 def test_first_sync_equals_the_server(app, lab, mailbox):
@@ -242,7 +242,7 @@ def test_new_mail_arrives_through_idle(app, lab, mailbox):
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and not runner._watchers:
             time.sleep(0.1)
-        time.sleep(0.5)  # the watcher is in IDLE now
+        assert eventually(lambda: lab.in_idle(mailbox.address), 10)  # the watcher is in IDLE now
         lab.append(mailbox.address, message("Kom via IDLE"))
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
