@@ -268,6 +268,22 @@ class MailLab:
         self._append(address, [Append(message, folder, seen, date)], uids)
         return uids[0]
 
+    def append_many(
+        self,
+        address: str,
+        messages: Sequence[bytes | EmailMessage],
+        *,
+        folder: str = "INBOX",
+        seen: Sequence[bool] = (),
+    ) -> list[int | None]:
+        """APPEND several messages in one IMAP session (one login instead of one each); their UIDs.
+        seen[i] marks message i \\Seen (missing: unseen)."""
+        items = [Append(m.as_bytes(policy=email.policy.SMTP) if isinstance(m, EmailMessage) else m, folder,
+                        i < len(seen) and seen[i], None) for i, m in enumerate(messages)]
+        uids: list[int | None] = []
+        self._append(address, items, uids)
+        return uids
+
     def seed_demo(self, address: str) -> int:
         return self._append(address, demo_messages(address))
 

@@ -155,7 +155,8 @@ def mailbox(lab) -> Mailbox:
     lab.add_user(box.address, box.password)
     from email.message import EmailMessage
 
-    for sender, subject, seen in (("Anna Berg <anna@kund.example>", "Offert för våren", False),
+    messages, seen = [], []
+    for sender, subject, read in (("Anna Berg <anna@kund.example>", "Offert för våren", False),
                                   ("Bob Smith <bob@partner.example>", "Meeting notes", True),
                                   ("=?iso-8859-1?q?=C5sa_=D6berg?= <asa@kund.example>", "Återkoppling", False)):
         message = EmailMessage()
@@ -163,7 +164,9 @@ def mailbox(lab) -> Mailbox:
         message["To"] = box.address
         message["Subject"] = subject
         message.set_content("Hej!")
-        lab.append(box.address, message, seen=seen)
+        messages.append(message)
+        seen.append(read)
+    lab.append_many(box.address, messages, seen=seen)  # one IMAP login for the three
     return box
 
 
@@ -176,12 +179,14 @@ def oauth_mailbox(lab, issuer) -> Mailbox:
     issuer.add_user(box.address, box.password)
     from email.message import EmailMessage
 
+    messages = []
     for sender, subject in (("Karin Lund <karin@kund.example>", "Avtal för hösten"),
                             ("Dan Brown <dan@partner.example>", "Quarterly figures")):
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = sender, box.address, subject
         message.set_content("Hej!")
-        lab.append(box.address, message)
+        messages.append(message)
+    lab.append_many(box.address, messages)
     yield box
     issuer.access_lifetime, issuer.advertised_lifetime, issuer.rotate_refresh_tokens = 3600, None, True
 
