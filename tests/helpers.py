@@ -8,7 +8,6 @@ import email
 import email.policy
 import os
 import re
-import time
 from dataclasses import dataclass
 from datetime import UTC
 from email.message import EmailMessage
@@ -17,6 +16,7 @@ from html.parser import HTMLParser
 from sqlalchemy import select
 
 from localmail import MailLab
+from localmail.waits import eventually
 from mailcore import services
 from mailcore.models import Account, Folder, Message, OAuthGrant, User, utcnow
 from mailcore.settings import AccountSettings, Credentials, ServerSettings
@@ -49,17 +49,6 @@ def lab_ports(lab: MailLab) -> str:
         lab.imap_tls_port, lab.imap_starttls_port, lab.imap_plain_only_port, lab.pop3_port,
         lab.imap_untrusted_tls_port, lab.smtp_tls_port, lab.smtp_starttls_port,
         lab.smtp_no_starttls_port, lab.tarpit_port, lab.closed_port))
-
-
-def eventually(check, seconds: float, every: float = 0.05):
-    """Asks `check` until it answers something true or `seconds` pass; its last answer. Waits on the
-    condition itself instead of a fixed sleep: as long as needed, and no longer."""
-    deadline = time.monotonic() + seconds
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(every)
 
 
 # The web client --------------------------------------------------------------------------------------

@@ -34,14 +34,7 @@ def lab():
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     """One app for the whole tier (migrations take most of a second); tests add their own rows."""
-    root = tmp_path_factory.mktemp("unit")
-    return create_app({
-        "TESTING": True,
-        "INSTANCE_PATH": str(root / "instance"),
-        "DATABASE_URL": f"sqlite:///{root / 'inkorg.db'}",
-        "SECRET_KEY": "unit-test-secret",
-        "SYNC_MODE": "inline",
-    })
+    return _app_in(tmp_path_factory.mktemp("unit"))
 
 
 @pytest.fixture
@@ -49,13 +42,7 @@ def fresh_app(migrated_database, tmp_path):
     """The app on a database of its own, a copy of the one migrated once per session (tests/conftest.py):
     for tests that add users, sessions or counters the others must not see."""
     shutil.copyfile(migrated_database, tmp_path / "inkorg.db")
-    return create_app({
-        "TESTING": True,
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'inkorg.db'}",
-        "SECRET_KEY": "unit-test-secret",
-        "SYNC_MODE": "inline",
-    })
+    return _app_in(tmp_path)
 
 
 @pytest.fixture
@@ -66,3 +53,14 @@ def signed_in(fresh_app) -> Browser:
     browser = Browser(fresh_app.test_client())
     browser.sign_in("kim@crm.example", "crm-password-1")
     return browser
+
+
+def _app_in(root):
+    """The app with its instance folder and SQLite database in `root` (migrated there if new)."""
+    return create_app({
+        "TESTING": True,
+        "INSTANCE_PATH": str(root / "instance"),
+        "DATABASE_URL": f"sqlite:///{root / 'inkorg.db'}",
+        "SECRET_KEY": "unit-test-secret",
+        "SYNC_MODE": "inline",
+    })
