@@ -15,8 +15,11 @@ def compile_catalogs() -> None:
     for po in sorted(ROOT.glob("translations/*/LC_MESSAGES/messages.po")):
         with po.open("rb") as source:
             catalog = read_po(source, locale=po.parent.parent.name)
-        with po.with_suffix(".mo").open("wb") as target:
+        mo = po.with_suffix(".mo")
+        partial = mo.with_suffix(".mo.partial")  # then renamed: an app reading the catalog meanwhile
+        with partial.open("wb") as target:       # (a test running beside a wheel build) never sees half
             write_mo(target, catalog)
+        partial.replace(mo)
 
 
 def data_files() -> list[tuple[str, list[str]]]:
