@@ -29,13 +29,14 @@ STARTTLS_DOMAIN = "starttls.inkorg.test"
 POP_DOMAIN = "pop.inkorg.test"
 
 
-def worker_loopback(host: int, default_net: int = 3) -> str:
-    """A loopback address of this test process's own: 127.0.<default_net>.<host> in a plain run,
-    127.0.<10+N>.<host> on pytest-xdist's worker gwN, so that servers which must have the standard
-    mail ports (993, 143, 465, 587, 110) run on every worker at once."""
+def worker_loopback(host: int, plain: str) -> str:
+    """A loopback address of this test process's own: `plain` in a plain run, 127.0.<10+N>.<host> on
+    pytest-xdist's worker gwN, so that servers which must have the standard mail ports (993, 143, 465,
+    587, 110) run on every worker at once. Each use takes a `host` number of its own."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    net = 10 + int(worker.removeprefix("gw")) if worker.startswith("gw") else default_net
-    return f"127.0.{net}.{host}"
+    if not worker.startswith("gw"):
+        return plain
+    return f"127.0.{10 + int(worker.removeprefix('gw'))}.{host}"
 
 
 @dataclass

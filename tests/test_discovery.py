@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from localmail.world import PRIVATE_HOST, World
+from localmail.world import MAIL_HOST, PRIVATE_HOST, TARPIT_HOST, World
 from mailcore.connect import MailEnvironment
 from mailcore.discovery.detect import Detector, DiscoveryNetwork
 from mailcore.discovery.dnsquery import Dns
@@ -21,7 +21,8 @@ BUDGET = 2.5
 
 @pytest.fixture(scope="session")
 def world(tmp_path_factory):
-    started = World.start(tmp_path_factory.mktemp("world"), worker_loopback(5), worker_loopback(6))
+    started = World.start(tmp_path_factory.mktemp("world"), worker_loopback(5, MAIL_HOST),
+                          worker_loopback(6, TARPIT_HOST))
     yield started
     started.stop()
 

@@ -29,8 +29,8 @@ from localmail.tarpit import STANDARD_MAIL_PORTS, Tarpit
 from .helpers import worker_loopback
 
 # On the standard mail ports: 127.0.0.5 and .6, or addresses of each pytest-xdist worker's own
-LAB_HOST = worker_loopback(5, default_net=0)
-TARPIT_HOST = worker_loopback(6, default_net=0)
+LAB_HOST = worker_loopback(15, "127.0.0.5")
+TARPIT_HOST = worker_loopback(16, "127.0.0.6")
 USER = ("guess@guess.test", "guess-pw")
 TIMEOUT = 5
 
