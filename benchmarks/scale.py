@@ -49,6 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from localmail import services  # noqa: E402
+from localmail.waits import eventually  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("bench_sync", ROOT / "benchmarks" / "sync.py")
 bench_sync = importlib.util.module_from_spec(_spec)
@@ -141,12 +142,7 @@ def stored_count(app) -> int:
 
 
 def wait_until(check, seconds: float, every: float = 0.5):
-    deadline = time.monotonic() + seconds
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(every)
+    return eventually(check, seconds, every)
 
 
 def rss_kb(pid: int) -> int:

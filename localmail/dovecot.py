@@ -171,6 +171,8 @@ mail_location = maildir:~/Maildir
 mail_fsync = never
 mail_privileged_group =
 mail_max_userip_connections = 100
+# "[user ip IDLE]" in the imap process's title: MailLab.in_idle() reads it
+verbose_proctitle = yes
 # IMAP sync tests: CONDSTORE/QRESYNC, IDLE, MOVE, UIDPLUS, ENABLE and SPECIAL-USE
 # are built into Dovecot 2.3's imap (no mail_plugins). IDLE: a change by another
 # session arrives through inotify at once; without inotify Dovecot polls every

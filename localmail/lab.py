@@ -268,6 +268,22 @@ class MailLab:
         self._append(address, [Append(message, folder, seen, date)], uids)
         return uids[0]
 
+    def append_many(
+        self,
+        address: str,
+        messages: Sequence[bytes | EmailMessage],
+        *,
+        folder: str = "INBOX",
+        seen: Sequence[bool] = (),
+    ) -> list[int | None]:
+        """APPEND several messages in one IMAP session (one login instead of one each); their UIDs.
+        seen[i] marks message i \\Seen (missing: unseen)."""
+        items = [Append(m.as_bytes(policy=email.policy.SMTP) if isinstance(m, EmailMessage) else m, folder,
+                        i < len(seen) and seen[i], None) for i, m in enumerate(messages)]
+        uids: list[int | None] = []
+        self._append(address, items, uids)
+        return uids
+
     def seed_demo(self, address: str) -> int:
         return self._append(address, demo_messages(address))
 
@@ -453,6 +469,22 @@ class MailLab:
             if match:
                 return dict(zip(parse_uid_set(match[1]), parse_uid_set(match[2]), strict=True))
         return {}
+
+    def in_idle(self, address: str) -> int:
+        """How many of the user's IMAP sessions on this lab are in IDLE now (from the imap processes'
+        titles, which Dovecot keeps up to date), so a test waits for a watcher instead of sleeping."""
+        title = f"localmail-main-{os.getpid()}/imap [{address} "
+        count = 0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:  # the process ended meanwhile
+                continue
+            if command.startswith(f"dovecot-{title}") and command.rstrip().endswith("IDLE]"):
+                count += 1
+        return count
 
     # Stopping the IMAP server -----------------------------------------------------
 

@@ -129,11 +129,16 @@ class World:
     _stopped: bool = field(default=False, repr=False)
 
     @classmethod
-    def start(cls, workdir: Path) -> World:
-        lab = MailLab.start(workdir, MAIL_HOST, standard_ports=True, names=MAIL_NAMES)
+    def start(cls, workdir: Path, mail_host: str = MAIL_HOST, tarpit_host: str = TARPIT_HOST) -> World:
+        """mail_host, tarpit_host: other loopback addresses, for worlds side by side (the standard
+        ports of one address can be had once); the DNS answers with them."""
+        lab = MailLab.start(workdir, mail_host, standard_ports=True, names=MAIL_NAMES)
         try:
-            tarpit = Tarpit(TARPIT_HOST, STANDARD_MAIL_PORTS)
-            dns = LocalDns(RECORDS, silent=SILENT)
+            tarpit = Tarpit(tarpit_host, STANDARD_MAIL_PORTS)
+            moved = {MAIL_HOST: mail_host, TARPIT_HOST: tarpit_host}
+            records = {name: [("A", moved.get(record[1], record[1])) if record[0] == "A" else record
+                              for record in answers] for name, answers in RECORDS.items()}
+            dns = LocalDns(records, silent=SILENT)
             web = LocalHttps(lab, names=WEB_NAMES, host=WEB_HOST, timeout=30.0)
         except BaseException:
             lab.stop()

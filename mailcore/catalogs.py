@@ -25,8 +25,10 @@ def compile_catalogs(directory: Path, only_stale: bool = False) -> list[Path]:
             continue
         with po.open("rb") as source:
             catalog = read_po(source, locale=po.parent.parent.name)
-        with mo.open("wb") as target:
-            write_mo(target, catalog)
+        partial = mo.with_suffix(".mo.partial")  # then renamed: an app loading the catalog meanwhile (a test
+        with partial.open("wb") as target:       # beside a wheel build, a second process starting) never
+            write_mo(target, catalog)            # reads half of it
+        partial.replace(mo)
         written.append(mo)
     return written
 

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Sets up and runs the whole test suite (real Dovecot, SMTP, DNS and headless Chromium on loopback),
-# after the linters (ruff, then the import contracts). `-m "not lab"` runs only the unit tier, which needs no server.
+# after the linters (ruff, then the import contracts), on every core. `-m "not lab"` runs only the unit
+# tier, which needs no server; so does `.venv/bin/python -m pytest tests/unit -q`, the fast command (seconds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test
 .venv/bin/ruff check --quiet .
 .venv/bin/lint-imports --no-logo --no-cache  # the import contracts in pyproject.toml
-exec .venv/bin/python -m pytest "$@"
+# One pytest-xdist worker per core (at most 4), each with its own lab: see tests/conftest.py for the groups.
+workers=$(nproc 2>/dev/null || echo 2); workers=$(( workers > 4 ? 4 : workers ))
+exec .venv/bin/python -m pytest -n "$workers" --dist loadgroup "$@"

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from localmail.browser import launch_chromium, serve, wait_for_htmx
 
-__all__ = ["ConsoleProblems", "WatchedPages", "launch_chromium", "serve", "sign_in", "wait_for_htmx"]
+__all__ = ["DESKTOP", "LOCALES", "PHONE", "SIGN_IN", "TIMEOUT", "ConsoleProblems", "WatchedPages", "close_dialog",
+           "launch_chromium", "serve", "sign_in", "wait_for_htmx"]
+
+TIMEOUT = 15_000
+SIGN_IN = {"en": {"user": "User name", "password": "Password", "sign_in": "Sign in"},
+           "sv": {"user": "Användarnamn", "password": "Lösenord", "sign_in": "Logga in"}}
+LOCALES = {"en": "en-GB", "sv": "sv-SE"}
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
 
 
 def sign_in(page, base_url: str, user_name: str, password: str, words: dict) -> None:
@@ -16,6 +24,12 @@ def sign_in(page, base_url: str, user_name: str, password: str, words: dict) -> 
     page.get_by_role("button", name=words["sign_in"], exact=True).click()
     page.wait_for_url("**/inbox/**")
     wait_for_htmx(page)
+
+
+def close_dialog(page) -> None:
+    """Esc, once the dialog is a real modal (app.js makes it one as it arrives), as a person presses it."""
+    page.wait_for_function("() => document.querySelector('dialog:modal') !== null")
+    page.keyboard.press("Escape")
 
 
 class ConsoleProblems:

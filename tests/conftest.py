@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
+import shutil
+import sqlite3
 import sys
-from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -19,22 +18,45 @@ sys.path.insert(0, str(ROOT))
 from app import create_app  # noqa: E402
 from localmail import MailLab  # noqa: E402
 from localmail.dns import LocalDns  # noqa: E402
-from mailcore import services  # noqa: E402
+
+from .helpers import (  # noqa: E402, F401 - the helpers, importable from here as before
+    MAIL_DOMAIN,
+    OAUTH_CLIENT,
+    OAUTH_DOMAIN,
+    POP_DOMAIN,
+    STARTTLS_DOMAIN,
+    Browser,
+    Mailbox,
+    connected,
+    lab_ports,
+    make_user,
+    text,
+)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items) -> None:
     """Two tiers: tests/unit/ runs without any server (`pytest -m "not lab"`, seconds); every other
-    test talks to the real servers of the lab (Dovecot, SMTP, DNS, HTTPS, Chromium, PostgreSQL)."""
+    test talks to the real servers of the lab (Dovecot, SMTP, DNS, HTTPS, Chromium, PostgreSQL).
+
+    Under pytest-xdist (`--dist loadgroup`, as scripts/test.sh runs it) a test that uses a fixture
+    kept for its module (a module's own lab, Chromium, a built wheel) runs on the same worker as the
+    rest of its module, so the fixture is made once; the other tests go to whichever worker is free."""
     for item in items:
         if "unit" not in item.path.relative_to(ROOT / "tests").parts[:1]:
             item.add_marker(pytest.mark.lab)
+        if item.get_closest_marker("xdist_group") is None and _uses_module_fixture(item):
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))
 
 
-MAIL_DOMAIN = "inkorg.test"
-OAUTH_DOMAIN = "oauth.inkorg.test"  # signs in at the local issuer (an operator's own, MAIL_PROVIDERS_FILE)
-OAUTH_CLIENT = ("inkorg-test", "inkorg-test-client-secret")
-STARTTLS_DOMAIN = "starttls.inkorg.test"
-POP_DOMAIN = "pop.inkorg.test"
+def _uses_module_fixture(item) -> bool:
+    definitions = getattr(item, "_fixtureinfo", None)
+    if definitions is None:
+        return False
+    return any(fixture.scope in ("module", "package", "class")
+               for name in item.fixturenames for fixture in definitions.name2fixturedefs.get(name, ()))
+
+
 _numbers = itertools.count(1)
 
 
@@ -79,13 +101,6 @@ def providers_file(lab, issuer, tmp_path_factory) -> Path:
     return path
 
 
-def lab_ports(lab: MailLab) -> str:
-    return " ".join(str(p) for p in (
-        lab.imap_tls_port, lab.imap_starttls_port, lab.imap_plain_only_port, lab.pop3_port,
-        lab.imap_untrusted_tls_port, lab.smtp_tls_port, lab.smtp_starttls_port,
-        lab.smtp_no_starttls_port, lab.tarpit_port, lab.closed_port))
-
-
 @pytest.fixture(scope="session")
 def empty_dns():
     dns = LocalDns({})
@@ -93,8 +108,24 @@ def empty_dns():
     dns.stop()
 
 
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory) -> Path:
+    """An SQLite database with every migration applied, made once per session (per xdist worker):
+    each test's app starts on a copy instead of migrating from nothing (a file copy against half a
+    second of Alembic). tests/test_foundations.py still migrates an empty database for real."""
+    root = tmp_path_factory.mktemp("migrated")
+    database = root / "inkorg.db"
+    template = create_app({"TESTING": True, "INSTANCE_PATH": str(root / "instance"), "SECRET_KEY": "template",
+                           "DATABASE_URL": f"sqlite:///{database}", "SYNC_MODE": "inline"})
+    template.extensions["mail"].engine.dispose()
+    with sqlite3.connect(database) as connection:  # everything in the one file, nothing left in a -wal
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return database
+
+
 @pytest.fixture
-def app_config(lab, providers_file, empty_dns, tmp_path) -> dict:
+def app_config(lab, providers_file, empty_dns, migrated_database, tmp_path) -> dict:
+    shutil.copyfile(migrated_database, tmp_path / "inkorg.db")
     return {
         "TESTING": True,
         "INSTANCE_PATH": str(tmp_path / "instance"),
@@ -116,12 +147,6 @@ def app(app_config):
     return create_app(app_config)
 
 
-@dataclass
-class Mailbox:
-    address: str
-    password: str
-
-
 @pytest.fixture
 def mailbox(lab) -> Mailbox:
     """A fresh mailbox on the lab's Dovecot with three messages (one Swedish, one read)."""
@@ -130,7 +155,8 @@ def mailbox(lab) -> Mailbox:
     lab.add_user(box.address, box.password)
     from email.message import EmailMessage
 
-    for sender, subject, seen in (("Anna Berg <anna@kund.example>", "Offert för våren", False),
+    messages, seen = [], []
+    for sender, subject, read in (("Anna Berg <anna@kund.example>", "Offert för våren", False),
                                   ("Bob Smith <bob@partner.example>", "Meeting notes", True),
                                   ("=?iso-8859-1?q?=C5sa_=D6berg?= <asa@kund.example>", "Återkoppling", False)):
         message = EmailMessage()
@@ -138,7 +164,9 @@ def mailbox(lab) -> Mailbox:
         message["To"] = box.address
         message["Subject"] = subject
         message.set_content("Hej!")
-        lab.append(box.address, message, seen=seen)
+        messages.append(message)
+        seen.append(read)
+    lab.append_many(box.address, messages, seen=seen)  # one IMAP login for the three
     return box
 
 
@@ -151,71 +179,16 @@ def oauth_mailbox(lab, issuer) -> Mailbox:
     issuer.add_user(box.address, box.password)
     from email.message import EmailMessage
 
+    messages = []
     for sender, subject in (("Karin Lund <karin@kund.example>", "Avtal för hösten"),
                             ("Dan Brown <dan@partner.example>", "Quarterly figures")):
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = sender, box.address, subject
         message.set_content("Hej!")
-        lab.append(box.address, message)
+        messages.append(message)
+    lab.append_many(box.address, messages)
     yield box
     issuer.access_lifetime, issuer.advertised_lifetime, issuer.rotate_refresh_tokens = 3600, None, True
-
-
-class Browser:
-    """The Flask test client, sending the CSRF token and htmx headers the way the page's htmx does."""
-
-    def __init__(self, client):
-        self.client = client
-        self.token: str | None = None
-
-    def _remember(self, response):
-        if not response.content_type.startswith("text/html"):
-            return response
-        found = re.search(r'"X-CSRFToken": "([^"]+)"', response.get_data(as_text=True))
-        if found:
-            self.token = found.group(1)
-        return response
-
-    def get(self, url: str, htmx: bool = False, **kwargs):
-        headers = kwargs.pop("headers", {})
-        if htmx:
-            headers["HX-Request"] = "true"
-        return self._remember(self.client.get(url, headers=headers, **kwargs))
-
-    def post(self, url: str, data: dict | None = None, htmx: bool = True, csrf: bool = True, **kwargs):
-        headers = kwargs.pop("headers", {})
-        if htmx:
-            headers["HX-Request"] = "true"
-        if csrf:
-            if self.token is None:
-                self.get("/inbox/")
-            headers["X-CSRFToken"] = self.token
-        return self.client.post(url, data=data or {}, headers=headers, **kwargs)
-
-    def sign_in(self, email: str, password: str):
-        page = self.get("/signin")
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.get_data(as_text=True))
-        response = self.client.post("/signin", data={"email": email, "password": password,
-                                                     "csrf_token": token.group(1)})
-        assert response.status_code == 302, response.get_data(as_text=True)
-        self.get("/inbox/")
-        return response
-
-
-def make_user(app, email: str, name: str = "Anna Andersson", language: str | None = "en",
-              password: str = "crm-password-1") -> None:
-    with app.extensions["mail"].sessions() as db:
-        services.create_user(db, email, password, name, language)
-
-
-def connected(app, mailbox, name: str = "Anna Andersson") -> Browser:
-    """A signed-in CRM user whose contact card starts with the mailbox's address, account connected."""
-    make_user(app, mailbox.address, name=name)
-    signed_in = Browser(app.test_client())
-    signed_in.sign_in(mailbox.address, "crm-password-1")
-    response = signed_in.post("/inbox/setup/login", {"address": mailbox.address, "password": mailbox.password})
-    assert response.status_code == 200 and response.headers["HX-Push-Url"] == "/inbox/", text(response)
-    return signed_in
 
 
 @pytest.fixture
@@ -225,32 +198,6 @@ def browser(app, mailbox) -> Browser:
     b = Browser(app.test_client())
     b.sign_in(mailbox.address, "crm-password-1")
     return b
-
-
-class _Words(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.words: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style", "title"):
-            self._skip += 1
-
-    def handle_endtag(self, tag):
-        if tag in ("script", "style", "title"):
-            self._skip -= 1
-
-    def handle_data(self, data):
-        if not self._skip:
-            self.words.extend(data.split())
-
-
-def text(response) -> str:
-    """The response as the words a person reads."""
-    parser = _Words()
-    parser.feed(response.get_data(as_text=True))
-    return " ".join(parser.words)
 
 
 @pytest.fixture(scope="module")
@@ -273,3 +220,28 @@ def base_url(app):
 
     with serve(app) as url:
         yield url
+
+
+@pytest.fixture
+def inbox_page(app, lab, mailbox, base_url, chromium):
+    """inbox_page(lang, viewport) -> a signed-in page on the inbox of a connected account; console errors
+    fail the test."""
+    from playwright.sync_api import expect
+
+    from .browser import DESKTOP, LOCALES, SIGN_IN, TIMEOUT, WatchedPages, sign_in
+
+    pages = WatchedPages(chromium, TIMEOUT)
+    state = {}
+
+    def open_(lang: str = "en", viewport: dict = DESKTOP):
+        if "client" not in state:
+            state["client"] = connected(app, mailbox)
+            if lang != "en":
+                state["client"].post("/settings/personal", {"language": lang, "signature": ""})
+        page = pages.open({422}, locale=LOCALES[lang], viewport=viewport, timezone_id="UTC")
+        sign_in(page, base_url, mailbox.address, "crm-password-1", SIGN_IN[lang])
+        expect(page.locator("#message-list .message").first).to_be_visible()
+        return page
+
+    yield open_
+    pages.close()

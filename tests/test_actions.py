@@ -7,32 +7,15 @@ import pytest
 from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
-from mailcore.models import Folder, Message
+from mailcore.models import Folder
 
 from .browser import launch_chromium, serve, sign_in, wait_for_htmx
-from .conftest import Browser, connected, make_user, text
-from .test_sync import message
+from .helpers import Browser, connected, make_user, message, rows, server_flags, text
 
 
 @pytest.fixture
 def inbox(app, lab, mailbox):
     return connected(app, mailbox)
-
-
-def rows(app, folder: str = "INBOX") -> dict[str, Message]:
-    with app.extensions["mail"].sessions() as db:
-        found = db.scalars(select(Message).join(Folder).where(Folder.name == folder))
-        return {m.subject: m for m in found}
-
-
-def server_flags(lab, address: str, folder: str = "INBOX") -> dict[str, set]:
-    with lab.imap(address) as client:
-        client.select_folder(folder, readonly=True)
-        uids = client.search(["ALL"])
-        data = client.fetch(uids, ["FLAGS", "ENVELOPE"]) if uids else {}
-    from mailcore.envelope import decode_header
-
-    return {decode_header(d[b"ENVELOPE"].subject): set(d[b"FLAGS"]) for d in data.values()}
 
 
 def folder_id(app, name: str) -> int:

@@ -11,7 +11,7 @@ pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import expect
 
 from .browser import WatchedPages, sign_in, wait_for_htmx
-from .conftest import make_user
+from .helpers import make_user
 
 CRM_PASSWORD = "crm-password-1"
 TIMEOUT = 15_000  # ms; a log-in reaches the real Dovecot, which delays failed logins

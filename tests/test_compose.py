@@ -10,11 +10,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from mailcore.compose.message import InvalidRecipients, parse_recipients
 from mailcore.models import ArchivedEmail, ArchivedEmailLink, Message
 
-from .conftest import Browser, connected, make_user, text
-from .test_actions import server_flags
+from .helpers import Browser, connected, make_user, received, server_flags, text
 
 
 @pytest.fixture
@@ -22,11 +20,6 @@ def writer(app, lab, mailbox):
     browser = connected(app, mailbox)
     lab.received.clear()
     return browser
-
-
-def received(lab, subject: str):
-    return [m for m in lab.received
-            if email.message_from_bytes(m.data, policy=email.policy.default)["Subject"] == subject]
 
 
 def test_a_new_email_is_sent_and_filed_in_sent(writer, lab, mailbox):
@@ -88,14 +81,6 @@ def test_a_body_with_end_of_data_lookalikes_arrives_whole(writer, lab):
     [sent] = received(lab, "Punkter")
     text_part = email.message_from_bytes(sent.data, policy=email.policy.default).get_body(("plain",)).get_content()
     assert text_part.splitlines() == ["rad ett", ".", "rad två", ".", "rad tre", "slut", ".."]
-
-
-def test_recipients_parse_as_they_read():
-    assert parse_recipients('"Berg, Anna" <anna@kund.example>, bob@x.example') == [
-        ("Berg, Anna", "anna@kund.example"), ("", "bob@x.example")]
-    for hostile in ("alice@x.example)<bob@y.example>", "a@b.example, <c@d.example", "x@y.example\n"):
-        with pytest.raises(InvalidRecipients):
-            parse_recipients(hostile)
 
 
 def test_reply_reply_all_and_forward(writer, app, lab, mailbox):
@@ -285,7 +270,7 @@ def test_a_compose_window_and_its_uploads_belong_to_their_user(writer, app, lab,
 
     other_mailbox = "other@" + mailbox.address.split("@")[1]
     lab.add_user(other_mailbox, "other-mail-pw-1")
-    from .conftest import Mailbox
+    from .helpers import Mailbox
 
     other = connected(app, Mailbox(other_mailbox, "other-mail-pw-1"), name="Other User")
     lab.received.clear()
@@ -309,7 +294,7 @@ def test_undo_reaches_only_the_users_own_folders(writer, app, lab, mailbox):
         mine = {f.name: f.id for f in db.scalars(select(Folder))}
     other_mailbox = "undo-other@" + mailbox.address.split("@")[1]
     lab.add_user(other_mailbox, "other-mail-pw-2")
-    from .conftest import Mailbox
+    from .helpers import Mailbox
 
     other = connected(app, Mailbox(other_mailbox, "other-mail-pw-2"), name="Other User")
     uid = server_uid(lab, mailbox.address, "INBOX")

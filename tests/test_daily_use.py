@@ -12,45 +12,10 @@ import pytest
 pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import expect
 
-from .browser import ConsoleProblems, WatchedPages, sign_in, wait_for_htmx
-from .conftest import Browser, connected
-from .test_actions import server_flags
+from .browser import DESKTOP, SIGN_IN, TIMEOUT, ConsoleProblems, close_dialog, sign_in, wait_for_htmx
+from .helpers import Browser, server_flags
 
-TIMEOUT = 15_000
 expect.set_options(timeout=10_000)  # the machine running the suite may be busy; a person waits that long too
-SIGN_IN = {"en": {"user": "User name", "password": "Password", "sign_in": "Sign in"},
-           "sv": {"user": "Användarnamn", "password": "Lösenord", "sign_in": "Logga in"}}
-LOCALES = {"en": "en-GB", "sv": "sv-SE"}
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
-
-
-
-@pytest.fixture
-def inbox_page(app, lab, mailbox, base_url, chromium):
-    """inbox_page(lang, viewport) -> a signed-in page on the inbox of a connected account; console errors
-    fail the test."""
-    pages = WatchedPages(chromium, TIMEOUT)
-    state = {}
-
-    def open_(lang: str = "en", viewport: dict = DESKTOP):
-        if "client" not in state:
-            state["client"] = connected(app, mailbox)
-            if lang != "en":
-                state["client"].post("/settings/personal", {"language": lang, "signature": ""})
-        page = pages.open({422}, locale=LOCALES[lang], viewport=viewport, timezone_id="UTC")
-        sign_in(page, base_url, mailbox.address, "crm-password-1", SIGN_IN[lang])
-        expect(page.locator("#message-list .message").first).to_be_visible()
-        return page
-
-    yield open_
-    pages.close()
-
-
-def close_dialog(page) -> None:
-    """Esc, once the dialog is a real modal (app.js makes it one as it arrives), as a person presses it."""
-    page.wait_for_function("() => document.querySelector('dialog:modal') !== null")
-    page.keyboard.press("Escape")
 
 
 def received(lab, subject: str) -> list:

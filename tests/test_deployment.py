@@ -15,7 +15,11 @@ from sqlalchemy import select
 from localmail import services
 from mailcore.models import Account, Folder, Message
 
-from .conftest import MAIL_DOMAIN, connected, make_user
+from .helpers import MAIL_DOMAIN, connected, eventually, make_user
+
+# PostgreSQL, Redis and the app's own processes, with leases timed in seconds: one test at a time, on
+# one pytest-xdist worker.
+pytestmark = pytest.mark.xdist_group("deployment")
 
 
 @pytest.fixture
@@ -44,15 +48,6 @@ def message(subject: str) -> EmailMessage:
 def subjects(app, account_id: int) -> set[str]:
     with app.extensions["mail"].sessions() as db:
         return set(db.scalars(select(Message.subject).join(Folder).where(Folder.account_id == account_id)))
-
-
-def eventually(check, seconds: float, every: float = 0.2):
-    deadline = time.monotonic() + seconds
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(every)
 
 
 def account_of(app, address: str) -> int:
@@ -93,7 +88,7 @@ def test_a_refresh_reaches_a_separate_sync_worker_through_the_queue(deployment, 
 def test_a_watcher_killed_hands_its_accounts_over(deployment, lab, tmp_path):
     from app import create_app
 
-    from .conftest import Mailbox
+    from .helpers import Mailbox
 
     app = create_app(dict(deployment, SYNC_MODE="inline"))  # first syncs here, so every account is OK
     boxes = []
@@ -125,7 +120,7 @@ def test_a_watcher_killed_hands_its_accounts_over(deployment, lab, tmp_path):
         assert eventually(lambda: None not in owners().values() and held_by_first not in owners().values(), 60), \
             second.output()
         assert time.monotonic() - killed_at < 15  # the lease (6 s here, 45 s by default) and one renewal
-        time.sleep(2)  # the new watcher's connections are in IDLE
+        assert eventually(lambda: all(lab.in_idle(box.address) for box in boxes), 20)  # the new watcher's, in IDLE
         lab.append(boxes[1].address, message("Efter överlämningen"))
         assert eventually(lambda: "Efter överlämningen" in subjects(app, ids[1]), 20), worker.output()
     finally:

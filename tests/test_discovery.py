@@ -7,21 +7,22 @@ import time
 
 import pytest
 
-from localmail.world import PRIVATE_HOST, World
+from localmail.world import MAIL_HOST, PRIVATE_HOST, TARPIT_HOST, World
 from mailcore.connect import MailEnvironment
 from mailcore.discovery.detect import Detector, DiscoveryNetwork
 from mailcore.discovery.dnsquery import Dns
 from mailcore.discovery.providers import ProviderList
 from mailcore.netpolicy import MAIL_PORTS, NetworkPolicy, parse_networks
 
-from .conftest import Browser, make_user, text
+from .helpers import Browser, make_user, text, worker_loopback
 
 BUDGET = 2.5
 
 
 @pytest.fixture(scope="session")
 def world(tmp_path_factory):
-    started = World.start(tmp_path_factory.mktemp("world"))
+    started = World.start(tmp_path_factory.mktemp("world"), worker_loopback(5, MAIL_HOST),
+                          worker_loopback(6, TARPIT_HOST))
     yield started
     started.stop()
 

@@ -16,8 +16,7 @@ from mailcore.models import Folder, Message
 from mailcore.sync.engine import AccountSync
 from mailcore.sync.summaries import preview_items, previews_of
 
-from .conftest import Browser, make_user, text
-from .test_sync import connect_account, message, on_server, stored
+from .helpers import Browser, connect_account, make_user, message, on_server, stored, text
 
 ROW = re.compile(r'<li class="message[ "]')
 

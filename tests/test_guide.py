@@ -22,7 +22,7 @@ from localmail.screens import WORDS
 
 from .axe import serious_violations
 from .browser import ConsoleProblems, sign_in, wait_for_htmx
-from .conftest import MAIL_DOMAIN, make_user
+from .helpers import MAIL_DOMAIN, make_user
 
 CRM_PASSWORD = "crm-password-1"
 TIMEOUT = 15_000  # ms; a log-in reaches the real Dovecot, which delays failed logins

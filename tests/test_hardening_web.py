@@ -15,7 +15,7 @@ from email.message import EmailMessage
 import pytest
 from sqlalchemy import delete, select, update
 
-from app import Config, create_app
+from app import create_app
 from mailcore import services
 from mailcore.compose import drafts
 from mailcore.compose import uploads as pending_uploads
@@ -23,7 +23,7 @@ from mailcore.compose.message import MAX_ATTACHMENTS_BYTES
 from mailcore.models import Message, SignInAttempt, User, UserSession, utcnow
 
 from .browser import serve
-from .conftest import Browser, connected, make_user, text
+from .helpers import Browser, connected, make_user, text
 
 PASSWORD = "crm-password-1"
 
@@ -291,16 +291,6 @@ def test_the_window_passes_and_a_right_password_clears_the_user_names_failures(a
     other = app.test_client()
     for _ in range(4):  # counted afresh after the right password
         assert try_sign_in(other, "kim@crm.example", "wrong").status_code == 422
-
-
-def test_limits_come_from_the_environment():
-    config = Config({"SIGNIN_FAILURES_PER_ACCOUNT": "3", "SIGNIN_FAILURES_PER_ADDRESS": "50",
-                     "SIGNIN_WINDOW_MINUTES": "30", "SESSION_IDLE_HOURS": "2", "SESSION_MAX_DAYS": "7"})
-    assert (config.SIGNIN_FAILURES_PER_ACCOUNT, config.SIGNIN_FAILURES_PER_ADDRESS, config.SIGNIN_WINDOW_MINUTES,
-            config.SESSION_IDLE_HOURS, config.SESSION_MAX_DAYS) == (3, 50, 30, 2, 7)
-    defaults = Config({})
-    assert (defaults.SIGNIN_FAILURES_PER_ACCOUNT, defaults.SIGNIN_FAILURES_PER_ADDRESS, defaults.SIGNIN_WINDOW_MINUTES,
-            defaults.SESSION_IDLE_HOURS, defaults.SESSION_MAX_DAYS) == (5, 20, 15, 12, 14)
 
 
 # --- 10. sessions ---------------------------------------------------------------------------------

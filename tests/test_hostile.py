@@ -15,8 +15,7 @@ from mailcore import services
 from mailcore.models import Message
 
 from .browser import launch_chromium, serve, sign_in, wait_for_htmx
-from .conftest import Browser, text
-from .test_sync import connect_account, sync
+from .helpers import Browser, connect_account, sync, text
 
 EN = {"user": "User name", "password": "Password", "sign_in": "Sign in"}
 
@@ -26,7 +25,7 @@ def hostile_world(tmp_path_factory, lab, providers_file, empty_dns):
     """One app with a mailbox full of hostile mail, served on loopback, and its messages' ids."""
     from app import create_app
 
-    from .conftest import Mailbox, lab_ports
+    from .helpers import Mailbox, lab_ports
 
     workdir = tmp_path_factory.mktemp("hostile")
     app = create_app({

@@ -17,7 +17,7 @@ from mailcore.models import Account, Message, SyncState
 from mailcore.settings import AccountSettings, Credentials, ServerSettings
 from mailcore.sync.jobs import SyncJob
 
-from .conftest import Browser, make_user
+from .helpers import Browser, make_user
 
 DEADLINE = 3.0  # MAIL_DEADLINE for these tests: each answer must be complete within it
 

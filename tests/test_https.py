@@ -30,8 +30,7 @@ from localmail.browser import CHROMIUM, CHROMIUM_ARGS
 from scripts.serve import waitress_options
 
 from .browser import wait_for_htmx
-from .conftest import make_user
-from .test_compose import received
+from .helpers import make_user, received
 
 TIMEOUT = 15_000
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",

@@ -26,8 +26,11 @@ from localmail.dns import LocalDns
 from localmail.https import LocalHttps
 from localmail.tarpit import STANDARD_MAIL_PORTS, Tarpit
 
-LAB_HOST = "127.0.0.5"
-TARPIT_HOST = "127.0.0.6"
+from .helpers import worker_loopback
+
+# On the standard mail ports: 127.0.0.5 and .6, or addresses of each pytest-xdist worker's own
+LAB_HOST = worker_loopback(15, "127.0.0.5")
+TARPIT_HOST = worker_loopback(16, "127.0.0.6")
 USER = ("guess@guess.test", "guess-pw")
 TIMEOUT = 5
 
@@ -192,7 +195,7 @@ def test_standard_imaps_verified_for_wildcard_name(
 
 
 def test_standard_imap_143_sees_a_remote_client(std_lab: MailLab, ctx: ssl.SSLContext) -> None:
-    """The relay dials Dovecot from another address than 127.0.0.5, so no plaintext login."""
+    """The relay dials Dovecot from another address than the lab's, so no plaintext login."""
     client = imaplib.IMAP4(LAB_HOST, 143, timeout=TIMEOUT)
     assert {"STARTTLS", "LOGINDISABLED"} <= set(client.capabilities)
     client.shutdown()

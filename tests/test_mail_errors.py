@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from mailcore.compose import message as compose
 from mailcore.models import Account, Folder, Message, User
 
-from .conftest import connected, text
+from .helpers import connected, text
 
 
 @pytest.fixture

@@ -14,10 +14,10 @@ import pytest
 pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import expect
 
-from .browser import wait_for_htmx
-from .conftest import Browser
-from .test_actions import server_flags
-from .test_daily_use import close_dialog, inbox_page  # noqa: F401 - a shared browser fixture
+from .browser import close_dialog, wait_for_htmx
+from .helpers import Browser, server_flags
+
+expect.set_options(timeout=10_000)  # the machine running the suite may be busy; a person waits that long too
 
 ALICE = {"en": {"reply": "Reply", "forward": "Forward", "quote": "On 1 Dec 2026 at 10:57, Alice Johnson wrote:",
                 "header": "---------- Forwarded message ----------", "from": "From: Alice Johnson <alice@kund.example>",

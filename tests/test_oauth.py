@@ -9,7 +9,6 @@ import logging
 import os
 import re
 import threading
-import time
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,8 +20,7 @@ from mailcore.models import Account, OAuthFlow, OAuthGrant, SyncState, utcnow
 from mailcore.settings import Bearer
 from mailcore.sync.engine import claim_due
 
-from .conftest import Browser, make_user, text
-from .test_actions import rows, server_flags
+from .helpers import Browser, make_user, rows, server_flags, text, wait_until_access_tokens_expire
 
 
 def signed_in(app, mailbox) -> Browser:
@@ -254,7 +252,7 @@ def test_an_access_token_that_expires_is_refreshed_without_the_user_noticing(app
     browser = signed_in(app, oauth_mailbox)
     connect(browser, lab, oauth_mailbox)
     first = grant_of(app, oauth_mailbox.address)
-    time.sleep(2.2)
+    wait_until_access_tokens_expire(app)
     lab.append(oauth_mailbox.address, _message(oauth_mailbox.address, "Efter förnyelsen"))
     assert "Efter förnyelsen" in text(browser.post("/inbox/refresh"))  # an inline sync, with a new token
     second = grant_of(app, oauth_mailbox.address)
@@ -358,7 +356,7 @@ def test_refreshes_of_one_account_are_serialised(app_config, lab, issuer, oauth_
     issuer.access_lifetime = 1
     browser = signed_in(app, oauth_mailbox)
     connect(browser, lab, oauth_mailbox)
-    time.sleep(1.2)
+    wait_until_access_tokens_expire(app)
     account_id = account_of(app, oauth_mailbox.address).id
     keeper = app.extensions["mail"].tokens
     issuer.access_lifetime = 3600
@@ -404,7 +402,7 @@ def test_refreshes_are_serialised_across_processes(app_config, lab, issuer, oaut
     browser = signed_in(app, oauth_mailbox)
     connect(browser, lab, oauth_mailbox)
     issuer.access_lifetime = 3600
-    time.sleep(1.2)
+    wait_until_access_tokens_expire(app)
     before = len(issuer.grants_of("refresh_token"))
     environment = dict(os.environ, ROOT=str(ROOT), CONFIG=json.dumps(config),
                        ACCOUNT=str(account_of(app, oauth_mailbox.address).id))

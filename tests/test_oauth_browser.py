@@ -7,7 +7,6 @@ page; the app itself verifies the issuer against MAIL_CA_BUNDLE as always.
 
 from __future__ import annotations
 
-import time
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -20,7 +19,7 @@ from localmail.browser import LocalOnly
 from mailcore.models import Account, OAuthGrant
 
 from .browser import WatchedPages, serve, sign_in, wait_for_htmx
-from .conftest import make_user
+from .helpers import make_user, wait_until_access_tokens_expire
 
 CRM_PASSWORD = "crm-password-1"
 LANGS = ["en", "sv"]
@@ -150,7 +149,7 @@ def test_an_expiring_token_is_renewed_unnoticed_also_by_the_sync_worker(app_conf
             at_provider(page, oauth_mailbox.address, oauth_mailbox.password)
             expect(page.get_by_text("Avtal för hösten")).to_be_visible()
             refreshes = len(issuer.grants_of("refresh_token"))
-            time.sleep(3.5)  # the access token has expired; the page is still open
+            wait_until_access_tokens_expire(app)  # the access token has expired; the page is still open
             lab.append(oauth_mailbox.address, _message(oauth_mailbox.address, "Ny efter utgången token"))
             # the IDLE watcher sees it, a worker syncs with a renewed token, the list shows it by itself
             expect(page.get_by_text("Ny efter utgången token")).to_be_visible(timeout=20_000)

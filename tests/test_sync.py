@@ -6,64 +6,15 @@ from __future__ import annotations
 import json
 import random
 import time
-from email.message import EmailMessage
 
 import pytest
 from sqlalchemy import func, select
 
-from mailcore import services
 from mailcore.models import Account, Folder, Message, User
-from mailcore.settings import AccountSettings, Credentials, ServerSettings
-from mailcore.sync.engine import AccountSync, folder_role
+from mailcore.sync.engine import AccountSync
 from mailcore.sync.jobs import SyncJob, ThreadRunner
 
-from .conftest import Browser, connected, make_user, text
-
-
-def connect_account(app, lab, mailbox, port: int | None = None) -> int:
-    """The CRM user and their account, as the setup dialog would leave them (no sync yet)."""
-    mail = app.extensions["mail"]
-    with mail.sessions() as db:
-        user = services.create_user(db, mailbox.address, "crm-password-1", "Sync Tester")
-        server = ServerSettings(lab.hostname, port or lab.imap_tls_port, True, mailbox.address)
-        outgoing = ServerSettings(lab.hostname, lab.smtp_tls_port, True, mailbox.address)
-        service = services.MailService(db, mail)
-        result = service.connect(user, AccountSettings(mailbox.address, server, outgoing),
-                                 Credentials(mailbox.password, mailbox.password))
-        assert result.ok, result
-        return user.account.id
-
-
-def sync(app, account_id: int, folder: str | None = None):
-    mail = app.extensions["mail"]
-    return AccountSync(mail, batch=100, first_batch=20).run(account_id, folder)
-
-
-def stored(app, account_id: int, folder: str = "INBOX") -> dict[int, tuple]:
-    with app.extensions["mail"].sessions() as db:
-        rows = db.execute(select(Message.uid, Message.seen, Message.flagged, Message.subject).join(Folder)
-                          .where(Folder.account_id == account_id, Folder.name == folder)).all()
-    return {uid: (seen, flagged, subject) for uid, seen, flagged, subject in rows}
-
-
-def on_server(lab, address: str, folder: str = "INBOX") -> dict[int, tuple]:
-    from mailcore.envelope import decode_header
-
-    with lab.imap(address) as client:
-        client.select_folder(folder, readonly=True)
-        uids = client.search(["ALL"])
-        fetched = client.fetch(uids, ["FLAGS", "ENVELOPE"]) if uids else {}
-    return {uid: (b"\\Seen" in data[b"FLAGS"], b"\\Flagged" in data[b"FLAGS"],
-                  decode_header(data[b"ENVELOPE"].subject)) for uid, data in fetched.items()}
-
-
-def message(subject: str, sender: str = "Kund <kund@example.test>") -> EmailMessage:
-    item = EmailMessage()
-    item["From"] = sender
-    item["To"] = "me@inkorg.test"
-    item["Subject"] = subject
-    item.set_content(f"Text of {subject}")
-    return item
+from .helpers import Browser, connect_account, connected, eventually, make_user, message, on_server, stored, sync, text
 
 
 def test_first_sync_equals_the_server(app, lab, mailbox):
@@ -236,18 +187,6 @@ def test_awkward_messages_are_all_listed(app, lab, mailbox):
     assert max(len(s) for s in subjects) <= 1000
 
 
-@pytest.mark.parametrize("name,flags,expected", [
-    ("INBOX", [], "inbox"), ("Sent", [b"\\Sent"], "sent"), ("Whatever", [b"\\Junk"], "junk"),
-    ("Skickat", [], "sent"), ("Skickade objekt", [], "sent"), ("Sent Items", [], "sent"),
-    ("[Gmail]/Sent Mail", [], "sent"), ("Utkast", [], "drafts"), ("Papperskorgen", [], "trash"),
-    ("Borttagna objekt", [], "trash"), ("Deleted Items", [], "trash"), ("Skräppost", [], "junk"),
-    ("INBOX.Spam", [], "junk"), ("[Gmail]/Spam", [], "junk"), ("Arkiv", [], "archive"),
-    ("Kunder/Skickat", [], "sent"), ("Kunder", [], None),
-])
-def test_special_folders_by_flag_or_name(name, flags, expected):
-    assert folder_role(name, flags, "/" if "/" in name else ".") == expected
-
-
 def test_sync_now_prints_a_summary(app, lab, mailbox):
     account_id = connect_account(app, lab, mailbox)
     result = app.test_cli_runner().invoke(args=["sync", "now", "--user", mailbox.address])
@@ -303,7 +242,7 @@ def test_new_mail_arrives_through_idle(app, lab, mailbox):
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and not runner.watcher.watched:
             time.sleep(0.1)
-        time.sleep(0.5)  # the watcher is in IDLE now
+        assert eventually(lambda: lab.in_idle(mailbox.address), 10)  # the watcher is in IDLE now
         lab.append(mailbox.address, message("Kom via IDLE"))
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

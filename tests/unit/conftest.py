@@ -6,11 +6,13 @@ No Dovecot, SMTP, DNS, HTTP server or browser, so the whole folder runs in a few
 
 from __future__ import annotations
 
+import shutil
 import socket
 
 import pytest
 
 from app import create_app
+from tests.helpers import Browser, make_user
 
 
 @pytest.fixture(autouse=True)
@@ -32,7 +34,29 @@ def lab():
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     """One app for the whole tier (migrations take most of a second); tests add their own rows."""
-    root = tmp_path_factory.mktemp("unit")
+    return _app_in(tmp_path_factory.mktemp("unit"))
+
+
+@pytest.fixture
+def fresh_app(migrated_database, tmp_path):
+    """The app on a database of its own, a copy of the one migrated once per session (tests/conftest.py):
+    for tests that add users, sessions or counters the others must not see."""
+    shutil.copyfile(migrated_database, tmp_path / "inkorg.db")
+    return _app_in(tmp_path)
+
+
+@pytest.fixture
+def signed_in(fresh_app) -> Browser:
+    """A client signed in as a CRM user (kim@crm.example, no email account yet) on a fresh database,
+    sending the CSRF token and htmx headers as the page does."""
+    make_user(fresh_app, "kim@crm.example", name="Kim Karlsson")
+    browser = Browser(fresh_app.test_client())
+    browser.sign_in("kim@crm.example", "crm-password-1")
+    return browser
+
+
+def _app_in(root):
+    """The app with its instance folder and SQLite database in `root` (migrated there if new)."""
     return create_app({
         "TESTING": True,
         "INSTANCE_PATH": str(root / "instance"),

@@ -9,7 +9,7 @@ import pytest
 from babel.messages.extract import extract
 from babel.messages.pofile import read_po
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("app.py", "cli.py", "blueprints", "mailcore", "templates")
 
 
