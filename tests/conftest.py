@@ -19,7 +19,7 @@ from app import create_app  # noqa: E402
 from localmail import MailLab  # noqa: E402
 from localmail.dns import LocalDns  # noqa: E402
 
-from .helpers import (  # noqa: E402, F401 - the helpers, importable from here as before
+from .helpers import (  # noqa: E402
     MAIL_DOMAIN,
     OAUTH_CLIENT,
     OAUTH_DOMAIN,
@@ -30,7 +30,6 @@ from .helpers import (  # noqa: E402, F401 - the helpers, importable from here a
     connected,
     lab_ports,
     make_user,
-    text,
 )
 
 

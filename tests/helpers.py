@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from email.message import EmailMessage
 from html.parser import HTMLParser
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -27,6 +28,8 @@ OAUTH_DOMAIN = "oauth.inkorg.test"  # signs in at the local issuer (an operator'
 OAUTH_CLIENT = ("inkorg-test", "inkorg-test-client-secret")
 STARTTLS_DOMAIN = "starttls.inkorg.test"
 POP_DOMAIN = "pop.inkorg.test"
+
+ROOT = Path(__file__).resolve().parent.parent  # the checkout
 
 
 def worker_loopback(host: int, plain: str) -> str:
@@ -187,6 +190,12 @@ def account_of(app, email: str) -> Account | None:
     with app.extensions["mail"].sessions() as db:
         user = db.scalar(select(User).where(User.email == email))
         return user.account
+
+
+def folder_id(app, name: str) -> int:
+    """The stored id of the folder `name`."""
+    with app.extensions["mail"].sessions() as db:
+        return db.scalar(select(Folder.id).where(Folder.name == name))
 
 
 def rows(app, folder: str = "INBOX") -> dict[str, Message]:

@@ -10,17 +10,12 @@ from sqlalchemy import select
 from mailcore.models import Folder
 
 from .browser import launch_chromium, serve, sign_in, wait_for_htmx
-from .helpers import Browser, connected, make_user, message, rows, server_flags, text
+from .helpers import Browser, connected, folder_id, make_user, message, rows, server_flags, text
 
 
 @pytest.fixture
 def inbox(app, lab, mailbox):
     return connected(app, mailbox)
-
-
-def folder_id(app, name: str) -> int:
-    with app.extensions["mail"].sessions() as db:
-        return db.scalar(select(Folder.id).where(Folder.name == name))
 
 
 def test_mark_read_and_unread_reach_the_server(inbox, app, lab, mailbox):

@@ -13,7 +13,7 @@ pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import expect
 
 from .browser import DESKTOP, SIGN_IN, TIMEOUT, ConsoleProblems, close_dialog, sign_in, wait_for_htmx
-from .helpers import Browser, server_flags
+from .helpers import Browser, make_user, server_flags
 
 expect.set_options(timeout=10_000)  # the machine running the suite may be busy; a person waits that long too
 
@@ -227,7 +227,6 @@ def test_the_phone_layout(app, inbox_page, base_url, chromium, width):
 
 
 def test_setup_starts_with_the_crm_address_and_a_wrong_password_stays_on_its_step(app, base_url, chromium, mailbox):
-    from .conftest import make_user
 
     make_user(app, mailbox.address, language="en")
     context = chromium.new_context(locale="en-GB", viewport=DESKTOP)

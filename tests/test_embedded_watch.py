@@ -9,7 +9,7 @@ import time
 from mailcore.models import Account
 from mailcore.sync.jobs import SyncJob, ThreadRunner
 
-from .test_sync import connect_account, on_server, stored
+from .helpers import connect_account, on_server, stored
 
 
 def eventually(check, seconds: float) -> bool:

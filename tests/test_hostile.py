@@ -15,7 +15,7 @@ from mailcore import services
 from mailcore.models import Message
 
 from .browser import launch_chromium, serve, sign_in, wait_for_htmx
-from .helpers import Browser, connect_account, sync, text
+from .helpers import Browser, connect_account, make_user, sync, text
 
 EN = {"user": "User name", "password": "Password", "sign_in": "Sign in"}
 
@@ -156,7 +156,6 @@ def test_cid_images_show_and_other_users_get_404(hostile_world, lab):
     assert cookieless.get(image[:-3] + "xyz").status_code == 404  # a tampered address names nothing
     from itsdangerous import URLSafeTimedSerializer
 
-    from .conftest import make_user
 
     lab.add_user("nosy@inkorg.test", "nosy-password-1")
     make_user(app, "nosy@inkorg.test", name="Nosy")

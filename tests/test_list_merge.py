@@ -7,7 +7,6 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from .browser import wait_for_htmx
-from .test_daily_use import inbox_page  # noqa: F401 - a shared browser fixture
 
 
 def test_a_merge_keeps_the_picked_rows_the_chosen_folder_and_the_focus(inbox_page):

@@ -12,9 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import Browser, connected, text
-from .test_actions import folder_id, rows, server_flags
-from .test_daily_use import inbox_page  # noqa: F401 - a shared browser fixture
+from .helpers import Browser, connected, folder_id, rows, server_flags, text
 
 # Older than the mailbox's own three (which came today), one a day, each subject once.
 DATED = (("Avtal ett", 1), ("Möte två", 2), ("Avtal tre", 3), ("Möte fyra", 4))

@@ -20,7 +20,7 @@ from mailcore.models import Account, OAuthFlow, OAuthGrant, SyncState, utcnow
 from mailcore.settings import Bearer
 from mailcore.sync.engine import claim_due
 
-from .helpers import Browser, make_user, rows, server_flags, text, wait_until_access_tokens_expire
+from .helpers import ROOT, Browser, make_user, rows, server_flags, text, wait_until_access_tokens_expire
 
 
 def signed_in(app, mailbox) -> Browser:
@@ -392,7 +392,6 @@ def test_refreshes_are_serialised_across_processes(app_config, lab, issuer, oaut
     import subprocess
     import sys
 
-    from .conftest import ROOT
 
     config = dict(app_config, OAUTH_REFRESH_MARGIN=0.5)
     from app import create_app
