@@ -1,0 +1,7 @@
+"""Contacts: finding the CRM's persons and companies, their cards (cards.py renders them), editing and
+merging, and the Add contact dialog the reading pane opens for an unknown address (adding.py)."""
+
+from . import adding, routes  # noqa: F401 - register their routes on bp
+from .blueprint import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,105 @@
+"""Add contact: the dialog an unknown address opens (the Unknown sender banner, an unknown To or Cc
+address). It finds persons and companies as the user types, suggests companies by the address's
+domain, creates a company and a contact, adds the address to a person, or remembers Do not add
+contact. Rendered here; after a change the inbox comes back with the message that was open."""
+
+from __future__ import annotations
+
+from flask import abort, request, url_for
+
+from mailcore.addresses import normalise_address
+from mailcore.crm import people
+from mailcore.reading.mailbox import message_of
+
+from ..htmx import redirect_to, render
+from ..web import current_user, db, login_required, own
+from .blueprint import bp
+from .cards import company_or_404, person_or_404
+from .forms import AddContactForm, AddressForm
+
+DIALOG = "contacts/add.html"
+
+
+def _address() -> str:
+    return (request.values.get("address") or "").strip()[:320]
+
+
+def _found(address: str) -> dict:
+    """What the dialog lists: the persons the address is on already, the companies of its domain, and
+    persons and companies found by what the user typed (?q=)."""
+    query = (request.values.get("q") or "").strip()[:200]
+    user = current_user()
+    holders = people.persons_for(db(), [address], viewer=user).get(normalise_address(address), [])
+    return dict(q=query, holders=holders,
+                suggested=people.companies_for(db(), address),
+                found=people.search(db(), query, limit=8, viewer=user) if query else None)
+
+
+def _done():
+    """Back to the message the dialog was opened from (its list and pane show the change), else the
+    Contacts page."""
+    message_id = request.values.get("message", type=int)
+    if message_id is None:
+        return redirect_to(url_for("contacts.index"))
+    message = own(message_of, message_id)
+    return redirect_to(url_for("inbox.index", folder=message.folder_id, message=message.id))
+
+
+def dialog(form: AddContactForm, status: int = 200):
+    return render(DIALOG, "dialog", status, form=form, address=form.address.data or "",
+                  message=request.values.get("message", type=int),
+                  **_found(form.address.data or ""))
+
+
+@bp.route("/add", methods=["GET", "POST"])
+@login_required
+def add():
+    """GET: the dialog, the name and company guessed from the From header (?name=) and the domain. POST:
+    Create new company and contact, or (company=id) a contact at a company listed."""
+    address = _address()
+    if request.method == "GET":
+        first, last, company = people.guess_card(request.args.get("name", ""), address)
+        form = AddContactForm(formdata=None, address=address, first_name=first, last_name=last, company_name=company)
+        return dialog(form) if "@" in address else abort(404)
+    form = AddContactForm()
+    if form.validate_on_submit():
+        company_id = request.form.get("company", type=int)
+        people.create_contact(db(), form.address.data, first_name=form.first_name.data or "",
+                              last_name=form.last_name.data or "",
+                              company=company_or_404(company_id) if company_id is not None else None,
+                              new_company=form.company_name.data or "")
+        return _done()
+    return dialog(form, 422)
+
+
+@bp.route("/add/find")
+@login_required
+def add_find():
+    """The dialog's type-ahead: persons and companies as the user types."""
+    return render(DIALOG, "found", address=_address(), message=request.args.get("message", type=int),
+                  **_found(_address()))
+
+
+@bp.route("/add/to/<int:person_id>", methods=["POST"])
+@login_required
+def add_to_person(person_id: int):
+    """The address added to a person found in the dialog (never to a CRM user's own card)."""
+    found = person_or_404(person_id)
+    form = AddressForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if people.card_owner(db(), found) is not None:
+        abort(403)
+    people.add_address(db(), found, form.address.data, editor=current_user())
+    return _done()
+
+
+@bp.route("/add/not", methods=["POST"])
+@login_required
+def do_not_add():
+    """Do not add contact: this user is not asked about this address again."""
+    form = AddressForm()
+    if not form.validate_on_submit():
+        abort(400)
+    people.do_not_add(db(), current_user(), form.address.data)
+    return _done()
