@@ -1,0 +1,68 @@
+"""An unknown sender in a real Chromium: the Unknown sender banner, the Add contact dialog with the
+name and company guessed, and Create new company and contact, after which the pane and the list name
+the sender with the company; in Swedish and in English."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("playwright.sync_api")
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from mailcore.models import Person
+
+from .browser import WatchedPages, sign_in, wait_for_htmx
+from .conftest import connected
+
+expect.set_options(timeout=10_000)
+WORDS = {
+    "en": {"user": "User name", "password": "Password", "sign_in": "Sign in", "banner": "Unknown sender",
+           "add": "Add contact", "create": "Create new company and contact", "first": "First name",
+           "last": "Last name", "company": "Company"},
+    "sv": {"user": "Användarnamn", "password": "Lösenord", "sign_in": "Logga in", "banner": "Okänd avsändare",
+           "add": "Lägg till kontakt", "create": "Skapa nytt företag och ny kontakt", "first": "Förnamn",
+           "last": "Efternamn", "company": "Företag"},
+}
+LOCALES = {"en": "en-GB", "sv": "sv-SE"}
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_unknown_sender_to_a_new_company_and_contact(app, mailbox, base_url, chromium, lang):
+    words = WORDS[lang]
+    client = connected(app, mailbox)
+    client.post("/settings/personal", {"language": lang, "signature": ""})
+    pages = WatchedPages(chromium)
+    try:
+        page = pages.open({422}, locale=LOCALES[lang], viewport={"width": 1280, "height": 800}, timezone_id="UTC")
+        sign_in(page, base_url, mailbox.address, "crm-password-1", words)
+        page.locator("#message-list .message a", has_text="Offert för våren").click()
+        wait_for_htmx(page)
+        banner = page.locator(".unknown-sender")
+        expect(banner).to_contain_text(words["banner"])
+        banner.get_by_role("link", name=words["add"]).click()
+        dialog = page.locator("dialog.add-contact")
+        expect(dialog).to_be_visible()
+        page.wait_for_function("() => document.querySelector('dialog:modal') !== null")
+        expect(dialog.get_by_role("heading", name=words["add"])).to_be_visible()
+        expect(dialog.get_by_label(words["first"], exact=True)).to_have_value("Anna")
+        expect(dialog.get_by_label(words["last"], exact=True)).to_have_value("Berg")
+        company = dialog.get_by_label(words["company"], exact=True)
+        expect(company).to_have_value("Kund")
+        company.fill("Kund AB")
+        dialog.get_by_role("button", name=words["create"]).click()
+        wait_for_htmx(page)
+        expect(page.locator("dialog.add-contact")).to_have_count(0)
+        expect(page.locator(".unknown-sender")).to_have_count(0)
+        sender = page.locator("#reading .from .party.known")
+        expect(sender).to_contain_text("Anna Berg")
+        expect(sender).to_contain_text("Kund AB")
+        expect(page.locator("#message-list .message", has_text="Offert för våren")).to_contain_text("Kund AB")
+        sender.locator("a").first.focus()
+        expect(sender.locator(".peek")).to_be_visible()
+    finally:
+        pages.close()
+    with app.extensions["mail"].sessions() as db:
+        person = db.scalar(select(Person).where(Person.last_name == "Berg"))
+        assert person.company.name == "Kund AB"
+        assert [item.domain for item in person.company.domains] == ["kund.example"]
