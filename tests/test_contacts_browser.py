@@ -66,3 +66,38 @@ def test_unknown_sender_to_a_new_company_and_contact(app, mailbox, base_url, chr
         person = db.scalar(select(Person).where(Person.last_name == "Berg"))
         assert person.company.name == "Kund AB"
         assert [item.domain for item in person.company.domains] == ["kund.example"]
+
+
+def test_a_suggested_company_and_do_not_add_contact(app, mailbox, base_url, chromium):
+    """New contact here under This contact might work at, then Do not add contact for another sender."""
+    with app.extensions["mail"].sessions() as db:
+        from mailcore.crm import people
+
+        people.save_company(db, name="Kund AB", domains=["kund.example"])
+    connected(app, mailbox)
+    words = WORDS["en"]
+    pages = WatchedPages(chromium)
+    try:
+        page = pages.open({422}, locale="en-GB", viewport={"width": 390, "height": 844}, timezone_id="UTC")
+        sign_in(page, base_url, mailbox.address, "crm-password-1", words)
+        page.locator("#message-list .message a", has_text="Återkoppling").click()
+        wait_for_htmx(page)
+        page.locator(".unknown-sender").get_by_role("link", name=words["add"]).click()
+        dialog = page.locator("dialog.add-contact")
+        expect(dialog.get_by_text("This contact might work at")).to_be_visible()
+        dialog.get_by_role("button", name="New contact at Kund AB").click()
+        wait_for_htmx(page)
+        expect(page.locator("#reading .from .party.known")).to_contain_text("Kund AB")
+        page.goto(base_url + "/inbox/")
+        page.locator("#message-list .message a", has_text="Meeting notes").click()
+        wait_for_htmx(page)
+        page.locator(".unknown-sender").get_by_role("link", name=words["add"]).click()
+        page.locator("dialog.add-contact").get_by_role("button", name="Do not add contact").click()
+        wait_for_htmx(page)
+        expect(page.locator("#reading h2", has_text="Meeting notes")).to_be_visible()
+        expect(page.locator(".unknown-sender")).to_have_count(0)
+    finally:
+        pages.close()
+    with app.extensions["mail"].sessions() as db:
+        person = db.scalar(select(Person).where(Person.first_name == "Åsa"))
+        assert person.company.name == "Kund AB" and len(people.companies_for(db, "x@kund.example")) == 1
