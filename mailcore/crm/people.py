@@ -240,10 +240,12 @@ def add_address(db: Session, person: Person, address: str, editor: User | None =
 def create_contact(db: Session, address: str, *, first_name: str, last_name: str, title: str = "",
                    company: Company | None = None, new_company: str = "") -> Person:
     """A person with this address, at `company`, or at a company created by the name `new_company` with
-    the address's domain (unless it is free mail)."""
+    the address's domain (unless it is free mail); a company of that very name is used instead of a
+    second one."""
     if company is None and new_company.strip():
         domain = domain_of(address)
-        company = save_company(db, name=new_company, domains=[domain] if domain and not is_freemail(domain) else [])
+        company = company_named(db, new_company) or save_company(
+            db, name=new_company, domains=[domain] if domain and not is_freemail(domain) else [])
     return save_person(db, Card(first_name=first_name, last_name=last_name, title=title, emails=[address]),
                        company=company)
 
