@@ -250,7 +250,8 @@ def test_do_not_add_contact_is_remembered_for_the_user(app, inbox):
     assert "Unknown sender" not in text(inbox.get(f"/inbox/message/{bob}", htmx=True))
     anna, _folder = message_id(app, "Offert för våren")
     assert "Unknown sender" in text(inbox.get(f"/inbox/message/{anna}", htmx=True))
-    assert inbox.post("/contacts/add/not", {"address": "bob@partner.example", "message": 999999}).status_code == 404
+    assert inbox.post("/contacts/add/not", {"address": "anna@kund.example", "message": 999999}).status_code == 404
+    assert "Unknown sender" in text(inbox.get(f"/inbox/message/{anna}", htmx=True))  # refused: nothing changed
 
 
 def test_several_persons_on_an_address_are_listed_to_pick_from(app, inbox):
@@ -304,3 +305,26 @@ def test_recognising_a_list_page_and_a_message_is_one_query_each(app, inbox):
         assert sum("FROM contact_emails JOIN persons" in s for s in statements) == 1
     finally:
         event.remove(engine, "before_cursor_execute", seen)
+
+
+def test_the_cards_list_the_users_own_archived_emails_to_the_person(app):
+    from mailcore.models import ArchivedEmail, ArchivedEmailLink, PersonEmail
+
+    karin = add_person(app, "Karin", "Lund", "karin@kund.se", company="Kund AB", domains=["kund.se"])
+    browser = signed_in(app)
+    colleague = signed_in(app, "bo@crm.example")
+    with sessions(app) as db:
+        address = db.scalar(select(PersonEmail).where(PersonEmail.person_id == karin))
+        for user_email, subject in (("anna@crm.example", "Offert till Karin"), ("bo@crm.example", "Bos eget")):
+            owner = db.scalar(select(User).where(User.email == user_email))
+            archived = ArchivedEmail(user_id=owner.id, message_id=f"<{subject}@x>", subject=subject,
+                                     recipients="karin@kund.se", raw=b"")
+            db.add(archived)
+            db.flush()
+            db.add(ArchivedEmailLink(archived_email_id=archived.id, contact_email_id=address.id))
+        db.commit()
+    card = text(browser.get(f"/contacts/person/{karin}"))
+    assert "Archived emails" in card and "Offert till Karin" in card and "Bos eget" not in card
+    company = text(browser.get(f"/contacts/company/{company_id(app, 'Kund AB')}"))
+    assert "Offert till Karin" in company and "Bos eget" not in company
+    assert "Bos eget" in text(colleague.get(f"/contacts/person/{karin}"))

@@ -35,14 +35,14 @@ def _found(address: str) -> dict:
                 found=people.search(db(), query, limit=8, viewer=user) if query else None)
 
 
-def _done():
-    """Back to the message the dialog was opened from (its list and pane show the change), else the
-    Contacts page."""
+def _back() -> str:
+    """Where a change sends the user: the message the dialog was opened from (its list and pane show
+    the change), else the Contacts page. Looked up before the change: someone else's message is a 404."""
     message_id = request.values.get("message", type=int)
     if message_id is None:
-        return redirect_to(url_for("contacts.index"))
+        return url_for("contacts.index")
     message = own(message_of, message_id)
-    return redirect_to(url_for("inbox.index", folder=message.folder_id, message=message.id))
+    return url_for("inbox.index", folder=message.folder_id, message=message.id)
 
 
 def dialog(form: AddContactForm, status: int = 200):
@@ -63,12 +63,13 @@ def add():
         return dialog(form) if "@" in address else abort(404)
     form = AddContactForm()
     if form.validate_on_submit():
+        back = _back()
         company_id = request.form.get("company", type=int)
         people.create_contact(db(), form.address.data, first_name=form.first_name.data or "",
                               last_name=form.last_name.data or "",
                               company=company_or_404(company_id) if company_id is not None else None,
                               new_company=form.company_name.data or "")
-        return _done()
+        return redirect_to(back)
     return dialog(form, 422)
 
 
@@ -90,8 +91,9 @@ def add_to_person(person_id: int):
         abort(400)
     if people.card_owner(db(), found) is not None:
         abort(403)
+    back = _back()
     people.add_address(db(), found, form.address.data, editor=current_user())
-    return _done()
+    return redirect_to(back)
 
 
 @bp.route("/add/not", methods=["POST"])
@@ -101,5 +103,6 @@ def do_not_add():
     form = AddressForm()
     if not form.validate_on_submit():
         abort(400)
+    back = _back()
     people.do_not_add(db(), current_user(), form.address.data)
-    return _done()
+    return redirect_to(back)

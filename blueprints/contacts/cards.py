@@ -32,7 +32,8 @@ def person_page(person: Person, form: PersonForm | None = None, status: int = 20
     user = current_user()
     return render(PERSON, "card", status, person=person, form=form, merge=merge, owner=owner,
                   is_own=owner is not None and owner.id == user.id,
-                  emails=people.visible_emails(db(), person, user), merge_form=MergeForm(formdata=None))
+                  emails=people.visible_emails(db(), person, user), merge_form=MergeForm(formdata=None),
+                  archived=people.archived_with(db(), user, person=person))
 
 
 def person_form(person: Person) -> PersonForm:
@@ -56,7 +57,8 @@ def merge_step(person: Person) -> dict:
 
 
 def company_page(company: Company, form: CompanyForm | None = None, status: int = 200):
-    return render(COMPANY, "card", status, company=company, form=form, persons=people.persons_at(db(), company))
+    return render(COMPANY, "card", status, company=company, form=form, persons=people.persons_at(db(), company),
+                  archived=people.archived_with(db(), current_user(), company=company))
 
 
 def company_form(company: Company) -> CompanyForm:

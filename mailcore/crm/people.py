@@ -18,6 +18,7 @@ from mailcore.addresses import domain_of, normalise_address
 from mailcore.contacts import verify_proven
 from mailcore.crm.freemail import is_freemail
 from mailcore.models import (
+    ArchivedEmail,
     ArchivedEmailLink,
     Company,
     CompanyDomain,
@@ -169,6 +170,21 @@ def company_named(db: Session, name: str) -> Company | None:
     if not key:
         return None
     return db.scalar(select(Company).where(Company.name_key == key).order_by(Company.id).limit(1))
+
+
+def archived_with(db: Session, viewer: User, *, person: Person | None = None, company: Company | None = None,
+                  limit: int = 50) -> list[ArchivedEmail]:
+    """The emails `viewer` archived to a person's addresses (or to those of a company's persons), newest
+    first: what their card lists under Archived emails. A colleague's archived emails stay theirs."""
+    linked = (select(ArchivedEmailLink.archived_email_id)
+              .join(PersonEmail, PersonEmail.id == ArchivedEmailLink.contact_email_id))
+    if person is not None:
+        linked = linked.where(PersonEmail.person_id == person.id)
+    else:
+        linked = linked.join(Person, Person.id == PersonEmail.person_id).where(Person.company_id == company.id)
+    return list(db.scalars(select(ArchivedEmail)
+                           .where(ArchivedEmail.user_id == viewer.id, ArchivedEmail.id.in_(linked))
+                           .order_by(ArchivedEmail.sent_at.desc(), ArchivedEmail.id.desc()).limit(limit)))
 
 
 # --- persons ------------------------------------------------------------------------------------
