@@ -1,13 +1,12 @@
 """Add contact: the dialog an unknown address opens (the Unknown sender banner, an unknown To or Cc
 address). It finds persons and companies as the user types, suggests companies by the address's
 domain, creates a company and a contact, adds the address to a person, or remembers Do not add
-contact. Rendered here; after a change the inbox comes back with the message that was open."""
+contact (dialog.py renders it); after a change the inbox comes back with the message that was open."""
 
 from __future__ import annotations
 
 from flask import abort, request, url_for
 
-from mailcore.addresses import normalise_address
 from mailcore.crm import people
 from mailcore.reading.mailbox import message_of
 
@@ -15,24 +14,8 @@ from ..htmx import redirect_to, render
 from ..web import current_user, db, login_required, own
 from .blueprint import bp
 from .cards import company_or_404, person_or_404
+from .dialog import DIALOG, add_dialog, found_for, requested_address
 from .forms import AddContactForm, AddressForm
-
-DIALOG = "contacts/add.html"
-
-
-def _address() -> str:
-    return (request.values.get("address") or "").strip()[:320]
-
-
-def _found(address: str) -> dict:
-    """What the dialog lists: the persons the address is on already, the companies of its domain, and
-    persons and companies found by what the user typed (?q=)."""
-    query = (request.values.get("q") or "").strip()[:200]
-    user = current_user()
-    holders = people.persons_for(db(), [address], viewer=user).get(normalise_address(address), [])
-    return dict(q=query, holders=holders,
-                suggested=people.companies_for(db(), address),
-                found=people.search(db(), query, limit=8, viewer=user) if query else None)
 
 
 def _back() -> str:
@@ -45,22 +28,16 @@ def _back() -> str:
     return url_for("inbox.index", folder=message.folder_id, message=message.id)
 
 
-def dialog(form: AddContactForm, status: int = 200):
-    return render(DIALOG, "dialog", status, form=form, address=form.address.data or "",
-                  message=request.values.get("message", type=int),
-                  **_found(form.address.data or ""))
-
-
 @bp.route("/add", methods=["GET", "POST"])
 @login_required
 def add():
     """GET: the dialog, the name and company guessed from the From header (?name=) and the domain. POST:
     Create new company and contact, or (company=id) a contact at a company listed."""
-    address = _address()
+    address = requested_address()
     if request.method == "GET":
         first, last, company = people.guess_card(request.args.get("name", ""), address)
         form = AddContactForm(formdata=None, address=address, first_name=first, last_name=last, company_name=company)
-        return dialog(form) if "@" in address else abort(404)
+        return add_dialog(form) if "@" in address else abort(404)
     form = AddContactForm()
     if form.validate_on_submit():
         back = _back()
@@ -70,15 +47,15 @@ def add():
                               company=company_or_404(company_id) if company_id is not None else None,
                               new_company=form.company_name.data or "")
         return redirect_to(back)
-    return dialog(form, 422)
+    return add_dialog(form, 422)
 
 
 @bp.route("/add/find")
 @login_required
 def add_find():
     """The dialog's type-ahead: persons and companies as the user types."""
-    return render(DIALOG, "found", address=_address(), message=request.args.get("message", type=int),
-                  **_found(_address()))
+    return render(DIALOG, "found", address=requested_address(), message=request.args.get("message", type=int),
+                  **found_for(requested_address()))
 
 
 @bp.route("/add/to/<int:person_id>", methods=["POST"])
