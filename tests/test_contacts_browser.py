@@ -101,3 +101,28 @@ def test_a_suggested_company_and_do_not_add_contact(app, mailbox, base_url, chro
     with app.extensions["mail"].sessions() as db:
         person = db.scalar(select(Person).where(Person.first_name == "Åsa"))
         assert person.company.name == "Kund AB" and len(people.companies_for(db, "x@kund.example")) == 1
+
+
+def test_contacts_finds_as_the_user_types(app, mailbox, base_url, chromium):
+    from mailcore.crm import people
+
+    with app.extensions["mail"].sessions() as db:
+        company = people.save_company(db, name="Kund AB", domains=["kund.se"])
+        people.save_person(db, people.Card("Karin", "Lund", "Inköpare", emails=["karin@kund.se"]), company=company)
+    connected(app, mailbox)
+    pages = WatchedPages(chromium)
+    try:
+        page = pages.open(locale="en-GB", viewport={"width": 1280, "height": 800}, timezone_id="UTC")
+        sign_in(page, base_url, mailbox.address, "crm-password-1", WORDS["en"])
+        page.get_by_role("navigation", name="Navigator").get_by_role("link", name="Contacts").click()
+        page.wait_for_url("**/contacts/")
+        page.get_by_label("Find a person or company by name, email address or domain").press_sequentially("kund.s")
+        results = page.locator("#results")
+        expect(results).to_contain_text("Karin Lund")
+        expect(results).to_contain_text("Kund AB")
+        expect(page).to_have_url(base_url + "/contacts/?q=kund.s")
+        results.get_by_role("link", name="Karin Lund").click()
+        expect(page.get_by_role("heading", name="Karin Lund")).to_be_visible()
+        expect(page.locator(".facts")).to_contain_text("Inköpare")
+    finally:
+        pages.close()

@@ -58,7 +58,7 @@ def test_contacts_is_in_the_navigator_and_finds_by_name_address_and_domain(app):
     page = browser.get("/contacts/")
     assert page.status_code == 200
     assert re.search(r'<nav class="navigator".*href="/contacts/"[^>]*>.*Contacts', page.get_data(as_text=True), re.S)
-    assert 'hx-trigger="input changed delay:200ms' in page.get_data(as_text=True)
+    assert 'hx-trigger="input changed delay:200ms, search"' in page.get_data(as_text=True)
     for typed in ("karin", "Lund", "karin@kund", "kund.se"):
         found = text(browser.get(f"/contacts/?q={typed}", headers={"HX-Target": "results"}, htmx=True))
         assert "Karin Lund" in found and "Olle Berg" not in found, typed
@@ -96,6 +96,10 @@ def test_editing_a_person(app):
         "first_name": "Karin", "last_name": "Lund-Ek", "title": "VD", "phone": "08-1",
         "company": "Nytt Bolag", "emails": "karin@kund.se\nkarin@nytt.se"})
     assert answer.status_code == 204 and f"/contacts/person/{karin}" in answer.headers["HX-Location"]
+    plain = browser.post(f"/contacts/person/{karin}/edit", {"first_name": "Karin", "last_name": "Lund-Ek",
+                                                              "title": "VD", "phone": "08-1", "company": "Nytt Bolag",
+                                                              "emails": "karin@kund.se\nkarin@nytt.se"}, htmx=False)
+    assert plain.status_code == 303 and plain.headers["Location"].endswith(f"/contacts/person/{karin}")  # no script
     with sessions(app) as db:
         person = db.get(Person, karin)
         assert (person.name, person.title, person.company.name) == ("Karin Lund-Ek", "VD", "Nytt Bolag")
