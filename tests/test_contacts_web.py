@@ -68,6 +68,15 @@ def test_contacts_is_in_the_navigator_and_finds_by_name_address_and_domain(app):
     assert "No person or company matches zzz." in text(browser.get("/contacts/?q=zzz"))
 
 
+def test_contacts_says_when_it_shows_only_the_first_found(app):
+    for number in range(21):
+        add_person(app, "Test", f"Person{number:02}", f"p{number}@many.se")
+    browser = signed_in(app)
+    found = text(browser.get("/contacts/?q=many.se"))
+    assert "Only the first 20 are shown: type more to narrow the search." in found
+    assert "Test Person19" in found and "Test Person20" not in found
+
+
 def test_contacts_needs_a_signed_in_user(app):
     assert Browser(app.test_client()).get("/contacts/").status_code in (302, 303)
 

@@ -13,16 +13,18 @@ from .blueprint import bp
 from .cards import company_form, company_or_404, company_page, merge_step, person_form, person_or_404, person_page
 from .forms import CompanyForm, MergeForm, PersonForm
 
+LIMIT = 20  # persons, and companies, listed for what the user typed
+
 
 @bp.route("/")
 @login_required
 def index():
     """Contacts: persons and companies found by name, address or domain as the user types."""
     query = (request.args.get("q") or "").strip()[:200]
-    found = people.search(db(), query, viewer=current_user()) if query else None
+    found = people.search(db(), query, limit=LIMIT, viewer=current_user()) if query else None
     addresses = people.first_addresses(db(), found.persons, current_user()) if found else {}
     block = "results" if request.headers.get("HX-Target") == "results" else "main"
-    return render("contacts/index.html", block, q=query, found=found, addresses=addresses)
+    return render("contacts/index.html", block, q=query, found=found, addresses=addresses, limit=LIMIT)
 
 
 @bp.route("/person/<int:person_id>")
