@@ -16,7 +16,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import cli
-from blueprints import auth, compose, inbox, security, settings, setup, web
+from blueprints import auth, compose, contacts, inbox, security, settings, setup, web
 from mailcore.catalogs import compile_catalogs
 from mailcore.compose.message import MAX_ATTACHMENTS_BYTES
 from mailcore.config import Settings
@@ -82,6 +82,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(setup.oauth_bp)
     app.register_blueprint(settings.bp)
     app.register_blueprint(compose.bp)
+    app.register_blueprint(contacts.bp)
 
     cli.register_commands(app, create_app)
     return app

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from mailcore import clock, services
+from mailcore.crm import people
 
 from . import MailLab
 from .browser import PICTURE_ARGS, LocalOnly, fixed_fonts_env, launch_chromium, serve, wait_for_htmx
@@ -55,6 +56,7 @@ VIEWPORT = {"width": 1280, "height": 800}
 BROWSER_LOCALE = {"sv": "sv-SE", "en": "en-GB"}
 TIME_ZONE = "UTC"
 DIALOG_MARGIN = 28  # CSS pixels of the dimmed page kept around a dialog
+UNKNOWN_SENDER = "Märta Söderlund"  # a demo sender on no card, from a known company's domain (seed_crm)
 LOOPBACK_CANDIDATES = [f"127.0.14.{n}" for n in range(14, 64)]  # the first whose mail ports are free
 
 # The guide's words (wording.md), by which the pictures' flow finds what it clicks.
@@ -69,7 +71,8 @@ WORDS = {
            "contact_card": "Contact card", "new": "New", "new_email": "New email",
            "mark_read": "Mark as read", "mark_unread": "Mark as unread", "move": "Move to folder",
            "mark_toggle": "Mark as read/unread", "print": "Print selected email", "refresh": "Refresh",
-           "not_updated": "Why is the email list not updated?",
+           "not_updated": "Why is the email list not updated?", "unknown_sender": "Unknown sender",
+           "add_contact": "Add contact", "might_work_at": "This contact might work at",
            "card_rule": "To send email, the address must be the same as the first email address on "
                         "your contact card."},
     "sv": {"user": "Användarnamn", "password": "Lösenord", "sign_in": "Logga in", "inbox_nav": "Inkorg",
@@ -83,6 +86,8 @@ WORDS = {
            "mark_read": "Markera som läst", "mark_unread": "Markera som oläst", "move": "Flytta till mapp",
            "mark_toggle": "Markera som läst/oläst", "print": "Skriv ut valt e-postmeddelande",
            "refresh": "Uppdatera", "not_updated": "Varför uppdateras inte e-postlistan?",
+           "unknown_sender": "Okänd avsändare", "add_contact": "Lägg till kontakt",
+           "might_work_at": "Kontakten kan arbeta på",
            "card_rule": "För att kunna skicka e-post måste adressen vara densamma som den första "
                         "e-postadressen på ditt kontaktkort."},
 }
@@ -113,6 +118,8 @@ PICTURES = (
     Picture("personal-settings-small.png", "the profile icon of the top bar", icon=True),
     Picture("email-options-general.png", "Email options, General tab"),
     Picture("email-options-account.png", "Email options, Email account tab with Edit/remove"),
+    Picture("inbox-unknown-sender.png", "an open message from an unknown address, with the Unknown sender banner"),
+    Picture("inbox-add-contact.png", "Add contact, a company suggested under This contact might work at"),
 )
 PICTURE_NAMES = tuple(p.name for p in PICTURES)
 
@@ -350,6 +357,18 @@ class Shooter:
         expect(options.get_by_role("link", name=w["edit"], exact=True)).to_be_visible()
         self.shot("email-options-account.png", self.around(options))
 
+        # A customer the CRM does not know yet, writing from a known company's domain (seed_crm)
+        page.goto(base_url + "/inbox/")
+        page.locator(".message-list .message a", has_text=UNKNOWN_SENDER).click()
+        banner = page.locator("#reading .unknown-sender")
+        expect(banner).to_contain_text(w["unknown_sender"], timeout=20_000)
+        self.shot("inbox-unknown-sender.png")
+
+        banner.get_by_role("link", name=w["add_contact"], exact=True).click()
+        add = self.dialog(w["add_contact"])
+        expect(add.get_by_text(w["might_work_at"], exact=True)).to_be_visible()
+        self.shot("inbox-add-contact.png", self.around(add))
+
 
 # --- taking and checking ----------------------------------------------------------------------
 
@@ -402,6 +421,7 @@ def _take_language(make_app: Callable[[dict], Any], world: DemoWorld, browser: A
     with app.extensions["mail"].sessions() as db:
         user = services.create_user(db, ADDRESS, CRM_PASSWORD, NAME, lang)
         services.add_contact_email(db, user, SECOND_ADDRESS)
+        seed_crm(db)
     context = browser.new_context(viewport=VIEWPORT, device_scale_factor=scale, locale=BROWSER_LOCALE[lang],
                                   timezone_id=TIME_ZONE, color_scheme="light", reduced_motion="reduce")
     context.set_default_timeout(15_000)
@@ -424,6 +444,15 @@ def _take_language(make_app: Callable[[dict], Any], world: DemoWorld, browser: A
     if local.blocked or errors:
         raise ShotFailed(f"[{lang}] " + "; ".join(errors + [f"a request left the machine: {u}" for u in local.blocked]))
     return shooter.written
+
+
+def seed_crm(db) -> None:
+    """Two demo senders are contacts of a company whose domain is theirs; the third from there
+    (UNKNOWN_SENDER) is not, so she gets the Unknown sender banner and the company suggested."""
+    company = people.save_company(db, name="Exempel AB", domains=["example.se"], phone="08-123 456 00")
+    for first, last, title, address in (("Åsa", "Öberg", "Inköpschef", "asa.oberg@example.se"),
+                                        ("Björn", "Ängström", "Säljare", "bjorn.angstrom@example.se")):
+        people.save_person(db, people.Card(first, last, title, emails=[address]), company=company)
 
 
 @dataclass(frozen=True)

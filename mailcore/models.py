@@ -338,6 +338,18 @@ class Message(Base):
     raw: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # the message, once opened
 
 
+class NotAddedAddress(Base):
+    """An address a user chose not to add to the CRM (Do not add contact): no Unknown sender banner for it."""
+
+    __tablename__ = "not_added_addresses"
+    __table_args__ = (UniqueConstraint("user_id", "normalised"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    normalised: Mapped[str] = mapped_column(String(320))  # normalise_address(address)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class ArchivedEmail(Base):
     """A sent message kept in the CRM (Send and archive), linked to its recipients' contact cards."""
 

@@ -11,7 +11,7 @@ from ..htmx import render
 from ..setup.steps import address_step
 from ..web import current_account, current_user, db, installation, login_required, own
 from .blueprint import bp
-from .pages import inbox_view, list_query
+from .pages import inbox_view, list_query, sender_companies
 
 
 @bp.route("/")
@@ -30,7 +30,9 @@ def more():
     """The next page of rows, for infinite scroll."""
     folder = own(folder_of, request.args.get("folder", type=int))
     query = list_query(current_account(), folder)
-    return render("inbox/index.html", "rows", listing=page(db(), folder, query), folder=folder, query=query)
+    listing = page(db(), folder, query)
+    return render("inbox/index.html", "rows", listing=listing, folder=folder, query=query,
+                  companies=sender_companies(folder, listing))
 
 
 @bp.route("/changes")

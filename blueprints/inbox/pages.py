@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import request, url_for
 
 from mailcore.contacts import sending_rule
+from mailcore.crm.senders import companies_of_senders
 from mailcore.models import Account, Folder, SyncState
 from mailcore.reading.mailbox import PAGE, SORTS, ListQuery, Page, folder_of, folders, page, special_folder
 from mailcore.reading.search import server_matches
@@ -46,6 +47,13 @@ def list_query_args(query: ListQuery | None) -> dict:
     return {"q": query.search or None, "sort": sort if sort != "date-desc" else None}
 
 
+def sender_companies(folder: Folder | None, listing: Page) -> dict[int, str]:
+    """The company beside each known sender of the page (one query); none in Sent and Drafts."""
+    if folder is None or folder.role in ("sent", "drafts"):
+        return {}
+    return companies_of_senders(db(), current_user(), {m.id: m.sender_address for m in listing.messages})
+
+
 def inbox_view(account: Account, **extra) -> dict:
     """What the inbox shows: folders, the open folder's page, the selected message, the state."""
     folder_id = request.values.get("folder", type=int)
@@ -58,5 +66,5 @@ def inbox_view(account: Account, **extra) -> dict:
     view = dict(folders=folders(db(), account), folder=folder, listing=listing, query=query,
                 failure=explain_state(account) if failed else None,
                 card_problem=sending_rule(current_user(), account.address),
-                trash=special_folder(db(), account, "trash"))
+                trash=special_folder(db(), account, "trash"), companies=sender_companies(folder, listing))
     return {**view, **reading, **extra}

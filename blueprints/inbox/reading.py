@@ -6,6 +6,7 @@ from flask import Response, abort, current_app, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from mailcore import errors
+from mailcore.crm import senders
 from mailcore.models import Account, Role, User
 from mailcore.reading.mailbox import folders, message_of, special_folder
 from mailcore.reading.render import Attachment, attachment_part, frame_document
@@ -57,7 +58,8 @@ def reading_view(message_id: int) -> dict:
             mail.set_seen([found], True)
         except errors.MailError:
             db().rollback()  # stays unread here, as it is on the server
-    return dict(selected=found, shown=shown, frame=frame, allow_remote=allow_remote,
+    parties = senders.of_message(db(), user, shown.from_name, shown.from_address, shown.to, shown.cc)
+    return dict(selected=found, shown=shown, frame=frame, allow_remote=allow_remote, parties=parties,
                 move_targets=folders(db(), mail.row), trash=special_folder(db(), mail.row, Role.TRASH))
 
 

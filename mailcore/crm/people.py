@@ -17,7 +17,18 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from mailcore.addresses import domain_of, normalise_address
 from mailcore.contacts import verify_proven
 from mailcore.crm.freemail import is_freemail
-from mailcore.models import ArchivedEmailLink, Company, CompanyDomain, Person, PersonEmail, User, name_key
+from mailcore.models import (
+    ArchivedEmail,
+    ArchivedEmailLink,
+    Company,
+    CompanyDomain,
+    NotAddedAddress,
+    Person,
+    PersonEmail,
+    User,
+    name_key,
+    split_name,
+)
 
 
 class NotAllowed(Exception):
@@ -59,11 +70,52 @@ def persons_for(db: Session, addresses: Iterable[str], viewer: User | None = Non
     return found
 
 
+def visible_emails(db: Session, person: Person, viewer: User | None) -> list[PersonEmail]:
+    """The addresses of a person that `viewer` may see: on a user's own card, the unverified ones only
+    to that user."""
+    owner = card_owner(db, person)
+    if owner is None or (viewer is not None and viewer.id == owner.id):
+        return list(person.emails)
+    return [item for item in person.emails if item.verified]
+
+
+def first_addresses(db: Session, persons: Sequence[Person], viewer: User | None) -> dict[int, str]:
+    """The first address of each person that `viewer` may see (as visible_emails), in one query."""
+    ids = [person.id for person in persons]
+    rows = db.execute(select(User.person_id, User.id).where(User.person_id.in_(ids))) if ids else []
+    owners = {row.person_id: row.id for row in rows}
+    shown: dict[int, str] = {}
+    for person in persons:
+        owner = owners.get(person.id)
+        mine = owner is None or (viewer is not None and viewer.id == owner)
+        first = next((item for item in person.emails if mine or item.verified), None)
+        if first is not None:
+            shown[person.id] = first.address
+    return shown
+
+
 def card_owner(db: Session, person: Person) -> User | None:
     """The CRM user whose own card this person is, if any."""
     if person.id is None:
         return None
     return db.scalar(select(User).where(User.person_id == person.id))
+
+
+def not_added(db: Session, user: User, addresses: Iterable[str]) -> set[str]:
+    """Which of these addresses (normalised) the user chose not to add to the CRM."""
+    keys = {normalise_address(address) for address in addresses if address}
+    if not keys:
+        return set()
+    return set(db.scalars(select(NotAddedAddress.normalised)
+                          .where(NotAddedAddress.user_id == user.id, NotAddedAddress.normalised.in_(keys))))
+
+
+def do_not_add(db: Session, user: User, address: str) -> None:
+    """The user's Do not add contact: the address is not offered for adding to this user again."""
+    key = normalise_address(address)
+    if key and key not in not_added(db, user, [key]):
+        db.add(NotAddedAddress(user_id=user.id, normalised=key))
+        db.commit()
 
 
 # --- companies ----------------------------------------------------------------------------------
@@ -104,6 +156,35 @@ def save_company(db: Session, company: Company | None = None, *, name: str, doma
                              if key not in {item.domain for item in company.domains}])
     db.commit()
     return company
+
+
+def persons_at(db: Session, company: Company) -> list[Person]:
+    """The persons of a company, by name."""
+    return list(db.scalars(select(Person).where(Person.company_id == company.id)
+                           .options(selectinload(Person.emails)).order_by(Person.name_key, Person.id)))
+
+
+def company_named(db: Session, name: str) -> Company | None:
+    """The company of this name (compared as names are searched), the oldest when several have it."""
+    key = name_key(name)
+    if not key:
+        return None
+    return db.scalar(select(Company).where(Company.name_key == key).order_by(Company.id).limit(1))
+
+
+def archived_with(db: Session, viewer: User, *, person: Person | None = None, company: Company | None = None,
+                  limit: int = 50) -> list[ArchivedEmail]:
+    """The emails `viewer` archived to a person's addresses (or to those of a company's persons), newest
+    first: what their card lists under Archived emails. A colleague's archived emails stay theirs."""
+    linked = (select(ArchivedEmailLink.archived_email_id)
+              .join(PersonEmail, PersonEmail.id == ArchivedEmailLink.contact_email_id))
+    if person is not None:
+        linked = linked.where(PersonEmail.person_id == person.id)
+    else:
+        linked = linked.join(Person, Person.id == PersonEmail.person_id).where(Person.company_id == company.id)
+    return list(db.scalars(select(ArchivedEmail)
+                           .where(ArchivedEmail.user_id == viewer.id, ArchivedEmail.id.in_(linked))
+                           .order_by(ArchivedEmail.sent_at.desc(), ArchivedEmail.id.desc()).limit(limit)))
 
 
 # --- persons ------------------------------------------------------------------------------------
@@ -162,6 +243,43 @@ def save_person(db: Session, card: Card, person: Person | None = None, *, compan
         verify_proven(owner)
     db.commit()
     return person
+
+
+def add_address(db: Session, person: Person, address: str, editor: User | None = None) -> Person:
+    """An address added last to a person's card (nothing changes when it is there already)."""
+    _check_editor(db, person, editor)
+    set_emails(person, [item.address for item in person.emails] + [address])
+    db.commit()
+    return person
+
+
+def create_contact(db: Session, address: str, *, first_name: str, last_name: str, title: str = "",
+                   company: Company | None = None, new_company: str = "") -> Person:
+    """A person with this address, at `company`, or at a company created by the name `new_company` with
+    the address's domain (unless it is free mail); a company of that very name is used instead of a
+    second one."""
+    if company is None and new_company.strip():
+        domain = domain_of(address)
+        company = company_named(db, new_company) or save_company(
+            db, name=new_company, domains=[domain] if domain and not is_freemail(domain) else [])
+    return save_person(db, Card(first_name=first_name, last_name=last_name, title=title, emails=[address]),
+                       company=company)
+
+
+def guess_card(display_name: str, address: str) -> tuple[str, str, str]:
+    """First name, last name and company name for a new contact, from a From header's name and its
+    address's domain ("Anna Berg <anna@kund.se>": Anna, Berg, Kund); no company for free mail."""
+    first, last = split_name(display_name.strip().strip('"\'')) if "@" not in display_name else ("", "")
+    if not first and not last:
+        local = address.partition("@")[0]
+        words = [word.capitalize() for word in local.replace("_", ".").replace("-", ".").split(".") if word]
+        first, last = split_name(" ".join(words))
+    domain = domain_of(address)
+    labels = domain.split(".") if domain and not is_freemail(domain) else []
+    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in ("co", "com", "ac", "org", "net", "gov"):
+        labels = labels[:-1]  # acme.co.uk is Acme
+    company = labels[-2].capitalize() if len(labels) >= 2 else ""
+    return first, last, company
 
 
 def merge_persons(db: Session, keep: Person, gone: Person, editor: User | None = None) -> Person:
