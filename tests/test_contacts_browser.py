@@ -13,7 +13,7 @@ from sqlalchemy import select
 from mailcore.models import Person
 
 from .browser import WatchedPages, sign_in, wait_for_htmx
-from .conftest import connected
+from .helpers import connected
 
 expect.set_options(timeout=10_000)
 WORDS = {

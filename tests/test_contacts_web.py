@@ -13,7 +13,7 @@ from mailcore import services
 from mailcore.crm import people
 from mailcore.models import Company, Message, Person, User
 
-from .conftest import Browser, connected, make_user, text
+from .helpers import Browser, connected, make_user, text
 
 
 def sessions(app):

@@ -122,7 +122,8 @@ def test_dns_set_and_query_log(local_dns: LocalDns) -> None:
     with pytest.raises(dns.resolver.NXDOMAIN):
         res.resolve("new.example.test", "A")
     assert local_dns.queries[-3:] == [("new.example.test", "A")] * 3
-    assert ("_imaps._tcp.example.test", "SRV") in local_dns.queries
+    res.resolve("_imaps._tcp.EXAMPLE.test", "SRV")  # logged by its lower-case name, whatever was asked
+    assert local_dns.queries[-1] == ("_imaps._tcp.example.test", "SRV")
 
 
 def test_dns_rejects_bad_records() -> None:
