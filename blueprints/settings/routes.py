@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import abort, request, url_for
+from flask import abort, g, request, session, url_for
 from flask_babel import gettext as _
 
 from mailcore import services
 from mailcore.account import settings_of
 from mailcore.contacts import sending_rule
+from mailcore.zones import is_zone
 
+from ..dates import BROWSER_ZONE, forget_zone, zone_name
 from ..explain import explain_state
 from ..htmx import redirect_to, render
 from ..web import current_user, db, login_required, mail_service
@@ -23,14 +25,32 @@ OPTIONS = "settings/email_options.html"
 @login_required
 def personal():
     user = current_user()
-    form = LanguageForm(language=user.language or "en", signature=user.signature)
+    form = LanguageForm(language=user.language or "en", signature=user.signature, timezone=zone_name())
     if form.validate_on_submit():
         user.language = form.language.data
         user.signature = (form.signature.data or "").replace("\r\n", "\n")
+        user.timezone = form.timezone.data
         db().commit()
+        forget_zone()
         return redirect_to(url_for("settings.personal", saved=1))
     return render("settings/personal.html", "main", 422 if form.errors else 200, form=form,
                   saved=bool(request.args.get("saved")))
+
+
+@bp.route("/browser-zone", methods=["POST"])
+def browser_zone():
+    """The page reports the browser's time zone while it has none: kept in the session, and for a
+    signed-in user who has no zone yet, kept as theirs. A name the system does not know is ignored."""
+    name = request.form.get("zone", "")
+    if not is_zone(name):
+        return "", 400
+    session[BROWSER_ZONE] = name
+    user = g.get("user")
+    if user is not None and user.timezone is None:
+        user.timezone = name
+        db().commit()
+    forget_zone()
+    return "", 204
 
 
 @bp.route("/email-options", methods=["GET", "POST"])

@@ -303,7 +303,21 @@
     }
   });
 
+  // The browser's time zone, sent once while the server has none for this user (or this browser):
+  // dates are then shown as they are where the user is. Without script, DEFAULT_TIMEZONE applies.
+  function reportZone() {
+    var url = document.body.getAttribute("data-zone-report");
+    var zone = window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (!url || !zone || !window.fetch) return;
+    var token = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"];
+    document.body.removeAttribute("data-zone-report");
+    fetch(url, { method: "POST", credentials: "same-origin",
+                 headers: { "X-CSRFToken": token, "Content-Type": "application/x-www-form-urlencoded" },
+                 body: "zone=" + encodeURIComponent(zone) }).catch(function () {});
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    reportZone();
     openModals(document);
     markSelected();
     showToast();
