@@ -29,7 +29,8 @@ def personal():
     if form.validate_on_submit():
         user.language = form.language.data
         user.signature = (form.signature.data or "").replace("\r\n", "\n")
-        user.timezone = form.timezone.data
+        if "timezone" in request.form:  # a form without the field keeps the zone as it is
+            user.timezone = form.timezone.data
         db().commit()
         forget_zone()
         return redirect_to(url_for("settings.personal", saved=1))

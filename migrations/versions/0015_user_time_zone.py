@@ -2,6 +2,9 @@
 
 Revision ID: 0015
 Revises: 0013
+
+SQLite adds and drops the column in place (ALTER TABLE), never by copying the table: a copy would
+turn users.person_id's inline reference into a table constraint, which 0013's downgrade cannot drop.
 """
 
 import sqlalchemy as sa
@@ -14,10 +17,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("timezone", sa.String(length=64), nullable=True))
+    op.add_column("users", sa.Column("timezone", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("timezone")
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE users DROP COLUMN timezone")
+    else:
+        op.drop_column("users", "timezone")
