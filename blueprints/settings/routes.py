@@ -34,6 +34,8 @@ def personal():
         db().commit()
         forget_zone()
         return redirect_to(url_for("settings.personal", saved=1))
+    if form.timezone.errors:
+        form.timezone.data = zone_name()  # the list shows the zone still in use, not its first entry
     return render("settings/personal.html", "main", 422 if form.errors else 200, form=form,
                   saved=bool(request.args.get("saved")))
 

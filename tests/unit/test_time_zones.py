@@ -151,6 +151,7 @@ def test_a_bad_zone_is_refused_in_the_users_language_and_nothing_is_lost(signed_
     page = response.get_data(as_text=True)
     assert "Välj en tidszon i listan." in page  # still Swedish: nothing was saved
     assert "Hälsningar, Kim" in page  # what was typed is still there
+    assert f'<option selected value="{STOCKHOLM}">' in page  # the zone in use, not the list's first
     app = signed_in.client.application
     assert user_zone_of(app) == STOCKHOLM
     with app.extensions["mail"].sessions() as db:
