@@ -12,14 +12,12 @@ from datetime import UTC, date, datetime, tzinfo
 from functools import lru_cache
 
 from babel.dates import format_date, format_time
-from flask import current_app, g, has_app_context, has_request_context, session
+from flask import current_app, g, has_app_context
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from mailcore.clock import now as clock_now
 from mailcore.zones import is_zone, zone
-
-BROWSER_ZONE = "timezone"  # the session's key for the zone the browser reported
 
 REGIONS = {"en": "en_GB", "sv": "sv_SE"}
 
@@ -29,23 +27,20 @@ def _locale() -> str:
 
 
 def zone_name() -> str:
-    """The name of the zone the signed-in user (or this browser) sees times in: the user's own (chosen,
-    or their browser's kept), else the zone this browser reported, else the installation's default."""
-    user = g.get("user") if has_app_context() else None
+    """The name of the zone the signed-in user sees times in: their own (chosen in Personal settings,
+    or their browser's, kept on its first visit), else the installation's DEFAULT_TIMEZONE."""
+    if not has_app_context():
+        return "UTC"
+    user = g.get("user")
     if user is not None and is_zone(user.timezone):
         return user.timezone
-    if has_request_context() and is_zone(session.get(BROWSER_ZONE)):
-        return session[BROWSER_ZONE]
-    return current_app.config["DEFAULT_TIMEZONE"] if has_app_context() else "UTC"
+    return current_app.config["DEFAULT_TIMEZONE"]
 
 
 def zone_unknown() -> bool:
-    """Whether the page should report the browser's zone: the user (or, signed out, this browser's
-    session) has none kept yet."""
+    """Whether the page should report the browser's zone: a signed-in user who has none yet."""
     user = g.get("user")
-    if user is not None:
-        return not is_zone(user.timezone)
-    return not is_zone(session.get(BROWSER_ZONE))
+    return user is not None and not is_zone(user.timezone)
 
 
 def user_zone() -> tzinfo:

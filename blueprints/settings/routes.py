@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, g, request, session, url_for
+from flask import abort, request, url_for
 from flask_babel import gettext as _
 
 from mailcore import services
@@ -10,7 +10,7 @@ from mailcore.account import settings_of
 from mailcore.contacts import sending_rule
 from mailcore.zones import is_zone
 
-from ..dates import BROWSER_ZONE, forget_zone, zone_name
+from ..dates import forget_zone, zone_name
 from ..explain import explain_state
 from ..htmx import redirect_to, render
 from ..web import current_user, db, login_required, mail_service
@@ -41,18 +41,18 @@ def personal():
 
 
 @bp.route("/browser-zone", methods=["POST"])
+@login_required
 def browser_zone():
-    """The page reports the browser's time zone while it has none: kept in the session, and for a
-    signed-in user who has no zone yet, kept as theirs. A name the system does not know is ignored."""
+    """The page reports the browser's time zone while the user has none: kept as theirs (until they
+    choose another in Personal settings); a zone they have is never replaced. An unknown name is refused."""
     name = request.form.get("zone", "")
     if not is_zone(name):
         return "", 400
-    session[BROWSER_ZONE] = name
-    user = g.get("user")
-    if user is not None and user.timezone is None:
+    user = current_user()
+    if user.timezone is None:
         user.timezone = name
         db().commit()
-    forget_zone()
+        forget_zone()
     return "", 204
 
 

@@ -3,12 +3,11 @@ included; the zone is the user's choice, else their browser's (kept), else DEFAU
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
-from flask import g, session
+from flask import g
 from flask_babel import force_locale
 
 from blueprints import dates
@@ -24,16 +23,14 @@ STOCKHOLM = "Europe/Stockholm"
 @pytest.fixture
 def in_zone(app):
     """A request of a user whose zone is `name`."""
-    def enter(name: str | None, browser: str | None = None):
+    def enter(name: str | None):
         context = app.test_request_context()
         context.push()
         g.user = SimpleNamespace(timezone=name)
-        if browser:
-            session[dates.BROWSER_ZONE] = browser
         return context
 
     contexts = []
-    yield lambda name, browser=None: contexts.append(enter(name, browser))
+    yield lambda name: contexts.append(enter(name))
     for context in reversed(contexts):
         context.pop()
 
@@ -95,18 +92,29 @@ def test_the_quote_of_a_reply_and_a_forward_is_in_the_users_zone(in_zone):
         assert quote_intro(utc(2026, 7, 5, 19, 13), "Alice") == "Den 5 juli 2026 kl. 21:13 skrev Alice:"
 
 
-def test_the_zone_is_the_users_then_the_browsers_then_the_installations(app, in_zone, monkeypatch):
+def test_a_user_without_a_zone_sees_the_installations(app, in_zone, monkeypatch):
     monkeypatch.setitem(app.config, "DEFAULT_TIMEZONE", "Asia/Tokyo")
-    in_zone("America/New_York", browser=STOCKHOLM)
+    in_zone("America/New_York")
     assert dates.zone_name() == "America/New_York"
-    in_zone(None, browser=STOCKHOLM)
-    assert dates.zone_name() == STOCKHOLM
     in_zone(None)
     assert dates.zone_name() == "Asia/Tokyo"
-    in_zone("Not/A_Zone", browser="nor this")  # an unknown name, however it got there, is passed over
+    in_zone("Not/A_Zone")  # an unknown name, however it got there, is passed over
     assert dates.zone_name() == "Asia/Tokyo"
     with force_locale("en"):
         assert dates.full(utc(2026, 12, 6, 23, 23)) == "7 Dec 2026, 08:23"
+
+
+def test_the_zone_is_the_users_choice_then_the_browsers_kept_then_the_installations(signed_in, monkeypatch):
+    """Through the pages: DEFAULT_TIMEZONE until the browser says its zone, which is kept; the user's
+    choice replaces it, and a browser reporting later changes nothing."""
+    app = signed_in.client.application
+    monkeypatch.setitem(app.config, "DEFAULT_TIMEZONE", "Asia/Tokyo")
+    assert '<option selected value="Asia/Tokyo">' in signed_in.get("/settings/personal").get_data(as_text=True)
+    assert signed_in.post("/settings/browser-zone", {"zone": STOCKHOLM}).status_code == 204
+    assert f'<option selected value="{STOCKHOLM}">' in signed_in.get("/settings/personal").get_data(as_text=True)
+    signed_in.post("/settings/personal", {"language": "en", "signature": "", "timezone": "America/New_York"})
+    assert signed_in.post("/settings/browser-zone", {"zone": STOCKHOLM}).status_code == 204
+    assert user_zone_of(app) == "America/New_York"
 
 
 def test_default_timezone_is_utc_and_a_bad_one_stops_the_start_naming_it():
@@ -130,7 +138,7 @@ def user_zone_of(app, email="kim@crm.example"):
 def test_personal_settings_choose_a_time_zone(signed_in):
     page = text(signed_in.get("/settings/personal"))
     assert "Time zone" in page
-    assert re.search(r'<option selected value="UTC">', signed_in.get("/settings/personal").get_data(as_text=True))
+    assert '<option selected value="UTC">' in signed_in.get("/settings/personal").get_data(as_text=True)
     response = signed_in.post("/settings/personal", {"language": "en", "signature": "", "timezone": STOCKHOLM})
     assert response.status_code == 204
     assert user_zone_of(signed_in.client.application) == STOCKHOLM
@@ -175,6 +183,7 @@ def test_the_browsers_zone_is_kept_once_for_a_user_who_has_none(signed_in):
     assert signed_in.post("/settings/browser-zone", {"zone": STOCKHOLM}).status_code == 204
     assert user_zone_of(app) == STOCKHOLM
     assert "data-zone-report" not in signed_in.get("/inbox/").get_data(as_text=True)
+    assert "data-zone-report" not in app.test_client().get("/signin").get_data(as_text=True)  # signed out: never
     # another browser later does not change it; the user's choice does
     assert signed_in.post("/settings/browser-zone", {"zone": "America/New_York"}).status_code == 204
     assert user_zone_of(app) == STOCKHOLM
