@@ -6,14 +6,15 @@ knows it: one that is not is refused where it is given (a setting, a form, a bro
 
 from __future__ import annotations
 
+from datetime import UTC, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 
 @lru_cache(maxsize=1)
 def names() -> frozenset[str]:
-    """Every zone the system knows (read from disk once)."""
-    return frozenset(available_timezones())
+    """Every zone the system knows (read from disk once); UTC even on a system without a zone database."""
+    return frozenset(available_timezones()) | {"UTC"}
 
 
 def is_zone(name: object) -> bool:
@@ -21,11 +22,11 @@ def is_zone(name: object) -> bool:
 
 
 @lru_cache(maxsize=64)
-def zone(name: str) -> ZoneInfo:
+def zone(name: str) -> tzinfo:
     """The zone of a name `is_zone` accepts."""
     if not is_zone(name):
         raise ValueError(f"unknown time zone {name!r}")
-    return ZoneInfo(name)
+    return UTC if name == "UTC" else ZoneInfo(name)
 
 
 def choices() -> list[str]:
