@@ -38,11 +38,29 @@ def test_a_browser_in_stockholm_has_its_zone_kept_on_its_first_visit(app, base_u
     assert zone_of(app, mailbox.address) is None
     page = pages.open(locale=LOCALES["en"], viewport=DESKTOP, timezone_id=STOCKHOLM)
     sign_in(page, base_url, mailbox.address, "crm-password-1", SIGN_IN["en"])
+    assert zone_of(app, mailbox.address) == STOCKHOLM  # it came with the sign-in form
+    expect(page.locator("body[data-zone-report]")).to_have_count(0)  # the first page already knew it
+
+
+def test_a_signed_in_browser_reports_its_zone_when_the_user_has_none(app, base_url, pages, mailbox):
+    """A user signed in before zones were kept (or whose sign-in carried none): the page reports it once."""
+    make_user(app, mailbox.address)
+    page = pages.open(locale=LOCALES["en"], viewport=DESKTOP, timezone_id=STOCKHOLM)
+    dropped = []
+
+    def without_zone(route):  # the sign-in form goes without the zone app.js filled in
+        body = route.request.post_data or ""
+        if "zone=Europe%2FStockholm" in body:
+            dropped.append(body)
+        route.continue_(post_data=body.replace("zone=Europe%2FStockholm", "zone="))
+
+    page.route("**/signin", without_zone)
+    sign_in(page, base_url, mailbox.address, "crm-password-1", SIGN_IN["en"])
+    assert dropped
     deadline = time.monotonic() + 10
     while zone_of(app, mailbox.address) is None and time.monotonic() < deadline:
         time.sleep(0.1)
     assert zone_of(app, mailbox.address) == STOCKHOLM
-    expect(page.locator("body[data-zone-report]")).to_have_count(0)
     page.goto(base_url + "/settings/personal")
     expect(page.get_by_label("Time zone", exact=True)).to_have_value(STOCKHOLM)
 

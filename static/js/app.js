@@ -303,8 +303,8 @@
     }
   });
 
-  // The browser's time zone, sent once while the server has none for this user (or this browser):
-  // dates are then shown as they are where the user is. Without script, DEFAULT_TIMEZONE applies.
+  // The browser's time zone goes with the sign-in form, and is sent once by a page of a user who has
+  // none yet (signed in before): the server keeps it as theirs. Without script, DEFAULT_TIMEZONE applies.
   function reportZone() {
     var url = document.body.getAttribute("data-zone-report");
     var zone = window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -317,6 +317,8 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    var zone = window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone;
+    document.querySelectorAll("input[data-browser-zone]").forEach(function (input) { input.value = zone || ""; });
     reportZone();
     openModals(document);
     markSelected();

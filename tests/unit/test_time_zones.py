@@ -3,6 +3,7 @@ included; the zone is the user's choice, else their browser's (kept), else DEFAU
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
@@ -15,7 +16,7 @@ from blueprints.compose.wording import forward_block, quote_intro
 from mailcore.config import SettingError, Settings
 from mailcore.models import User
 from mailcore.zones import choices, is_zone
-from tests.helpers import text
+from tests.helpers import make_user, text
 
 STOCKHOLM = "Europe/Stockholm"
 
@@ -187,3 +188,23 @@ def test_the_browsers_zone_is_kept_once_for_a_user_who_has_none(signed_in):
     # another browser later does not change it; the user's choice does
     assert signed_in.post("/settings/browser-zone", {"zone": "America/New_York"}).status_code == 204
     assert user_zone_of(app) == STOCKHOLM
+
+
+def test_the_sign_in_form_carries_the_browsers_zone_for_a_user_who_has_none(fresh_app):
+    make_user(fresh_app, "kim@crm.example", name="Kim Karlsson")
+
+    def sign_in_with(zone: str) -> None:
+        client = fresh_app.test_client()
+        page = client.get("/signin").get_data(as_text=True)
+        assert 'name="zone" value="" data-browser-zone' in page  # app.js fills it in
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        response = client.post("/signin", data={"email": "kim@crm.example", "password": "crm-password-1",
+                                                "csrf_token": token, "zone": zone})
+        assert response.status_code == 302
+
+    sign_in_with("Europe/Atlantis")  # unknown: nothing kept
+    assert user_zone_of(fresh_app) is None
+    sign_in_with(STOCKHOLM)
+    assert user_zone_of(fresh_app) == STOCKHOLM
+    sign_in_with("America/New_York")  # the user has one: it stays
+    assert user_zone_of(fresh_app) == STOCKHOLM
