@@ -16,7 +16,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import cli
-from blueprints import auth, compose, contacts, inbox, security, settings, setup, web
+from blueprints import auth, compose, contacts, dates, inbox, security, settings, setup, web
 from mailcore.catalogs import compile_catalogs
 from mailcore.compose.message import MAX_ATTACHMENTS_BYTES
 from mailcore.config import Settings
@@ -71,7 +71,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     _ensure_catalogs(Path(app.config["BABEL_TRANSLATION_DIRECTORIES"]))
     _init_mail(app, instance)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=dates.user_zone)
 
     web.init_app(app)
     security.init_app(app)

@@ -21,7 +21,7 @@ from mailcore.installation import Installation
 from mailcore.models import Account, Role, User
 from mailcore.services import MailService
 
-from .dates import full, in_list
+from .dates import full, in_list, zone_unknown
 from .explain import explain
 from .htmx import is_fragment_request, render
 from .security import is_background_request, session_limits, to_sign_in
@@ -178,4 +178,5 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def frame_context():
-        return {"user": g.get("user"), "lang": str(get_locale()), "is_fragment": is_fragment_request()}
+        return {"user": g.get("user"), "lang": str(get_locale()), "is_fragment": is_fragment_request(),
+                "zone_unknown": zone_unknown}

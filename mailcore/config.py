@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from mailcore.zones import is_zone
+
 # embedded: threads in the web process; external: `flask sync worker` polls the database;
 # queue: Dramatiq on Redis; inline: inside the request (tests)
 SYNC_MODES = ("embedded", "external", "queue", "inline")
@@ -82,6 +84,13 @@ def _path(name: str, value: Any) -> Path:
     return Path(value)
 
 
+def _zone(name: str, value: Any) -> str:
+    zone = _text(name, value)
+    if not is_zone(zone):
+        raise SettingError(f"{name} must be an IANA time zone such as Europe/Stockholm or UTC, not {value!r}")
+    return zone
+
+
 def _setting(default: Any, read: Callable[[str, Any], Any], doc: str) -> Any:
     return field(default=default, metadata={"read": read, "doc": doc})
 
@@ -134,6 +143,8 @@ class Settings:
     session_max_days: float = _setting(14.0, _positive(_number), "a session ends this long after sign-in")
     signin_failures_per_account: int = _setting(5, _whole, "failed CRM sign-ins per user name in the window")
     signin_failures_per_address: int = _setting(20, _whole, "failed CRM sign-ins per client address in the window")
+    default_timezone: str = _setting("UTC", _zone, "the time zone dates are shown in for a user who has "
+                                                   "chosen none and whose browser has not said its own")
     signin_window_minutes: float = _setting(15.0, _positive(_number), "the window of the two sign-in limits")
 
     def __post_init__(self) -> None:

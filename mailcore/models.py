@@ -89,6 +89,9 @@ class User(Base):
     mark_read_in_preview: Mapped[bool] = mapped_column(Boolean, default=True)
     save_sent_copy: Mapped[bool] = mapped_column(Boolean, default=True)
     signature: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # the IANA zone dates are shown in: the user's choice, or their browser's kept on its first visit;
+    # None: the browser's, else DEFAULT_TIMEZONE
+    timezone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # the user's own contact card; removed with the user
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"), unique=True,

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from mailcore import crm_signin as throttle
+from mailcore.zones import is_zone
 
 from ..security import retry_after, signin_limits
 from ..web import db, sign_in, sign_out
@@ -17,6 +18,14 @@ def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
     return url_for("inbox.index")
+
+
+def keep_browser_zone(user, name: str | None) -> None:
+    """The browser's time zone (app.js fills it into the sign-in form) becomes the user's if they have
+    none, so the first page after sign-in already shows their times; a zone they have stays."""
+    if user.timezone is None and is_zone(name):
+        user.timezone = name
+        db().commit()
 
 
 @bp.route("/signin", methods=["GET", "POST"])
@@ -37,6 +46,7 @@ def signin():
     if user is None:
         return render_template("auth/signin.html", form=form, error=_("The user name or password is wrong.")), 422
     sign_in(user)
+    keep_browser_zone(user, request.form.get("zone"))
     return redirect(_safe_next(request.args.get("next")))
 
 

@@ -1,10 +1,17 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from mailcore.zones import choices, is_zone
 
 from ..setup.forms import email_address
+
+
+def known_zone(_form, field) -> None:
+    if not is_zone(field.data):
+        raise ValidationError(_l("Choose a time zone from the list."))
 
 
 class LanguageForm(FlaskForm):
@@ -12,6 +19,15 @@ class LanguageForm(FlaskForm):
                           validators=[DataRequired()])
     signature = TextAreaField(_l("Signature"), validators=[Length(max=5000)], render_kw={"rows": 4},
                               description=_l("Added to every email you write."))
+    timezone = SelectField(_l("Time zone"), validate_choice=False, validators=[known_zone],
+                           description=_l("Dates and times are shown in this time zone."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = [(name, name.replace("_", " ")) for name in choices()]
+        current = self.timezone.data
+        if is_zone(current) and current not in dict(self.timezone.choices):
+            self.timezone.choices.insert(0, (current, current))  # an old-style name still shows as chosen
 
 
 class GeneralOptionsForm(FlaskForm):

@@ -8,7 +8,9 @@ from flask_babel import gettext as _
 from mailcore import services
 from mailcore.account import settings_of
 from mailcore.contacts import sending_rule
+from mailcore.zones import is_zone
 
+from ..dates import forget_zone, zone_name
 from ..explain import explain_state
 from ..htmx import redirect_to, render
 from ..web import current_user, db, login_required, mail_service
@@ -23,14 +25,35 @@ OPTIONS = "settings/email_options.html"
 @login_required
 def personal():
     user = current_user()
-    form = LanguageForm(language=user.language or "en", signature=user.signature)
+    form = LanguageForm(language=user.language or "en", signature=user.signature, timezone=zone_name())
     if form.validate_on_submit():
         user.language = form.language.data
         user.signature = (form.signature.data or "").replace("\r\n", "\n")
+        if "timezone" in request.form:  # a form without the field keeps the zone as it is
+            user.timezone = form.timezone.data
         db().commit()
+        forget_zone()
         return redirect_to(url_for("settings.personal", saved=1))
+    if form.timezone.errors:
+        form.timezone.data = zone_name()  # the list shows the zone still in use, not its first entry
     return render("settings/personal.html", "main", 422 if form.errors else 200, form=form,
                   saved=bool(request.args.get("saved")))
+
+
+@bp.route("/browser-zone", methods=["POST"])
+@login_required
+def browser_zone():
+    """The page reports the browser's time zone while the user has none: kept as theirs (until they
+    choose another in Personal settings); a zone they have is never replaced. An unknown name is refused."""
+    name = request.form.get("zone", "")
+    if not is_zone(name):
+        return "", 400
+    user = current_user()
+    if user.timezone is None:
+        user.timezone = name
+        db().commit()
+        forget_zone()
+    return "", 204
 
 
 @bp.route("/email-options", methods=["GET", "POST"])

@@ -303,7 +303,23 @@
     }
   });
 
+  // The browser's time zone goes with the sign-in form, and is sent once by a page of a user who has
+  // none yet (signed in before): the server keeps it as theirs. Without script, DEFAULT_TIMEZONE applies.
+  function reportZone() {
+    var url = document.body.getAttribute("data-zone-report");
+    var zone = window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (!url || !zone || !window.fetch) return;
+    var token = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"];
+    document.body.removeAttribute("data-zone-report");
+    fetch(url, { method: "POST", credentials: "same-origin",
+                 headers: { "X-CSRFToken": token, "Content-Type": "application/x-www-form-urlencoded" },
+                 body: "zone=" + encodeURIComponent(zone) }).catch(function () {});
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    var zone = window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone;
+    document.querySelectorAll("input[data-browser-zone]").forEach(function (input) { input.value = zone || ""; });
+    reportZone();
     openModals(document);
     markSelected();
     showToast();
