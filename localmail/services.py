@@ -5,8 +5,8 @@ per use, and the app's processes (gunicorn, sync workers, watchers) as real chil
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
-import random
 import signal
 import socket
 import subprocess
@@ -91,12 +91,17 @@ def fresh_database(prefix: str = "inkorg_test") -> Iterator[str]:
             admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
+_queue_numbers = itertools.count(os.getpid())  # runs side by side start at different databases
+
+
 def fresh_queue_url() -> str:
-    """A Redis database of its own (1..15), emptied, so that runs side by side share no queue."""
+    """A Redis database of its own (1..15), emptied. Taken in turn, so that within one run a test
+    never gets the database whose sync worker a test before it has just stopped: a heartbeat that
+    worker wrote while stopping would count as a second worker."""
     import redis
 
     start_redis()
-    number = random.randint(1, 15)
+    number = 1 + next(_queue_numbers) % 15
     redis.Redis(*REDIS, db=number).flushdb()
     return f"redis://{REDIS[0]}:{REDIS[1]}/{number}"
 

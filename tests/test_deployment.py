@@ -194,7 +194,8 @@ def test_check_tells_the_operator_what_is_misconfigured(deployment, lab, mailbox
     try:
         healthy = app.test_cli_runner().invoke(args=["check"])
         assert healthy.exit_code == 0, healthy.output
-        assert "ok       database" in healthy.output and "1 sync worker processes seen" in healthy.output
+        output = healthy.output
+        assert "ok       database" in output and "1 sync worker processes seen" in output, output
         assert "warning  url       EXTERNAL_URL is not set" in healthy.output
     finally:
         worker.stop()
