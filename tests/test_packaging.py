@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -26,8 +27,17 @@ LAB_ONLY = ("__main__", "corpus", "hostile", "hostile_imap", "https", "oauth_ser
 def installed(tmp_path_factory) -> Path:
     """A virtualenv with only the inkorg wheel installed; its bin folder."""
     where = tmp_path_factory.mktemp("packaging")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-                    "-w", str(where / "dist"), str(ROOT)], check=True, capture_output=True)
+    # built from a copy of the checkout's files: an in-tree build rewrites build/ and the egg-info
+    # that the running tests' editable install reads, beside the other test processes
+    source = where / "source"
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, check=True, capture_output=True).stdout
+    for name in filter(None, tracked.decode().split("\0")):
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+                            "-w", str(where / "dist"), str(source)], capture_output=True, text=True)
+    assert built.returncode == 0, built.stdout + built.stderr
     wheel = next((where / "dist").glob("inkorg-*.whl"))
     venv = where / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
