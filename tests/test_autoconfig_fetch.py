@@ -86,7 +86,7 @@ def test_a_trickled_tls_handshake_cannot_hold_the_fetch_past_its_deadline(web, c
     with TrickleProxy(web.host, web.port, interval=0.02) as slow:
         outcome, seconds = timed_fetch("https://autoconfig.fetch.test" + CONFIG, policy_to(slow.host), context,
                                        slow.port)
-        assert slow.server_bytes > 10  # the server did answer, slowly
+        assert slow.server_bytes > 0  # the server did answer, slowly: the handshake was under way when cut
     assert isinstance(outcome, AutoconfigError)
     assert seconds < DEADLINE + 0.3
 
