@@ -79,7 +79,7 @@ def test_a_trickled_answer_cannot_hold_the_fetch_past_its_deadline(web, context,
     """Headers and body come a byte every 50 ms: no single read ever waits long enough to time out."""
     outcome, seconds = timed_fetch(f"https://{name}{CONFIG}", policy_to(web.host), context, web.port)
     assert isinstance(outcome, AutoconfigError)
-    assert seconds < DEADLINE + 0.3
+    assert seconds < DEADLINE + 1.0  # without the deadline a trickle holds it for tens of seconds
 
 
 def test_a_trickled_tls_handshake_cannot_hold_the_fetch_past_its_deadline(web, context):
@@ -88,7 +88,7 @@ def test_a_trickled_tls_handshake_cannot_hold_the_fetch_past_its_deadline(web, c
                                        slow.port)
         assert slow.server_bytes > 0  # the server did answer, slowly: the handshake was under way when cut
     assert isinstance(outcome, AutoconfigError)
-    assert seconds < DEADLINE + 0.3
+    assert seconds < DEADLINE + 1.0  # without the deadline a trickle holds it for tens of seconds
 
 
 @pytest.fixture(scope="module")

@@ -190,7 +190,7 @@ def test_the_budget_holds_when_every_server_accepts_and_never_answers(world):
         started = time.monotonic()
         found = detector.detect("kim@tarpit.test")
         assert found.source == "none"
-        assert time.monotonic() - started < 1.5 + 0.3
+        assert time.monotonic() - started < 1.5 + 1.0  # without the budget, each step waits out its timeout
 
 
 def test_nothing_connects_to_a_private_address(world, monkeypatch):
