@@ -6,6 +6,7 @@ No Dovecot, SMTP, DNS, HTTP server or browser, so the whole folder runs in a few
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import socket
 
@@ -64,3 +65,19 @@ def _app_in(root):
         "SECRET_KEY": "unit-test-secret",
         "SYNC_MODE": "inline",
     })
+
+
+_domains = itertools.count(1)
+
+
+@pytest.fixture
+def db(app):
+    """A database session of the test's app."""
+    with app.extensions["mail"].sessions() as session:
+        yield session
+
+
+@pytest.fixture
+def domain() -> str:
+    """A mail domain of the test's own: the unit tier's apps may share a database."""
+    return f"kund{next(_domains)}.example"

@@ -21,18 +21,6 @@ from mailcore.models import ArchivedEmail, ArchivedEmailLink, Company, Person, P
 _numbers = itertools.count(1)
 
 
-@pytest.fixture
-def db(app):
-    with app.extensions["mail"].sessions() as session:
-        yield session
-
-
-@pytest.fixture
-def domain() -> str:
-    """A domain of the test's own: the unit tier shares one database."""
-    return f"kund{next(_numbers)}.example"
-
-
 @contextmanager
 def statements(app):
     """The SQL statements run inside the block."""

@@ -16,17 +16,6 @@ from mailcore.models import User
 _numbers = itertools.count(1)
 
 
-@pytest.fixture
-def db(app):
-    with app.extensions["mail"].sessions() as session:
-        yield session
-
-
-@pytest.fixture
-def domain() -> str:
-    return f"bolag{next(_numbers)}.example"
-
-
 def user(db, name: str = "Eva Lind") -> User:
     address = f"user{next(_numbers)}@crm.example"
     services.create_user(db, address, "crm-password-1", name, "sv")
