@@ -8,13 +8,14 @@ import email
 import email.policy
 import os
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC
 from email.message import EmailMessage
 from html.parser import HTMLParser
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from localmail import MailLab
 from localmail.waits import eventually
@@ -247,3 +248,19 @@ def wait_until_access_tokens_expire(app, seconds: float = 15) -> None:
     assert moments, "no access token is stored"
     latest = max(moments)
     assert eventually(lambda: utcnow() > latest, seconds), f"still before {latest}"
+
+
+@contextmanager
+def statements(app):
+    """The SQL statements the app's engine runs inside the block (to count queries)."""
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    engine = app.extensions["mail"].engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

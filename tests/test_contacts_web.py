@@ -7,13 +7,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from mailcore import services
 from mailcore.crm import people
 from mailcore.models import Company, Message, Person, User
 
-from .helpers import Browser, connected, make_user, text
+from .helpers import Browser, connected, make_user, statements, text
 
 
 def sessions(app):
@@ -303,21 +303,12 @@ def test_a_known_sender_has_a_small_card_and_unknown_recipients_open_add_contact
 def test_recognising_a_list_page_and_a_message_is_one_query_each(app, inbox):
     add_person(app, "Anna", "Berg", "anna@kund.example", company="Kund AB", domains=["kund.example"])
     anna, folder = message_id(app, "Offert för våren")
-    statements: list[str] = []
-    engine = app.extensions["mail"].engine
-
-    def seen(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with statements(app) as seen:
         inbox.get(f"/inbox/?folder={folder}")
-        assert sum("FROM contact_emails JOIN persons" in s for s in statements) == 1
-        statements.clear()
+        assert sum("FROM contact_emails JOIN persons" in s for s in seen) == 1
+        seen.clear()
         inbox.get(f"/inbox/message/{anna}", htmx=True)
-        assert sum("FROM contact_emails JOIN persons" in s for s in statements) == 1
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
+        assert sum("FROM contact_emails JOIN persons" in s for s in seen) == 1
 
 
 def test_the_cards_list_the_users_own_archived_emails_to_the_person(app):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from app import create_app
 from localmail import services
@@ -14,8 +14,11 @@ from mailcore.crm import people, transfer
 from mailcore.db import make_engine, migrate
 from mailcore.models import Base
 
+from .helpers import statements
+
 USERS = ("insert into users (id, email, name, password_hash, show_inline_images, mark_read_in_preview, "
          "save_sent_copy, signature, created_at) values (:id, :email, :name, 'x', false, true, true, '', now())")
+
 
 
 @pytest.fixture
@@ -81,11 +84,8 @@ def test_import_and_export_on_postgresql(database, tmp_path, monkeypatch):
     back = runner.invoke(args=["crm", "import", str(exported), str(tmp_path / "all.vcf")])
     assert back.output.splitlines()[-1] == "0 created, 0 updated, 242 unchanged, 0 skipped"
 
-    engine = app.extensions["mail"].engine
-    seen: list[str] = []
-    event.listen(engine, "before_cursor_execute", lambda _c, _cu, statement, *_: seen.append(statement))
-    with app.extensions["mail"].sessions() as db:
+    with app.extensions["mail"].sessions() as db, statements(app) as seen:
         found = people.persons_for(db, [f"P{n}@f{n % 7}.example" for n in range(50)])
         assert {p.company.name for persons in found.values() for p in persons} == {f"Företag {n}" for n in range(7)}
     assert len(found) == 50 and len(seen) == 1
-    engine.dispose()
+    app.extensions["mail"].engine.dispose()

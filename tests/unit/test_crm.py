@@ -6,10 +6,9 @@ from __future__ import annotations
 import io
 import itertools
 import re
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from mailcore import services
 from mailcore.addresses import domain_of, normalise_address, same_address
@@ -17,24 +16,9 @@ from mailcore.crm import people, transfer
 from mailcore.crm.freemail import is_freemail
 from mailcore.crm_signin import remove_user
 from mailcore.models import ArchivedEmail, ArchivedEmailLink, Company, Person, PersonEmail
+from tests.helpers import statements
 
 _numbers = itertools.count(1)
-
-
-@contextmanager
-def statements(app):
-    """The SQL statements run inside the block."""
-    seen: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    engine = app.extensions["mail"].engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def person(db, first: str, last: str, *emails: str, company: Company | None = None) -> Person:

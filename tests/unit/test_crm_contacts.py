@@ -7,11 +7,12 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from mailcore import services
 from mailcore.crm import people, senders
 from mailcore.models import User
+from tests.helpers import statements
 
 _numbers = itertools.count(1)
 
@@ -68,18 +69,9 @@ def test_a_messages_parties_are_recognised_in_one_query(app, db, domain):
     eva = user(db)
     people.create_contact(db, f"anna@{domain}", first_name="Anna", last_name="Berg", new_company="Kund")
     people.do_not_add(db, eva, f"nej@{domain}")
-    seen: list[str] = []
-    engine = app.extensions["mail"].engine
-
-    def count(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements(app) as seen:
         found = senders.of_message(db, eva, "Anna", f"anna@{domain}",
                                    [f"{eva.name} <{eva.email}>", f"Ny <ny@{domain}>"], [f"nej@{domain}"])
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert sum("FROM contact_emails JOIN persons" in statement for statement in seen) == 1
     assert found.sender.person.name == "Anna Berg" and not found.sender.unknown
     assert found.to[0].person.id == eva.person_id
