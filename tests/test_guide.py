@@ -55,8 +55,9 @@ class Reader:
 
 
 @pytest.fixture
-def reader(chromium, app):
-    """reader(lang, email) -> a Reader signed in as a new CRM user whose contact card starts with email."""
+def reader(chromium, app, base_url):
+    """reader(lang, email) -> a Reader signed in as a new CRM user whose contact card starts with email.
+    It asks for base_url so the server stops only after its pages closed (a poll in flight is not cut off)."""
     made = []
 
     def open_(lang: str, email: str) -> Reader:
