@@ -20,8 +20,8 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # the package's own service is not used: the app and the tests start Dovecot with their own config
   if command -v systemctl >/dev/null && systemctl is-active --quiet dovecot 2>/dev/null; then systemctl stop dovecot || true; fi
 fi
