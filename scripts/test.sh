@@ -11,4 +11,5 @@ scripts/setup.sh test
 # for the groups): much of a lab test's time is waiting on a server or a browser, not computing, but
 # the tests that hold a server to a deadline need the cores not to be swamped.
 workers=$(( $(nproc 2>/dev/null || echo 1) + 1 )); workers=$(( workers > 4 ? 4 : workers ))
-exec .venv/bin/python -m pytest -n "$workers" --dist loadgroup "$@"
+# The longest tests are handed out first (tests/schedule.py, from tests/durations.json), not by count.
+exec .venv/bin/python -m pytest -n "$workers" --dist loadgroup --no-loadscope-reorder "$@"

@@ -19,6 +19,7 @@ from app import create_app  # noqa: E402
 from localmail import MailLab  # noqa: E402
 from localmail.dns import LocalDns  # noqa: E402
 
+from . import schedule  # noqa: E402
 from .helpers import (  # noqa: E402
     MAIL_DOMAIN,
     OAUTH_CLIENT,
@@ -34,7 +35,7 @@ from .helpers import (  # noqa: E402
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(items) -> None:
+def pytest_collection_modifyitems(config, items) -> None:
     """Two tiers: tests/unit/ runs without any server (`pytest -m "not lab"`, seconds); every other
     test talks to the real servers of the lab (Dovecot, SMTP, DNS, HTTPS, Chromium, PostgreSQL).
 
@@ -46,6 +47,14 @@ def pytest_collection_modifyitems(items) -> None:
             item.add_marker(pytest.mark.lab)
         if item.get_closest_marker("xdist_group") is None and _uses_module_fixture(item):
             item.add_marker(pytest.mark.xdist_group(item.path.stem))
+    if getattr(config.option, "dist", "no") != "no":
+        items[:] = schedule.longest_first(items, schedule.load())  # see tests/schedule.py
+
+
+def pytest_configure(config) -> None:
+    recorder = schedule.recorder_from_environment()
+    if recorder is not None:
+        config.pluginmanager.register(recorder, "inkorg-durations")
 
 
 def _uses_module_fixture(item) -> bool:
