@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from mailcore.account import MailAccount
 from mailcore.compose import message as compose
+from mailcore.compose import rich
 from mailcore.compose import uploads as pending_uploads
-from mailcore.compose.message import Draft, Upload
+from mailcore.compose.message import Draft, Inline, Upload
 from mailcore.models import ComposeWindow, Folder, PendingUpload, User
 from mailcore.reading.render import attachments_of, parse
 from mailcore.sync import appended
@@ -43,7 +44,7 @@ def window_of(db: Session, user: User, key: str) -> ComposeWindow | None:
 
 def fingerprint(draft: Draft) -> str:
     """What the form held when it opened, to tell a window the user changed from one only looked at."""
-    fields = (draft.to, draft.cc, draft.bcc, draft.subject, draft.body.replace("\r\n", "\n"))
+    fields = (draft.to, draft.cc, draft.bcc, draft.subject, draft.body.replace("\r\n", "\n"), draft.html)
     return hashlib.sha256("\x00".join(" ".join(f.split()) for f in fields).encode()).hexdigest()[:32]
 
 
@@ -122,14 +123,23 @@ def from_message(db: Session, window: ComposeWindow, raw: bytes) -> Draft:
         return ", ".join(compose.written_address(p) for p in pairs if p[1])
 
     body = message.get_body(preferencelist=("plain",))
-    try:
-        text = body.get_content() if body is not None else ""
-    except (LookupError, UnicodeError):
-        text = (body.get_payload(decode=True) or b"").decode("utf-8", "replace")
+    text = _content(body) if body is not None else ""
+    inline = []
     for item, part in attachments_of(message):
         if not item.inline:
             pending_uploads.store_bytes(db, window, item.filename, item.content_type,
                                         part.get_payload(decode=True) or b"")
+        elif item.content_id and item.content_type.startswith("image/"):
+            inline.append(Inline(item.content_id, item.content_type, part.get_payload(decode=True) or b""))
+    formatted = message.get_body(preferencelist=("html",)) if message.is_multipart() else None
+    html = rich.clean(rich.document_body(_content(formatted)), frozenset(i.cid for i in inline)) if formatted else ""
     return Draft(to=addresses("To"), cc=addresses("Cc"), bcc=addresses("Bcc"), subject=header("Subject"),
                  body=text.replace("\r\n", "\n").rstrip("\n"), in_reply_to=header("In-Reply-To"),
-                 references=header("References"))
+                 references=header("References"), html=html, inline=inline)
+
+
+def _content(part: EmailMessage) -> str:
+    try:
+        return part.get_content()
+    except (LookupError, UnicodeError):
+        return (part.get_payload(decode=True) or b"").decode("utf-8", "replace")

@@ -12,10 +12,12 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr, getaddresses, make_msgid, parseaddr, parsedate_to_datetime
+from html import escape
 
 from imapclient import IMAPClient
 
 from mailcore import errors
+from mailcore.compose import rich
 from mailcore.models import Account
 from mailcore.reading.render import attachments_of, parse, safe_filename
 from mailcore.settings import ServerSettings
@@ -45,6 +47,14 @@ class Upload:
 
 
 @dataclass
+class Inline:
+    """An image the HTML shows by `cid:` (the signature's logo)."""
+    cid: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
 class Draft:
     to: str = ""
     cc: str = ""
@@ -54,6 +64,8 @@ class Draft:
     in_reply_to: str = ""
     references: str = ""
     attachments: list[Upload] = field(default_factory=list)
+    html: str = ""  # the editor's formatting, when it has any; cleaned before it is sent or saved
+    inline: list[Inline] = field(default_factory=list)
 
 
 def parse_recipients(text: str) -> list[tuple[str, str]]:
@@ -120,12 +132,31 @@ def build_message(sender_name: str, from_address: str, draft: Draft) -> tuple[Em
     if draft.in_reply_to:
         message["In-Reply-To"] = _no_breaks(draft.in_reply_to)
         message["References"] = _no_breaks(draft.references or draft.in_reply_to)
-    message.set_content(draft.body.replace("\r\n", "\n").replace("\r", "\n"))
+    _set_body(message, draft)
+    return message, [address for _name, address in to + cc + bcc]
+
+
+def _set_body(message: EmailMessage, draft: Draft) -> None:
+    """The text, or (when the draft is formatted) multipart/alternative of a text/plain written from
+    the cleaned HTML and the HTML with its inline images beside it (multipart/related); then the
+    attachments."""
+    html = rich.clean(draft.html, frozenset(i.cid for i in draft.inline)) if draft.html else ""
+    if html and rich.is_blank(html):
+        html = ""
+    text = rich.plain_text(html) if html else draft.body.replace("\r\n", "\n").replace("\r", "\n")
+    message.set_content(text)
+    if html:
+        message.add_alternative(f"<!doctype html><html><head><meta charset=\"utf-8\"></head><body>{html}</body></html>",
+                                subtype="html")
+        shown = [i for i in draft.inline if f"cid:{i.cid}" in html]
+        for image in shown:
+            maintype, _, subtype = image.content_type.partition("/")
+            message.get_payload()[-1].add_related(image.data, maintype=maintype, subtype=subtype, cid=f"<{image.cid}>",
+                                                  disposition="inline")
     for upload in draft.attachments:
         maintype, _, subtype = (upload.content_type or "application/octet-stream").partition("/")
         message.add_attachment(upload.data, maintype=maintype or "application", subtype=subtype or "octet-stream",
                                filename=safe_filename(upload.filename))
-    return message, [address for _name, address in to + cc + bcc]
 
 
 def _now():
@@ -179,11 +210,7 @@ def draft_message(sender_name: str, from_address: str, draft: Draft) -> EmailMes
     message["Subject"] = " ".join(draft.subject.split())
     message["Date"] = format_datetime(_now())
     message["Message-ID"] = make_msgid(domain=from_address.rpartition("@")[2])
-    message.set_content(draft.body.replace("\r\n", "\n").replace("\r", "\n"))
-    for upload in draft.attachments:  # a draft keeps its attachments, so opening it brings them back
-        maintype, _, subtype = (upload.content_type or "application/octet-stream").partition("/")
-        message.add_attachment(upload.data, maintype=maintype or "application", subtype=subtype or "octet-stream",
-                               filename=safe_filename(upload.filename))
+    _set_body(message, draft)  # a draft keeps its formatting and attachments, so opening it brings them back
     return message
 
 
@@ -199,6 +226,24 @@ def prefixed(prefix: str, subject: str) -> str:
 def quote(text: str, intro: str) -> str:
     lines = "\n".join("> " + line for line in text.splitlines())
     return f"\n\n{intro}\n{lines}\n"
+
+
+def _quote_formatted(draft: Draft, original: EmailMessage, above: str, *, cite: bool) -> None:
+    """A formatted original is quoted as it looked (its HTML, cleaned, in a blockquote for a reply, with
+    its inline images); a plain one leaves the draft plain."""
+    part = original.get_body(preferencelist=("html",))
+    if part is None:
+        return
+    try:
+        source = part.get_content()
+    except (LookupError, UnicodeError):
+        source = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
+    draft.inline = [Inline(item.content_id, item.content_type, piece.get_payload(decode=True) or b"")
+                    for item, piece in attachments_of(original)
+                    if item.inline and item.content_id and item.content_type.startswith("image/")
+                    and "svg" not in item.content_type]
+    quoted = rich.clean(rich.document_body(source), frozenset(i.cid for i in draft.inline))
+    draft.html = "<div><br></div>" + above + (f'<blockquote type="cite">{quoted}</blockquote>' if cite else quoted)
 
 
 def _written_on(original: EmailMessage) -> datetime | None:
@@ -230,10 +275,13 @@ def answer(raw: bytes, mode: str, me: str, text: str,
         draft = Draft(subject=prefixed("Fwd:", subject), body=f"\n\n{block}\n\n{text.rstrip()}\n")
         draft.attachments = [Upload(item.filename, item.content_type, part.get_payload(decode=True) or b"")
                              for item, part in attachments_of(original) if not item.inline]
+        lines = "<br>".join(map(escape, block.split("\n")))
+        _quote_formatted(draft, original, f"<div>{lines}</div><div><br></div>", cite=False)
         return draft
+    said = intro(when, from_name or from_address or sender)
     draft = Draft(to=written_address((sender_name, sender)) if sender else "", subject=prefixed("Re:", subject),
-                  body=quote(text, intro(when, from_name or from_address or sender)), in_reply_to=message_id,
-                  references=references)
+                  body=quote(text, said), in_reply_to=message_id, references=references)
+    _quote_formatted(draft, original, f"<div>{escape(said)}</div>", cite=True)
     if mode == "all":
         shown = original.get_all("To", []) + original.get_all("Cc", [])
         others = getaddresses([" ".join(str(v).split()) for v in shown])

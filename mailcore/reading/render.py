@@ -46,7 +46,7 @@ STYLE_PROPERTIES = {
     "display", "float", "clear", "list-style-type", "table-layout", "direction",
 }
 URL_SCHEMES = {"http", "https", "mailto", "cid"}
-_DANGEROUS_CSS = re.compile(r"url\s*\(|image-set|expression|@import|var\s*\(|\\|behavior|-moz-binding",
+DANGEROUS_CSS = re.compile(r"url\s*\(|image-set|expression|@import|var\s*\(|\\|behavior|-moz-binding",
                             re.IGNORECASE)
 _LINK = re.compile(r"(?P<url>(?:https?://|mailto:)[^\s<>\"']+[^\s<>\"'.,;:!?)\]])", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -147,7 +147,7 @@ def sanitize_html(source: str, *, allow_remote: bool, cid_url: Callable[[str], s
 
     def attribute(tag: str, name: str, value: str) -> str | None:
         if name == "style":
-            if _DANGEROUS_CSS.search(value):
+            if DANGEROUS_CSS.search(value):
                 removed.append(value)
                 return None
             return value
