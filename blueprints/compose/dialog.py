@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from mailcore import contacts
 from mailcore.compose import message as compose
+from mailcore.compose import rich
 from mailcore.compose import uploads as pending_uploads
 
 from ..htmx import render
@@ -20,4 +21,5 @@ def compose_page(form: ComposeForm, window, status: int = 200, problem: str | No
     return render(TEMPLATE, block, status, form=form, problem=problem, card_rule=card_rule,
                   title=title(form.mode.data), suggestions=contacts.suggestions(db(), current_user()),
                   uploads=pending_uploads.listed(db(), window), upload_problem=upload_problem,
-                  limit_mb=compose.MAX_ATTACHMENTS_BYTES // 2**20)
+                  limit_mb=compose.MAX_ATTACHMENTS_BYTES // 2**20,
+                  editor_html=form.html.data or rich.from_text(form.body.data or ""))

@@ -10,6 +10,7 @@ class ComposeForm(FlaskForm):
     bcc = StringField(_l("Bcc"), validators=[Length(max=10000)], render_kw={"autocomplete": "off", "list": "contacts"})
     subject = StringField(_l("Subject"), validators=[Length(max=998)])
     body = TextAreaField(_l("Message"), validators=[Length(max=2_000_000)], render_kw={"rows": 10})
+    html = HiddenField(validators=[Length(max=4_000_000)])  # the editor's formatting; cleaned on the server
     attachments = MultipleFileField(_l("Attachments"))
     in_reply_to = HiddenField()
     references = HiddenField()

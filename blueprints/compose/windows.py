@@ -16,7 +16,7 @@ from ..web import current_user, db, mail_account, own
 from .forms import ComposeForm
 from .wording import forward_block, quote_intro
 
-CONTENT_FIELDS = ("to", "cc", "bcc", "subject", "body", "in_reply_to", "references")
+CONTENT_FIELDS = ("to", "cc", "bcc", "subject", "body", "in_reply_to", "references", "html")
 
 
 def title(mode: str | None) -> str:

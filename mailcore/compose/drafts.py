@@ -44,7 +44,8 @@ def window_of(db: Session, user: User, key: str) -> ComposeWindow | None:
 
 def fingerprint(draft: Draft) -> str:
     """What the form held when it opened, to tell a window the user changed from one only looked at."""
-    fields = (draft.to, draft.cc, draft.bcc, draft.subject, draft.body.replace("\r\n", "\n"), draft.html)
+    text = rich.plain_text(rich.clean(draft.html)) if draft.html else draft.body.replace("\r\n", "\n")
+    fields = (draft.to, draft.cc, draft.bcc, draft.subject, text)  # the editor writes the same text its own way
     return hashlib.sha256("\x00".join(" ".join(f.split()) for f in fields).encode()).hexdigest()[:32]
 
 

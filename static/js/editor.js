@@ -1,0 +1,117 @@
+// The compose window's formatting: Squire (static/vendor) over the message's text area, loaded the
+// first time a compose window opens. Without JavaScript, or if the editor cannot load, the text area
+// is what is sent. The editor's HTML travels in the form's "html" field; the server cleans it again
+// and writes the plain-text part from it, so nothing here is trusted.
+(function () {
+  "use strict";
+
+  var loading = null;
+
+  function script(src) {
+    return new Promise(function (resolve, reject) {
+      var tag = document.createElement("script");
+      tag.src = src;
+      tag.onload = resolve;
+      tag.onerror = reject;
+      document.head.appendChild(tag);
+    });
+  }
+
+  function libraries(box) {
+    if (!loading) {
+      loading = script(box.getAttribute("data-purify")).then(function () {
+        return script(box.getAttribute("data-squire"));
+      });
+    }
+    return loading;
+  }
+
+  // Pasted and loaded HTML: DOMPurify's safe subset, links only to http(s) and mailto, no images
+  // from elsewhere (a pasted remote image would be a beacon; the server drops it too).
+  function sanitize(html) {
+    var fragment = window.DOMPurify.sanitize(html, {
+      RETURN_DOM_FRAGMENT: true,
+      FORBID_TAGS: ["style", "form", "input", "button", "textarea", "select", "option", "svg", "math"],
+      FORBID_ATTR: ["class", "id"],
+      ALLOWED_URI_REGEXP: /^(?:(?:https?|mailto|cid):|\/(?!\/))/i
+    });
+    fragment.querySelectorAll("img").forEach(function (image) {
+      if (!/^(?:cid:|\/(?!\/))/i.test(image.getAttribute("src") || "")) image.remove();
+    });
+    fragment.querySelectorAll("[style]").forEach(function (element) {
+      if (/url\s*\(|expression|@import/i.test(element.getAttribute("style"))) element.removeAttribute("style");
+    });
+    return fragment;
+  }
+
+  function changed(form) {
+    var field = form.querySelector("input[name=html]");
+    if (field) field.dispatchEvent(new Event("input", { bubbles: true }));  // the form's draft autosave
+  }
+
+  var actions = {
+    bold: function (e) { return e.hasFormat("B") ? e.removeBold() : e.bold(); },
+    italic: function (e) { return e.hasFormat("I") ? e.removeItalic() : e.italic(); },
+    underline: function (e) { return e.hasFormat("U") ? e.removeUnderline() : e.underline(); },
+    bullets: function (e) { return e.hasFormat("UL") ? e.removeList() : e.makeUnorderedList(); },
+    numbers: function (e) { return e.hasFormat("OL") ? e.removeList() : e.makeOrderedList(); },
+    quote: function (e) { return e.hasFormat("BLOCKQUOTE") ? e.decreaseQuoteLevel() : e.increaseQuoteLevel(); },
+    clear: function (e) { return e.removeAllFormatting(); }
+  };
+
+  function start(box) {
+    var form = box.closest("form"), area = form && form.querySelector("textarea[name=body]");
+    var text = box.querySelector(".rich-text"), field = form && form.querySelector("input[name=html]");
+    if (!area || !field || box.getAttribute("data-started")) return;
+    box.setAttribute("data-started", "");
+    libraries(box).then(function () {
+      var editor = new window.Squire(text, { blockTag: "DIV", sanitizeToDOMFragment: sanitize });
+      editor.setHTML(area.getAttribute("data-rich-html") || "");
+      field.value = editor.getHTML();
+      box.hidden = false;
+      area.closest(".field").classList.add("rich-on");
+      area.hidden = true;
+      var sync = function () { field.value = editor.getHTML(); };
+      editor.addEventListener("input", sync);
+      editor.addEventListener("pathChange", function () {
+        ["bold:B", "italic:I", "underline:U"].forEach(function (pair) {
+          var parts = pair.split(":"), button = box.querySelector("[data-do=" + parts[0] + "]");
+          button.setAttribute("aria-pressed", String(editor.hasFormat(parts[1])));
+        });
+      });
+      box.querySelector(".rich-tools").addEventListener("click", function (event) {
+        var button = event.target.closest("button[data-do]");
+        if (!button) return;
+        var what = button.getAttribute("data-do");
+        if (what === "link") {
+          var address = window.prompt(box.getAttribute("data-link-prompt"), "https://");
+          if (!address || !/^(?:https?:\/\/\S+|mailto:\S+@\S+)$/i.test(address.trim())) return editor.focus();
+          editor.makeLink(address.trim());
+        } else actions[what](editor);
+        editor.focus();
+        sync();
+        changed(form);
+      });
+      box.querySelector("select[data-do=size]").addEventListener("change", function (event) {
+        editor.setFontSize(event.target.value || null);
+        editor.focus();
+        sync();
+        changed(form);
+      });
+      if (area.hasAttribute("autofocus")) editor.focus();
+      // every request of the form (Send, Save draft, the autosave) carries what the editor shows now
+      form.addEventListener("htmx:configRequest", function (event) {
+        sync();
+        event.detail.parameters.html = field.value;
+      });
+      form.addEventListener("submit", sync);
+    }).catch(function () { /* the text area stays, and is what is sent */ });
+  }
+
+  function startAll(root) {
+    (root.querySelectorAll ? root.querySelectorAll(".rich[data-squire]") : []).forEach(start);
+  }
+
+  document.addEventListener("htmx:load", function (event) { startAll(event.target); });
+  document.addEventListener("DOMContentLoaded", function () { startAll(document); });
+})();
