@@ -40,7 +40,7 @@ def test_an_attachment_survives_a_form_error(inbox_page, lab, tmp_path):
     dialog = page.get_by_role("dialog", name="New email")
     expect(dialog.get_by_role("alert")).to_contain_text("not valid email addresses")
     expect(dialog.locator(".upload-list")).to_contain_text("offert-2026.pdf")  # still attached, and shown
-    expect(dialog.get_by_label("Message", exact=True)).to_have_value("Här är offerten.")
+    expect(dialog.get_by_label("Message", exact=True)).to_have_text("Här är offerten.")
     dialog.get_by_label("To", exact=True).fill("kund@example.test")
     dialog.get_by_role("button", name="Send", exact=True).click()
 
@@ -147,7 +147,7 @@ def test_one_draft_per_window_deleted_on_send_and_reopened_whole(app, inbox_page
     dialog = page.get_by_role("dialog", name="New email")
     expect(dialog.get_by_label("To", exact=True)).to_have_value("kund@example.test")
     expect(dialog.get_by_label("Subject", exact=True)).to_have_value("Halvfärdigt")
-    expect(dialog.get_by_label("Message", exact=True)).to_have_value("Första stycket. Andra stycket.")
+    expect(dialog.get_by_label("Message", exact=True)).to_have_text("Första stycket. Andra stycket.")
     expect(dialog.locator(".upload-list")).to_contain_text("plan.txt")
     lab.received.clear()
     dialog.get_by_role("button", name="Send", exact=True).click()

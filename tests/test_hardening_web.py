@@ -437,7 +437,7 @@ def test_too_large_to_send_is_said_beside_the_form_which_keeps_the_text(app_conf
             [{"name": "stor.bin", "mimeType": "application/octet-stream", "buffer": b"\0" * (2 * 2**20)}])
         compose.get_by_role("button", name="Send", exact=True).click()
         expect(compose.get_by_role("alert")).to_contain_text("What you sent is larger than Inkorg accepts.")
-        expect(compose.get_by_label("Message", exact=True)).to_have_value("Texten finns kvar.")
+        expect(compose.get_by_label("Message", exact=True)).to_have_text("Texten finns kvar.")
         expect(compose.get_by_label("Subject", exact=True)).to_have_value("Med stor bilaga")
         compose.get_by_role("button", name="Send", exact=True).click()  # again: still one sentence
         page.wait_for_timeout(3500)  # and the draft save that typing started (3 s later) is refused too

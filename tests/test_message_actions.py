@@ -19,10 +19,10 @@ from .helpers import Browser, server_flags
 
 expect.set_options(timeout=10_000)  # the machine running the suite may be busy; a person waits that long too
 
-ALICE = {"en": {"reply": "Reply", "forward": "Forward", "quote": "On 1 Dec 2026 at 10:57, Alice Johnson wrote:",
+ALICE = {"en": {"message": "Message", "reply": "Reply", "forward": "Forward", "quote": "On 1 Dec 2026 at 10:57, Alice Johnson wrote:",
                 "header": "---------- Forwarded message ----------", "from": "From: Alice Johnson <alice@kund.example>",
                 "date": "Date: 1 Dec 2026, 10:57", "subject": "Subject: Kvartalsrapport"},
-         "sv": {"reply": "Svara", "forward": "Vidarebefordra",
+         "sv": {"message": "Meddelande", "reply": "Svara", "forward": "Vidarebefordra",
                 "quote": "Den 1 dec. 2026 kl. 10:57 skrev Alice Johnson:",
                 "header": "---------- Vidarebefordrat meddelande ----------",
                 "from": "Från: Alice Johnson <alice@kund.example>", "date": "Datum: 1 dec. 2026 kl. 10:57",
@@ -65,18 +65,19 @@ def test_reply_and_forward_are_written_as_mail_programs_do(app, inbox_page, lab,
 
     page.locator("#reading .message-actions").get_by_role("link", name=words["reply"], exact=True).click()
     dialog = page.get_by_role("dialog", name=words["reply"])
-    body = dialog.locator("textarea[name=body]")
+    body = dialog.get_by_role("textbox", name=words["message"])
     expect(body).to_be_focused()
-    assert body.evaluate("area => area.selectionStart") == 0  # the cursor above the quote
-    assert words["quote"] + "\n> Se bifogad rapport." in body.input_value()
+    expect(body.locator("blockquote")).to_contain_text("Se bifogad rapport.")
+    page.keyboard.type("Tack!")  # the cursor is above the quote
+    assert body.inner_text().startswith("Tack!\n") and words["quote"] in body.inner_text()
     close_dialog(page)
     expect(page.get_by_role("dialog")).to_have_count(0)
 
     page.locator("#reading .message-actions").get_by_role("link", name=words["forward"], exact=True).click()
     dialog = page.get_by_role("dialog", name=words["forward"])
-    body = dialog.locator("textarea[name=body]")
+    body = dialog.get_by_role("textbox", name=words["message"])
     expect(body).to_be_focused()
-    text = body.input_value()
+    text = body.inner_text()
     block = "\n".join((words["header"], words["from"], words["date"], words["subject"]))
     assert block in text and "Se bifogad rapport." in text.split(block)[1]
     expect(dialog.locator(".upload-list")).to_contain_text("rapport.pdf")  # forwarded attachments, removable

@@ -68,8 +68,17 @@
       var editor = new window.Squire(text, { blockTag: "DIV", sanitizeToDOMFragment: sanitize });
       editor.setHTML(area.getAttribute("data-rich-html") || "");
       field.value = editor.getHTML();
+      // the field's label now names the editor, which takes the text area's place
+      var label = form.querySelector("label[for='" + area.id + "']");
+      if (label) {
+        label.id = label.id || area.id + "-label";
+        label.removeAttribute("for");
+        text.removeAttribute("aria-label");
+        text.setAttribute("aria-labelledby", label.id);
+        label.addEventListener("click", function () { editor.focus(); });
+      }
+      area.after(box);
       box.hidden = false;
-      area.closest(".field").classList.add("rich-on");
       area.hidden = true;
       var sync = function () { field.value = editor.getHTML(); };
       editor.addEventListener("input", sync);
@@ -98,7 +107,10 @@
         sync();
         changed(form);
       });
-      if (area.hasAttribute("autofocus")) editor.focus();
+      if (area.hasAttribute("autofocus")) {
+        editor.focus();
+        editor.moveCursorToStart();  // above a reply's quote, as in the text area
+      }
       // every request of the form (Send, Save draft, the autosave) carries what the editor shows now
       form.addEventListener("htmx:configRequest", function (event) {
         sync();
