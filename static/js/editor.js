@@ -44,6 +44,14 @@
     return fragment;
   }
 
+  function asHTML(text) {
+    return text.split("\n").map(function (line) {
+      var div = document.createElement("div");
+      div.textContent = line;
+      return line ? div.outerHTML : "<div><br></div>";
+    }).join("");
+  }
+
   function changed(form) {
     var field = form.querySelector("input[name=html]");
     if (field) field.dispatchEvent(new Event("input", { bubbles: true }));  // the form's draft autosave
@@ -66,20 +74,25 @@
     box.setAttribute("data-started", "");
     libraries(box).then(function () {
       var editor = new window.Squire(text, { blockTag: "DIV", sanitizeToDOMFragment: sanitize });
-      editor.setHTML(area.getAttribute("data-rich-html") || "");
+      // what was typed into the text area before the editor came keeps its place
+      editor.setHTML(area.value === area.defaultValue ? area.getAttribute("data-rich-html") || "" : asHTML(area.value));
       field.value = editor.getHTML();
       // the field's label now names the editor, which takes the text area's place
       var label = form.querySelector("label[for='" + area.id + "']");
       if (label) {
         label.id = label.id || area.id + "-label";
         label.removeAttribute("for");
-        text.removeAttribute("aria-label");
         text.setAttribute("aria-labelledby", label.id);
         label.addEventListener("click", function () { editor.focus(); });
       }
+      // the text area leaves (a hidden field carries its name), so nothing can type into it unseen
+      var kept = document.createElement("input");
+      kept.type = "hidden";
+      kept.name = area.name;
+      kept.value = area.value;
       area.after(box);
+      area.replaceWith(kept);
       box.hidden = false;
-      area.hidden = true;
       var sync = function () { field.value = editor.getHTML(); };
       editor.addEventListener("input", sync);
       editor.addEventListener("pathChange", function () {
