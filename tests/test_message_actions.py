@@ -19,7 +19,8 @@ from .helpers import Browser, server_flags
 
 expect.set_options(timeout=10_000)  # the machine running the suite may be busy; a person waits that long too
 
-ALICE = {"en": {"message": "Message", "reply": "Reply", "forward": "Forward", "quote": "On 1 Dec 2026 at 10:57, Alice Johnson wrote:",
+ALICE = {"en": {"message": "Message", "reply": "Reply", "forward": "Forward",
+                "quote": "On 1 Dec 2026 at 10:57, Alice Johnson wrote:",
                 "header": "---------- Forwarded message ----------", "from": "From: Alice Johnson <alice@kund.example>",
                 "date": "Date: 1 Dec 2026, 10:57", "subject": "Subject: Kvartalsrapport"},
          "sv": {"message": "Meddelande", "reply": "Svara", "forward": "Vidarebefordra",
