@@ -89,6 +89,7 @@ class User(Base):
     mark_read_in_preview: Mapped[bool] = mapped_column(Boolean, default=True)
     save_sent_copy: Mapped[bool] = mapped_column(Boolean, default=True)
     signature: Mapped[str] = mapped_column(Text, default="", server_default="")
+    signature_html: Mapped[str] = mapped_column(Text, default="", server_default="")  # formatted, when it is
     # the IANA zone dates are shown in: the user's choice, or their browser's kept on its first visit;
     # None: the browser's, else DEFAULT_TIMEZONE
     timezone: Mapped[str | None] = mapped_column(String(64))
@@ -393,6 +394,50 @@ class ComposeWindow(Base):
 
     uploads: Mapped[list[PendingUpload]] = relationship(back_populates="window", order_by="PendingUpload.id",
                                                         cascade="all, delete-orphan", passive_deletes=True)
+
+
+class SignatureLogo(Base):
+    """The image under a user's signature, sent as an inline part (multipart/related, by Content-ID)."""
+
+    __tablename__ = "signature_logos"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(32))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    digest: Mapped[str] = mapped_column(String(32))  # names the version in URLs and in the Content-ID
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+
+
+class MailTemplate(Base):
+    """A text the user writes again and again ("Offert", "Tack för mötet"): their own, or shared with
+    every user. Its [[fields]] are filled from the CRM when it is chosen in a compose window."""
+
+    __tablename__ = "mail_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(998), default="")
+    html: Mapped[str] = mapped_column(Text, default="")
+    shared: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    files: Mapped[list[MailTemplateFile]] = relationship(order_by="MailTemplateFile.id", cascade="all, delete-orphan",
+                                                         passive_deletes=True)
+
+
+class MailTemplateFile(Base):
+    """An attachment a template brings into the compose window it is chosen in."""
+
+    __tablename__ = "mail_template_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("mail_templates.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
 
 
 class PendingUpload(Base):

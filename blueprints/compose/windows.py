@@ -3,13 +3,13 @@ again from the key the form carries, and keeping the files a form brings along."
 
 from __future__ import annotations
 
-from flask import abort, request
+from flask import abort, request, url_for
 from flask_babel import gettext as _
 
-from mailcore.compose import drafts
+from mailcore.compose import drafts, rich, signature
 from mailcore.compose import message as compose
 from mailcore.compose import uploads as pending_uploads
-from mailcore.models import ComposeWindow, Folder, Role, User
+from mailcore.models import ComposeWindow, Folder, Role, SignatureLogo, User
 from mailcore.reading.mailbox import message_of
 
 from ..web import current_user, db, mail_account, own
@@ -24,11 +24,30 @@ def title(mode: str | None) -> str:
 
 
 def content(form: ComposeForm) -> compose.Draft:
-    return compose.Draft(**{name: getattr(form, name).data or "" for name in CONTENT_FIELDS})
+    """What the form holds, as the message will carry it (the signature's logo as an inline part)."""
+    draft = compose.Draft(**{name: getattr(form, name).data or "" for name in CONTENT_FIELDS})
+    logo = _logo(current_user())
+    return signature.to_message(draft, logo, _logo_url(logo))
+
+
+def _logo(user: User) -> SignatureLogo | None:
+    return db().get(SignatureLogo, user.id)
+
+
+def _logo_url(logo: SignatureLogo | None) -> str:
+    return url_for("settings.signature_logo", digest=logo.digest) if logo else ""
 
 
 def _with_signature(body: str, user: User) -> str:
     return f"\n\n-- \n{user.signature}{body}" if user.signature else body
+
+
+def _signed(filled: compose.Draft, user: User, logo: SignatureLogo | None) -> None:
+    """A formatted signature (or a logo) goes into the editor's HTML above a reply's quote."""
+    if not (user.signature_html or logo):
+        return
+    quoted = filled.html.removeprefix("<div><br></div>") if filled.html else rich.from_text(filled.body.lstrip("\n"))
+    filled.html = "<div><br></div>" + signature.block(user, logo, _logo_url(logo)) + (quoted if filled.body else "")
 
 
 def open_form(mode: str | None, original_id: int | None, draft_id: int | None) -> tuple[ComposeForm, ComposeWindow]:
@@ -43,18 +62,22 @@ def open_form(mode: str | None, original_id: int | None, draft_id: int | None) -
         raw = mail.raw_message(original)
     form = ComposeForm(formdata=None)
     window = drafts.open_window(db(), user)
+    logo = _logo(user)
     if draft_id:
-        filled = drafts.from_message(db(), window, raw)
+        filled = signature.to_editor(drafts.from_message(db(), window, raw), logo, _logo_url(logo))
         window.draft_uid = original.uid
         db().commit()
         mode = "draft"
     elif picked:
         filled = compose.answer(raw, mode, account.address, original.body_text or "", quote_intro, forward_block)
+        _signed(filled, user, logo)
         filled.body = _with_signature(filled.body, user)
         for item in filled.attachments:
             pending_uploads.store_bytes(db(), window, item.filename, item.content_type, item.data)
     else:
-        filled, mode = compose.Draft(body=_with_signature("", user)), "new"
+        filled, mode = compose.Draft(), "new"
+        _signed(filled, user, logo)
+        filled.body = _with_signature("", user)
     for name in CONTENT_FIELDS:
         getattr(form, name).data = getattr(filled, name)
     form.mode.data, form.window.data, form.saved.data = mode, window.key, drafts.fingerprint(filled)

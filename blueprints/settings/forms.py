@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from flask_wtf.file import FileField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
@@ -19,6 +20,7 @@ class LanguageForm(FlaskForm):
                           validators=[DataRequired()])
     signature = TextAreaField(_l("Signature"), validators=[Length(max=5000)], render_kw={"rows": 4},
                               description=_l("Added to every email you write."))
+    signature_html = HiddenField(validators=[Length(max=200_000)])  # the editor's; cleaned on the server
     timezone = SelectField(_l("Time zone"), validate_choice=False, validators=[known_zone],
                            description=_l("Dates and times are shown in this time zone."))
 
@@ -43,3 +45,8 @@ class ContactEmailForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A form with only its CSRF token, for buttons that change something."""
+
+
+class LogoForm(FlaskForm):
+    logo = FileField(_l("Logo"),
+                     description=_l("A PNG, JPEG or GIF image of at most 200 kB, shown under your signature."))

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from flask import abort, request, url_for
+from io import BytesIO
+
+from flask import abort, request, send_file, url_for
 from flask_babel import gettext as _
 
 from mailcore import services
 from mailcore.account import settings_of
+from mailcore.compose import rich, signature
 from mailcore.contacts import sending_rule
+from mailcore.models import SignatureLogo
 from mailcore.zones import is_zone
 
 from ..dates import forget_zone, zone_name
@@ -16,7 +20,7 @@ from ..htmx import redirect_to, render
 from ..web import current_user, db, login_required, mail_service
 from .blueprint import bp
 from .card import card_page
-from .forms import ConfirmForm, ContactEmailForm, GeneralOptionsForm, LanguageForm
+from .forms import ConfirmForm, ContactEmailForm, GeneralOptionsForm, LanguageForm, LogoForm
 
 OPTIONS = "settings/email_options.html"
 
@@ -28,7 +32,11 @@ def personal():
     form = LanguageForm(language=user.language or "en", signature=user.signature, timezone=zone_name())
     if form.validate_on_submit():
         user.language = form.language.data
-        user.signature = (form.signature.data or "").replace("\r\n", "\n")
+        formatted = rich.clean(form.signature_html.data or "")
+        if formatted and not rich.is_blank(formatted):  # from the editor: its text is written from it
+            user.signature_html, user.signature = formatted, rich.plain_text(formatted).rstrip("\n")
+        else:
+            user.signature_html, user.signature = "", (form.signature.data or "").replace("\r\n", "\n")
         if "timezone" in request.form:  # a form without the field keeps the zone as it is
             user.timezone = form.timezone.data
         db().commit()
@@ -36,8 +44,58 @@ def personal():
         return redirect_to(url_for("settings.personal", saved=1))
     if form.timezone.errors:
         form.timezone.data = zone_name()  # the list shows the zone still in use, not its first entry
-    return render("settings/personal.html", "main", 422 if form.errors else 200, form=form,
-                  saved=bool(request.args.get("saved")))
+    return _personal_page(form, 422 if form.errors else 200)
+
+
+def _personal_page(form: LanguageForm, status: int = 200, logo_problem: str | None = None):
+    user = current_user()
+    logo = db().get(SignatureLogo, user.id)
+    return render("settings/personal.html", "main", status, form=form, saved=bool(request.args.get("saved")),
+                  signature_html=user.signature_html or rich.from_text(user.signature or ""), logo=logo,
+                  logo_size=signature.shown_size(logo) if logo else None, logo_form=LogoForm(),
+                  logo_problem=logo_problem)
+
+
+@bp.route("/signature-logo", methods=["POST"])
+@login_required
+def upload_logo():
+    """A new logo under the signature, or the page again saying why it was refused."""
+    user = current_user()
+    form = LogoForm()
+    if not form.validate_on_submit():
+        abort(400)
+    file = form.logo.data
+    data = file.read(signature.MAX_LOGO_BYTES + 1) if file else b""
+    try:
+        signature.keep_logo(db(), user, data)
+    except signature.RefusedLogo:
+        personal_form = LanguageForm(language=user.language or "en", signature=user.signature, timezone=zone_name())
+        return _personal_page(personal_form, 422, _("Choose a PNG, JPEG or GIF image of at most 200 kB."))
+    return redirect_to(url_for("settings.personal", saved=1))
+
+
+@bp.route("/signature-logo/remove", methods=["POST"])
+@login_required
+def remove_logo():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    logo = db().get(SignatureLogo, current_user().id)
+    if logo is not None:
+        db().delete(logo)
+        db().commit()
+    return redirect_to(url_for("settings.personal", saved=1))
+
+
+@bp.route("/signature-logo/<digest>")
+@login_required
+def signature_logo(digest: str):
+    """The user's own logo, for their settings and their compose window; never another user's."""
+    logo = db().get(SignatureLogo, current_user().id)
+    if logo is None or logo.digest != digest:
+        abort(404)
+    response = send_file(BytesIO(logo.data), mimetype=logo.content_type, max_age=86400)
+    response.headers["Cache-Control"] = "private, max-age=86400, immutable"
+    return response
 
 
 @bp.route("/browser-zone", methods=["POST"])

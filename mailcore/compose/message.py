@@ -229,8 +229,8 @@ def quote(text: str, intro: str) -> str:
 
 
 def _quote_formatted(draft: Draft, original: EmailMessage, above: str, *, cite: bool) -> None:
-    """A formatted original is quoted as it looked (its HTML, cleaned, in a blockquote for a reply, with
-    its inline images); a plain one leaves the draft plain."""
+    """A formatted original is quoted as it looked (its HTML, cleaned, in a blockquote for a reply); a
+    plain one leaves the draft plain."""
     part = original.get_body(preferencelist=("html",))
     if part is None:
         return
@@ -238,11 +238,7 @@ def _quote_formatted(draft: Draft, original: EmailMessage, above: str, *, cite: 
         source = part.get_content()
     except (LookupError, UnicodeError):
         source = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
-    draft.inline = [Inline(item.content_id, item.content_type, piece.get_payload(decode=True) or b"")
-                    for item, piece in attachments_of(original)
-                    if item.inline and item.content_id and item.content_type.startswith("image/")
-                    and "svg" not in item.content_type]
-    quoted = rich.clean(rich.document_body(source), frozenset(i.cid for i in draft.inline))
+    quoted = rich.clean(rich.document_body(source))  # its own inline images stay with it, not in the quote
     draft.html = "<div><br></div>" + above + (f'<blockquote type="cite">{quoted}</blockquote>' if cite else quoted)
 
 

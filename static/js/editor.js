@@ -52,9 +52,8 @@
     }).join("");
   }
 
-  function changed(form) {
-    var field = form.querySelector("input[name=html]");
-    if (field) field.dispatchEvent(new Event("input", { bubbles: true }));  // the form's draft autosave
+  function changed(field) {
+    field.dispatchEvent(new Event("input", { bubbles: true }));  // a compose window's draft autosave
   }
 
   var actions = {
@@ -68,14 +67,15 @@
   };
 
   function start(box) {
-    var form = box.closest("form"), area = form && form.querySelector("textarea[name=body]");
-    var text = box.querySelector(".rich-text"), field = form && form.querySelector("input[name=html]");
-    if (!area || !field || box.getAttribute("data-started")) return;
+    var form = box.closest("form"), text = box.querySelector(".rich-text");
+    var area = form && form.querySelector("textarea[name='" + box.getAttribute("data-text") + "']");
+    var field = form && form.querySelector("input[name='" + box.getAttribute("data-html") + "']");
+    if (!area || !field || box.hasAttribute("data-started")) return;
     box.setAttribute("data-started", "");
     libraries(box).then(function () {
       var editor = new window.Squire(text, { blockTag: "DIV", sanitizeToDOMFragment: sanitize });
       // what was typed into the text area before the editor came keeps its place
-      editor.setHTML(area.value === area.defaultValue ? area.getAttribute("data-rich-html") || "" : asHTML(area.value));
+      editor.setHTML(area.value === area.defaultValue ? box.getAttribute("data-start") || "" : asHTML(area.value));
       field.value = editor.getHTML();
       // the field's label now names the editor, which takes the text area's place
       var label = form.querySelector("label[for='" + area.id + "']");
@@ -112,13 +112,13 @@
         } else actions[what](editor);
         editor.focus();
         sync();
-        changed(form);
+        changed(field);
       });
       box.querySelector("select[data-do=size]").addEventListener("change", function (event) {
         editor.setFontSize(event.target.value || null);
         editor.focus();
         sync();
-        changed(form);
+        changed(field);
       });
       if (area.hasAttribute("autofocus")) {
         editor.focus();
@@ -127,7 +127,7 @@
       // every request of the form (Send, Save draft, the autosave) carries what the editor shows now
       form.addEventListener("htmx:configRequest", function (event) {
         sync();
-        event.detail.parameters.html = field.value;
+        event.detail.parameters[field.name] = field.value;
       });
       form.addEventListener("submit", sync);
     }).catch(function () { /* the text area stays, and is what is sent */ });
