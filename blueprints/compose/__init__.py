@@ -1,6 +1,6 @@
 """The compose window: writing, attaching, sending and the window's one draft."""
 
-from . import routes, uploads  # noqa: F401 - register their routes on bp
+from . import choosing, routes, uploads  # noqa: F401 - register their routes on bp
 from .blueprint import bp
 
 __all__ = ["bp"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from mailcore import contacts
 from mailcore.compose import message as compose
-from mailcore.compose import rich
+from mailcore.compose import rich, templates
 from mailcore.compose import uploads as pending_uploads
 
 from ..htmx import render
@@ -22,4 +22,5 @@ def compose_page(form: ComposeForm, window, status: int = 200, problem: str | No
                   title=title(form.mode.data), suggestions=contacts.suggestions(db(), current_user()),
                   uploads=pending_uploads.listed(db(), window), upload_problem=upload_problem,
                   limit_mb=compose.MAX_ATTACHMENTS_BYTES // 2**20,
-                  editor_html=form.html.data or rich.from_text(form.body.data or ""))
+                  editor_html=form.html.data or rich.from_text(form.body.data or ""),
+                  templates=templates.visible(db(), current_user()))

@@ -1,6 +1,6 @@
 """Personal settings, Email options and the contact card (card.py renders it)."""
 
-from . import routes, verify  # noqa: F401 - register their routes on bp
+from . import routes, templates, verify  # noqa: F401 - register their routes on bp
 from .blueprint import bp
 
 __all__ = ["bp"]

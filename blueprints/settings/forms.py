@@ -50,3 +50,11 @@ class ConfirmForm(FlaskForm):
 class LogoForm(FlaskForm):
     logo = FileField(_l("Logo"),
                      description=_l("A PNG, JPEG or GIF image of at most 200 kB, shown under your signature."))
+
+
+class TemplateForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    subject = StringField(_l("Subject"), validators=[Length(max=998)])
+    text = TextAreaField(_l("Text"), validators=[Length(max=200_000)], render_kw={"rows": 10})
+    html = HiddenField(validators=[Length(max=2_000_000)])  # the editor's; cleaned on the server
+    shared = BooleanField(_l("Shared with all users"))

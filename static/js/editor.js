@@ -120,6 +120,47 @@
         sync();
         changed(field);
       });
+      // a template's [[field]] goes in where the cursor is
+      var insert = form.querySelector("select[data-insert-field]");
+      if (insert) insert.addEventListener("change", function () {
+        if (insert.value) editor.insertPlainText(insert.value, false);
+        insert.value = "";
+        editor.focus();
+        sync();
+      });
+      // a template chosen in a compose window: its text where the cursor is, its subject if there is none
+      form.addEventListener("inkorg:template", function (event) {
+        editor.focus();
+        editor.insertHTML(event.detail.html);
+        var subject = form.querySelector("input[name=subject]");
+        if (subject && !subject.value && event.detail.subject) subject.value = event.detail.subject;
+        sync();
+        changed(field);
+      });
+      var choice = form.querySelector(".template-choice[data-template-url]");
+      if (choice) {
+        choice.hidden = false;
+        choice.querySelector("select").addEventListener("change", function (event) {
+          var picked = event.target.value;
+          event.target.value = "";
+          if (!picked) return;
+          var data = new FormData(form);
+          data.delete("attachments");
+          data.set("template", picked);
+          fetch(choice.getAttribute("data-template-url"), {
+            method: "POST", body: data, credentials: "same-origin", headers: { "HX-Request": "true" }
+          }).then(function (response) {
+            return response.ok ? response.json() : Promise.reject(response.status);
+          }).then(function (answer) {
+            var uploads = form.querySelector("#uploads");
+            if (uploads) {
+              uploads.outerHTML = answer.uploads;
+              window.htmx.process(form.querySelector("#uploads"));
+            }
+            form.dispatchEvent(new CustomEvent("inkorg:template", { detail: answer }));
+          }).catch(function () { /* nothing changes; the user can choose again */ });
+        });
+      }
       if (area.hasAttribute("autofocus")) {
         editor.focus();
         editor.moveCursorToStart();  // above a reply's quote, as in the text area
