@@ -105,3 +105,36 @@ def test_the_signature_and_its_logo_arrive_inline(app, lab, mailbox, inbox_page,
     assert f'src="cid:{cid}"' in html_part.get_content() and "/settings/signature-logo" not in html_part.get_content()
     assert "<b>Kund &amp; Co AB</b>" in html_part.get_content()
     assert image.get_content_type() == "image/png" and image.get_payload(decode=True) == png()
+
+
+HOSTILE = ('<div onmouseover="steal()">Hej<script>alert(1)</script></div><img src="https://tracker.example/p.gif">'
+           '<img src="/settings/signature-logo/0000"><a href="javascript:alert(1)">klicka</a>'
+           '<span style="background:url(https://tracker.example/css)">x</span><iframe src="https://x.example"></iframe>')
+
+
+def _clean(html: str) -> None:
+    for bad in ("script", "onmouseover", "tracker", "javascript", "iframe", "/settings/signature-logo", "url("):
+        assert bad not in html, bad
+
+
+def test_what_the_browser_posts_is_cleaned_before_it_is_kept_or_sent(app, lab, mailbox):
+    """Never trusted from the browser: the signature's and the message's HTML go through the server's
+    rules, so neither can make a recipient (or the server) fetch anything or run anything."""
+    from mailcore.models import User
+
+    client = connected(app, mailbox)
+    response = client.post("/settings/personal", {"language": "en", "signature": "", "signature_html": HOSTILE,
+                                                  "timezone": "UTC"})
+    assert response.status_code == 204, text(response)
+    with app.extensions["mail"].sessions() as db:
+        kept = db.query(User).filter_by(email=mailbox.address).one()
+        _clean(kept.signature_html)
+        assert "Hej" in kept.signature_html and kept.signature.startswith("Hej")
+    lab.received.clear()
+    response = client.post("/inbox/compose/", {"to": "kund@example.test", "subject": "Städat", "body": "",
+                                               "html": HOSTILE})
+    assert response.status_code == 204, text(response)
+    [sent] = received(lab, "Städat")
+    parsed = email.message_from_bytes(sent.data, policy=email.policy.default)
+    _clean(parsed.get_body(("html",)).get_content())
+    assert [part.get_content_type() for part in parsed.walk()] == ["multipart/alternative", "text/plain", "text/html"]
