@@ -73,6 +73,9 @@ WORDS = {
            "mark_toggle": "Mark as read/unread", "print": "Print selected email", "refresh": "Refresh",
            "not_updated": "Why is the email list not updated?", "unknown_sender": "Unknown sender",
            "add_contact": "Add contact", "might_work_at": "This contact might work at",
+           "to": "To", "subject": "Subject", "message": "Message", "bold": "Bold", "bullets": "Bulleted list",
+           "offer_subject": "Offer for the spring", "offer_hello": "Hello Karin, here is ",
+           "offer_bold": "the offer", "offer_items": ("Price: SEK 12,000", "Delivery in week 12"),
            "card_rule": "To send email, the address must be the same as the first email address on "
                         "your contact card."},
     "sv": {"user": "Användarnamn", "password": "Lösenord", "sign_in": "Logga in", "inbox_nav": "Inkorg",
@@ -88,6 +91,9 @@ WORDS = {
            "refresh": "Uppdatera", "not_updated": "Varför uppdateras inte e-postlistan?",
            "unknown_sender": "Okänd avsändare", "add_contact": "Lägg till kontakt",
            "might_work_at": "Kontakten kan arbeta på",
+           "to": "Till", "subject": "Ämne", "message": "Meddelande", "bold": "Fetstil", "bullets": "Punktlista",
+           "offer_subject": "Offert för våren", "offer_hello": "Hej Karin, här kommer ",
+           "offer_bold": "offerten", "offer_items": ("Pris: 12 000 kr", "Leverans vecka 12"),
            "card_rule": "För att kunna skicka e-post måste adressen vara densamma som den första "
                         "e-postadressen på ditt kontaktkort."},
 }
@@ -120,6 +126,7 @@ PICTURES = (
     Picture("email-options-account.png", "Email options, Email account tab with Edit/remove"),
     Picture("inbox-unknown-sender.png", "an open message from an unknown address, with the Unknown sender banner"),
     Picture("inbox-add-contact.png", "Add contact, a company suggested under This contact might work at"),
+    Picture("inbox-compose-formatted.png", "New email with formatted text: bold, a bulleted list, a link"),
 )
 PICTURE_NAMES = tuple(p.name for p in PICTURES)
 
@@ -368,6 +375,27 @@ class Shooter:
         add = self.dialog(w["add_contact"])
         expect(add.get_by_text(w["might_work_at"], exact=True)).to_be_visible()
         self.shot("inbox-add-contact.png", self.around(add))
+
+        if "inbox-compose-formatted.png" in self.wanted:
+            page.goto(base_url + "/inbox/")
+            page.get_by_role("link", name=w["new"], exact=True).click()
+            compose = self.dialog(w["new_email"])
+            editor = compose.get_by_role("textbox", name=w["message"])
+            expect(editor).to_be_visible()
+            compose.get_by_label(w["to"], exact=True).fill("karin.berg@kund.example")
+            compose.get_by_label(w["subject"], exact=True).fill(w["offer_subject"])
+            editor.click()
+            bold = compose.get_by_role("button", name=w["bold"], exact=True)
+            page.keyboard.type(w["offer_hello"])
+            bold.click()
+            page.keyboard.type(w["offer_bold"])
+            bold.click()
+            page.keyboard.press("Enter")
+            compose.get_by_role("button", name=w["bullets"], exact=True).click()
+            page.keyboard.type(w["offer_items"][0])
+            page.keyboard.press("Enter")
+            page.keyboard.type(w["offer_items"][1])
+            self.shot("inbox-compose-formatted.png", self.around(compose))
 
 
 # --- taking and checking ----------------------------------------------------------------------
