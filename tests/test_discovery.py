@@ -4,6 +4,7 @@ the real Dovecot and SMTP servers on the standard ports, and servers that never 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -11,28 +12,34 @@ from localmail.world import MAIL_HOST, PRIVATE_HOST, TARPIT_HOST, World
 from mailcore.connect import MailEnvironment
 from mailcore.discovery.detect import Detector, DiscoveryNetwork
 from mailcore.discovery.dnsquery import Dns
+from mailcore.discovery.ispdb import Ispdb, MemoryCache
 from mailcore.discovery.providers import ProviderList
 from mailcore.netpolicy import MAIL_PORTS, NetworkPolicy, parse_networks
 
 from .helpers import Browser, make_user, text, worker_loopback
 
 BUDGET = 2.5
+ISPDB_FILES = Path(__file__).with_name("ispdb")  # real documents of thunderbird/autoconfig (MPL 2.0)
 
 
 @pytest.fixture(scope="session")
 def world(tmp_path_factory):
     started = World.start(tmp_path_factory.mktemp("world"), worker_loopback(5, MAIL_HOST),
-                          worker_loopback(6, TARPIT_HOST))
+                          worker_loopback(6, TARPIT_HOST), ispdb_dir=ISPDB_FILES)
     yield started
     started.stop()
 
 
-def make_detector(world: World, budget: float = BUDGET) -> Detector:
+def make_detector(world: World, budget: float = BUDGET, ispdb: bool = True, cache=None) -> Detector:
+    """A detector of this world: its DNS, its autoconfig servers and its central ISPDB (`ispdb`:
+    whether it is asked; `cache`: where its answers are kept, a fresh memory by default)."""
     dns = Dns(world.dns.address, timeout=1.5)
     policy = NetworkPolicy(parse_networks("127.0.0.0/8"), MAIL_PORTS, dns.addresses)
     env = MailEnvironment(policy, world.lab.ca_bundle)
+    central = Ispdb(world.ispdb_url, cache if cache is not None else MemoryCache()) if ispdb else None
     return Detector(ProviderList.load(), DiscoveryNetwork(policy, env.tls_context, dns, world.web.port,
-                                                          budget=budget, step_timeout=min(1.5, budget)))
+                                                          budget=budget, step_timeout=min(1.5, budget)),
+                    central)
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +130,23 @@ TABLE = [
     # MX at an unknown host: the autoconfig of the MX host's registrable domain
     ("kim@kund.test", "mx", "Hoster", "mail.hoster.test:993:tls:A", "mail.hoster.test:465:tls:A"),
     ("order@kund.test", "mx", "Hoster", "mail.hoster.test:993:tls:A", "mail.hoster.test:465:tls:A"),
+    # the central ISPDB, real documents: domains only it knows, a POP3-only one, an MX host's domain
+    ("kim@online.de", "ispdb", "1&1", "imap.1und1.de:993:tls:A", "smtp.1und1.de:465:tls:A"),
+    ("Anna.Berg@sofort-start.de", "ispdb", "1&1", "imap.1und1.de:993:tls:A", "smtp.1und1.de:465:tls:A"),
+    ("kim@charter.net", "ispdb", "Charter Communications", "mobile.charter.net:993:tls:A", "mobile.charter.net:587:tls:A"),
+    ("kim@spectrum.net", "ispdb", "Charter Communications", "mobile.charter.net:993:tls:A", "mobile.charter.net:587:tls:A"),
+    ("kim@jazztel.es", "ispdb", "gmail", "imap.gmail.com:993:tls:A", "smtp.gmail.com:465:tls:A"),
+    ("kim@biglobe.ne.jp", "ispdb", "Biglobe", "pop3", None),
+    ("kim@ispkund.test", "ispdb", "1&1", "imap.1und1.de:993:tls:A", "smtp.1und1.de:465:tls:A"),
+    # where ISPDB and the built-in list disagree, the list's (checked) settings are used
+    ("kim@bellsouth.net", "provider", "att", "imap.mail.att.net:993:tls:A", "smtp.mail.att.net:465:tls:A"),
+    ("kim@yahoo.co.jp", "provider", "yahoo-japan", "imap.mail.yahoo.co.jp:993:tls:L", "smtp.mail.yahoo.co.jp:465:tls:L"),
+    # ISPDB has nothing usable: not found, never answers, too large, an entity bomb, plaintext only
+    ("kim@isp404.test", "none", "", None, None),
+    ("kim@ispslow.test", "none", "", None, None),
+    ("kim@ispbig.test", "none", "", None, None),
+    ("kim@ispbomb.test", "none", "", None, None),
+    ("kim@ispplain.test", "none", "", None, None),
     # only probing the servers finds these
     ("kim@guess.test", "guess", "", "imap.guess.test:993:tls:A", "smtp.guess.test:465:tls:A"),
     ("a.b@guess.test", "guess", "", "imap.guess.test:993:tls:A", "smtp.guess.test:465:tls:A"),
@@ -155,7 +179,7 @@ def _expect(spec: str | None, address: str):
 
 def test_the_table_is_large_and_covers_every_source():
     assert len(TABLE) >= 80
-    assert {row[1] for row in TABLE} == {"provider", "mx", "autoconfig", "srv", "guess", "none"}
+    assert {row[1] for row in TABLE} == {"provider", "mx", "autoconfig", "ispdb", "srv", "guess", "none"}
 
 
 @pytest.mark.parametrize("address,source,who,incoming,outgoing", TABLE, ids=[row[0] for row in TABLE])
