@@ -266,6 +266,7 @@ PATHS = [
     ("srv.test", "Found in the domain's DNS records.", "address"),
     ("kund.test", "Found in your provider's configuration: Hoster", "address"),
     ("guess.test", "Found by testing the servers.", "address"),
+    ("online.de", "Found in Thunderbird's database of email providers: 1&1", "address"),
     ("mailonly.test", "Found by testing the servers.", "local"),  # a guess falls back to the local part
 ]
 
@@ -313,3 +314,73 @@ def test_discoveries_are_rate_limited(app_config, world):
         assert browser.post("/inbox/setup/next", {"address": "kim@srv.test"}).status_code == 200
     third = browser.post("/inbox/setup/next", {"address": "kim@srv.test"})
     assert third.status_code == 429 and "Too many attempts" in text(third)
+
+
+# --- the central ISPDB --------------------------------------------------------------------------------
+
+
+def _ispdb_requests(world: World, domain: str) -> int:
+    return sum(1 for host, target in world.web.requests if host == "ispdb.test" and target == f"/v1.1/{domain}")
+
+
+def test_the_ispdb_is_asked_for_the_domain_only_and_its_answers_are_kept(world):
+    cache = MemoryCache()
+    before = _ispdb_requests(world, "charter.net"), _ispdb_requests(world, "isp404.test")
+    for _ in range(3):
+        assert make_detector(world, cache=cache).detect("kim@charter.net").source == "ispdb"
+        assert make_detector(world, cache=cache).detect("kim@isp404.test").source == "none"
+    assert (_ispdb_requests(world, "charter.net"), _ispdb_requests(world, "isp404.test")) == (before[0] + 1,
+                                                                                              before[1] + 1)
+    assert not any("kim" in target for host, target in world.web.requests if host == "ispdb.test")
+    started = time.perf_counter()
+    assert cache.get("charter.net").document is not None and cache.get("isp404.test").detail == "HTTP 404"
+    assert time.perf_counter() - started < 0.01
+
+
+def test_the_lookup_switched_off_asks_nobody(world):
+    before = _ispdb_requests(world, "online.de")
+    found = make_detector(world, ispdb=False).detect("kim@online.de")
+    assert found.source == "none" and _ispdb_requests(world, "online.de") == before
+
+
+def test_an_ispdb_that_never_answers_is_given_up_within_its_step(world):
+    started = time.monotonic()
+    found = make_detector(world).detect("kim@ispslow.test")
+    assert found.source == "none" and time.monotonic() - started < BUDGET + 0.5
+
+
+def test_flask_discover_says_what_every_source_said(world_app):
+    result = world_app.test_cli_runner().invoke(args=["discover", "kim@ispkund.test"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "ispdb" in out and "imap.1und1.de:993 SSL" in out and "smtp.1und1.de:465 SSL" in out
+    for source in ("provider", "autoconfig", "srv", "mx", "guess"):
+        assert f"\n  {source}" in out
+    assert "ispkund.test: HTTP 404" in out  # the address's own domain is not in the ISPDB
+    assert "password" not in out.lower()
+
+
+@pytest.mark.parametrize("language,said", [("en", "Found in Thunderbird's database of email providers: 1&1"),
+                                           ("sv", "Hittades i Thunderbirds databas över e-postleverantörer: 1&1")])
+def test_the_ispdb_is_named_on_screen_and_its_answer_kept_in_the_database(world_app, world, language, said):
+    from mailcore.models import IspdbAnswer
+
+    make_user(world_app, f"{language}@sofortstart.de", language=language)
+    browser = Browser(world_app.test_client())
+    browser.sign_in(f"{language}@sofortstart.de", "crm-password-1")
+    assert said in text(browser.post("/inbox/setup/next", {"address": f"{language}@sofortstart.de"}))
+    with world_app.extensions["mail"].sessions() as db:
+        kept = db.get(IspdbAnswer, "sofortstart.de")
+        assert kept.document.startswith(b"<?xml") and kept.expires_at > kept.fetched_at
+
+
+def test_an_ispdb_provider_the_app_signs_in_to_offers_its_sign_in(app_config, world):
+    from app import create_app
+
+    app = create_app(dict(app_config, **world.app_config(), MAIL_PROVIDERS_FILE=None, MAIL_DISCOVERY_BUDGET=BUDGET,
+                          OAUTH_GOOGLE_CLIENT_ID="g-client"))
+    make_user(app, "kim@jazztel.es")
+    browser = Browser(app.test_client())
+    browser.sign_in("kim@jazztel.es", "crm-password-1")
+    step = browser.post("/inbox/setup/next", {"address": "kim@jazztel.es"})
+    assert "Sign in with Google" in text(step) and 'name="password"' not in step.get_data(as_text=True)
