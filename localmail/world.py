@@ -110,6 +110,7 @@ RECORDS: dict[str, list[tuple]] = {
     # MX at a host whose domain only ISPDB knows (1und1.de.xml lists kundenserver.de)
     "ispkund.test": [("MX", 10, "mx00.kundenserver.de")], "mx00.kundenserver.de": A_MAIL,
     # ISPDB: not found, never answers, too large, entity expansion, plaintext servers only
+    "ispdb-private.test": [("A", PRIVATE_HOST)],  # an ISPDB on a private address: refused, never dialled
     "isp404.test": [], "ispslow.test": [], "ispbig.test": [], "ispbomb.test": [], "ispplain.test": [],
 }
 SILENT = {"silent.test"}  # the DNS server never answers for it

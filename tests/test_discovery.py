@@ -343,6 +343,24 @@ def test_the_lookup_switched_off_asks_nobody(world):
     assert found.source == "none" and _ispdb_requests(world, "online.de") == before
 
 
+def test_the_ispdb_is_held_to_the_network_rule(world, monkeypatch):
+    import socket
+
+    dialled = []
+    original = socket.create_connection
+
+    def watching(address, *args, **kwargs):  # observes every dial; the real connection still happens
+        dialled.append(address[0])
+        return original(address, *args, **kwargs)
+
+    detector = make_detector(world)
+    detector.ispdb = Ispdb(f"https://ispdb-private.test:{world.web.port}/v1.1/", MemoryCache())
+    monkeypatch.setattr(socket, "create_connection", watching)
+    found = detector.detect("kim@online.de")
+    assert found.source == "none" and detector.ispdb.cache.get("online.de").detail == f"HostNotAllowed: {PRIVATE_HOST}"
+    assert PRIVATE_HOST not in dialled
+
+
 def test_an_ispdb_that_never_answers_is_given_up_within_its_step(world):
     started = time.monotonic()
     found = make_detector(world).detect("kim@ispslow.test")

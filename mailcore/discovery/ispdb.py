@@ -14,7 +14,7 @@ from __future__ import annotations
 import ssl
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 from urllib.parse import quote, urlsplit
@@ -62,12 +62,14 @@ class MemoryCache:
     def get(self, domain: str) -> Answer | None:
         with self._lock:
             answer = self._answers.get(domain)
-        return answer if answer is not None and answer.fresh else None
+        if answer is None or not answer.fresh:
+            return None
+        return answer if answer.cached else replace(answer, cached=True)
 
     def put(self, domain: str, answer: Answer) -> None:
         with self._lock:
             self._answers.pop(domain, None)
-            self._answers[domain] = answer
+            self._answers[domain] = replace(answer, cached=True)
             while len(self._answers) > self.size:
                 self._answers.pop(next(iter(self._answers)))
 
