@@ -11,6 +11,7 @@ repeated questions in the same process without the database.
 
 from __future__ import annotations
 
+import logging
 import ssl
 import threading
 from collections.abc import Callable
@@ -19,11 +20,15 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from urllib.parse import quote, urlsplit
 
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailcore import clock
 from mailcore.discovery import autoconfig
 from mailcore.netpolicy import NetworkPolicy
+
+log = logging.getLogger(__name__)
 
 DEFAULT_URL = "https://autoconfig.thunderbird.net/v1.1/"
 ANSWER_LIFETIME = timedelta(days=1)
@@ -106,12 +111,16 @@ class DatabaseCache:
         from mailcore.models import IspdbAnswer
 
         self.memory.put(domain, answer)
+        values = {"document": answer.document, "detail": answer.detail[:255], "fetched_at": clock.now(),
+                  "expires_at": answer.expires_at}
         with self.sessions() as db:
-            row = db.get(IspdbAnswer, domain) or IspdbAnswer(domain=domain)
-            row.document, row.detail = answer.document, answer.detail[:255]
-            row.fetched_at, row.expires_at = clock.now(), answer.expires_at
-            db.add(row)
-            db.commit()
+            try:
+                db.add(IspdbAnswer(domain=domain, **values))
+                db.commit()
+            except IntegrityError:  # kept before, or by another process just now: replaced
+                db.rollback()
+                db.execute(update(IspdbAnswer).where(IspdbAnswer.domain == domain).values(**values))
+                db.commit()
         self._forget_expired()
 
     def _forget_expired(self) -> None:
@@ -168,7 +177,10 @@ class Ispdb:
             answer = Answer(None, str(exc), clock.now() + FAILURE_LIFETIME)
         else:
             answer = Answer(document, "", clock.now() + ANSWER_LIFETIME)
-        self.cache.put(domain, answer)
+        try:
+            self.cache.put(domain, answer)
+        except Exception:  # a busy or unreachable database costs a lookup later, not this answer
+            log.warning("the ISPDB's answer for %s could not be kept", domain, exc_info=True)
         return answer
 
     def document(self, domain: str, policy: NetworkPolicy, context, deadline: float) -> bytes:

@@ -128,3 +128,11 @@ def test_the_sign_in_is_offered_only_for_the_providers_own_servers(address, expe
     settings = autoconfig.parse(document, address).settings
     found = Detector(ProviderList.load())._signs_in(document, settings)
     assert (found.id if found else None) == expected
+
+
+def test_an_answer_that_cannot_be_kept_is_still_given(fetches):
+    class Broken(MemoryCache):
+        def put(self, domain, answer):
+            raise RuntimeError("database is locked")
+
+    assert Ispdb(central.DEFAULT_URL, Broken()).answer("online.de", None, None, 0.0).document
