@@ -56,14 +56,29 @@ def fetches(monkeypatch):
     return asked
 
 
-@pytest.fixture
-def database_cache(tmp_path):
+@pytest.fixture(scope="module")
+def database(tmp_path_factory):
     from mailcore import db as maildb
+    from mailcore.models import IspdbAnswer
 
-    engine = maildb.make_engine(f"sqlite:///{tmp_path / 'cache.db'}")
-    maildb.upgrade(engine)
-    yield DatabaseCache(maildb.session_factory(engine))
+    engine = maildb.make_engine(f"sqlite:///{tmp_path_factory.mktemp('ispdb') / 'cache.db'}")
+    IspdbAnswer.__table__.create(engine)  # the one table (the migrations are tested against the models elsewhere)
+    yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def database_cache(database):
+    from sqlalchemy import delete
+
+    from mailcore import db as maildb
+    from mailcore.models import IspdbAnswer
+
+    sessions = maildb.session_factory(database)
+    with sessions() as db:
+        db.execute(delete(IspdbAnswer))
+        db.commit()
+    return DatabaseCache(sessions)
 
 
 @pytest.mark.parametrize("kind", ["memory", "database"])
@@ -136,3 +151,16 @@ def test_an_answer_that_cannot_be_kept_is_still_given(fetches):
             raise RuntimeError("database is locked")
 
     assert Ispdb(central.DEFAULT_URL, Broken()).answer("online.de", None, None, 0.0).document
+
+
+@pytest.mark.parametrize("setting,asked", [(None, central.DEFAULT_URL), ("", None),
+                                           ("https://ispdb.example/v1.1/", "https://ispdb.example/v1.1/")])
+def test_the_installation_asks_the_ispdb_of_its_setting_and_keeps_answers_in_its_database(setting, asked):
+    from sqlalchemy.orm import sessionmaker
+
+    from mailcore.installation import _ispdb
+
+    sessions = sessionmaker()
+    lookup = _ispdb(Settings.from_env({} if setting is None else {"MAIL_ISPDB_URL": setting}), sessions)
+    assert (lookup.base_url if lookup else None) == asked
+    assert lookup is None or (isinstance(lookup.cache, DatabaseCache) and lookup.cache.sessions is sessions)
