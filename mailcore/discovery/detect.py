@@ -203,14 +203,13 @@ class Detector:
         issuer = oauth_issuer(document)
         if issuer is None or settings is None:
             return None
-        for provider in self.providers.providers:
-            if provider.oauth2 is None:
-                continue
-            host = urlsplit(provider.oauth2.issuer.replace("{tenant}", "common")).hostname
-            names = {t.host for t in (provider.incoming, provider.outgoing) if t}
-            if host == issuer and settings.incoming.host in names:
-                return provider
-        return None
+        matches = [provider for provider in self.providers.providers
+                   if provider.oauth2 is not None and provider.incoming is not None
+                   and urlsplit(provider.oauth2.issuer.replace("{tenant}", "common")).hostname == issuer
+                   and provider.incoming.host == settings.incoming.host]
+        # the one whose outgoing server is the document's too (Microsoft 365 rather than Outlook.com)
+        return max(matches, key=lambda p: p.outgoing is not None and p.outgoing.host == settings.outgoing.host,
+                   default=None)
 
     def _srv(self, address: str, domain: str, deadline: float) -> Detection | None:
         dns, allowed = self.network.dns, self.network.policy.allowed_ports

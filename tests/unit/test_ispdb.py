@@ -164,3 +164,17 @@ def test_the_installation_asks_the_ispdb_of_its_setting_and_keeps_answers_in_its
     lookup = _ispdb(Settings.from_env({} if setting is None else {"MAIL_ISPDB_URL": setting}), sessions)
     assert (lookup.base_url if lookup else None) == asked
     assert lookup is None or (isinstance(lookup.cache, DatabaseCache) and lookup.cache.sessions is sessions)
+
+
+@pytest.mark.parametrize("outgoing,expected", [("smtp.office365.com", "microsoft365"),
+                                               ("smtp-mail.outlook.com", "outlook")])
+def test_of_two_providers_on_one_imap_server_the_one_sending_through_the_documents_server_signs_in(outgoing, expected):
+    document = (b'<clientConfig version="1.1"><emailProvider id="x"><domain>x.example</domain>'
+                b"<displayName>Microsoft</displayName><incomingServer type=\"imap\"><hostname>outlook.office365.com"
+                b"</hostname><port>993</port><socketType>SSL</socketType><username>%EMAILADDRESS%</username>"
+                b"<authentication>OAuth2</authentication></incomingServer><outgoingServer type=\"smtp\"><hostname>"
+                + outgoing.encode() + b"</hostname><port>587</port><socketType>STARTTLS</socketType><username>"
+                b"%EMAILADDRESS%</username><authentication>OAuth2</authentication></outgoingServer></emailProvider>"
+                b"<oAuth2><issuer>login.microsoftonline.com</issuer></oAuth2></clientConfig>")
+    settings = autoconfig.parse(document, "kim@x.example").settings
+    assert Detector(ProviderList.load())._signs_in(document, settings).id == expected
