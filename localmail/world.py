@@ -111,6 +111,7 @@ RECORDS: dict[str, list[tuple]] = {
     "ispkund.test": [("MX", 10, "mx00.kundenserver.de")], "mx00.kundenserver.de": A_MAIL,
     # ISPDB: not found, never answers, too large, entity expansion, plaintext servers only
     "ispdb-private.test": [("A", PRIVATE_HOST)],  # an ISPDB on a private address: refused, never dialled
+    "ispdb-wrongname.test": A_WEB,  # an ISPDB whose certificate does not name it: refused
     "isp404.test": [], "ispslow.test": [], "ispbig.test": [], "ispbomb.test": [], "ispplain.test": [],
 }
 SILENT = {"silent.test"}  # the DNS server never answers for it

@@ -361,6 +361,14 @@ def test_the_ispdb_is_held_to_the_network_rule(world, monkeypatch):
     assert PRIVATE_HOST not in dialled
 
 
+def test_an_ispdb_whose_certificate_does_not_name_it_is_not_believed(world):
+    detector = make_detector(world)
+    detector.ispdb = Ispdb(f"https://ispdb-wrongname.test:{world.web.port}/v1.1/", MemoryCache())
+    assert detector.detect("kim@online.de").source == "none"
+    assert "certificate" in detector.ispdb.cache.get("online.de").detail.lower()
+    assert not any(host == "ispdb-wrongname.test" for host, _target in world.web.requests)
+
+
 def test_an_ispdb_that_never_answers_is_given_up_within_its_step(world):
     started = time.monotonic()
     found = make_detector(world).detect("kim@ispslow.test")
