@@ -337,6 +337,21 @@ def test_the_ispdb_is_asked_for_the_domain_only_and_its_answers_are_kept(world):
     assert time.perf_counter() - started < 0.01
 
 
+def test_users_of_one_domain_asking_at_once_cause_one_lookup(world):
+    from concurrent.futures import ThreadPoolExecutor
+
+    detector = make_detector(world)
+    before = _ispdb_requests(world, "spectrum.net")
+    world.web.delays["ispdb.test"] = 0.3  # the first lookup is still under way when the others ask
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            found = list(pool.map(detector.detect, [f"user{n}@spectrum.net" for n in range(4)]))
+    finally:
+        world.web.delays.clear()
+    assert [f.source for f in found] == ["ispdb"] * 4
+    assert _ispdb_requests(world, "spectrum.net") == before + 1
+
+
 def test_the_lookup_switched_off_asks_nobody(world):
     before = _ispdb_requests(world, "online.de")
     found = make_detector(world, ispdb=False).detect("kim@online.de")

@@ -15,7 +15,8 @@ import logging
 import ssl
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 from urllib.parse import quote, urlsplit
@@ -25,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailcore import clock
+from mailcore.deadline import remaining
 from mailcore.discovery import autoconfig
 from mailcore.netpolicy import NetworkPolicy
 
@@ -149,10 +151,13 @@ class IspdbUnavailable(autoconfig.AutoconfigError):
 
 @dataclass
 class Ispdb:
-    """The central lookup at `base_url`; `cache` keeps its answers."""
+    """The central lookup at `base_url`; `cache` keeps its answers. Within a process, a domain is
+    looked up once at a time: who asks while it is under way waits for that answer."""
 
     base_url: str
     cache: AnswerCache
+    _under_way: dict[str, Future] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def url(self, domain: str) -> str:
         base = self.base_url if self.base_url.endswith("/") else self.base_url + "/"
@@ -169,6 +174,27 @@ class Ispdb:
         cached = self.cache.get(domain)
         if cached is not None:
             return cached
+        with self._lock:
+            pending = self._under_way.get(domain)
+            if pending is None:
+                mine = self._under_way[domain] = Future()
+        if pending is not None:
+            try:
+                return pending.result(timeout=remaining(deadline))
+            except TimeoutError:
+                return Answer(None, "out of time (waiting for the lookup under way)", clock.now())
+        try:
+            answer = self._lookup(domain, policy, context, deadline)
+            mine.set_result(answer)
+            return answer
+        except BaseException as exc:
+            mine.set_exception(exc)
+            raise
+        finally:
+            with self._lock:
+                self._under_way.pop(domain, None)
+
+    def _lookup(self, domain: str, policy: NetworkPolicy, context, deadline: float) -> Answer:
         tls = context() if callable(context) else context
         try:
             document = autoconfig.fetch(self.url(domain), policy, tls, deadline, self.port)
