@@ -1,4 +1,4 @@
-"""Operator commands: `flask --app app user add|passwd|remove|list`, `sync now|worker|watch`, `check`,
+"""Operator commands: `flask --app app user add|passwd|remove|list`, `sync now|worker|watch`, `check`, `discover`,
 `translate update|compile`, `docs screenshots`; `inkorg` (the installed console command) is
 `flask --app app`. Their defaults come from the installation's settings (mailcore.config).
 
@@ -32,6 +32,7 @@ def register_commands(app: Flask, factory: Callable[..., Flask]) -> None:
     """Every command of this module on `app`; `factory` (app.create_app) builds the documentation's apps."""
     register_cli(app)
     register_check_cli(app)
+    register_discover_cli(app)
     register_sync_cli(app)
     register_translate_cli(app)
     register_docs_cli(app, factory)
@@ -195,6 +196,35 @@ def register_check_cli(app: Flask) -> None:
         for finding in findings:
             click.echo(finding.line())
         if any(f.level == health.PROBLEM for f in findings):
+            raise SystemExit(1)
+
+
+def register_discover_cli(app: Flask) -> None:
+    @app.cli.command("discover")
+    @click.argument("address")
+    def discover(address: str) -> None:
+        """What discovery finds for ADDRESS: the settings, the source that answered, and what every source
+        said and how long it took. No password is asked or sent. Exits 1 when nothing usable is found."""
+        from mailcore.discovery.detect import describe
+
+        local, _, domain = address.rpartition("@")
+        if not local or "." not in domain:
+            raise click.ClickException(f"not an email address: {address}")
+        detector = current_app.extensions["mail"].detector
+        found, reports = detector.explain(address)
+        click.echo(f"{address}: {'found by ' + found.source if found.settings else 'nothing usable found'} "
+                   f"in {found.seconds:.2f} s")
+        if found.settings is not None or found.pop3_only:
+            click.echo(f"  {describe(found)}")
+        click.echo("What every source said (seconds from the start):")
+        order = ["provider", "autoconfig", "ispdb", "srv", "mx", "guess"]
+        for report in sorted(reports, key=lambda r: order.index(r.source) if r.source in order else len(order)):
+            via = f" [{report.found.source}]" if report.found and report.found.source != report.source else ""
+            click.echo(f"  {report.source:<11} {report.seconds:6.3f}  {report.said}{via}")
+        ispdb = detector.ispdb
+        click.echo(f"ISPDB: {ispdb.base_url} (asked with the domain only)" if ispdb else
+                   "ISPDB: off (MAIL_ISPDB_URL is empty)")
+        if found.settings is None:
             raise SystemExit(1)
 
 

@@ -8,7 +8,9 @@ Prints four figures:
      another (target: at most 0.35x). DNS answers are delayed by --dns-delay, as from a resolver a
      network away; on bare loopback every step costs almost nothing and there is little to overlap;
   3. a domain whose every server accepts and never answers: the time of each run against the budget;
-  4. the discovery table of tests/test_discovery.py: how many rows come out right.
+  4. the discovery table of tests/test_discovery.py: how many rows come out right;
+  5. an address only the central ISPDB knows, the ISPDB answering after --ispdb-delay (target under
+     1 s), and its answer from the cache: in memory, and from the database (target under 1 ms).
 Needs root (the mail servers listen on the standard ports of 127.0.3.5).
 """
 
@@ -29,18 +31,65 @@ from mailcore.connect import MailEnvironment  # noqa: E402
 from mailcore.discovery import autoconfig, probe  # noqa: E402
 from mailcore.discovery.detect import Detector, DiscoveryNetwork  # noqa: E402
 from mailcore.discovery.dnsquery import Dns  # noqa: E402
+from mailcore.discovery.ispdb import DatabaseCache, Ispdb, MemoryCache  # noqa: E402
 from mailcore.discovery.providers import ProviderList  # noqa: E402
 from mailcore.netpolicy import MAIL_PORTS, NetworkPolicy, parse_networks  # noqa: E402
 
 GUESS_ONLY = "kim@guess.test"
+ISPDB_ONLY = "kim@online.de"
+ISPDB_FILES = ROOT / "tests" / "ispdb"
 
 
-def make_detector(world: World, budget: float) -> Detector:
+def make_detector(world: World, budget: float, cache=None) -> Detector:
     dns = Dns(world.dns.address, timeout=min(3.0, budget))
     policy = NetworkPolicy(parse_networks("127.0.0.0/8"), MAIL_PORTS, dns.addresses)
     env = MailEnvironment(policy, world.lab.ca_bundle)
     return Detector(ProviderList.load(), DiscoveryNetwork(policy, env.tls_context, dns, world.web.port,
-                                                          budget=budget, step_timeout=min(4.0, budget)))
+                                                          budget=budget, step_timeout=min(4.0, budget)),
+                    Ispdb(world.ispdb_url, cache if cache is not None else MemoryCache()))
+
+
+def ispdb_figures(world: World, budget: float, delay: float, runs: int, workdir: Path) -> None:
+    """An ISPDB-only address with a fresh cache each time, the ISPDB `delay` away; then the cache."""
+    world.web.delays["ispdb.test"] = delay
+
+    def fresh() -> None:
+        found = make_detector(world, budget).detect(ISPDB_ONLY)
+        assert found.source == "ispdb", found
+
+    first = timed(fresh, runs)
+    world.web.delays.clear()
+    print(f"ISPDB only ({ISPDB_ONLY}, the ISPDB answering after {delay * 1000:.0f} ms, nothing cached): "
+          f"median {statistics.median(first) * 1000:.0f} ms, slowest {max(first) * 1000:.0f} ms over {runs} "
+          f"runs (target < 1 s)")
+
+    from sqlalchemy import create_engine
+
+    from mailcore import db as maildb
+
+    engine = create_engine(f"sqlite:///{workdir / 'cache.db'}")
+    maildb.upgrade(engine)
+    cache = DatabaseCache(maildb.session_factory(engine))
+    detector = make_detector(world, budget, cache)
+    net = detector.network
+    detector.ispdb.answer("online.de", net.policy, net.tls_context, time.monotonic() + budget)  # fetched, kept
+
+    def answer() -> None:
+        assert detector.ispdb.answer("online.de", net.policy, net.tls_context, time.monotonic() + 1).document
+
+    memory = timed(answer, runs * 10)
+
+    def from_database() -> None:
+        cache.memory.clear()
+        answer()
+
+    stored = timed(from_database, runs * 10)
+    whole = timed(lambda: detector.detect(ISPDB_ONLY), runs)
+    print(f"ISPDB answer from the cache: in memory median {statistics.median(memory) * 1000:.3f} ms, from the "
+          f"database (SQLite) median {statistics.median(stored) * 1000:.3f} ms, p95 "
+          f"{sorted(stored)[int(len(stored) * 0.95) - 1] * 1000:.3f} ms over {len(stored)} runs (target < 1 ms); "
+          f"the whole discovery of {ISPDB_ONLY} with it cached: median {statistics.median(whole) * 1000:.1f} ms")
+    engine.dispose()
 
 
 def sequential(detector: Detector, address: str) -> bool:
@@ -92,10 +141,11 @@ def main() -> None:
     parser.add_argument("--dns-delay", type=float, default=0.02, help="seconds each DNS answer waits")
     parser.add_argument("--budget", type=float, default=8.0, help="the pipeline's budget in seconds")
     parser.add_argument("--tarpit-runs", type=int, default=3)
+    parser.add_argument("--ispdb-delay", type=float, default=0.05, help="seconds each ISPDB answer waits")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as workdir:
-        world = World.start(Path(workdir))
+        world = World.start(Path(workdir), ispdb_dir=ISPDB_FILES)
         try:
             detector = make_detector(world, args.budget)
             hit = timed(lambda: detector.detect("anna.berg@gmail.com"), args.runs)
@@ -113,6 +163,8 @@ def main() -> None:
                   f"{together * 1000:.1f} ms, one after another {one_by_one * 1000:.1f} ms, "
                   f"ratio {together / one_by_one:.2f}x (target <= 0.35x), median of {runs}")
             world.dns.delay = 0.0
+
+            ispdb_figures(world, args.budget, args.ispdb_delay, runs, Path(workdir))
 
             tarpit = timed(lambda: detector.detect("kim@tarpit.test"), args.tarpit_runs)
             within = all(t <= args.budget + 0.25 for t in tarpit)

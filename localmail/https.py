@@ -70,6 +70,7 @@ class LocalHttps:
         self.host = host
         self.timeout = timeout
         self.requests: list[tuple[str, str]] = []  # (host, request target) as received
+        self.delays: dict[str, float] = {}  # host -> seconds every answer for it waits (a server far away)
         self._routes: dict[tuple[str, str], _Route] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -233,6 +234,9 @@ class _Handler(BaseHTTPRequestHandler):
             route = _Route(404, (("Content-Type", "text/plain; charset=utf-8"),), b"Not found\n")
         if route.tarpit:
             owner._stopping.wait()
+            return
+        delay = owner.delays.get(_host(self.headers.get("Host", "")), 0.0)
+        if delay and owner._stopping.wait(delay):
             return
         if route.trickle:
             self._drip(route, send_body)

@@ -181,6 +181,7 @@ class DemoWorld:
             "MAIL_PROVIDERS_FILE": str(self.providers),
             "MAIL_ALLOWED_NETWORKS": "127.0.0.0/8",
             "MAIL_DNS_SERVER": self.dns.address,
+            "MAIL_ISPDB_URL": "",  # the pictures ask no third party
             "MAIL_TIMEOUT": 10.0,
             "MAIL_TESTS_PER_5_MINUTES": 1000,
             "MAIL_DISCOVERIES_PER_MINUTE": 1000,

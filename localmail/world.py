@@ -20,6 +20,8 @@ MAIL_HOST = "127.0.3.5"  # the lab, on 993/143/465/587/110
 TARPIT_HOST = "127.0.3.6"  # accepts on the mail ports and never speaks
 WEB_HOST = "127.0.0.1"  # autoconfig documents, on one port (MAIL_AUTOCONFIG_PORT)
 PRIVATE_HOST = "10.255.0.1"  # outside the allowed networks: must never be dialled
+ISPDB_HOST = "ispdb.test"  # the central ISPDB's stand-in, on the web server: /v1.1/<domain>
+ISPDB_PATH = "/v1.1/"
 
 
 def config_xml(incoming: list[tuple[str, int, str, str]], outgoing: list[tuple[str, int, str, str]],
@@ -101,6 +103,16 @@ RECORDS: dict[str, list[tuple]] = {
     "smtp.private.test": [("A", PRIVATE_HOST)], "autoconfig.private.test": [("A", PRIVATE_HOST)],
     # a domain with no mail servers at all
     "nothing.test": [],
+    # the central ISPDB, serving real ISPDB documents (World.start's ispdb_dir) and hostile ones
+    ISPDB_HOST: A_WEB,
+    # the servers of real ISPDB documents, here the lab: an address only ISPDB knows can log in
+    "imap.1und1.de": A_MAIL, "smtp.1und1.de": A_MAIL,
+    # MX at a host whose domain only ISPDB knows (1und1.de.xml lists kundenserver.de)
+    "ispkund.test": [("MX", 10, "mx00.kundenserver.de")], "mx00.kundenserver.de": A_MAIL,
+    # ISPDB: not found, never answers, too large, entity expansion, plaintext servers only
+    "ispdb-private.test": [("A", PRIVATE_HOST)],  # an ISPDB on a private address: refused, never dialled
+    "ispdb-wrongname.test": A_WEB,  # an ISPDB whose certificate does not name it: refused
+    "isp404.test": [], "ispslow.test": [], "ispbig.test": [], "ispbomb.test": [], "ispplain.test": [],
 }
 SILENT = {"silent.test"}  # the DNS server never answers for it
 
@@ -108,10 +120,11 @@ SILENT = {"silent.test"}  # the DNS server never answers for it
 MAIL_NAMES = ["mail.ac.test", "mx.ac.test", "imap.wk.test", "smtp.wk.test", "mail.redir.test",
               "mail.srv.test", "mail.srvstarttls.test", "mail.hoster.test", "mx1.hoster.test",
               "imap.guess.test", "smtp.guess.test", "mail.mailonly.test", "bare.test", "smtp.bare.test",
-              "pop.poponly.test"]
+              "pop.poponly.test", "imap.1und1.de", "smtp.1und1.de"]
 WEB_NAMES = ["autoconfig.ac.test", "wk.test", "autoconfig.redir.test", "www.redir.test",
              "autoconfig.offsite.test", "evil.test", "autoconfig.big.test", "autoconfig.bomb.test",
-             "autoconfig.plain.test", "autoconfig.pop.test", "autoconfig.hoster.test", "autoconfig.tarpit.test"]
+             "autoconfig.plain.test", "autoconfig.pop.test", "autoconfig.hoster.test", "autoconfig.tarpit.test",
+             ISPDB_HOST]
 
 _AC = "/mail/config-v1.1.xml"
 _WK = "/.well-known/autoconfig/mail/config-v1.1.xml"
@@ -129,9 +142,12 @@ class World:
     _stopped: bool = field(default=False, repr=False)
 
     @classmethod
-    def start(cls, workdir: Path, mail_host: str = MAIL_HOST, tarpit_host: str = TARPIT_HOST) -> World:
+    def start(cls, workdir: Path, mail_host: str = MAIL_HOST, tarpit_host: str = TARPIT_HOST,
+              ispdb_dir: Path | None = None) -> World:
         """mail_host, tarpit_host: other loopback addresses, for worlds side by side (the standard
-        ports of one address can be had once); the DNS answers with them."""
+        ports of one address can be had once); the DNS answers with them. ispdb_dir: ISPDB documents
+        (<name>.xml, as in the ispdb folder of thunderbird/autoconfig) that the central ISPDB's
+        stand-in serves for each domain they list."""
         lab = MailLab.start(workdir, mail_host, standard_ports=True, names=MAIL_NAMES)
         try:
             tarpit = Tarpit(tarpit_host, STANDARD_MAIL_PORTS)
@@ -145,6 +161,7 @@ class World:
             raise
         world = cls(lab, dns, web, tarpit)
         world._publish()
+        world._publish_ispdb(ispdb_dir)
         return world
 
     def _publish(self) -> None:
@@ -173,6 +190,25 @@ class World:
             [("mail.hoster.test", 993, "SSL", ADDRESS)], [("mail.hoster.test", 465, "SSL", ADDRESS)], "Hoster"))
         web.tarpit("autoconfig.tarpit.test", _AC)
 
+    def _publish_ispdb(self, folder: Path | None) -> None:
+        from xml.etree import ElementTree  # the test data, trusted
+
+        for path in sorted(folder.glob("*.xml")) if folder else ():
+            document = path.read_bytes()
+            for domain in ElementTree.fromstring(document).iter("domain"):
+                self.web.route(ISPDB_HOST, ISPDB_PATH + (domain.text or "").strip().lower(), document)
+        server = ("mail.ac.test", 993, "SSL", ADDRESS), ("mail.ac.test", 465, "SSL", ADDRESS)
+        self.web.tarpit(ISPDB_HOST, ISPDB_PATH + "ispslow.test")
+        self.web.route(ISPDB_HOST, ISPDB_PATH + "ispbig.test",
+                       config_xml([server[0]], [server[1]], "Big " + "x" * 70_000))
+        self.web.route(ISPDB_HOST, ISPDB_PATH + "ispbomb.test", BOMB)
+        self.web.route(ISPDB_HOST, ISPDB_PATH + "ispplain.test", config_xml(
+            [("mail.ac.test", 143, "plain", ADDRESS)], [("mail.ac.test", 25, "plain", ADDRESS)], "Plain"))
+
+    @property
+    def ispdb_url(self) -> str:
+        return f"https://{ISPDB_HOST}:{self.web.port}{ISPDB_PATH}"
+
     def app_config(self) -> dict:
         """What an app must be told to live in this world."""
         return {
@@ -180,6 +216,7 @@ class World:
             "MAIL_AUTOCONFIG_PORT": self.web.port,
             "MAIL_CA_BUNDLE": str(self.lab.ca_bundle),
             "MAIL_ALLOWED_NETWORKS": "127.0.0.0/8",
+            "MAIL_ISPDB_URL": self.ispdb_url,
         }
 
     def add_mailbox(self, address: str, password: str) -> None:

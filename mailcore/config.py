@@ -91,8 +91,17 @@ def _zone(name: str, value: Any) -> str:
     return zone
 
 
-def _setting(default: Any, read: Callable[[str, Any], Any], doc: str) -> Any:
-    return field(default=default, metadata={"read": read, "doc": doc})
+def _https_base(name: str, value: Any) -> str:
+    """An https:// URL, or "" (off)."""
+    url = _text(name, value).strip()
+    if url and not url.startswith("https://"):
+        raise SettingError(f"{name} must be an https:// URL, or empty to turn the lookup off, not {value!r}")
+    return url
+
+
+def _setting(default: Any, read: Callable[[str, Any], Any], doc: str, empty_is_value: bool = False) -> Any:
+    """empty_is_value: an empty value is the setting's value (for instance "off"), not its default."""
+    return field(default=default, metadata={"read": read, "doc": doc, "empty": empty_is_value})
 
 
 @dataclass(frozen=True)
@@ -117,6 +126,9 @@ class Settings:
     mail_deadline: float = _setting(120.0, _positive(_number), "seconds a mail server has to finish each answer")
     mail_dns_server: str | None = _setting(None, _text, "host:port of the DNS server; None: the system's")
     mail_autoconfig_port: int | None = _setting(None, _port, "the HTTPS port of autoconfig documents; None: 443")
+    mail_ispdb_url: str = _setting("https://autoconfig.thunderbird.net/v1.1/", _https_base,
+                                   "the central ISPDB asked for a domain's settings (only the domain is sent); "
+                                   "empty: never asked", empty_is_value=True)
     mail_discovery_budget: float = _setting(8.0, _positive(_number), "seconds one discovery may take in all")
     mail_discoveries_per_minute: int = _setting(6, _whole, "discoveries a user may start in a minute")
     mail_tests_per_5_minutes: int = _setting(10, _whole, "connection tests a user may start in five minutes")
@@ -167,7 +179,7 @@ class Settings:
         found = {}
         for item in fields(cls):
             value = source.get(item.name.upper())
-            if value is None or value == "":
+            if value is None or (value == "" and not item.metadata.get("empty")):
                 continue
             found[item.name] = item.metadata["read"](item.name.upper(), value)
         return cls(**found)

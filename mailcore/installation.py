@@ -24,6 +24,7 @@ from mailcore.connect import MailClient, MailEnvironment
 from mailcore.crypto import SecretBox
 from mailcore.discovery.detect import Detector, DiscoveryNetwork
 from mailcore.discovery.dnsquery import Dns
+from mailcore.discovery.ispdb import DatabaseCache, Ispdb
 from mailcore.discovery.providers import ProviderList
 from mailcore.models import Account
 from mailcore.netpolicy import MAIL_PORTS, NetworkPolicy, parse_networks, parse_ports
@@ -74,7 +75,8 @@ class Installation:
                                    budget=budget, step_timeout=min(4.0, budget))
         installation = cls(
             engine=engine, sessions=sessions, env=env, box=box,
-            detector=Detector(providers, network), providers=providers, oauth=oauth, tokens=tokens,
+            detector=Detector(providers, network, _ispdb(settings, sessions)), providers=providers,
+            oauth=oauth, tokens=tokens,
             system_mail=SystemMail.from_url(settings.system_mail_url, settings.system_mail_from),
             sync_mode=settings.sync_mode, sync_workers=settings.sync_workers, settings=settings)
         if installation.sync_mode == "inline":
@@ -115,3 +117,8 @@ class Installation:
         leases.make_due(self.sessions, account_id)
         if self.runner is not None and self.sync_mode != "queue":
             self.runner.submit(SyncJob(account_id, folder))
+
+
+def _ispdb(settings: Settings, sessions: sessionmaker[Session]) -> Ispdb | None:
+    """The central ISPDB lookup, its answers cached in the database; None when MAIL_ISPDB_URL is empty."""
+    return Ispdb(settings.mail_ispdb_url, DatabaseCache(sessions)) if settings.mail_ispdb_url else None

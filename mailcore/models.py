@@ -537,3 +537,16 @@ class OAuthFlow(Base):
     state_hash: Mapped[str] = mapped_column(String(64), unique=True)
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class IspdbAnswer(Base):
+    """What the central ISPDB (MAIL_ISPDB_URL) answered for a domain, so one domain's users cause one
+    lookup: the document for a day, a failure (not found, refused, out of time) for an hour."""
+
+    __tablename__ = "ispdb_answers"
+
+    domain: Mapped[str] = mapped_column(String(255), primary_key=True)  # lower case, as asked
+    document: Mapped[bytes | None] = mapped_column(LargeBinary)  # None: the lookup failed (see detail)
+    detail: Mapped[str] = mapped_column(String(255), default="")
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -146,6 +146,7 @@ def app_config(lab, providers_file, empty_dns, migrated_database, tmp_path) -> d
         "MAIL_TIMEOUT": 3.0,
         "MAIL_TESTS_PER_5_MINUTES": 1000,
         "MAIL_DNS_SERVER": empty_dns.address,  # answers "no such domain" unless a test brings its own
+        "MAIL_ISPDB_URL": "",  # no third party asked; the discovery world brings its own ISPDB
         "SYNC_MODE": "inline",
     }
 

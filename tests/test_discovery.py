@@ -4,6 +4,7 @@ the real Dovecot and SMTP servers on the standard ports, and servers that never 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -11,28 +12,34 @@ from localmail.world import MAIL_HOST, PRIVATE_HOST, TARPIT_HOST, World
 from mailcore.connect import MailEnvironment
 from mailcore.discovery.detect import Detector, DiscoveryNetwork
 from mailcore.discovery.dnsquery import Dns
+from mailcore.discovery.ispdb import Ispdb, MemoryCache
 from mailcore.discovery.providers import ProviderList
 from mailcore.netpolicy import MAIL_PORTS, NetworkPolicy, parse_networks
 
 from .helpers import Browser, make_user, text, worker_loopback
 
 BUDGET = 2.5
+ISPDB_FILES = Path(__file__).with_name("ispdb")  # real documents of thunderbird/autoconfig (MPL 2.0)
 
 
 @pytest.fixture(scope="session")
 def world(tmp_path_factory):
     started = World.start(tmp_path_factory.mktemp("world"), worker_loopback(5, MAIL_HOST),
-                          worker_loopback(6, TARPIT_HOST))
+                          worker_loopback(6, TARPIT_HOST), ispdb_dir=ISPDB_FILES)
     yield started
     started.stop()
 
 
-def make_detector(world: World, budget: float = BUDGET) -> Detector:
+def make_detector(world: World, budget: float = BUDGET, ispdb: bool = True, cache=None) -> Detector:
+    """A detector of this world: its DNS, its autoconfig servers and its central ISPDB (`ispdb`:
+    whether it is asked; `cache`: where its answers are kept, a fresh memory by default)."""
     dns = Dns(world.dns.address, timeout=1.5)
     policy = NetworkPolicy(parse_networks("127.0.0.0/8"), MAIL_PORTS, dns.addresses)
     env = MailEnvironment(policy, world.lab.ca_bundle)
+    central = Ispdb(world.ispdb_url, cache if cache is not None else MemoryCache()) if ispdb else None
     return Detector(ProviderList.load(), DiscoveryNetwork(policy, env.tls_context, dns, world.web.port,
-                                                          budget=budget, step_timeout=min(1.5, budget)))
+                                                          budget=budget, step_timeout=min(1.5, budget)),
+                    central)
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +130,23 @@ TABLE = [
     # MX at an unknown host: the autoconfig of the MX host's registrable domain
     ("kim@kund.test", "mx", "Hoster", "mail.hoster.test:993:tls:A", "mail.hoster.test:465:tls:A"),
     ("order@kund.test", "mx", "Hoster", "mail.hoster.test:993:tls:A", "mail.hoster.test:465:tls:A"),
+    # the central ISPDB, real documents: domains only it knows, a POP3-only one, an MX host's domain
+    ("kim@online.de", "ispdb", "1&1", "imap.1und1.de:993:tls:A", "smtp.1und1.de:465:tls:A"),
+    ("Anna.Berg@sofort-start.de", "ispdb", "1&1", "imap.1und1.de:993:tls:A", "smtp.1und1.de:465:tls:A"),
+    ("kim@charter.net", "ispdb", "Charter Communications", "mobile.charter.net:993:tls:A", "mobile.charter.net:587:tls:A"),
+    ("kim@spectrum.net", "ispdb", "Charter Communications", "mobile.charter.net:993:tls:A", "mobile.charter.net:587:tls:A"),
+    ("kim@jazztel.es", "ispdb", "gmail", "imap.gmail.com:993:tls:A", "smtp.gmail.com:465:tls:A"),
+    ("kim@biglobe.ne.jp", "ispdb", "Biglobe", "pop3", None),
+    ("kim@ispkund.test", "ispdb", "1&1", "imap.1und1.de:993:tls:A", "smtp.1und1.de:465:tls:A"),
+    # where ISPDB and the built-in list disagree, the list's (checked) settings are used
+    ("kim@bellsouth.net", "provider", "att", "imap.mail.att.net:993:tls:A", "smtp.mail.att.net:465:tls:A"),
+    ("kim@yahoo.co.jp", "provider", "yahoo-japan", "imap.mail.yahoo.co.jp:993:tls:L", "smtp.mail.yahoo.co.jp:465:tls:L"),
+    # ISPDB has nothing usable: not found, never answers, too large, an entity bomb, plaintext only
+    ("kim@isp404.test", "none", "", None, None),
+    ("kim@ispslow.test", "none", "", None, None),
+    ("kim@ispbig.test", "none", "", None, None),
+    ("kim@ispbomb.test", "none", "", None, None),
+    ("kim@ispplain.test", "none", "", None, None),
     # only probing the servers finds these
     ("kim@guess.test", "guess", "", "imap.guess.test:993:tls:A", "smtp.guess.test:465:tls:A"),
     ("a.b@guess.test", "guess", "", "imap.guess.test:993:tls:A", "smtp.guess.test:465:tls:A"),
@@ -155,7 +179,7 @@ def _expect(spec: str | None, address: str):
 
 def test_the_table_is_large_and_covers_every_source():
     assert len(TABLE) >= 80
-    assert {row[1] for row in TABLE} == {"provider", "mx", "autoconfig", "srv", "guess", "none"}
+    assert {row[1] for row in TABLE} == {"provider", "mx", "autoconfig", "ispdb", "srv", "guess", "none"}
 
 
 @pytest.mark.parametrize("address,source,who,incoming,outgoing", TABLE, ids=[row[0] for row in TABLE])
@@ -242,6 +266,7 @@ PATHS = [
     ("srv.test", "Found in the domain's DNS records.", "address"),
     ("kund.test", "Found in your provider's configuration: Hoster", "address"),
     ("guess.test", "Found by testing the servers.", "address"),
+    ("online.de", "Found in Thunderbird's database of email providers: 1&1", "address"),
     ("mailonly.test", "Found by testing the servers.", "local"),  # a guess falls back to the local part
 ]
 
@@ -289,3 +314,111 @@ def test_discoveries_are_rate_limited(app_config, world):
         assert browser.post("/inbox/setup/next", {"address": "kim@srv.test"}).status_code == 200
     third = browser.post("/inbox/setup/next", {"address": "kim@srv.test"})
     assert third.status_code == 429 and "Too many attempts" in text(third)
+
+
+# --- the central ISPDB --------------------------------------------------------------------------------
+
+
+def _ispdb_requests(world: World, domain: str) -> int:
+    return sum(1 for host, target in world.web.requests if host == "ispdb.test" and target == f"/v1.1/{domain}")
+
+
+def test_the_ispdb_is_asked_for_the_domain_only_and_its_answers_are_kept(world):
+    cache = MemoryCache()
+    before = _ispdb_requests(world, "charter.net"), _ispdb_requests(world, "isp404.test")
+    for _ in range(3):
+        assert make_detector(world, cache=cache).detect("kim@charter.net").source == "ispdb"
+        assert make_detector(world, cache=cache).detect("kim@isp404.test").source == "none"
+    assert (_ispdb_requests(world, "charter.net"), _ispdb_requests(world, "isp404.test")) == (before[0] + 1,
+                                                                                              before[1] + 1)
+    assert not any("kim" in target for host, target in world.web.requests if host == "ispdb.test")
+    started = time.perf_counter()
+    assert cache.get("charter.net").document is not None and cache.get("isp404.test").detail == "HTTP 404"
+    assert time.perf_counter() - started < 0.01
+
+
+def test_users_of_one_domain_asking_at_once_cause_one_lookup(world):
+    from concurrent.futures import ThreadPoolExecutor
+
+    detector = make_detector(world)
+    before = _ispdb_requests(world, "spectrum.net")
+    world.web.delays["ispdb.test"] = 0.3  # the first lookup is still under way when the others ask
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            found = list(pool.map(detector.detect, [f"user{n}@spectrum.net" for n in range(4)]))
+    finally:
+        world.web.delays.clear()
+    assert [f.source for f in found] == ["ispdb"] * 4
+    assert _ispdb_requests(world, "spectrum.net") == before + 1
+
+
+def test_the_lookup_switched_off_asks_nobody(world):
+    before = _ispdb_requests(world, "online.de")
+    found = make_detector(world, ispdb=False).detect("kim@online.de")
+    assert found.source == "none" and _ispdb_requests(world, "online.de") == before
+
+
+def test_the_ispdb_is_held_to_the_network_rule(world, monkeypatch):
+    import socket
+
+    dialled = []
+    original = socket.create_connection
+
+    def watching(address, *args, **kwargs):  # observes every dial; the real connection still happens
+        dialled.append(address[0])
+        return original(address, *args, **kwargs)
+
+    detector = make_detector(world)
+    detector.ispdb = Ispdb(f"https://ispdb-private.test:{world.web.port}/v1.1/", MemoryCache())
+    monkeypatch.setattr(socket, "create_connection", watching)
+    found = detector.detect("kim@online.de")
+    assert found.source == "none" and detector.ispdb.cache.get("online.de").detail == f"HostNotAllowed: {PRIVATE_HOST}"
+    assert PRIVATE_HOST not in dialled
+
+
+def test_an_ispdb_whose_certificate_does_not_name_it_is_not_believed(world):
+    detector = make_detector(world)
+    detector.ispdb = Ispdb(f"https://ispdb-wrongname.test:{world.web.port}/v1.1/", MemoryCache())
+    assert detector.detect("kim@online.de").source == "none"
+    assert "certificate" in detector.ispdb.cache.get("online.de").detail.lower()
+    assert not any(host == "ispdb-wrongname.test" for host, _target in world.web.requests)
+
+
+def test_an_ispdb_that_never_answers_is_given_up_within_its_step(world):
+    started = time.monotonic()
+    found = make_detector(world).detect("kim@ispslow.test")
+    assert found.source == "none" and time.monotonic() - started < BUDGET + 0.5
+
+
+def test_flask_discover_says_what_every_source_said(world_app):
+    result = world_app.test_cli_runner().invoke(args=["discover", "kim@ispkund.test"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "ispdb" in out and "imap.1und1.de:993 SSL" in out and "smtp.1und1.de:465 SSL" in out
+    for source in ("provider", "autoconfig", "srv", "mx", "guess"):
+        assert f"\n  {source}" in out
+    assert "ispkund.test: HTTP 404" in out  # the address's own domain is not in the ISPDB
+    assert "password" not in out.lower()
+
+
+def test_the_ispdb_is_named_on_screen_its_answer_kept_and_its_sign_in_offered(app_config, world):
+    """In sv and en; one app for all three, to keep the module quick."""
+    from app import create_app
+    from mailcore.models import IspdbAnswer
+
+    app = create_app(dict(app_config, **world.app_config(), MAIL_PROVIDERS_FILE=None, MAIL_DISCOVERY_BUDGET=BUDGET,
+                          MAIL_DISCOVERIES_PER_MINUTE=1000, OAUTH_GOOGLE_CLIENT_ID="g-client"))
+    for language, said in [("en", "Found in Thunderbird's database of email providers: 1&1"),
+                           ("sv", "Hittades i Thunderbirds databas över e-postleverantörer: 1&1")]:
+        make_user(app, f"{language}@sofortstart.de", language=language)
+        browser = Browser(app.test_client())
+        browser.sign_in(f"{language}@sofortstart.de", "crm-password-1")
+        assert said in text(browser.post("/inbox/setup/next", {"address": f"{language}@sofortstart.de"}))
+    with app.extensions["mail"].sessions() as db:
+        kept = db.get(IspdbAnswer, "sofortstart.de")
+        assert kept.document.startswith(b"<?xml") and kept.expires_at > kept.fetched_at
+    make_user(app, "kim@jazztel.es")
+    browser = Browser(app.test_client())
+    browser.sign_in("kim@jazztel.es", "crm-password-1")
+    step = browser.post("/inbox/setup/next", {"address": "kim@jazztel.es"})
+    assert "Sign in with Google" in text(step) and 'name="password"' not in step.get_data(as_text=True)

@@ -15,16 +15,19 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from mailcore.deadline import remaining
 from mailcore.discovery import autoconfig, probe
 from mailcore.discovery.dnsquery import Dns
+from mailcore.discovery.ispdb import Ispdb, oauth_issuer
 from mailcore.discovery.providers import Provider, ProviderList
 from mailcore.netpolicy import NetworkPolicy
 from mailcore.settings import IMAP_PORTS, SMTP_PORTS, AccountSettings, ServerSettings, split_address
 
 SOURCE_PROVIDER = "provider"
 SOURCE_AUTOCONFIG = "autoconfig"
+SOURCE_ISPDB = "ispdb"
 SOURCE_SRV = "srv"
 SOURCE_MX = "mx"
 SOURCE_GUESS = "guess"
@@ -99,10 +102,21 @@ def guessed_settings(address: str) -> AccountSettings:
     )
 
 
+@dataclass(frozen=True)
+class SourceReport:
+    """What one source said during a search, and how long it took (for `flask discover`)."""
+
+    source: str
+    said: str
+    seconds: float
+    found: Detection | None = None
+
+
 @dataclass
 class Detector:
     providers: ProviderList
     network: DiscoveryNetwork | None = None
+    ispdb: Ispdb | None = None  # the central ISPDB (MAIL_ISPDB_URL); None: never asked
 
     def detect(self, address: str) -> Detection:
         started = time.monotonic()
@@ -116,20 +130,46 @@ class Detector:
             found = self._search(address, domain, started + self.network.budget)
         return _with_time(found, time.monotonic() - started)
 
+    def explain(self, address: str) -> tuple[Detection, list[SourceReport]]:
+        """What `detect` answers, and what every source said: the lists, then every network source
+        (even when a list answers), each waited for until it finishes or the budget ends."""
+        started = time.monotonic()
+        _, domain = split_address(address)
+        found = self.from_lists(address)
+        reports = [SourceReport(SOURCE_PROVIDER, describe(found), time.monotonic() - started, found)]
+        if self.network is not None:
+            searched = self._search(address, domain, started + self.network.budget, reports, wait_all=True)
+            found = found or searched
+        found = found or Detection(None, SOURCE_NONE)
+        return _with_time(found, time.monotonic() - started), reports
+
     def from_lists(self, address: str) -> Detection | None:
         """Only what the provider lists know: instant, no network."""
         provider = self.providers.by_domain(split_address(address)[1])
         return _from_provider(address, provider, SOURCE_PROVIDER) if provider else None
 
-    def _search(self, address: str, domain: str, deadline: float) -> Detection:
+    def _search(self, address: str, domain: str, deadline: float, trace: list[SourceReport] | None = None,
+                wait_all: bool = False) -> Detection:
         step_deadline = min(deadline, time.monotonic() + self.network.step_timeout)
-        sources = [
-            _spawn(self._autoconfig, address, domain, step_deadline),
-            _spawn(self._srv, address, domain, step_deadline),
-            _spawn(self._mx, address, domain, step_deadline),
-            _spawn(self._guess, address, domain, deadline),
-        ]
-        return _first_in_order(sources, deadline) or Detection(None, SOURCE_NONE)
+        steps: list[tuple[str, Callable, tuple]] = [
+            (SOURCE_AUTOCONFIG, self._autoconfig, (address, domain, step_deadline))]
+        if self.ispdb is not None:
+            steps.append((SOURCE_ISPDB, self._ispdb, (address, [domain], step_deadline)))
+        steps += [(SOURCE_SRV, self._srv, (address, domain, step_deadline)),
+                  (SOURCE_MX, self._mx, (address, domain, step_deadline)),
+                  (SOURCE_GUESS, self._guess, (address, domain, deadline))]
+        started = time.monotonic()
+        sources = [_spawn(_traced, name, fn, args, trace, started) for name, fn, args in steps]
+        found = _first_in_order(sources, deadline) or Detection(None, SOURCE_NONE)
+        if wait_all:
+            for name, future in zip((name for name, _, _ in steps), sources, strict=True):
+                try:
+                    future.result(timeout=remaining(deadline))
+                except TimeoutError:
+                    trace.append(SourceReport(name, "no answer before the budget ended", time.monotonic() - started))
+                except Exception:
+                    pass
+        return found
 
     # --- sources -----------------------------------------------------------------------------
 
@@ -141,8 +181,35 @@ class Detector:
         parsed = [_spawn(_parse_when_fetched, fetched, address) for fetched in fetches]
         result = _first_in_order(parsed, deadline)
         if result is None:
-            return None
+            raise autoconfig.AutoconfigError("; ".join(_why(future) for future in parsed))
         return Detection(result.settings, source, display_name=result.display_name, pop3_only=result.pop3_only)
+
+    def _ispdb(self, address: str, domains: list[str], deadline: float) -> Detection | None:
+        """The central ISPDB's document for the first of `domains` it has one for."""
+        net = self.network
+        lookups = [_spawn(self.ispdb.document, domain, net.policy, net.tls_context, deadline) for domain in domains]
+        parsed = [_spawn(_parse_when_fetched, lookup, address, True) for lookup in lookups]
+        result = _first_in_order(parsed, deadline)
+        if result is None:
+            raise autoconfig.AutoconfigError("; ".join(f"{domain}: {_why(future)}"
+                                                       for domain, future in zip(domains, parsed, strict=True)))
+        found, document = result
+        provider = self._signs_in(document, found.settings)
+        return Detection(found.settings, SOURCE_ISPDB, provider, found.display_name, found.pop3_only)
+
+    def _signs_in(self, document: bytes, settings: AccountSettings | None) -> Provider | None:
+        """A provider whose OAuth sign-in the app has and that serves these servers, when the ISPDB's
+        document says they take OAuth 2.0 from that provider's issuer."""
+        issuer = oauth_issuer(document)
+        if issuer is None or settings is None:
+            return None
+        matches = [provider for provider in self.providers.providers
+                   if provider.oauth2 is not None and provider.incoming is not None
+                   and urlsplit(provider.oauth2.issuer.replace("{tenant}", "common")).hostname == issuer
+                   and provider.incoming.host == settings.incoming.host]
+        # the one whose outgoing server is the document's too (Microsoft 365 rather than Outlook.com)
+        return max(matches, key=lambda p: p.outgoing is not None and p.outgoing.host == settings.outgoing.host,
+                   default=None)
 
     def _srv(self, address: str, domain: str, deadline: float) -> Detection | None:
         dns, allowed = self.network.dns, self.network.policy.allowed_ports
@@ -167,6 +234,8 @@ class Detector:
         return None
 
     def _mx(self, address: str, domain: str, deadline: float) -> Detection | None:
+        """A known provider by MX host; else the autoconfig of the MX host's registrable domain, then
+        the central ISPDB for the MX host's domain and its registrable domain (as Thunderbird asks)."""
         hosts = self.network.dns.mx(domain, timeout=remaining(deadline, 0.1))
         provider = self.providers.by_mx(hosts)
         if provider is not None:
@@ -174,9 +243,16 @@ class Detector:
         if not hosts:
             return None
         mx_domain = autoconfig.registrable_domain(hosts[0])
-        if mx_domain == autoconfig.registrable_domain(domain):
-            return None  # the domain's own autoconfig is already being fetched
-        return self._autoconfig(address, mx_domain, deadline, SOURCE_MX)
+        steps = []
+        if mx_domain != autoconfig.registrable_domain(domain):  # else the domain's own is being fetched
+            steps.append(_spawn(self._autoconfig, address, mx_domain, deadline, SOURCE_MX))
+        if self.ispdb is not None:
+            parent = hosts[0].partition(".")[2]
+            asked = [d for d in dict.fromkeys((parent, mx_domain))
+                     if d != domain and d.endswith(mx_domain) and len(d) >= len(mx_domain)]
+            if asked:
+                steps.append(_spawn(self._ispdb, address, asked, deadline))
+        return _first_in_order(steps, deadline)
 
     def _guess(self, address: str, domain: str, deadline: float) -> Detection | None:
         net = self.network
@@ -203,8 +279,52 @@ class Detector:
             ServerSettings(outgoing.host, outgoing.port, outgoing.ssl, address)), SOURCE_GUESS)
 
 
-def _parse_when_fetched(fetched: Future, address: str) -> autoconfig.AutoconfigResult:
-    return autoconfig.parse(fetched.result(), address)
+def _parse_when_fetched(fetched: Future, address: str, with_document: bool = False):
+    document = fetched.result()
+    parsed = autoconfig.parse(document, address)
+    return (parsed, document) if with_document else parsed
+
+
+def _why(future: Future) -> str:
+    """Why a finished source gave nothing; one still running is out of time."""
+    if not future.done():
+        return "out of time"
+    exc = future.exception()
+    return str(exc) if exc is not None else "nothing usable"
+
+
+def _traced(name: str, fn: Callable, args: tuple, trace: list[SourceReport] | None, started: float):
+    """fn(*args), its outcome added to `trace` (when there is one)."""
+    try:
+        found = fn(*args)
+    except Exception as exc:
+        if trace is not None:
+            trace.append(SourceReport(name, str(exc) or type(exc).__name__, time.monotonic() - started))
+        raise
+    if trace is not None:
+        trace.append(SourceReport(name, describe(found), time.monotonic() - started, found))
+    return found
+
+
+def describe(found: Detection | None) -> str:
+    """A source's answer in a line, for operators."""
+    if found is None:
+        return "nothing found"
+    who = found.name
+    if found.settings is None:
+        return f"POP3 only ({who})" if found.pop3_only and who else ("POP3 only" if found.pop3_only else "nothing")
+    s = found.settings
+
+    def side(kind: str, server: ServerSettings) -> str:
+        return f"{kind} {server.host}:{server.port} {'SSL' if server.ssl else 'STARTTLS'} user {server.username}"
+
+    text = f"{side('IMAP', s.incoming)}, {side('SMTP', s.outgoing)}"
+    extra = []
+    if who:
+        extra.append(who)
+    if found.provider is not None and found.provider.oauth2 is not None:
+        extra.append(f"sign-in: {found.provider.oauth2.label}")
+    return text + (f" ({'; '.join(extra)})" if extra else "")
 
 
 def _from_provider(address: str, provider: Provider, source: str) -> Detection:
