@@ -42,7 +42,7 @@ def test_a_logo_is_checked_kept_and_shown_only_to_its_owner(app, lab, mailbox):
     url = logo_url(client)
     answer = client.get(url)
     assert answer.status_code == 200 and answer.mimetype == "image/png" and answer.data == png()
-    assert "private" in answer.headers["Cache-Control"]
+    assert "private" in answer.headers["Cache-Control"] and answer.headers["X-Content-Type-Options"] == "nosniff"
 
     make_user(app, "kollega@crm.example", name="Kollega")
     stranger = Browser(app.test_client())

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from io import BytesIO
-
-from flask import abort, request, send_file, url_for
+from flask import abort, request, url_for
 from flask_babel import gettext as _
 
 from mailcore import services
@@ -17,6 +15,7 @@ from mailcore.zones import is_zone
 from ..dates import forget_zone, zone_name
 from ..explain import explain_state
 from ..htmx import redirect_to, render
+from ..security import download
 from ..web import current_user, db, login_required, mail_service
 from .blueprint import bp
 from .card import card_page
@@ -93,9 +92,7 @@ def signature_logo(digest: str):
     logo = db().get(SignatureLogo, current_user().id)
     if logo is None or logo.digest != digest:
         abort(404)
-    response = send_file(BytesIO(logo.data), mimetype=logo.content_type, max_age=86400)
-    response.headers["Cache-Control"] = "private, max-age=86400, immutable"
-    return response
+    return download(logo.data, logo.content_type, "logo." + logo.content_type.partition("/")[2], inline=True)
 
 
 @bp.route("/browser-zone", methods=["POST"])
