@@ -83,7 +83,7 @@ class Installation:
             subject = settings.vapid_subject or settings.external_url or (
                 f"mailto:{settings.system_mail_from or 'postmaster@localhost'}")
             installation.push = Pusher(vapid_key(settings.vapid_private_key, instance / "vapid_private.pem"),
-                                       subject, policy, settings.mail_ca_bundle, settings.mail_timeout)
+                                       subject, policy, env.tls_context, settings.mail_timeout)
         if installation.sync_mode == "inline":
             installation.runner = InlineRunner(installation)
         elif installation.sync_mode == "queue":

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import ssl
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from mailcore.addresses import normalise_address
 from mailcore.crm import people
+from mailcore.https import pinned_session
 from mailcore.keyfile import read_or_create
 from mailcore.models import Account, Folder, Message, PushSubscription, Role, User
 from mailcore.netpolicy import NetworkPolicy
@@ -116,7 +118,7 @@ class Pusher:
     """Sends a user's new INBOX messages to each browser they subscribed, and forgets a subscription
     its push service says is gone (404, 410)."""
 
-    def __init__(self, key, subject: str, policy: NetworkPolicy, ca_bundle: Path | None = None,
+    def __init__(self, key, subject: str, policy: NetworkPolicy, tls_context: Callable[[], ssl.SSLContext],
                  timeout: float = 10.0):
         from cryptography.hazmat.primitives import serialization
         from py_vapid import Vapid02
@@ -125,7 +127,7 @@ class Pusher:
         point = key.public_key().public_bytes(serialization.Encoding.X962,
                                               serialization.PublicFormat.UncompressedPoint)
         self.public_key = _b64(point)  # the browser's applicationServerKey
-        self.subject, self.policy, self.ca_bundle, self.timeout = subject, policy, ca_bundle, timeout
+        self.subject, self.policy, self.tls_context, self.timeout = subject, policy, tls_context, timeout
         # the words of a notification in the user's language, given by the web layer: (language, count)
         # -> {"many": "3 new emails", "no_subject": "(no subject)"}
         self.texts: Callable[[str | None, int], dict] = lambda language, count: {
@@ -153,7 +155,6 @@ class Pusher:
 
     def send(self, db: Session, user: User, found: list[Arrival]) -> int:
         """One push per subscribed browser of the user; how many push services took it."""
-        import requests
         from pywebpush import WebPushException, webpush
 
         if not found:
@@ -161,9 +162,8 @@ class Pusher:
         data = json.dumps(self.payload(user, found), ensure_ascii=False)
         sent = 0
         gone: list[int] = []
-        http = requests.Session()
-        if self.ca_bundle:
-            http.verify = str(self.ca_bundle)
+        # to the address the network rule approved, with the installation's trust (as for OAuth issuers)
+        http = pinned_session(self.policy, self.tls_context())
         subscriptions = list(db.scalars(select(PushSubscription).where(PushSubscription.user_id == user.id)))
         for item in subscriptions:
             if not self.permitted(item.endpoint):
