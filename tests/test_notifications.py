@@ -126,3 +126,107 @@ def test_the_list_poll_carries_new_inbox_messages_without_a_query_more(app, lab,
     lab.append(mailbox.address, message("Andra order", sender="Kund Ab <order@kund.example>"))
     app.extensions["mail"].run_job(SyncJob(account.id, "INBOX"))
     assert browser.get(other, htmx=True).status_code == 200
+
+
+# --- in Chromium --------------------------------------------------------------------------------
+
+NOTIFICATIONS = ("navigator.serviceWorker.getRegistration('/inbox/')"
+                 ".then(r => r ? r.getNotifications() : [])"
+                 ".then(ns => ns.map(n => ({title: n.title, body: n.body, tag: n.tag, url: n.data && n.data.url})))")
+
+
+def notifications(page, least: int = 1) -> list[dict]:
+    from localmail.waits import eventually
+
+    found: list[dict] = []
+    eventually(lambda: len(found.__setitem__(slice(None), page.evaluate(NOTIFICATIONS)) or found) >= least, 10)
+    return found
+
+
+# counts, across the tabs, each notification shown (and still shows it): two with the same tag would
+# show as one, so only the count says whether both tabs notified
+COUNT_SHOWN = """(() => {
+  const show = ServiceWorkerRegistration.prototype.showNotification;
+  ServiceWorkerRegistration.prototype.showNotification = function (...args) {
+    localStorage.setItem("shown", String(Number(localStorage.getItem("shown") || 0) + 1));
+    return show.apply(this, args);
+  };
+})()"""
+
+
+def real_focus(page) -> None:
+    """Headless Chromium tells every page it has the focus; without that, only the front page has it."""
+    page.context.new_cdp_session(page).send("Emulation.setFocusEmulationEnabled", {"enabled": False})
+
+
+def turn_on(page, base_url: str) -> None:
+    from playwright.sync_api import expect
+
+    page.context.grant_permissions(["notifications"], origin=base_url)
+    offer = page.locator("#notify-offer")
+    expect(offer).to_be_visible()  # asked for from a click only: the offer, never a prompt on load
+    offer.get_by_role("button", name="Turn on notifications").click()
+    expect(offer).to_be_hidden()
+    page.wait_for_function("() => navigator.serviceWorker.getRegistration('/inbox/').then(r => !!(r && r.active))")
+
+
+def arrive(app, lab, mailbox, *subjects: str, sender: str = "Cecilia Ek <cecilia@kund.example>") -> None:
+    for subject in subjects:
+        lab.append(mailbox.address, message(subject, sender=sender))
+    app.extensions["mail"].run_job(SyncJob(account_of(app, mailbox.address).id, "INBOX"))
+
+
+def shown(page, subject: str) -> None:
+    """The tab's list has polled and shows the message (so the tab has seen it)."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("#message-list .message", has_text=subject)).to_be_visible(timeout=15_000)
+
+
+def test_one_notification_for_two_background_tabs_none_while_inbox_is_focused(app, lab, mailbox, inbox_page,
+                                                                               base_url):
+    first = inbox_page("en")
+    first.console_problems.allowed_texts.add("does not support the Push API in incognito mode")
+    real_focus(first)
+    turn_on(first, base_url)
+    first.context.add_init_script(COUNT_SHOWN)
+    first.evaluate(COUNT_SHOWN)
+    second = first.context.new_page()
+    second.goto(f"{base_url}/inbox/")
+    real_focus(second)  # after loading: a new page process starts with Playwright's emulation again
+    elsewhere = first.context.new_page()  # the user works in another tab
+    elsewhere.set_content("<p>Another program</p>")
+    real_focus(elsewhere)
+    elsewhere.bring_to_front()
+    second.wait_for_function("() => !document.hasFocus()")
+
+    arrive(app, lab, mailbox, "Offert på lager")
+    shown(first, "Offert på lager")
+    shown(second, "Offert på lager")
+    notes = notifications(first)
+    assert [(n["title"], n["body"]) for n in notes] == [("Cecilia Ek", "Offert på lager\nText of Offert på lager")]
+    assert "folder=INBOX&message=" in notes[0]["url"]
+    assert first.evaluate("localStorage.getItem('shown')") == "1"
+    first.evaluate("navigator.serviceWorker.getRegistration('/inbox/').then(r => r.getNotifications())"
+                   ".then(ns => ns.forEach(n => n.close()))")
+
+    # several at once become one
+    arrive(app, lab, mailbox, "Faktura 1", "Faktura 2", sender="Dan Brown <dan@partner.example>")
+    shown(first, "Faktura 2")
+    shown(second, "Faktura 2")
+    notes = notifications(first)
+    assert [n["title"] for n in notes] == ["2 new emails"]
+    assert notes[0]["body"].splitlines() == ["Dan Brown: Faktura 2", "Dan Brown: Faktura 1"]
+    assert first.evaluate("localStorage.getItem('shown')") == "2"
+    first.evaluate("navigator.serviceWorker.getRegistration('/inbox/').then(r => r.getNotifications())"
+                   ".then(ns => ns.forEach(n => n.close()))")
+
+    # the user looks at INBOX in a focused tab: no notification, whichever tab's poll sees it first
+    first.bring_to_front()
+    first.wait_for_function("() => document.hasFocus()")
+    arrive(app, lab, mailbox, "Läst direkt")
+    shown(first, "Läst direkt")
+    shown(second, "Läst direkt")
+    assert first.evaluate(NOTIFICATIONS) == [] and first.evaluate("localStorage.getItem('shown')") == "2"
+    second.close()
+    elsewhere.close()

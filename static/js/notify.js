@@ -5,9 +5,7 @@
 
   var MODE = "inkorg-notify";          // "on" or "off": this browser's choice
   var KNOWN = "inkorg-notify-known";   // the newest INBOX row any tab of this browser has seen
-  var LOOKING = "inkorg-looking";      // {tab, folder}: the folder a focused tab shows
   var OFFER = "inkorg-notify-offer";   // "done": the inbox's offer was answered or dismissed
-  var tab = Math.random().toString(36).slice(2);
 
   function stored(key) { try { return localStorage.getItem(key); } catch (error) { return null; } }
   function store(key, value) {
@@ -23,9 +21,9 @@
   }
   function supported() { return "Notification" in window; }
   function on() { return supported() && Notification.permission === "granted" && stored(MODE) === "on"; }
-  // one tab at a time reads and moves the shared mark, so each message is notified once
+  // one tab at a time reads and moves the shared mark (and decides), so each message is notified once
   function exclusive(work) {
-    if (navigator.locks && navigator.locks.request) navigator.locks.request("inkorg-notify", function () { work(); });
+    if (navigator.locks && navigator.locks.request) navigator.locks.request("inkorg-notify", work);
     else work();
   }
   function csrf() { return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"]; }
@@ -125,21 +123,32 @@
     return listing ? listing.getAttribute("data-folder") : null;
   }
 
-  function looking() {
-    if (document.hasFocus() && document.visibilityState === "visible" && openFolder() !== null) {
-      store(LOOKING, JSON.stringify({ tab: tab, folder: openFolder() }));
-    } else {
-      var now = JSON.parse(stored(LOOKING) || "null");
-      if (now && now.tab === tab) store(LOOKING, null);
-    }
+  function lookingAt(folder) { return document.hasFocus() && document.visibilityState === "visible" && openFolder() === folder; }
+
+  // Before notifying, a tab asks the others whether one of them is focused on that folder; a tab
+  // answers only for itself, at that moment.
+  var answers = window.BroadcastChannel ? new BroadcastChannel("inkorg-looking") : null;
+  if (answers) {
+    answers.onmessage = function (event) {
+      if (event.data && event.data.ask && lookingAt(event.data.ask)) answers.postMessage({ looking: event.data.ask });
+    };
   }
-  window.addEventListener("focus", looking);
-  window.addEventListener("blur", looking);
-  window.addEventListener("pagehide", function () {
-    var now = JSON.parse(stored(LOOKING) || "null");
-    if (now && now.tab === tab) store(LOOKING, null);
-  });
-  document.addEventListener("visibilitychange", looking);
+
+  function anyoneLooking(folder) {
+    if (lookingAt(folder)) return Promise.resolve(true);
+    if (!window.BroadcastChannel) return Promise.resolve(false);
+    return new Promise(function (resolve) {
+      var channel = new BroadcastChannel("inkorg-looking");
+      var timer = setTimeout(function () { channel.close(); resolve(false); }, 200);
+      channel.onmessage = function (event) {
+        if (!event.data || event.data.looking !== folder) return;
+        clearTimeout(timer);
+        channel.close();
+        resolve(true);
+      };
+      channel.postMessage({ ask: folder });
+    });
+  }
 
   // --- new messages, from the list the tab polls anyway ----------------------------------------
 
@@ -177,10 +186,9 @@
       if (!known || !on()) return;  // a first tab: what is there is not new
       var fresh = items.filter(function (m) { return m.id > known; });
       if (!fresh.length) return;
-      var inbox = box.getAttribute("data-inbox");
-      var seen = JSON.parse(stored(LOOKING) || "null");
-      if ((seen && seen.folder === inbox) || (document.hasFocus() && openFolder() === inbox)) return;
-      notification(fresh, box);
+      return anyoneLooking(box.getAttribute("data-inbox")).then(function (looked) {
+        if (!looked) notification(fresh, box);
+      });
     });
   }
 
@@ -233,12 +241,21 @@
     if (!event.detail.target || event.detail.target.id !== "listing") return;
     badge();
     arrived();
-    looking();
   });
+  // a notification clicked: the service worker has focused this tab, which opens the message
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.addEventListener("message", function (event) {
+      var data = event.data || {};
+      if (data.inkorg !== "open" || typeof data.url !== "string") return;
+      var url = new URL(data.url, location.href);
+      if (url.origin === location.origin) location.assign(url.href);
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    if ("serviceWorker" in navigator && config()) navigator.serviceWorker.startMessages();
     badge();
     arrived();
-    looking();
     show();
     document.body.addEventListener("htmx:load", show);
     // a browser with notifications on ties its push subscription to this session (again after a sign-in)

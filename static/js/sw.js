@@ -36,9 +36,12 @@ self.addEventListener("push", function (event) {
 self.addEventListener("notificationclick", function (event) {
   event.notification.close();
   var url = new URL((event.notification.data && event.notification.data.url) || "/inbox/", self.location.origin).href;
-  event.waitUntil(self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(function (clients) {
-    var tab = clients.find(function (client) { return new URL(client.url).pathname.indexOf("/inbox") === 0; }) || clients[0];
-    if (tab) return tab.focus().then(function (focused) { return (focused || tab).navigate(url); });
-    return self.clients.openWindow(url);
-  }));
+  // an open inbox tab is focused and opens the message itself (static/js/notify.js); else a new tab opens it
+  var done = self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(function (clients) {
+    var tab = clients.find(function (client) { return new URL(client.url).pathname.indexOf("/inbox/") === 0; });
+    if (!tab) return self.clients.openWindow(url);
+    tab.postMessage({ inkorg: "open", url: url });
+    return tab.focus().catch(function () { return tab; });
+  });
+  event.waitUntil(done);
 });
