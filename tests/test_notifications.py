@@ -230,3 +230,52 @@ def test_one_notification_for_two_background_tabs_none_while_inbox_is_focused(ap
     assert first.evaluate(NOTIFICATIONS) == [] and first.evaluate("localStorage.getItem('shown')") == "2"
     second.close()
     elsewhere.close()
+
+
+def test_the_service_worker_shows_a_push_and_its_click_opens_the_message(app, lab, mailbox, inbox_page, base_url):
+    from playwright.sync_api import expect
+
+    from mailcore import notify
+    from mailcore.models import User
+
+    page = inbox_page("en")
+    page.console_problems.allowed_texts.add("does not support the Push API in incognito mode")
+    turn_on(page, base_url)
+    arrive(app, lab, mailbox, "Avtal att skriva under")
+    mail = app.extensions["mail"]
+    with mail.sessions() as db:  # what the sync would push for it
+        user = db.scalar(select(User).where(User.email == mailbox.address))
+        inbox = notify.inbox_of(db, user.account)
+        found = [a for a in notify.arrivals(db, user, user.account, inbox, 0, "/inbox/")
+                 if a.subject == "Avtal att skriva under"]
+        payload = mail.push.payload(user, found)
+
+    cdp = page.context.new_cdp_session(page)
+    registrations: list[dict] = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: registrations.extend(event["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    from localmail.waits import eventually
+
+    # (each evaluate lets Playwright hand over the events that came meanwhile)
+    assert eventually(lambda: page.evaluate("0") or any(r["scopeURL"] == f"{base_url}/inbox/"
+                                                        for r in registrations), 10)
+    registration = next(r for r in registrations if r["scopeURL"] == f"{base_url}/inbox/")
+    elsewhere = page.context.new_page()  # the push comes while the user is in another tab
+    elsewhere.set_content("<p>Another program</p>")
+    real_focus(elsewhere)
+    real_focus(page)
+    elsewhere.bring_to_front()
+    cdp.send("ServiceWorker.deliverPushMessage", {"origin": f"{base_url}/", "registrationId":
+                                                  registration["registrationId"], "data": json.dumps(payload)})
+    [note] = notifications(page)
+    assert (note["title"], note["body"]) == ("Cecilia Ek", "Avtal att skriva under\nText of Avtal att skriva under")
+    assert note["tag"] == f"inkorg-m{found[0].id}"
+
+    # the click (the worker's notificationclick) brings the inbox tab forward with the message open
+    [worker] = [w for w in page.context.service_workers if w.url.endswith("/inbox/sw.js")]
+    worker.evaluate("self.registration.getNotifications().then(ns => self.dispatchEvent("
+                    "new NotificationEvent('notificationclick', {notification: ns[0]})))")
+    expect(page).to_have_url(f"{base_url}/inbox/?folder=INBOX&message={found[0].id}")
+    expect(page.locator("#reading")).to_contain_text("Text of Avtal att skriva under")
+    assert page.evaluate(NOTIFICATIONS) == []  # a clicked notification closes
+    elsewhere.close()
