@@ -6,6 +6,7 @@ open tabs' notifications (one for two tabs, none while INBOX is open in a focuse
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -89,8 +90,6 @@ def test_the_list_poll_carries_new_inbox_messages_without_a_query_more(app, lab,
     browser = connected(app, mailbox)
     account = account_of(app, mailbox.address)
     index = browser.get("/inbox/").get_data(as_text=True)
-    import re
-
     newest = int(re.search(r'data-newest="(\d+)"', index).group(1))
     version = int(re.search(r'/inbox/changes\?folder=(\d+)&amp;v=(\d+)', index).group(2))
     folder = int(re.search(r'/inbox/changes\?folder=(\d+)', index).group(1))
@@ -207,6 +206,12 @@ def test_one_notification_for_two_background_tabs_none_while_inbox_is_focused(ap
     assert [(n["title"], n["body"]) for n in notes] == [("Cecilia Ek", "Offert på lager\nText of Offert på lager")]
     assert "folder=INBOX&message=" in notes[0]["url"]
     assert first.evaluate("localStorage.getItem('shown')") == "1"
+    # the tab's icon carries INBOX's unread count (two in the mailbox, and the new one)
+    icon = first.locator("link[rel=icon]")
+    from playwright.sync_api import expect
+
+    expect(icon).to_have_attribute("data-unread", "3")
+    expect(icon).to_have_attribute("href", re.compile(r"^data:image/png;base64,"))
     first.evaluate("navigator.serviceWorker.getRegistration('/inbox/').then(r => r.getNotifications())"
                    ".then(ns => ns.forEach(n => n.close()))")
 

@@ -214,8 +214,7 @@
       link.setAttribute("type", "image/svg+xml");
       return;
     }
-    var image = new Image();
-    image.onload = function () {
+    icon(link.getAttribute("data-icon"), function (image) {
       if (link.getAttribute("data-unread") !== String(count)) return;
       var canvas = document.createElement("canvas");
       canvas.width = canvas.height = 64;
@@ -233,8 +232,15 @@
       pen.fillText(text, text.length > 1 ? 41 : 46, 19);
       link.setAttribute("type", "image/png");
       link.setAttribute("href", canvas.toDataURL("image/png"));
-    };
-    image.src = link.getAttribute("data-icon");
+    });
+  }
+
+  var iconImage = null;  // the icon, loaded once
+  function icon(source, then) {
+    if (iconImage && iconImage.complete) return then(iconImage);
+    if (!iconImage) iconImage = new Image();
+    iconImage.addEventListener("load", function () { then(iconImage); }, { once: true });
+    if (!iconImage.src) iconImage.src = source;
   }
 
   document.addEventListener("htmx:afterSettle", function (event) {
