@@ -233,6 +233,20 @@ def test_one_notification_for_two_background_tabs_none_while_inbox_is_focused(ap
     shown(first, "Läst direkt")
     shown(second, "Läst direkt")
     assert first.evaluate(NOTIFICATIONS) == [] and first.evaluate("localStorage.getItem('shown')") == "2"
+
+    # Turn off notifications (Email options > General) switches this browser off
+    first.locator(".profile summary").click()
+    first.get_by_role("link", name="Email options").click()
+    setting = first.locator("[data-notify-setting]")
+    expect(setting).to_contain_text("Notifications are on in this browser.")
+    setting.get_by_role("button", name="Turn off notifications").click()
+    expect(setting.get_by_role("button", name="Turn on notifications")).to_be_visible()
+    elsewhere.bring_to_front()
+    second.wait_for_function("() => !document.hasFocus()")
+    arrive(app, lab, mailbox, "Efter avstängning")
+    shown(first, "Efter avstängning")
+    shown(second, "Efter avstängning")
+    assert first.evaluate(NOTIFICATIONS) == [] and first.evaluate("localStorage.getItem('shown')") == "2"
     second.close()
     elsewhere.close()
 

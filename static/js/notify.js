@@ -16,7 +16,7 @@
   function config() {
     var body = document.body;
     if (!body || !body.hasAttribute("data-notify")) return null;
-    return { subscribe: body.getAttribute("data-notify"), unsubscribe: body.getAttribute("data-notify-off"),
+    return { subscribe: body.getAttribute("data-notify"), unsubscribe: body.getAttribute("data-notify-unsubscribe"),
              worker: body.getAttribute("data-worker"), key: body.getAttribute("data-vapid") };
   }
   function supported() { return "Notification" in window; }
@@ -108,9 +108,9 @@
   }
 
   document.addEventListener("click", function (event) {
-    if (event.target.closest("[data-notify-on]")) turnOn();
-    else if (event.target.closest("[data-notify-off]")) turnOff();
-    else if (event.target.closest("[data-notify-dismiss]")) {
+    if (event.target.closest("button[data-notify-on]")) turnOn();
+    else if (event.target.closest("button[data-notify-off]")) turnOff();
+    else if (event.target.closest("button[data-notify-dismiss]")) {
       store(OFFER, "done");
       show();
     }
