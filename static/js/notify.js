@@ -38,8 +38,19 @@
     var settings = config();
     if (!settings || !("serviceWorker" in navigator)) return Promise.reject(new Error("no service worker"));
     var scope = new URL(".", new URL(settings.worker, location.href)).pathname;
-    return navigator.serviceWorker.register(settings.worker, { scope: scope }).then(function () {
-      return navigator.serviceWorker.getRegistration(scope);
+    return navigator.serviceWorker.getRegistration(scope).then(function (known) {
+      if (known && known.active) return known;  // registered already: no update check on the way to a notification
+      return navigator.serviceWorker.register(settings.worker, { scope: scope }).then(activated);
+    });
+  }
+
+  function activated(registration) {
+    var coming = registration.installing || registration.waiting;
+    if (registration.active || !coming) return registration;
+    return new Promise(function (resolve) {
+      coming.addEventListener("statechange", function () {
+        if (coming.state === "activated") resolve(registration);
+      });
     });
   }
 
@@ -139,7 +150,7 @@
     if (!window.BroadcastChannel) return Promise.resolve(false);
     return new Promise(function (resolve) {
       var channel = new BroadcastChannel("inkorg-looking");
-      var timer = setTimeout(function () { channel.close(); resolve(false); }, 200);
+      var timer = setTimeout(function () { channel.close(); resolve(false); }, 100);  // tabs answer within ms
       channel.onmessage = function (event) {
         if (!event.data || event.data.looking !== folder) return;
         clearTimeout(timer);
