@@ -298,3 +298,17 @@ def test_the_service_worker_shows_a_push_and_its_click_opens_the_message(app, la
     expect(page.locator("#reading")).to_contain_text("Text of Avtal att skriva under")
     assert page.evaluate(NOTIFICATIONS) == []  # a clicked notification closes
     elsewhere.close()
+
+
+def test_an_operator_switches_notifications_off(app_config, lab, mailbox):
+    from app import create_app
+
+    app = create_app({**app_config, "NOTIFICATIONS": "0"})
+    assert app.extensions["mail"].push is None
+    browser = connected(app, mailbox)
+    page = browser.get("/inbox/").get_data(as_text=True)
+    assert "data-notify" not in page and "notify-offer" not in page and 'id="arrivals"' not in page
+    options = browser.get("/settings/email-options").get_data(as_text=True)
+    assert "Turn on notifications" not in options
+    keys = BrowserKeys()
+    assert post_json(browser, "/inbox/push", keys.subscription("https://127.0.0.1:9/push/x")).status_code == 404
