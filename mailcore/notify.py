@@ -41,6 +41,7 @@ class Arrival:
     """One new message as a notification shows it."""
 
     id: int
+    uid: int  # in INBOX: what the open tabs compare with what they have seen
     sender: str  # the CRM contact's name where known, else the From name, else the address
     subject: str
     line: str  # the first line of the preview
@@ -63,13 +64,15 @@ def message_url(base: str, folder: Folder, message_id: int) -> str:
     return f"{base}?folder={quote(folder.name, safe='')}&message={message_id}"
 
 
-def arrivals(db: Session, user: User, account: Account, inbox: Folder, since: int, base: str) -> list[Arrival]:
-    """The unread INBOX messages newer than row `since`, newest first, none the user sent (one query,
-    and one for the CRM names of their senders)."""
+def arrivals(db: Session, user: User, account: Account, inbox: Folder, since: int, base: str,
+             by_row: bool = False) -> list[Arrival]:
+    """The unread INBOX messages after UID `since` (with `by_row`, after row id `since`), newest
+    first, none the user sent (one query, and one for the CRM names of their senders)."""
     own = {normalise_address(a) for a in (account.address, user.email) if a}
-    rows = [m for m in db.scalars(select(Message).where(Message.folder_id == inbox.id, Message.id > since,
+    after = Message.id > since if by_row else Message.uid > since
+    rows = [m for m in db.scalars(select(Message).where(Message.folder_id == inbox.id, after,
                                                           Message.seen.is_(False))
-                                  .order_by(Message.id.desc()).limit(MOST))
+                                  .order_by(Message.uid.desc()).limit(MOST))
             if normalise_address(m.sender_address or "") not in own]
     return describe(db, user, inbox, rows, base)
 
@@ -81,7 +84,7 @@ def describe(db: Session, user: User, folder: Folder, rows: list[Message], base:
         held = persons.get(normalise_address(m.sender_address or ""), [])
         contact = " ".join(filter(None, (held[0].first_name, held[0].last_name))) if len(held) == 1 else ""
         line = (m.preview or "").strip().splitlines()[0] if (m.preview or "").strip() else ""
-        found.append(Arrival(m.id, contact or m.sender_name or m.sender_address, m.subject, line[:200],
+        found.append(Arrival(m.id, m.uid, contact or m.sender_name or m.sender_address, m.subject, line[:200],
                              message_url(base, folder, m.id)))
     return found
 
@@ -210,7 +213,7 @@ def push_new(db: Session, account_id: int, since: int, pusher: Pusher) -> int:
     if account is None or inbox is None:
         return 0
     user = db.get(User, account.user_id)
-    found = arrivals(db, user, account, inbox, since, pusher.base)
+    found = arrivals(db, user, account, inbox, since, pusher.base, by_row=True)
     return pusher.send(db, user, found) if found else 0
 
 

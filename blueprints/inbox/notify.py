@@ -21,18 +21,20 @@ def enabled() -> bool:
 
 
 def arrivals_view(account: Account, folder: Folder | None, folders: list[Folder]) -> dict:
-    """For the list's notifications: INBOX's newest row (what a tab counts as known), and, when the
-    tab says what it knew (`since`, sent only by a list poll that found a change), the unread
-    messages that came after it."""
+    """For the list's notifications: INBOX's newest UID (what a tab counts as known; the folder row
+    has it, so no query), and, when the tab says what it knew (`since`, sent by the list's poll)
+    and INBOX has had mail since, the unread messages that came after it (one query, only then)."""
     if not enabled():
         return {}
     inbox = next((f for f in folders if f.role == "inbox"), None)
     if inbox is None:
         return {}
+    newest = (inbox.uidnext or 1) - 1
     since = request.args.get("since", type=int)
-    found = notify.arrivals(db(), current_user(), account, inbox, since, url_for("inbox.index")) \
-        if since and since > 0 and inbox.complete else []
-    newest = max([a.id for a in found], default=0) or notify.newest_id(db(), inbox)
+    validity = request.args.get("validity", type=int)
+    found = []
+    if since is not None and 0 < since < newest and validity == inbox.uidvalidity and inbox.complete:
+        found = notify.arrivals(db(), current_user(), account, inbox, since, url_for("inbox.index"))
     return {"arrivals": found, "arrivals_newest": newest, "inbox_folder": inbox}
 
 

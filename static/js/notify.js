@@ -4,7 +4,7 @@
   "use strict";
 
   var MODE = "inkorg-notify";          // "on" or "off": this browser's choice
-  var KNOWN = "inkorg-notify-known";   // the newest INBOX row any tab of this browser has seen
+  var KNOWN = "inkorg-notify-known";   // "validity:uid": the newest INBOX message any tab of this browser has seen
   var OFFER = "inkorg-notify-offer";   // "done": the inbox's offer was answered or dismissed
 
   function stored(key) { try { return localStorage.getItem(key); } catch (error) { return null; } }
@@ -189,13 +189,14 @@
     var box = document.getElementById("arrivals");
     if (!box) return;
     var newest = parseInt(box.getAttribute("data-newest"), 10) || 0;
+    var validity = box.getAttribute("data-validity");
     var items = JSON.parse(box.getAttribute("data-items") || "[]");
     box.setAttribute("data-items", "[]");  // read once: a later swap that keeps it says nothing new
     exclusive(function () {
-      var known = parseInt(stored(KNOWN), 10) || 0;
-      if (newest > known) store(KNOWN, String(newest));
-      if (!known || !on()) return;  // a first tab: what is there is not new
-      var fresh = items.filter(function (m) { return m.id > known; });
+      var known = knownUid(validity);
+      if (newest > known) store(KNOWN, validity + ":" + newest);
+      if (!known || !on()) return;  // a first tab (or INBOX renumbered): what is there is not new
+      var fresh = items.filter(function (m) { return m.uid > known; });
       if (!fresh.length) return;
       return anyoneLooking(box.getAttribute("data-inbox")).then(function (looked) {
         if (!looked) notification(fresh, box);
@@ -203,12 +204,21 @@
     });
   }
 
-  // the list's poll says what this browser has already seen, so only a change brings arrivals
+  // the newest INBOX UID this browser has seen, if INBOX still has that UIDVALIDITY; else 0
+  function knownUid(validity) {
+    var mark = (stored(KNOWN) || "").split(":");
+    return mark.length === 2 && mark[0] === String(validity) ? parseInt(mark[1], 10) || 0 : 0;
+  }
+
+  // the list's poll says what this browser has already seen, so only new mail brings arrivals
   document.addEventListener("htmx:configRequest", function (event) {
-    var target = event.detail.target;
-    if (!target || target.id !== "listing" || event.detail.verb !== "get" || !config()) return;
-    var known = parseInt(stored(KNOWN), 10) || 0;
-    if (known && on()) event.detail.parameters.since = known;
+    var target = event.detail.target, box = document.getElementById("arrivals");
+    if (!target || target.id !== "listing" || event.detail.verb !== "get" || !box || !on()) return;
+    var validity = box.getAttribute("data-validity"), known = knownUid(validity);
+    if (known) {
+      event.detail.parameters.since = known;
+      event.detail.parameters.validity = validity;
+    }
   });
 
   // --- the unread count on the tab's icon ------------------------------------------------------
