@@ -74,6 +74,7 @@ def create_app(config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=dates.user_zone)
 
     web.init_app(app)
+    inbox.notify.init_app(app)
     security.init_app(app)
     csrf.init_app(app)  # after the user is loaded and the size limit set: a refused body is never parsed
     app.register_blueprint(auth.bp)

@@ -158,6 +158,14 @@ class Settings:
     default_timezone: str = _setting("UTC", _zone, "the time zone dates are shown in for a user who has "
                                                    "chosen none and whose browser has not said its own")
     signin_window_minutes: float = _setting(15.0, _positive(_number), "the window of the two sign-in limits")
+    notifications: bool = _setting(True, _flag, "desktop notifications of new mail (in open tabs and Web "
+                                                "Push); 0 switches them off for every user")
+    vapid_private_key: str | None = _setting(None, _text, "the Web Push signing key (PEM, or the raw P-256 "
+                                                          "key in base64url); None: generated into the "
+                                                          "instance folder's vapid_private.pem")
+    vapid_subject: str | None = _setting(None, _text, "the contact push services are given (mailto: or "
+                                                      "https: URL); None: EXTERNAL_URL, else the system "
+                                                      "mail sender")
 
     def __post_init__(self) -> None:
         if not self.database_url:

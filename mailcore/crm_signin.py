@@ -125,6 +125,11 @@ def _token_id(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def session_key(token: object) -> str | None:
+    """The stored id of the session whose cookie carries `token`."""
+    return _token_id(token) if isinstance(token, str) else None
+
+
 def start_session(db: Session, user: User, limits: SessionLimits) -> str:
     """A new session for a user who just signed in; the token goes into the cookie."""
     now = utcnow()

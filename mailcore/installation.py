@@ -28,6 +28,7 @@ from mailcore.discovery.ispdb import DatabaseCache, Ispdb
 from mailcore.discovery.providers import ProviderList
 from mailcore.models import Account
 from mailcore.netpolicy import MAIL_PORTS, NetworkPolicy, parse_networks, parse_ports
+from mailcore.notify import Pusher, vapid_key
 from mailcore.oauth.client import OAuthRegistry, registrations_from
 from mailcore.oauth.tokens import TokenKeeper
 from mailcore.sync.engine import SyncSummary
@@ -49,6 +50,7 @@ class Installation:
     sync_workers: int = Settings.sync_workers
     settings: Settings = field(default_factory=Settings)  # what it was built from
     runner: Runner | None = None
+    push: Pusher | None = None  # Web Push of new mail; None when NOTIFICATIONS=0
     _runner_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -79,6 +81,11 @@ class Installation:
             oauth=oauth, tokens=tokens,
             system_mail=SystemMail.from_url(settings.system_mail_url, settings.system_mail_from),
             sync_mode=settings.sync_mode, sync_workers=settings.sync_workers, settings=settings)
+        if settings.notifications:
+            subject = settings.vapid_subject or settings.external_url or (
+                f"mailto:{settings.system_mail_from or 'postmaster@localhost'}")
+            installation.push = Pusher(vapid_key(settings.vapid_private_key, instance / "vapid_private.pem"),
+                                       subject, policy, env.tls_context, settings.mail_timeout)
         if installation.sync_mode == "inline":
             installation.runner = InlineRunner(installation)
         elif installation.sync_mode == "queue":

@@ -550,3 +550,19 @@ class IspdbAnswer(Base):
     detail: Mapped[str] = mapped_column(String(255), default="")
     fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class PushSubscription(Base):
+    """One browser's Web Push subscription (RFC 8030): where its push service takes messages for it and
+    the keys that encrypt them for that browser (RFC 8291). Tied to the session that made it, so signing
+    out (or the session's end) stops the pushes to that browser."""
+
+    __tablename__ = "push_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("user_sessions.id", ondelete="CASCADE"), index=True)
+    endpoint: Mapped[str] = mapped_column(String(2000), unique=True)
+    p256dh: Mapped[str] = mapped_column(String(200))  # the browser's public key, base64url
+    auth: Mapped[str] = mapped_column(String(100))  # its authentication secret, base64url
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

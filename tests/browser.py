@@ -41,6 +41,7 @@ class ConsoleProblems:
     def __init__(self, page) -> None:
         self.messages: list[str] = []
         self.allowed_statuses: set[int] = set()
+        self.allowed_texts: set[str] = set()  # the browser's own words about itself that a test expects
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.messages.append(f"pageerror: {error}"))
 
@@ -52,6 +53,8 @@ class ConsoleProblems:
             return  # the browser's own favicon request; the app has no icon (yet), which is not a page error
         if any(f"status of {status} " in message.text for status in self.allowed_statuses):
             return  # Chromium logs every 4xx response; some (422 for a form to correct) are the design
+        if any(text in message.text for text in self.allowed_texts):
+            return
         self.messages.append(f"console.error: {message.text} ({url})")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import request
 
-from mailcore.reading.mailbox import folder_of, page
+from mailcore.reading.mailbox import folder_and_inbox, folder_of, page
 
 from ..htmx import render
 from ..setup.steps import address_step
@@ -38,10 +38,14 @@ def more():
 @bp.route("/changes")
 @login_required
 def changes():
-    """Nothing (204) while the open folder is unchanged; the refreshed list when it changed."""
+    """Nothing (204) while the open folder and INBOX are unchanged; the refreshed list when one
+    changed (INBOX: its new messages are notified, and its unread count is in the tab's title).
+    Both folders come in the one query the open folder alone took."""
     account = current_account()
-    folder = folder_of(db(), account, request.args.get("folder", type=int))
+    folder, inbox = folder_and_inbox(db(), account, request.args.get("folder", type=int))
     unchanged = folder is None or folder.version == request.args.get("v", type=int)
+    if inbox is not None and inbox is not folder and request.args.get("iv") is not None:
+        unchanged = unchanged and inbox.version == request.args.get("iv", type=int)
     if unchanged and request.args.get("state", "") == account.sync_state:
         return "", 204
     return render("inbox/index.html", "listing", **inbox_view(account))

@@ -8,13 +8,24 @@ from flask import request, url_for
 from mailcore.contacts import sending_rule
 from mailcore.crm.senders import companies_of_senders
 from mailcore.models import Account, Folder, SyncState
-from mailcore.reading.mailbox import PAGE, SORTS, ListQuery, Page, folder_of, folders, page, special_folder
+from mailcore.reading.mailbox import (
+    PAGE,
+    SORTS,
+    ListQuery,
+    Page,
+    folder_by_path,
+    folder_of,
+    folders,
+    page,
+    special_folder,
+)
 from mailcore.reading.search import server_matches
 
 from ..explain import explain_state
 from ..htmx import page_in_place
 from ..web import current_user, db, installation, own
 from .blueprint import bp
+from .notify import arrivals_view
 from .reading import reading_view
 
 
@@ -56,15 +67,26 @@ def sender_companies(folder: Folder | None, listing: Page) -> dict[int, str]:
 
 def inbox_view(account: Account, **extra) -> dict:
     """What the inbox shows: folders, the open folder's page, the selected message, the state."""
-    folder_id = request.values.get("folder", type=int)
-    folder = own(folder_of, folder_id) if folder_id is not None else folder_of(db(), account, None)
+    folder = open_folder(account)
     query = list_query(account, folder)
     listing = page(db(), folder, query) if folder else Page(None, [], None)
     message_id = request.args.get("message", type=int)
     reading = reading_view(message_id) if message_id else {}
     failed = SyncState(account.sync_state).failed
-    view = dict(folders=folders(db(), account), folder=folder, listing=listing, query=query,
+    shown_folders = folders(db(), account)
+    view = dict(folders=shown_folders, folder=folder, listing=listing, query=query,
                 failure=explain_state(account) if failed else None,
                 card_problem=sending_rule(current_user(), account.address),
                 trash=special_folder(db(), account, "trash"), companies=sender_companies(folder, listing))
-    return {**view, **reading, **extra}
+    return {**view, **arrivals_view(account, folder, shown_folders), **reading, **extra}
+
+
+def open_folder(account: Account) -> Folder | None:
+    """The folder the URL names, by row id or by path (`folder=INBOX`, as a notification's link
+    names it); without one, INBOX."""
+    named = request.values.get("folder")
+    if named is None or named == "":
+        return folder_of(db(), account, None)
+    if named.isdigit():
+        return own(folder_of, int(named))
+    return own(folder_by_path, named)

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
+from mailcore import notify
 from mailcore.models import SyncState
 from mailcore.sync.engine import AccountSync, SyncSummary, claim_due
 from mailcore.sync.host import SyncHost
@@ -34,7 +35,20 @@ class SyncJob:
 
 
 def run_job(host: SyncHost, job: SyncJob) -> SyncSummary:
-    return AccountSync(host).run(job.account_id, only=job.folder)
+    """One sync; the INBOX messages it stored are then pushed to the user's subscribed browsers."""
+    pusher = getattr(host, "push", None)
+    since = None
+    if pusher is not None and job.folder in (None, "INBOX"):
+        with host.sessions() as db:
+            since = notify.inbox_watermark(db, job.account_id, pusher)
+    summary = AccountSync(host).run(job.account_id, only=job.folder)
+    if since is not None:
+        try:
+            with host.sessions() as db:
+                notify.push_new(db, job.account_id, since, pusher)
+        except Exception:
+            log.exception("pushing the new mail of account %s failed", job.account_id)
+    return summary
 
 
 class Runner(Protocol):

@@ -1,7 +1,7 @@
 """formatted mail: a formatted signature and its logo, and templates with their attachments
 
 Revision ID: 0022
-Revises: 0016
+Revises: 0021
 
 SQLite adds and drops the users column in place (ALTER TABLE), never by copying the table (see 0015).
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0022"
-down_revision = "0016"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
