@@ -63,7 +63,7 @@ LOOPBACK_CANDIDATES = [f"127.0.14.{n}" for n in range(14, 64)]  # the first whos
 WORDS = {
     "en": {"user": "User name", "password": "Password", "sign_in": "Sign in", "inbox_nav": "Inbox",
            "setup": "Set up email account", "account": "Email account", "next": "Next", "log_in": "Log in",
-           "advanced": "Advanced settings", "incoming": "Incoming email settings",
+           "advanced": "Advanced settings", "edit_account": "Edit email account", "incoming": "Incoming email settings",
            "outgoing": "Outgoing email settings", "imap_host": "Incoming e-mail server",
            "smtp_host": "Outgoing e-mail server", "ssl": "SSL", "on": "On", "off": "Off", "save": "Save",
            "inbox": "INBOX", "personal": "Personal settings", "options": "Email options",
@@ -77,7 +77,8 @@ WORDS = {
                         "your contact card."},
     "sv": {"user": "Användarnamn", "password": "Lösenord", "sign_in": "Logga in", "inbox_nav": "Inkorg",
            "setup": "Konfigurera e-postkonto", "account": "E-postkonto", "next": "Nästa", "log_in": "Logga in",
-           "advanced": "Avancerade inställningar", "incoming": "Inställningar för inkommande e-post",
+           "advanced": "Avancerade inställningar", "edit_account": "Redigera e-postkonto",
+           "incoming": "Inställningar för inkommande e-post",
            "outgoing": "Inställningar för utgående e-post", "imap_host": "Server för inkommande e-post",
            "smtp_host": "Server för utgående e-post", "ssl": "SSL", "on": "På", "off": "Av", "save": "Spara",
            "inbox": "INKORG", "personal": "Personliga inställningar", "options": "Alternativ för e-post",
