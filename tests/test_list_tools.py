@@ -82,3 +82,40 @@ def test_phone_targets_and_bottom_sheets(inbox_page):
     expect(moves).to_be_in_viewport(ratio=1)
     page.mouse.click(195, 60)  # the dimmed page above the sheet closes it
     expect(moves).to_be_hidden()
+
+
+def test_a_folder_link_names_the_folder_and_survives_a_new_setup(app, inbox_page, base_url, lab, mailbox):
+    from email.message import EmailMessage
+
+    from .helpers import Browser
+
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "Kund <k@kund.example>", mailbox.address, "I projektmappen"
+    message.set_content("Hej")
+    lab.create_folder(mailbox.address, "Kunder.Projekt")
+    lab.append(mailbox.address, message, folder="Kunder.Projekt")
+    page = inbox_page("en")
+    writer = Browser(app.test_client())
+    writer.sign_in(mailbox.address, "crm-password-1")
+    writer.post("/inbox/refresh")
+    page.reload()
+    page.locator("#folder-picker summary").click()
+    page.locator(".folder-menu").get_by_role("link", name="Kunder.Projekt").click()
+    expect(page.locator("#message-list")).to_contain_text("I projektmappen")
+    link = page.locator(".folder-menu a.current").get_attribute("href")
+    assert "folder=Kunder.Projekt" in link, link
+    old = page.evaluate("() => document.querySelector('#listing').getAttribute('hx-get')")
+    old_id = next(part for part in old.split("&") if "folder=" in part)
+
+    # the account is removed and set up again: new rows, new ids; the link still opens the folder
+    assert writer.post("/settings/email-account/remove").status_code == 204
+    writer.post("/inbox/setup/login", {"address": mailbox.address, "password": mailbox.password})
+    writer.post("/inbox/refresh")
+    page.goto(base_url + link)
+    expect(page.locator("#message-list")).to_contain_text("I projektmappen")
+    expect(page.locator("#folder-title")).to_contain_text("Kunder.Projekt")
+    page.goto(base_url + "/inbox/?folder=999999")  # a link by an old row id that is gone: the inbox
+    expect(page.locator("#folder-title")).to_contain_text("INBOX")
+    expect(page.locator("#message-list")).to_contain_text("Offert för våren")
+    assert old_id  # the poll, too, names the folder by its path
+    assert "Projekt" in old_id

@@ -3,17 +3,27 @@ and the account's state. The inbox's routes and the setup dialog (which ends in 
 
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import abort, request, url_for
 
 from mailcore.contacts import sending_rule
 from mailcore.crm.senders import companies_of_senders
 from mailcore.models import Account, Folder, SyncState
-from mailcore.reading.mailbox import PAGE, SORTS, ListQuery, Page, folder_of, folders, page, special_folder
+from mailcore.reading.mailbox import (
+    PAGE,
+    SORTS,
+    ListQuery,
+    Page,
+    folder_named,
+    folder_of,
+    folders,
+    page,
+    special_folder,
+)
 from mailcore.reading.search import server_matches
 
 from ..explain import explain_state
 from ..htmx import page_in_place
-from ..web import current_user, db, installation, own
+from ..web import current_user, db, installation
 from .blueprint import bp
 from .reading import reading_view
 
@@ -54,10 +64,24 @@ def sender_companies(folder: Folder | None, listing: Page) -> dict[int, str]:
     return companies_of_senders(db(), current_user(), {m.id: m.sender_address for m in listing.messages})
 
 
+def requested_folder(account: Account) -> Folder | None:
+    """The folder a request names (`folder`, its path: ?folder=INBOX/Sub), else INBOX when it names
+    none; None when it names one the account does not have. A link from before, with the folder's row
+    id, still finds the folder while that row exists."""
+    value = request.values.get("folder")
+    if not value:
+        return folder_of(db(), account, None)
+    found = folder_named(db(), account, value)
+    if found is None and value.isdigit():
+        found = folder_of(db(), account, int(value))
+    return found
+
+
 def inbox_view(account: Account, **extra) -> dict:
     """What the inbox shows: folders, the open folder's page, the selected message, the state."""
-    folder_id = request.values.get("folder", type=int)
-    folder = own(folder_of, folder_id) if folder_id is not None else folder_of(db(), account, None)
+    folder = requested_folder(account)
+    if folder is None and request.values.get("folder"):
+        abort(404)  # not the user's, or gone
     query = list_query(account, folder)
     listing = page(db(), folder, query) if folder else Page(None, [], None)
     message_id = request.args.get("message", type=int)

@@ -51,6 +51,12 @@ def folder_of(db: Session, account: Account, folder_id: int | None) -> Folder | 
     return db.scalar(select(Folder).where(Folder.account_id == account.id, Folder.role == Role.INBOX))
 
 
+def folder_named(db: Session, account: Account, name: str) -> Folder | None:
+    """The user's folder with that path, as the server names it ("INBOX/Sub"): what a link names, so
+    that it still finds the folder after the account was set up again (new rows, new ids)."""
+    return db.scalar(select(Folder).where(Folder.account_id == account.id, Folder.name == name))
+
+
 def special_folder(db: Session, account: Account, role: Role) -> Folder | None:
     return db.scalar(select(Folder).where(Folder.account_id == account.id, Folder.role == role))
 
