@@ -549,16 +549,17 @@
     var zone = window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone;
     document.querySelectorAll("input[data-browser-zone]").forEach(function (input) { input.value = zone || ""; });
     reportZone();
-    openModals(document);
     document.querySelectorAll("input[data-chips]").forEach(chipify);
+    openModals(document);
     markSelected();
     showToast();
     retitle();
   });
   document.addEventListener("htmx:afterSettle", markSelected);
   document.addEventListener("htmx:load", function (event) {
-    openModals(event.target);
+    // the chips first: moving a field into its box would take the focus the dialog gives it
     event.target.querySelectorAll("input[data-chips]").forEach(chipify);
+    openModals(event.target);
   });
   document.addEventListener("htmx:afterRequest", function (event) {
     var elt = event.detail.elt;
