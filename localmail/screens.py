@@ -114,7 +114,7 @@ PICTURES = (
     Picture("so-inbox-advanced-settings.png", "Advanced settings, filled in"),
     Picture("inbox-list.png", "the inbox after Log in"),
     Picture("inbox-preview-message.png", "a message selected, its text on the right"),
-    Picture("inbox-message-task-menu.png", "the message's task menu (mark, move, print)"),
+    Picture("inbox-message-task-menu.png", "the message's task menu (mark, print, open in a window)"),
     Picture("inbox-multiselect-actions.png", "several messages picked, with the mark/move buttons"),
     Picture("personal-settings-small.png", "the profile icon of the top bar", icon=True),
     Picture("email-options-general.png", "Email options, General tab"),

@@ -119,3 +119,22 @@ def test_a_folder_link_names_the_folder_and_survives_a_new_setup(app, inbox_page
     expect(page.locator("#message-list")).to_contain_text("Offert för våren")
     assert old_id  # the poll, too, names the folder by its path
     assert "Projekt" in old_id
+
+
+def test_the_folder_picker_stays_open_while_the_list_updates(app, inbox_page, lab, mailbox):
+    from email.message import EmailMessage
+
+    from .helpers import Browser
+
+    page = inbox_page("en")
+    page.locator("#folder-picker summary").click()
+    expect(page.locator(".folder-menu")).to_be_visible()
+    new = EmailMessage()
+    new["From"], new["To"], new["Subject"] = "Ny Kund <ny@kund.example>", mailbox.address, "Alldeles ny"
+    new.set_content("Hej")
+    lab.append(mailbox.address, new)
+    writer = Browser(app.test_client())
+    writer.sign_in(mailbox.address, "crm-password-1")
+    writer.post("/inbox/refresh")  # the page learns it from its poll, whose answer brings the picker anew
+    expect(page.locator("#message-list")).to_contain_text("Alldeles ny")
+    expect(page.locator(".folder-menu")).to_be_visible()

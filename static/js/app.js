@@ -157,6 +157,14 @@
     showToast();
   }
 
+  // The folder picker the list's answer brings anew stays open if the user has it open.
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target, fragment = event.detail.fragment;
+    if (!target || target.id !== "folder-picker" || !target.open || !fragment) return;
+    var incoming = fragment.id === "folder-picker" ? fragment : fragment.querySelector && fragment.querySelector("#folder-picker");
+    if (incoming) incoming.setAttribute("open", "");
+  });
+
   // a page that htmx brought whole (a redirect in place) may bring a confirmation: it goes in time too
   document.addEventListener("htmx:afterSettle", function (event) {
     if (event.detail.target === document.body) showToast();
@@ -419,6 +427,9 @@
     if (!bar) return;
     var picks = document.querySelectorAll("#message-list .pick");
     var picked = document.querySelectorAll("#message-list .pick:checked").length;
+    // as high as the tools it covers (the list starts below them), so the list does not move
+    var listing = document.getElementById("listing");
+    if (picked && listing && listing.offsetParent) bar.style.height = listing.offsetTop + "px";
     var count = bar.querySelector(".picked-count");
     if (count) count.textContent = picked ? (picked === 1 ? count.dataset.one : count.dataset.many).replace(/\d+/, picked) : "";
     var toggle = bar.querySelector("[data-select-all]");
