@@ -70,15 +70,20 @@ def test_recipients_become_chips_suggested_checked_and_sent(inbox_page, lab, lan
     dialog.get_by_role("button", name=f"{words['remove']}: kund@gmial.com", exact=True).click()
     expect(chips).to_have_count(3)
     expect(dialog.locator(".chip-warning").first).to_be_hidden()
+    to.fill("Ny Kund <ny.kund@nytt.example>")
+    to.blur()  # leaving the field makes the chip too
+    expect(chips).to_have_count(4)
     dialog.get_by_label(words["subject"], exact=True).fill(f"Chips {lang}")
     dialog.get_by_role("button", name=words["send"], exact=True).click()
     expect(page.locator("#toast")).to_contain_text(words["sent"])
     [sent] = received(lab, f"Chips {lang}")
     assert [address for _name, address in getaddresses([str(sent["To"])])] == [
-        "anna@kund.example", "bob@partner.example", "asa@kund.example"]
+        "anna@kund.example", "bob@partner.example", "asa@kund.example", "ny.kund@nytt.example"]
 
     # whom the user mailed is suggested next time, a removed chip's text comes back with Backspace
     dialog = open_new(page, words)
+    suggested = dialog.locator("#contacts option").evaluate_all("options => options.map(o => o.value)")
+    assert "Ny Kund <ny.kund@nytt.example>" in suggested
     to = dialog.get_by_label(words["to"], exact=True)
     to.fill("a@kund.example,")
     to.press("Backspace")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from mailcore.addresses import normalise_address
@@ -16,6 +16,7 @@ from mailcore.models import ArchivedEmail, ContactEmail, Folder, Message, Person
 LIMIT = 500
 RECENT_SENDERS = 400  # distinct senders of received mail looked at, newest first
 RECENT_SENT = 150  # sent messages whose recipients are read
+HEAD_BYTES = 16384  # of each, enough for its headers
 
 
 def suggestions(db: Session, user: User, limit: int = LIMIT) -> list[tuple[str, str]]:
@@ -46,10 +47,11 @@ def suggestions(db: Session, user: User, limit: int = LIMIT) -> list[tuple[str, 
     received = [fid for fid, role in folders.items() if role not in (Role.SENT, Role.DRAFTS, Role.JUNK, Role.TRASH)]
     if sent:  # the copies this app filed keep their bytes: read their To and Cc
         parser = BytesHeaderParser()
-        rows = db.execute(select(Message.raw).where(Message.folder_id.in_(sent), Message.raw.is_not(None))
+        head = func.substr(Message.raw, 1, HEAD_BYTES)  # the headers, not the attachments
+        rows = db.execute(select(head).where(Message.folder_id.in_(sent), Message.raw.is_not(None))
                           .order_by(Message.date.desc()).limit(RECENT_SENT))
         for (raw,) in rows:
-            headers = parser.parsebytes(raw.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n")
+            headers = parser.parsebytes(bytes(raw).split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n")
             for name, address in getaddresses([str(v) for v in headers.get_all("To", []) + headers.get_all("Cc", [])]):
                 add(name, address)
     for (recipients,) in db.execute(select(ArchivedEmail.recipients).where(ArchivedEmail.user_id == user.id)
