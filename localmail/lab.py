@@ -41,6 +41,8 @@ STANDARD_PORTS = {
     "smtp_starttls_port": 587,
     "pop3_port": 110,
 }
+# The ports a client is set up with, which a later run can keep (MailLab.start's kept_ports).
+KEPT_PORTS = ("imap_tls_port", "imap_starttls_port", "smtp_tls_port", "smtp_starttls_port")
 
 
 class MailLab:
@@ -69,8 +71,10 @@ class MailLab:
         names: Sequence[str] = ("localhost",),
         oauth_introspection_url: str | None = None,
         connections: int = 0,
+        kept_ports: dict[str, int] | None = None,
     ) -> None:
         self.workdir = workdir.resolve()
+        self.kept_ports = {name: port for name, port in (kept_ports or {}).items() if name in KEPT_PORTS}
         self.oauth_introspection_url = oauth_introspection_url
         self.connections = connections
         self.host = host
@@ -98,6 +102,7 @@ class MailLab:
         names: Sequence[str] = ("localhost",),
         oauth_introspection_url: str | None = None,
         connections: int = 0,
+        kept_ports: dict[str, int] | None = None,
     ) -> MailLab:
         """Start every listener on `host` (an IPv4 loopback address).
 
@@ -109,9 +114,12 @@ class MailLab:
         tokens of XOAUTH2/OAUTHBEARER logins (RFC 7662, see localmail.oauth_server); None: passwords only.
         connections: room for this many IMAP sessions at once (Dovecot's defaults
         allow about a hundred TLS sessions).
+        kept_ports: the ports of an earlier run (KEPT_PORTS, as `ports()` gives them), taken again
+        where they are free, so that a client set up then still finds the servers (the demo).
         """
         lab = cls(Path(workdir), host, standard_ports=standard_ports, names=names,
-                  oauth_introspection_url=oauth_introspection_url, connections=connections)
+                  oauth_introspection_url=oauth_introspection_url, connections=connections,
+                  kept_ports=kept_ports)
         atexit.register(lab.stop)
         try:
             lab._start()
@@ -157,6 +165,14 @@ class MailLab:
         if self.standard_ports:
             smtp_tls = STANDARD_PORTS["smtp_tls_port"]
             smtp_starttls = STANDARD_PORTS["smtp_starttls_port"]
+        kept = self.kept_ports
+        if kept:
+            try:
+                check_bindable("MailLab", self.host, kept.values())
+            except OSError:
+                kept = {}  # taken meanwhile: new ports, as on a first run
+        smtp_tls = kept.get("smtp_tls_port", smtp_tls)
+        smtp_starttls = kept.get("smtp_starttls_port", smtp_starttls)
         smtp_ports = (smtp_tls, smtp_starttls, smtp_plain)
         self.smtp_tls_port, self.smtp_starttls_port, self.smtp_no_starttls_port = smtp_ports
         self._smtp = SmtpServers(
@@ -180,6 +196,9 @@ class MailLab:
                 imap: STANDARD_PORTS["imap_starttls_port"],
                 pop3: STANDARD_PORTS["pop3_port"],
             }
+        for private, name in ((imaps, "imap_tls_port"), (imap, "imap_starttls_port")):
+            if name in kept:
+                public[private] = kept[name]
         self._relay = TcpRelay(
             self.host, relay_source, [imaps, imap, pop3, untrusted, plain], public
         )
@@ -522,6 +541,29 @@ class MailLab:
         """As if the server were restarted: stop_imap() then start_imap()."""
         self.stop_imap()
         self.start_imap()
+
+    def ports(self) -> dict[str, int]:
+        """The ports a later run may keep (KEPT_PORTS)."""
+        return {name: getattr(self, name) for name in KEPT_PORTS}
+
+    def deliver_to_mailboxes(self) -> None:
+        """Mail the SMTP server accepts for one of the lab's own users is also put in that user's INBOX,
+        as a provider delivers it: in the demo, mail sent to oneself arrives."""
+
+        def deliver(message) -> None:
+            for recipient in dict.fromkeys(message.rcpt_tos):
+                if self.has_user(recipient):
+                    self.append(recipient, message.data)
+
+        if self._smtp is not None:
+            self._smtp.recorder.on_received = deliver
+
+    def has_user(self, address: str) -> bool:
+        try:
+            self._users.get(address)
+        except KeyError:
+            return False
+        return True
 
     # SMTP observations -----------------------------------------------------
 

@@ -10,6 +10,7 @@ import ssl
 import threading
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,7 @@ class _Recorder:
         self.introspection_url = introspection_url
         self.received: list[ReceivedMessage] = []
         self.auth_attempts: list[tuple[str, bool]] = []
+        self.on_received: Callable[[ReceivedMessage], None] | None = None  # e.g. delivery to the lab's mailboxes
         self._lock = threading.Lock()
 
     def record(self, session: Session, envelope: Envelope) -> str:
@@ -63,6 +65,8 @@ class _Recorder:
         )
         with self._lock:
             self.received.append(message)
+        if self.on_received is not None:
+            self.on_received(message)
         return "250 2.0.0 OK: queued"
 
     def authenticate(

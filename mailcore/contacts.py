@@ -96,14 +96,6 @@ def archived_for(db: Session, user: User, limit: int = 50) -> list[ArchivedEmail
                            .order_by(ArchivedEmail.sent_at.desc(), ArchivedEmail.id.desc()).limit(limit)))
 
 
-def suggestions(db: Session, user: User, limit: int = 500) -> list[str]:
-    """Recipients compose offers: the user's own addresses and the verified ones on every card."""
-    query = (select(ContactEmail.address)
-             .where(or_(ContactEmail.person_id == user.person_id, ContactEmail.verified_at.is_not(None)))
-             .distinct().order_by(ContactEmail.address).limit(limit))
-    return list(db.scalars(query))
-
-
 # --- verification links ---------------------------------------------------------------------
 
 

@@ -30,7 +30,12 @@ def start_demo_mailbox(instance: Path) -> None:
     issuer.browser_over_http = True  # the sign-in page on plain loopback HTTP: the demo CA is not the browser's
     issuer.add_client("inkorg-demo")  # a public client: PKCE alone
     issuer.add_user(DEMO_OAUTH_ADDRESS, DEMO_ID_PASSWORD)
-    lab = MailLab.start(instance / "demo-mail", oauth_introspection_url=issuer.introspection_url)
+    # the same ports as the last run, so that a mailbox set up then keeps working after a restart
+    kept = instance / "demo-ports.json"
+    ports = json.loads(kept.read_text()) if kept.exists() else None
+    lab = MailLab.start(instance / "demo-mail", oauth_introspection_url=issuer.introspection_url, kept_ports=ports)
+    kept.write_text(json.dumps(lab.ports()))
+    lab.deliver_to_mailboxes()  # mail sent to a demo address arrives in its inbox
     issuer.serve_https(lab.tls_files)
     lab.add_user(DEMO_ADDRESS, DEMO_MAIL_PASSWORD)
     lab.seed_demo(DEMO_ADDRESS)

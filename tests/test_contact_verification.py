@@ -95,7 +95,7 @@ def test_compose_suggests_verified_addresses_and_never_another_users_unverified_
     writer = connected(app, mailbox)
     writer.post("/settings/contact-card", {"address": "anna.egen@kund.example"})
     page = writer.get("/inbox/compose/", htmx=True).get_data(as_text=True)
-    offered = set(re.findall(r'<option value="([^"]+)">', page))
+    offered = {re.sub(r"^.*&lt;(.*)&gt;$", r"\1", value) for value in re.findall(r'<option value="([^"]+)">', page)}
     assert {"kollega@crm.example", "mallory@crm.example", mailbox.address, "anna.egen@kund.example"} <= offered
     assert "hemlig.kund@kund.example" not in offered
 

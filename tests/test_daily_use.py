@@ -30,7 +30,7 @@ def test_an_attachment_survives_a_form_error(inbox_page, lab, tmp_path):
     offer.write_bytes(b"%PDF-1.4 offer " * 1000)
     page.get_by_role("link", name="New", exact=True).click()
     dialog = page.get_by_role("dialog", name="New email")
-    dialog.get_by_label("Attachments", exact=True).set_input_files(str(offer))
+    dialog.get_by_label("Attach files", exact=True).set_input_files(str(offer))
     expect(dialog.locator(".upload-list")).to_contain_text("offert-2026.pdf")
     dialog.get_by_label("To", exact=True).fill("kund@example")  # mistyped: no top-level domain
     dialog.get_by_label("Subject", exact=True).fill("Offert med bilaga")
@@ -38,9 +38,11 @@ def test_an_attachment_survives_a_form_error(inbox_page, lab, tmp_path):
     dialog.get_by_role("button", name="Send", exact=True).click()
 
     dialog = page.get_by_role("dialog", name="New email")
-    expect(dialog.get_by_role("alert")).to_contain_text("not valid email addresses")
+    expect(dialog.locator(".chip.bad")).to_contain_text("kund@example")  # marked before Send
+    expect(dialog.get_by_role("alert").first).to_contain_text("not valid email addresses")
     expect(dialog.locator(".upload-list")).to_contain_text("offert-2026.pdf")  # still attached, and shown
     expect(dialog.get_by_label("Message", exact=True)).to_have_text("Här är offerten.")
+    dialog.get_by_role("button", name="Remove: kund@example", exact=True).click()  # the marked chip
     dialog.get_by_label("To", exact=True).fill("kund@example.test")
     dialog.get_by_role("button", name="Send", exact=True).click()
 
@@ -59,7 +61,7 @@ def test_a_removed_attachment_is_not_sent(inbox_page, lab, tmp_path):
         (tmp_path / name).write_text(name)
     page.get_by_role("link", name="New", exact=True).click()
     dialog = page.get_by_role("dialog", name="New email")
-    dialog.get_by_label("Attachments", exact=True).set_input_files(
+    dialog.get_by_label("Attach files", exact=True).set_input_files(
         [str(tmp_path / "keep.txt"), str(tmp_path / "drop.txt")])
     expect(dialog.locator(".upload-list li")).to_have_count(2)
     dialog.get_by_role("button", name="Remove: drop.txt", exact=True).click()
@@ -119,7 +121,7 @@ def test_one_draft_per_window_deleted_on_send_and_reopened_whole(app, inbox_page
     dialog.get_by_label("To", exact=True).fill("kund@example.test")
     dialog.get_by_label("Subject", exact=True).fill("Halvfärdigt")
     dialog.get_by_label("Message", exact=True).fill("Första stycket.")
-    dialog.get_by_label("Attachments", exact=True).set_input_files(str(tmp_path / "plan.txt"))
+    dialog.get_by_label("Attach files", exact=True).set_input_files(str(tmp_path / "plan.txt"))
     expect(dialog.locator("#draft-state")).to_contain_text("Draft saved.", timeout=10_000)
     dialog.get_by_label("Message", exact=True).fill("Första stycket. Andra stycket.")
     expect(dialog.locator("#draft-state")).to_contain_text("Draft saved.", timeout=10_000)
@@ -145,7 +147,7 @@ def test_one_draft_per_window_deleted_on_send_and_reopened_whole(app, inbox_page
     expect(page.locator("#message-list")).to_contain_text("To: kund@example.test")
     page.locator("#message-list .message a").first.click()
     dialog = page.get_by_role("dialog", name="New email")
-    expect(dialog.get_by_label("To", exact=True)).to_have_value("kund@example.test")
+    expect(dialog.locator(".chip")).to_have_text(["kund@example.test×"])
     expect(dialog.get_by_label("Subject", exact=True)).to_have_value("Halvfärdigt")
     expect(dialog.get_by_label("Message", exact=True)).to_have_text("Första stycket. Andra stycket.")
     expect(dialog.locator(".upload-list")).to_contain_text("plan.txt")

@@ -240,7 +240,7 @@ def test_change_or_remove_the_account_from_email_options(reader, base_url, mailb
     expect(options.get_by_role("tab", name=w["account_tab"], exact=True)).to_have_attribute("aria-selected", "true")
     r.accessible("Email options, Email account")
     options.get_by_role("link", name=w["edit"], exact=True).click()
-    advanced = r.dialog(w["advanced"])
+    advanced = r.dialog(w["edit_account"])
     expect(advanced.get_by_role("group", name=w["incoming"], exact=True).get_by_label(
         w["user"], exact=True)).to_have_value(mailbox.address)
     r.accessible("Advanced settings, editing")
@@ -345,7 +345,7 @@ def test_dialogs_work_with_the_keyboard_alone(reader, base_url, mailbox, lang):
     expect(options.get_by_role("tab", name=w["account_tab"], exact=True)).to_have_attribute("aria-selected", "true")
     tab_until(page, w["edit"])
     page.keyboard.press("Enter")
-    advanced = r.dialog(w["advanced"])
+    advanced = r.dialog(w["edit_account"])
     page.keyboard.press("Escape")
     expect(advanced).to_have_count(0)
     expect(profile).to_be_focused()

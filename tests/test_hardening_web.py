@@ -433,7 +433,7 @@ def test_too_large_to_send_is_said_beside_the_form_which_keeps_the_text(app_conf
         compose = page.get_by_role("dialog", name="New email")
         compose.get_by_label("Subject", exact=True).fill("Med stor bilaga")
         compose.get_by_label("Message", exact=True).fill("Texten finns kvar.")
-        compose.get_by_label("Attachments", exact=True).set_input_files(
+        compose.get_by_label("Attach files", exact=True).set_input_files(
             [{"name": "stor.bin", "mimeType": "application/octet-stream", "buffer": b"\0" * (2 * 2**20)}])
         compose.get_by_role("button", name="Send", exact=True).click()
         expect(compose.get_by_role("alert")).to_contain_text("What you sent is larger than Inkorg accepts.")

@@ -364,3 +364,29 @@ def test_cli_runs_until_sigterm(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=TIMEOUT) == 0
     assert running_dovecots(workdir, settle=1) == set()
+
+
+def test_a_restarted_lab_keeps_its_ports_and_delivers_mail_to_its_own_users(tmp_path: Path) -> None:
+    """The demo's mailbox: a client set up before a restart still finds the servers, and mail sent
+    to oneself arrives in the inbox."""
+    import smtplib
+    import ssl
+
+    first = MailLab.start(tmp_path / "demo")
+    ports = first.ports()
+    first.stop()
+    again = MailLab.start(tmp_path / "demo", kept_ports=ports)
+    try:
+        assert again.ports() == ports
+        again.add_user("eva@demo.test", "pw-1")
+        again.deliver_to_mailboxes()
+        context = ssl.create_default_context(cafile=str(again.ca_bundle))
+        with smtplib.SMTP_SSL(again.hostname, again.smtp_tls_port, context=context, timeout=TIMEOUT) as smtp:
+            smtp.login("eva@demo.test", "pw-1")
+            smtp.sendmail("eva@demo.test", ["eva@demo.test", "someone@elsewhere.test"],
+                          b"From: eva@demo.test\r\nTo: eva@demo.test\r\nSubject: Till mig\r\n\r\nHej\r\n")
+        with again.imap("eva@demo.test") as client:
+            client.select_folder("INBOX", readonly=True)
+            assert len(client.search(["SUBJECT", "Till mig"])) == 1
+    finally:
+        again.stop()

@@ -129,6 +129,8 @@ def test_from_the_address_to_the_inbox(app, base_url, open_page, lab, issuer, oa
     expect(page.get_by_text("Avtal för hösten")).to_be_visible()
     expect(page.get_by_text("Quarterly figures")).to_be_visible()
     expect(page.get_by_role("dialog")).to_have_count(0)
+    connected = {"en": "Your email account %s is connected.", "sv": "Ditt e-postkonto %s är anslutet."}[lang]
+    expect(page.locator("#toast")).to_have_text(connected % oauth_mailbox.address)
 
 
 @pytest.mark.parametrize("lang", LANGS)

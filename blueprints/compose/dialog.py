@@ -3,10 +3,10 @@ draft and attachment routes answer with it."""
 
 from __future__ import annotations
 
-from mailcore import contacts
 from mailcore.compose import message as compose
-from mailcore.compose import rich, templates
+from mailcore.compose import recipients, rich, templates
 from mailcore.compose import uploads as pending_uploads
+from mailcore.compose.message import written_address
 
 from ..htmx import render
 from ..web import current_user, db
@@ -17,10 +17,12 @@ TEMPLATE = "compose/compose.html"
 
 
 def compose_page(form: ComposeForm, window, status: int = 200, problem: str | None = None,
-                 card_rule: str | None = None, block: str = "dialog", upload_problem: str | None = None):
+                 card_rule: str | None = None, block: str = "dialog", upload_problem: str | None = None,
+                 **extra):
     return render(TEMPLATE, block, status, form=form, problem=problem, card_rule=card_rule,
-                  title=title(form.mode.data), suggestions=contacts.suggestions(db(), current_user()),
+                  title=title(form.mode.data),
+                  suggestions=[written_address(pair) for pair in recipients.suggestions(db(), current_user())],
                   uploads=pending_uploads.listed(db(), window), upload_problem=upload_problem,
                   limit_mb=compose.MAX_ATTACHMENTS_BYTES // 2**20,
                   editor_html=form.html.data or rich.from_text(form.body.data or ""),
-                  templates=templates.visible(db(), current_user()))
+                  templates=templates.visible(db(), current_user()), **extra)

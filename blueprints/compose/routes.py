@@ -119,7 +119,11 @@ def save_draft():
         form.saved.data = drafts.fingerprint(written)
     if request.args.get("closing"):
         drafts.closed(db(), window)
-        return "", 204  # the form is gone; the draft is in Drafts
+        if window.draft_uid is None:
+            return "", 204  # nothing was written: no draft, nothing to say
+        return triggered("inkorg:toast", {"toast": _("Draft saved.")})  # the form is gone; the draft is in Drafts
+    if not is_fragment_request():  # the Save draft button without script: the form again, saying so
+        return compose_page(form, window, saved=window.draft_uid is not None)
     return render(TEMPLATE, "draft_state", 200, form=form, saved=window.draft_uid is not None)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import abort, request, url_for
 
 from mailcore.crm import people
+from mailcore.models import Folder
 from mailcore.reading.mailbox import message_of
 
 from ..htmx import redirect_to, render
@@ -25,7 +26,7 @@ def _back() -> str:
     if message_id is None:
         return url_for("contacts.index")
     message = own(message_of, message_id)
-    return url_for("inbox.index", folder=message.folder_id, message=message.id)
+    return url_for("inbox.index", folder=db().get(Folder, message.folder_id).name, message=message.id)
 
 
 @bp.route("/add", methods=["GET", "POST"])

@@ -45,7 +45,7 @@ def subscribe_folder(folder_id: int):
     folder = own(folder_of, folder_id)
     mail.subscribe(folder)  # a refusal is explained by the app's MailError handler
     installation().request_sync(mail.row.id)
-    return redirect_to(url_for("inbox.index", folder=folder.id))
+    return redirect_to(url_for("inbox.index", folder=folder.name))
 
 
 def chosen_messages() -> list:

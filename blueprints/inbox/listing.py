@@ -3,15 +3,15 @@ connected), infinite scroll, changes and Refresh. pages.py renders the page."""
 
 from __future__ import annotations
 
-from flask import request
+from flask import abort, request, url_for
 
-from mailcore.reading.mailbox import folder_and_inbox, folder_of, page
+from mailcore.reading.mailbox import folder_and_inbox, page
 
-from ..htmx import render
+from ..htmx import redirect_to, render
 from ..setup.steps import address_step
-from ..web import current_account, current_user, db, installation, login_required, own
+from ..web import current_account, current_user, db, installation, login_required
 from .blueprint import bp
-from .pages import inbox_view, list_query, sender_companies
+from .pages import inbox_view, list_query, requested_folder, sender_companies
 
 
 @bp.route("/")
@@ -20,6 +20,8 @@ def index():
     user = current_user()
     if user.account is None:
         return address_step()
+    if request.args.get("folder") and requested_folder(user.account) is None:
+        return redirect_to(url_for("inbox.index"))  # a link to a folder that is gone (or not theirs): the inbox
     block = "listing" if request.headers.get("HX-Target") == "listing" else "main"
     return render("inbox/index.html", block, **inbox_view(user.account))
 
@@ -28,7 +30,9 @@ def index():
 @login_required
 def more():
     """The next page of rows, for infinite scroll."""
-    folder = own(folder_of, request.args.get("folder", type=int))
+    folder = requested_folder(current_account())
+    if folder is None:
+        abort(404)
     query = list_query(current_account(), folder)
     listing = page(db(), folder, query)
     return render("inbox/index.html", "rows", listing=listing, folder=folder, query=query,
@@ -42,7 +46,7 @@ def changes():
     changed (INBOX: its new messages are notified, and its unread count is in the tab's title).
     Both folders come in the one query the open folder alone took."""
     account = current_account()
-    folder, inbox = folder_and_inbox(db(), account, request.args.get("folder", type=int))
+    folder, inbox = folder_and_inbox(db(), account, request.args.get("folder") or None)
     unchanged = folder is None or folder.version == request.args.get("v", type=int)
     if inbox is not None and inbox is not folder and request.args.get("iv") is not None:
         unchanged = unchanged and inbox.version == request.args.get("iv", type=int)

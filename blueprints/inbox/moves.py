@@ -61,7 +61,7 @@ def _read_on(view: dict, gone: Place) -> tuple[dict, str]:
     following = successor(db(), folder, query, gone, shown) if folder and folder.role != Role.DRAFTS else None
     reading = reading_view(following.id) if following else {"selected": None}
     url = url_for("inbox.index", message=following.id if following else None,
-                  folder=folder.id if folder else None, **list_query_args(query))
+                  folder=folder.name if folder else None, **list_query_args(query))
     return {**view, **reading, "read_on": True, "focus_row": following.id if following else None}, url
 
 

@@ -3,7 +3,7 @@ and the account's state. The inbox's routes and the setup dialog (which ends in 
 
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import abort, request, url_for
 
 from mailcore.contacts import sending_rule
 from mailcore.crm.senders import companies_of_senders
@@ -13,7 +13,7 @@ from mailcore.reading.mailbox import (
     SORTS,
     ListQuery,
     Page,
-    folder_by_path,
+    folder_named,
     folder_of,
     folders,
     page,
@@ -23,7 +23,7 @@ from mailcore.reading.search import server_matches
 
 from ..explain import explain_state
 from ..htmx import page_in_place
-from ..web import current_user, db, installation, own
+from ..web import current_user, db, installation
 from .blueprint import bp
 from .notify import arrivals_view
 from .reading import reading_view
@@ -65,9 +65,24 @@ def sender_companies(folder: Folder | None, listing: Page) -> dict[int, str]:
     return companies_of_senders(db(), current_user(), {m.id: m.sender_address for m in listing.messages})
 
 
+def requested_folder(account: Account) -> Folder | None:
+    """The folder a request names (`folder`, its path: ?folder=INBOX/Sub), else INBOX when it names
+    none; None when it names one the account does not have. A link from before, with the folder's row
+    id, still finds the folder while that row exists."""
+    value = request.values.get("folder")
+    if not value:
+        return folder_of(db(), account, None)
+    found = folder_named(db(), account, value)
+    if found is None and value.isdigit():
+        found = folder_of(db(), account, int(value))
+    return found
+
+
 def inbox_view(account: Account, **extra) -> dict:
     """What the inbox shows: folders, the open folder's page, the selected message, the state."""
-    folder = open_folder(account)
+    folder = requested_folder(account)
+    if folder is None and request.values.get("folder"):
+        abort(404)  # not the user's, or gone
     query = list_query(account, folder)
     listing = page(db(), folder, query) if folder else Page(None, [], None)
     message_id = request.args.get("message", type=int)
@@ -80,13 +95,3 @@ def inbox_view(account: Account, **extra) -> dict:
                 trash=special_folder(db(), account, "trash"), companies=sender_companies(folder, listing))
     return {**view, **arrivals_view(account, folder, shown_folders), **reading, **extra}
 
-
-def open_folder(account: Account) -> Folder | None:
-    """The folder the URL names, by row id or by path (`folder=INBOX`, as a notification's link
-    names it); without one, INBOX."""
-    named = request.values.get("folder")
-    if named is None or named == "":
-        return folder_of(db(), account, None)
-    if named.isdigit():
-        return own(folder_of, int(named))
-    return own(folder_by_path, named)

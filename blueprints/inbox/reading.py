@@ -7,7 +7,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from mailcore import errors
 from mailcore.crm import senders
-from mailcore.models import Account, Role, User
+from mailcore.models import Account, Folder, Role, User
 from mailcore.reading.mailbox import folders, message_of, special_folder
 from mailcore.reading.render import Attachment, attachment_part, frame_document
 from mailcore.reading.render import inline_image as image_part
@@ -48,7 +48,8 @@ def reading_view(message_id: int) -> dict:
     try:
         raw = mail.raw_message(found)
     except errors.MailError:
-        return dict(selected=found, shown=None, frame=None, allow_remote=allow_remote, move_targets=[], trash=None)
+        return dict(selected=found, home=db().get(Folder, found.folder_id), shown=None, frame=None,
+                    allow_remote=allow_remote, move_targets=[], trash=None)
     origin = request.host_url.rstrip("/")
     shown = render_view(raw, allow_remote=allow_remote, part_url=lambda part: origin + url_for(
         "inbox.inline_image", token=_inline_signer().dumps([user.id, found.id, part.index])))
@@ -59,7 +60,8 @@ def reading_view(message_id: int) -> dict:
         except errors.MailError:
             db().rollback()  # stays unread here, as it is on the server
     parties = senders.of_message(db(), user, shown.from_name, shown.from_address, shown.to, shown.cc)
-    return dict(selected=found, shown=shown, frame=frame, allow_remote=allow_remote, parties=parties,
+    return dict(selected=found, home=db().get(Folder, found.folder_id), shown=shown, frame=frame,
+                allow_remote=allow_remote, parties=parties,
                 move_targets=folders(db(), mail.row), trash=special_folder(db(), mail.row, Role.TRASH))
 
 

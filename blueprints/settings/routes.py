@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, request, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 
 from mailcore import services
@@ -139,6 +139,7 @@ def remove_account():
         return redirect_to(url_for("inbox.index"))
     if form.validate_on_submit():
         mail_service().remove(user)
+        flash(_("The email account was removed. Its mail is still on the server."))
         return redirect_to(url_for("inbox.index"))
     return render("settings/remove_account.html", "dialog", form=form, account=user.account)
 

@@ -5,7 +5,7 @@ blueprints/auth's."""
 
 from __future__ import annotations
 
-from flask import current_app, make_response, redirect, render_template, request, session, url_for
+from flask import current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
@@ -154,6 +154,7 @@ def callback():
     if outcome.result.ok:
         forget()
         installation().request_sync(user.account.id)
+        flash(_("Your email account %(address)s is connected.", address=user.account.address))
         return redirect(url_for("inbox.index"), 303)
     provider = installation().providers.by_id(outcome.pending.provider_id)
     failures = {side: explain(exc, provider) for side, exc in

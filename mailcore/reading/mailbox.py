@@ -51,19 +51,20 @@ def folder_of(db: Session, account: Account, folder_id: int | None) -> Folder | 
     return db.scalar(select(Folder).where(Folder.account_id == account.id, Folder.role == Role.INBOX))
 
 
-def folder_by_path(db: Session, account: Account, path: str) -> Folder | None:
-    """The user's folder of that path (its name on the server)."""
-    return db.scalar(select(Folder).where(Folder.account_id == account.id, Folder.name == path))
+def folder_named(db: Session, account: Account, name: str) -> Folder | None:
+    """The user's folder with that path, as the server names it ("INBOX/Sub"): what a link names, so
+    that it still finds the folder after the account was set up again (new rows, new ids)."""
+    return db.scalar(select(Folder).where(Folder.account_id == account.id, Folder.name == name))
 
 
-def folder_and_inbox(db: Session, account: Account, folder_id: int | None) -> tuple[Folder | None, Folder | None]:
-    """The user's folder with that id (else INBOX) and their INBOX, in one query."""
-    wanted = Folder.role == Role.INBOX if folder_id is None else or_(Folder.id == folder_id, Folder.role == Role.INBOX)
+def folder_and_inbox(db: Session, account: Account, path: str | None) -> tuple[Folder | None, Folder | None]:
+    """The user's folder of that path (else INBOX) and their INBOX, in one query."""
+    wanted = Folder.role == Role.INBOX if not path else or_(Folder.name == path, Folder.role == Role.INBOX)
     found = list(db.scalars(select(Folder).where(Folder.account_id == account.id, wanted)))
     inbox = next((f for f in found if f.role == Role.INBOX), None)
-    if folder_id is None:
+    if not path:
         return inbox, inbox
-    return next((f for f in found if f.id == folder_id), None), inbox
+    return next((f for f in found if f.name == path), None), inbox
 
 
 def special_folder(db: Session, account: Account, role: Role) -> Folder | None:

@@ -38,6 +38,11 @@
       // the focus goes back only if it is nowhere: a key pressed right after Esc ("/") keeps its own
       var active = document.activeElement;
       var lost = !active || active === document.body || dialog.contains(active);
+      // a request the close started (the last draft save) answers to an element still in the page
+      dialog.querySelectorAll("[data-outlives-dialog]").forEach(function (element) {
+        element.hidden = true;
+        document.body.appendChild(element);
+      });
       dialog.remove();
       if (lost) focusOpener(dialog.inkorgOpener);
     }, 0);
@@ -152,14 +157,204 @@
     showToast();
   }
 
+  // The folder picker the list's answer brings anew stays open if the user has it open.
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target, fragment = event.detail.fragment;
+    if (!target || target.id !== "folder-picker" || !target.open || !fragment) return;
+    var incoming = fragment.id === "folder-picker" ? fragment : fragment.querySelector && fragment.querySelector("#folder-picker");
+    if (incoming) incoming.setAttribute("open", "");
+  });
+
+  // a page that htmx brought whole (a redirect in place) may bring a confirmation: it goes in time too
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.detail.target === document.body) showToast();
+  });
+
   document.addEventListener("htmx:oobAfterSwap", function (event) {
     if (event.detail.target && event.detail.target.id === "toast") showToast();
   });
 
-  // Sent or discarded: the form goes away without saving a draft again, and says so.
+  // Sent or discarded: the form goes away without saving a draft again, and says so; the list shows
+  // at once what changed (a sent draft leaves Drafts).
   document.addEventListener("inkorg:done", function (event) {
     document.querySelectorAll("#modal dialog.compose").forEach(function (dialog) { dialog.remove(); });
     if (event.detail && event.detail.toast) say(event.detail.toast);
+    document.body.dispatchEvent(new CustomEvent("inkorg:refresh"));
+  });
+
+  // A short word from the server with nothing to swap ("Draft saved" after the window closed).
+  document.addEventListener("inkorg:toast", function (event) {
+    if (event.detail && event.detail.toast) say(event.detail.toast);
+  });
+
+  // A new error never shows under an earlier action's confirmation: the toast goes.
+  function clearToast() {
+    var toast = document.getElementById("toast");
+    clearTimeout(toastTimer);
+    if (toast) toast.replaceChildren();
+  }
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.xhr && event.detail.xhr.status >= 400) clearToast();
+  });
+  document.addEventListener("htmx:sendError", clearToast);
+
+  // --- recipients as chips ------------------------------------------------------------------------
+
+  // A recipients field (data-chips) becomes chips, one for each address, and a field to type the next
+  // one in; the form still posts the same text (a hidden field with the field's name), so without
+  // script the plain field works as before. A comma, semicolon, Enter, leaving the field or choosing a
+  // suggestion makes a chip; a pasted list becomes many; Backspace in the empty field takes the last
+  // one back to edit; an address that cannot be one is marked, and said, before Send.
+  var ADDRESS = /^[A-Za-z0-9.!#$%&'*+\/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
+  var MISTYPED = /@(gmial|gmai|gmal|gamil|gnail|hotmial|hotmal|hotmai|outlok|outloo|yaho|yahooo|iclod|icoud)\.|\.(con|cmo|ocm|coom|nte|ser|ese)$/i;
+  var SEPARATOR = /[,;\n](?=(?:[^"]*"[^"]*")*[^"]*$)/;
+
+  function parseRecipient(text) {
+    var match = /^\s*(?:"?((?:[^"\\]|\\.)*?)"?\s*)<([^<>]*)>\s*$/.exec(text);
+    if (match) return { name: match[1].replace(/\\(.)/g, "$1").trim(), address: match[2].trim() };
+    return { name: "", address: text.trim() };
+  }
+
+  function chipify(input) {
+    if (input.inkorgChips || !input.name) return;
+    input.inkorgChips = true;
+    var form = input.closest("form"), words = form ? form.dataset : {};
+    var hidden = document.createElement("input");
+    hidden.type = "hidden";
+    hidden.name = input.name;
+    input.removeAttribute("name");
+    var box = document.createElement("div");
+    box.className = "chips";
+    var list = document.createElement("ul");
+    list.className = "chip-list";
+    var warning = document.createElement("p");
+    warning.className = "error chip-warning";
+    warning.setAttribute("role", "alert");
+    warning.hidden = true;
+    input.parentNode.insertBefore(box, input);
+    box.appendChild(list);
+    box.appendChild(input);
+    box.parentNode.insertBefore(hidden, box.nextSibling);
+    box.parentNode.insertBefore(warning, hidden.nextSibling);
+    var entries = [];
+
+    function sync() {
+      var typed = input.value.trim();
+      hidden.value = entries.concat(typed ? [typed] : []).join(", ");
+      var bad = entries.filter(function (entry) { return !looksRight(entry); }).length;
+      warning.hidden = !bad;
+      warning.textContent = bad ? words.chipWarning || "" : "";
+      box.classList.toggle("has-bad", !!bad);
+    }
+
+    function looksRight(entry) {
+      var address = parseRecipient(entry).address;
+      return ADDRESS.test(address) && !MISTYPED.test(address);
+    }
+
+    function draw() {
+      list.replaceChildren();
+      entries.forEach(function (entry, index) {
+        var parts = parseRecipient(entry);
+        var chip = document.createElement("li");
+        chip.className = "chip" + (looksRight(entry) ? "" : " bad");
+        chip.title = parts.address;
+        if (parts.name) {
+          var name = document.createElement("span");
+          name.className = "chip-name";
+          name.textContent = parts.name;
+          chip.appendChild(name);
+          chip.appendChild(document.createTextNode(" "));
+        }
+        var address = document.createElement("span");
+        address.className = "chip-address";
+        address.textContent = parts.address;
+        chip.appendChild(address);
+        if (!looksRight(entry)) {
+          var note = document.createElement("span");
+          note.className = "visually-hidden";
+          note.textContent = " (" + (words.chipBad || "") + ")";
+          chip.appendChild(note);
+        }
+        var remove = document.createElement("button");
+        remove.type = "button";
+        remove.className = "chip-remove";
+        remove.textContent = "×";
+        remove.setAttribute("aria-label", (words.chipRemove || "Remove") + ": " + (parts.name || parts.address));
+        remove.addEventListener("click", function () {
+          entries.splice(index, 1);
+          draw();
+          input.focus();
+          input.dispatchEvent(new Event("input", { bubbles: true }));  // the draft is saved again
+        });
+        chip.appendChild(remove);
+        list.appendChild(chip);
+      });
+      sync();
+    }
+
+    function take(text, all) {
+      var pieces = text.split(SEPARATOR);
+      var rest = all ? "" : pieces.pop();
+      pieces.forEach(function (piece) { if (piece.trim()) entries.push(piece.trim()); });
+      if (all && pieces.length === 0 && text.trim()) entries.push(text.trim());
+      input.value = all ? "" : rest.replace(/^\s+/, "");
+      draw();
+    }
+
+    function suggested(value) {
+      var options = input.list ? input.list.options : [];
+      for (var i = 0; i < options.length; i++) if (options[i].value === value) return true;
+      return false;
+    }
+
+    input.addEventListener("input", function (event) {
+      if (event.inputType === "insertReplacementText" || (!event.inputType && suggested(input.value))) take(input.value, true);
+      else if (SEPARATOR.test(input.value)) take(input.value, false);
+      else sync();
+    });
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && input.value.trim()) {
+        event.preventDefault();
+        take(input.value, true);
+      } else if (event.key === "Backspace" && !input.value && entries.length) {
+        event.preventDefault();
+        input.value = entries.pop();
+        draw();
+      }
+    });
+    input.addEventListener("blur", function () { if (input.value.trim()) take(input.value, true); });
+    box.addEventListener("click", function (event) { if (event.target === box || event.target === list) input.focus(); });
+    take(input.value, true);
+  }
+
+  // --- files dropped on a window (data-drop-files: the file field they go to) ----------------------
+
+  function dropTarget(event) {
+    var dialog = event.target.closest && event.target.closest("[data-drop-files]");
+    var types = event.dataTransfer ? Array.prototype.slice.call(event.dataTransfer.types || []) : [];
+    return dialog && types.indexOf("Files") !== -1 ? dialog : null;
+  }
+  document.addEventListener("dragover", function (event) {
+    var dialog = dropTarget(event);
+    if (!dialog) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "copy";
+    dialog.classList.add("dropping");
+  });
+  document.addEventListener("dragleave", function (event) {
+    var dialog = event.target.closest && event.target.closest("[data-drop-files]");
+    if (dialog && (!event.relatedTarget || !dialog.contains(event.relatedTarget))) dialog.classList.remove("dropping");
+  });
+  document.addEventListener("drop", function (event) {
+    var dialog = dropTarget(event);
+    if (!dialog) return;
+    event.preventDefault();
+    dialog.classList.remove("dropping");
+    var field = document.getElementById(dialog.getAttribute("data-drop-files"));
+    if (!field || !event.dataTransfer.files.length) return;
+    field.files = event.dataTransfer.files;
+    field.dispatchEvent(new Event("change", { bubbles: true }));
   });
 
   // --- menus, selection, the phone's Back --------------------------------------------------------
@@ -187,6 +382,7 @@
       event.stopPropagation();
       var pick = row.closest(".message").querySelector(".pick");
       if (pick) pick.checked = !pick.checked;
+      countPicked();
       return;
     }
     if (row) {
@@ -201,6 +397,16 @@
       var picks = document.querySelectorAll("#message-list .pick");
       var all = Array.prototype.every.call(picks, function (box) { return box.checked; });
       picks.forEach(function (box) { box.checked = !all; });
+      countPicked();
+    }
+    // a bottom sheet's Cancel, or a tap on the dimmed page around it, closes it
+    var sheet = event.target.closest("[data-close-menu]") ? event.target.closest("details") :
+      (event.target.matches && event.target.matches("details.popup[open]") ? event.target : null);
+    if (sheet) {
+      event.preventDefault();
+      sheet.removeAttribute("open");
+      var summary = sheet.querySelector("summary");
+      if (summary) summary.focus();
     }
     var back = event.target.closest("[data-back]");
     if (back && history.state && history.state.htmx) {  // the list is the page before: go back to it
@@ -213,6 +419,40 @@
       close.closest("dialog").close();
     }
   });
+
+  // The multi-select bar says how many messages are picked, and "Select all" becomes "Select none"
+  // when all are; Shift-click picks every message between the last box clicked and this one.
+  function countPicked() {
+    var bar = document.getElementById("bulk");
+    if (!bar) return;
+    var picks = document.querySelectorAll("#message-list .pick");
+    var picked = document.querySelectorAll("#message-list .pick:checked").length;
+    // as high as the tools it covers (the list starts below them), so the list does not move
+    var listing = document.getElementById("listing");
+    if (picked && listing && listing.offsetParent) bar.style.height = listing.offsetTop + "px";
+    var count = bar.querySelector(".picked-count");
+    if (count) count.textContent = picked ? (picked === 1 ? count.dataset.one : count.dataset.many).replace(/\d+/, picked) : "";
+    var toggle = bar.querySelector("[data-select-all]");
+    if (toggle) {
+      if (!toggle.dataset.all) toggle.dataset.all = toggle.textContent;
+      toggle.textContent = picks.length && picked === picks.length ? toggle.dataset.none : toggle.dataset.all;
+    }
+  }
+  var lastPick = null;
+  document.addEventListener("click", function (event) {
+    var box = event.target.closest && event.target.closest("#message-list .pick");
+    if (!box) return;
+    if (event.shiftKey && lastPick && lastPick !== box && lastPick.isConnected) {
+      var boxes = Array.prototype.slice.call(document.querySelectorAll("#message-list .pick"));
+      var from = boxes.indexOf(lastPick), to = boxes.indexOf(box);
+      boxes.slice(Math.min(from, to), Math.max(from, to) + 1).forEach(function (other) { other.checked = box.checked; });
+    }
+    lastPick = box;
+  });
+  document.addEventListener("change", function (event) {
+    if (event.target.closest && event.target.closest("#message-list .pick")) countPicked();
+  });
+  document.addEventListener("htmx:afterSettle", countPicked);
 
   // SSL On/Off moves the port between the two standard ones, unless the user typed another.
   document.addEventListener("change", function (event) {
@@ -320,11 +560,20 @@
     var zone = window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone;
     document.querySelectorAll("input[data-browser-zone]").forEach(function (input) { input.value = zone || ""; });
     reportZone();
+    document.querySelectorAll("input[data-chips]").forEach(chipify);
     openModals(document);
     markSelected();
     showToast();
     retitle();
   });
   document.addEventListener("htmx:afterSettle", markSelected);
-  document.addEventListener("htmx:load", function (event) { openModals(event.target); });
+  document.addEventListener("htmx:load", function (event) {
+    // the chips first: moving a field into its box would take the focus the dialog gives it
+    event.target.querySelectorAll("input[data-chips]").forEach(chipify);
+    openModals(event.target);
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt && elt.hasAttribute && elt.hasAttribute("data-outlives-dialog") && elt.parentElement === document.body) elt.remove();
+  });
 })();
