@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import func, select
@@ -92,8 +93,8 @@ def test_the_list_poll_carries_new_inbox_messages_without_a_query_more(app, lab,
     index = browser.get("/inbox/").get_data(as_text=True)
     newest = int(re.search(r'data-newest="(\d+)"', index).group(1))
     validity = int(re.search(r'data-validity="(\d+)"', index).group(1))
-    version = int(re.search(r'/inbox/changes\?folder=(\d+)&amp;v=(\d+)', index).group(2))
-    folder = int(re.search(r'/inbox/changes\?folder=(\d+)', index).group(1))
+    version = int(re.search(r'/inbox/changes\?folder=([^&"]+)&amp;v=(\d+)', index).group(2))
+    folder = re.search(r'/inbox/changes\?folder=([^&"]+)', index).group(1)
     poll = f"/inbox/changes?folder={folder}&v={version}&state=ok"
     known = f"&since={newest}&validity={validity}"
     with statements(app) as quiet:
@@ -123,11 +124,12 @@ def test_the_list_poll_carries_new_inbox_messages_without_a_query_more(app, lab,
 
         sent = db.scalar(select(Folder).where(Folder.account_id == account.id, Folder.name != "INBOX",
                                               Folder.selectable.is_(True)))
-        sent_id, sent_version = sent.id, sent.version
-        inbox_version = db.scalar(select(Folder.version).where(Folder.id == folder))
+        sent_path, sent_version = sent.name, sent.version
+        inbox_version = db.scalar(select(Folder.version).where(Folder.account_id == account.id,
+                                                               Folder.name == folder))
         count = db.scalar(select(func.count()).select_from(PushSubscription))
     assert count == 0
-    other = f"/inbox/changes?folder={sent_id}&v={sent_version}&iv={inbox_version}&state=ok"
+    other = f"/inbox/changes?folder={quote(sent_path)}&v={sent_version}&iv={inbox_version}&state=ok"
     with statements(app) as polled:
         assert browser.get(other, htmx=True).status_code == 204
     assert len(polled) == len(quiet)

@@ -23,7 +23,7 @@ def test_personal_settings_navigation_edit_dialog_and_removal_confirmed(inbox_pa
     page = inbox_page(lang)
     page.goto(base_url + "/settings/personal")
     nav = page.get_by_role("navigation", name=w["nav"])
-    expect(nav.get_by_role("link")).to_have_count(3)
+    expect(nav.get_by_role("link")).to_have_count(4)  # Email options, Contact card, Templates, Inbox
     expect(nav.get_by_role("link").first).to_contain_text(w["options"])
     expect(page.locator("main ul.links")).to_have_count(0)  # no bare bullet list
     nav.get_by_role("link").first.click()
