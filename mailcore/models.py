@@ -492,3 +492,17 @@ class OAuthFlow(Base):
     state_hash: Mapped[str] = mapped_column(String(64), unique=True)
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class UnfiledSentCopy(Base):
+    """A sent message whose copy could not be put in Sent (the incoming server did not answer): kept
+    here and filed by the next sync that reaches the server, then deleted. Its Message-ID is looked
+    for in Sent first, so a copy is never filed twice."""
+
+    __tablename__ = "unfiled_sent_copies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[str] = mapped_column(String(998), default="")  # the header, to find it in Sent
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -7,6 +7,7 @@ from flask import request
 
 from mailcore.reading.mailbox import folder_of, page
 
+from ..failures import state_key
 from ..htmx import render
 from ..setup.steps import address_step
 from ..web import current_account, current_user, db, installation, login_required, own
@@ -42,7 +43,7 @@ def changes():
     account = current_account()
     folder = folder_of(db(), account, request.args.get("folder", type=int))
     unchanged = folder is None or folder.version == request.args.get("v", type=int)
-    if unchanged and request.args.get("state", "") == account.sync_state:
+    if unchanged and request.args.get("state", "") == state_key(account):
         return "", 204
     return render("inbox/index.html", "listing", **inbox_view(account))
 
@@ -52,4 +53,5 @@ def changes():
 def refresh():
     account = current_account()
     installation().request_sync(account.id)
+    db().expire(account)  # a sync run inline (or already done) has changed its state
     return render("inbox/index.html", "listing", **inbox_view(account))
