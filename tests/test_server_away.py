@@ -1,0 +1,84 @@
+"""Each failure of the incoming server said by what happened (refused: not answering; a TLS handshake:
+SSL and ports; a refused login: the password, and app passwords for Gmail alone), and a sent mail's
+copy that could not be put in Sent kept until the server answers, then filed once."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, update
+
+from mailcore.models import Account, UnfiledSentCopy
+
+from .helpers import connected, received, text
+
+
+@pytest.fixture
+def inbox(app, lab, mailbox):
+    lab.received.clear()
+    return connected(app, mailbox)
+
+
+def _set(app, **values) -> None:
+    with app.extensions["mail"].sessions() as db:
+        db.execute(update(Account).values(**values))
+        db.commit()
+
+
+def _status_line(html: str) -> str:
+    start = html.index('class="server-status" role="status">')
+    return html[start:html.index("</div>", start)]
+
+
+def test_each_failure_speaks_of_what_happened(app, lab, inbox, mailbox):
+    _set(app, imap_port=lab.closed_port)  # nothing listens: the server is not answering
+    answer = inbox.post("/inbox/refresh")
+    refused = answer.get_data(as_text=True)
+    line = _status_line(refused)
+    assert f"Cannot reach {lab.hostname}. Trying again in" in line and ">30</span> s." in line
+    assert "Try again" in line and 'hx-swap-oob="morph"' in refused
+    for word in ("SSL", "port", "password", "Gmail", "Why is the email list not updated?"):
+        assert word not in text(answer)
+    assert "Offert för våren" in text(answer)  # what is stored is still listed
+
+    _set(app, imap_port=lab.imap_starttls_port, imap_ssl=True)  # TLS spoken to a plain port: the handshake fails
+    tls = text(inbox.post("/inbox/refresh"))
+    assert "Check the SSL setting: On for port 993, Off for port 143." in tls
+    assert "Cannot reach" not in tls and "password" not in tls and "Gmail" not in tls
+
+    _set(app, imap_port=lab.imap_tls_port)
+    lab.set_password(mailbox.address, "changed-elsewhere-9")
+    try:
+        refused_login = text(inbox.post("/inbox/refresh"))
+        _set(app, provider_id="gmail")
+        gmail = text(inbox.get("/inbox/", htmx=False))
+    finally:
+        lab.set_password(mailbox.address, mailbox.password)
+    assert "The user name or password was not accepted." in refused_login
+    assert "SSL" not in refused_login and "app password" not in refused_login  # not Gmail: no app passwords
+    assert "Gmail: use an app password instead of your regular password." in gmail
+
+    back = inbox.post("/inbox/refresh").get_data(as_text=True)
+    assert _status_line(back).strip().endswith('role="status">') and "Why is the email list" not in back
+
+
+def test_a_copy_that_could_not_be_filed_is_kept_and_filed_once(app, lab, inbox, mailbox):
+    _set(app, imap_port=lab.closed_port)
+    sent = inbox.post("/inbox/compose/", {"to": "kund@example.test", "subject": "Kopian som vantar", "body": "Hej!"})
+    assert sent.status_code == 204
+    assert "The copy could not be put in Sent yet" in sent.headers["HX-Trigger"]
+    [out] = received(lab, "Kopian som vantar")  # the mail went out
+    with app.extensions["mail"].sessions() as db:
+        [kept] = db.scalars(select(UnfiledSentCopy)).all()
+        assert kept.message_id and kept.message_id in out.data.decode()
+        assert db.scalar(select(Account.sync_state)) == "unreachable"  # the inbox shows it at once
+    # as if a sync had put it in Sent and stopped before it could forget the copy: it is not filed again
+    lab.append(mailbox.address, kept.raw, folder="Sent")
+    _set(app, imap_port=lab.imap_tls_port)
+    inbox.post("/inbox/refresh")
+    inbox.post("/inbox/refresh")
+    with lab.imap(mailbox.address) as client:
+        client.select_folder("Sent", readonly=True)
+        assert len(client.search(["SUBJECT", "Kopian som vantar"])) == 1
+    with app.extensions["mail"].sessions() as db:
+        assert db.scalars(select(UnfiledSentCopy)).all() == []
+        assert db.scalar(select(Account.sync_state)) == "ok"
