@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 
 from mailcore import errors
 from mailcore.envelope import as_utc
@@ -15,7 +16,6 @@ from mailcore.models import Account, SyncState, utcnow
 from mailcore.sync.engine import record_failure
 
 from .explain import Explanation, explain
-from .web import db
 
 # failures of the contact itself (not of one command): they say how the server is, for every action
 CONTACT_FAILURES = (errors.ConnectionRefused, errors.ConnectionTimedOut, errors.HostNotFound,
@@ -56,18 +56,33 @@ def away_of(account: Account) -> Away | None:
                 sign_in_service=account.last_error_kind == errors.SignInServiceFailed.code)
 
 
+def not_answering(exc: errors.MailError) -> bool:
+    return isinstance(exc, NOT_ANSWERING) and exc.side != errors.OUTGOING
+
+
+def unhandled(session: Session, account: Account | None, exc: errors.MailError) -> Explanation:
+    """A failure a view did not handle itself (opening a reply to a message not stored yet): recorded
+    like any other, and said by what happened."""
+    session.rollback()
+    if account is not None and exc.side == errors.INCOMING:
+        note_failure(account, exc)
+        session.commit()
+    if not_answering(exc):
+        return Explanation(_("Cannot reach %(host)s. Try again when it answers.", host=exc.host), unreachable=True)
+    return explain(exc)
+
+
 def action_problem(exc: errors.MailError) -> Explanation:
     """Why an action changed nothing: the server did not answer, or it refused."""
-    if isinstance(exc, NOT_ANSWERING) and exc.side != errors.OUTGOING:
+    if not_answering(exc):
         return Explanation(_("%(host)s cannot be reached, so nothing was changed. Try again when it answers.",
                              host=exc.host), unreachable=True)
     return explain(exc)
 
 
-def action_failed(account: Account, exc: errors.MailError) -> Explanation:
+def action_failed(session: Session, account: Account, exc: errors.MailError) -> Explanation:
     """An action that needed the server failed: nothing it began is kept, the account's state is
     recorded, and the list says why nothing was changed."""
-    session = db()
     session.rollback()
     note_failure(account, exc)
     session.commit()

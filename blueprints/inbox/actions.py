@@ -15,7 +15,7 @@ from mailcore.reading.mailbox import folder_of, message_of
 
 from ..failures import action_failed
 from ..htmx import redirect_to, render
-from ..web import installation, login_required, mail_account, own
+from ..web import db, installation, login_required, mail_account, own
 from .blueprint import bp
 from .pages import inbox_view
 
@@ -25,7 +25,7 @@ def _listing(mail: MailAccount, change: Callable[[], None]) -> Response:
     try:
         change()
     except errors.MailError as exc:
-        problem = action_failed(mail.row, exc)
+        problem = action_failed(db(), mail.row, exc)
     else:
         if SyncState(mail.row.sync_state).failed:
             installation().request_sync(mail.row.id)  # the server answers again: the state follows

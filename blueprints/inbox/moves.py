@@ -41,7 +41,7 @@ def answer_move(mail: MailAccount, chosen: list[Message], target: Folder, delete
     try:
         copied = mail.move(chosen, target)
     except errors.MailError as exc:
-        problem = action_failed(mail.row, exc)
+        problem = action_failed(db(), mail.row, exc)
     else:
         toast = _toast(chosen, target, copied, deleted)
     if problem is None or not problem.unreachable:  # a server that does not answer is tried on its schedule
@@ -117,7 +117,7 @@ def undo_move():
     try:
         mail.move_back(moved_to, uids, home)
     except errors.MailError as exc:
-        problem = action_failed(mail.row, exc)
+        problem = action_failed(db(), mail.row, exc)
     else:
         toast = Toast(_("Undone."))
     if problem is None or not problem.unreachable:  # a server that does not answer is tried on its schedule
