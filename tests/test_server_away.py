@@ -7,9 +7,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, update
 
+from localmail.waits import eventually
+from mailcore.envelope import as_utc
 from mailcore.models import Account, UnfiledSentCopy
+from mailcore.sync.jobs import SyncJob, ThreadRunner
 
-from .helpers import connected, received, text
+from .helpers import connect_account, connected, received, text
 
 
 @pytest.fixture
@@ -82,3 +85,38 @@ def test_a_copy_that_could_not_be_filed_is_kept_and_filed_once(app, lab, inbox, 
     with app.extensions["mail"].sessions() as db:
         assert db.scalars(select(UnfiledSentCopy)).all() == []
         assert db.scalar(select(Account.sync_state)) == "ok"
+
+
+def test_the_watcher_finds_a_stopped_server_without_anyone_asking(app, lab, mailbox):
+    """Embedded: the IDLE connection drops as Dovecot stops, a sync follows at once and sets the state
+    the list's poll shows; the next sync that reaches the server clears it."""
+    account_id = connect_account(app, lab, mailbox)
+    mail = app.extensions["mail"]
+    mail.run_job(SyncJob(account_id))
+    with mail.sessions() as db:
+        synced_before = db.get(Account, account_id).last_sync_at
+    runner = ThreadRunner(mail, workers=1, tick=0.2).start()
+
+    def account() -> Account:
+        with mail.sessions() as db:
+            return db.get(Account, account_id)
+
+    def state() -> str:
+        return account().sync_state
+
+    try:
+        assert eventually(lambda: account_id in runner.watcher.watched, 15), "the account was never watched"
+        # the sync of a newly watched account is done: from now on nothing syncs unless something asks
+        assert eventually(lambda: account().last_sync_at != synced_before and account().sync_owner is None, 15)
+        lab.stop_imap()
+        try:
+            assert eventually(lambda: state() == "unreachable", 15), state()
+            failed = account()
+            wait = (as_utc(failed.next_sync_at) - as_utc(failed.last_error_at)).total_seconds()
+            assert 29 <= wait <= 31  # tried again in 30 s
+        finally:
+            lab.start_imap()
+        mail.request_sync(account_id)  # Try again
+        assert eventually(lambda: state() == "ok", 15), state()
+    finally:
+        runner.stop()
