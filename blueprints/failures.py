@@ -60,6 +60,14 @@ def not_answering(exc: errors.MailError) -> bool:
     return isinstance(exc, NOT_ANSWERING) and exc.side != errors.OUTGOING
 
 
+def said(exc: errors.MailError) -> Explanation:
+    """A failure of a server that worked before, by what happened: one that does not answer is not a
+    question of names and ports (those are for setting up)."""
+    if isinstance(exc, NOT_ANSWERING):
+        return Explanation(_("Cannot reach %(host)s. Try again when it answers.", host=exc.host), unreachable=True)
+    return explain(exc)
+
+
 def unhandled(session: Session, account: Account | None, exc: errors.MailError) -> Explanation:
     """A failure a view did not handle itself (opening a reply to a message not stored yet): recorded
     like any other, and said by what happened."""
@@ -67,9 +75,7 @@ def unhandled(session: Session, account: Account | None, exc: errors.MailError) 
     if account is not None and exc.side == errors.INCOMING:
         note_failure(account, exc)
         session.commit()
-    if not_answering(exc):
-        return Explanation(_("Cannot reach %(host)s. Try again when it answers.", host=exc.host), unreachable=True)
-    return explain(exc)
+    return said(exc)
 
 
 def action_problem(exc: errors.MailError) -> Explanation:

@@ -60,6 +60,12 @@ def test_each_failure_speaks_of_what_happened(app, lab, inbox, mailbox):
     assert "SSL" not in refused_login and "app password" not in refused_login  # not Gmail: no app passwords
     assert "Gmail: use an app password instead of your regular password." in gmail
 
+    _set(app, smtp_port=lab.closed_port, provider_id=None)  # the outgoing server does not answer
+    unsent = inbox.post("/inbox/compose/", {"to": "kund@example.test", "subject": "Stannar", "body": "Hej!"})
+    assert unsent.status_code == 422
+    assert f"The email was not sent. Cannot reach {lab.hostname}. Try again when it answers." in text(unsent)
+    assert "port" not in text(unsent) and "Hej!" in unsent.get_data(as_text=True)  # nothing typed is lost
+
     back = inbox.post("/inbox/refresh").get_data(as_text=True)
     assert _status_line(back).strip().endswith('role="status">') and "Why is the email list" not in back
 

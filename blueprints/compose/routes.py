@@ -18,8 +18,7 @@ from mailcore.reading.mailbox import special_folder
 from mailcore.services import can_send
 from mailcore.sync import appended, sentcopies
 
-from ..explain import explain
-from ..failures import note_failure
+from ..failures import note_failure, said
 from ..htmx import is_fragment_request, redirect_to, render, triggered
 from ..web import current_user, db, login_required, mail_account
 from .blueprint import bp
@@ -64,7 +63,7 @@ def send():
     try:
         mail.send(message, recipients)
     except errors.MailError as exc:
-        return compose_page(form, window, 422, _("The email was not sent.") + " " + explain(exc).message)
+        return compose_page(form, window, 422, _("The email was not sent.") + " " + said(exc).message)
     filed = _file_in_sent(mail, message)
     if "archive" in request.form:
         _archive(user, message, recipients)
