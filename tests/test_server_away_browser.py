@@ -12,6 +12,7 @@ import pytest
 pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import expect
 
+from .axe import serious_violations
 from .browser import DESKTOP, PHONE, wait_for_htmx
 from .helpers import received
 
@@ -66,6 +67,8 @@ def test_the_server_stopped_and_started_again_mid_session(app, inbox_page, lab, 
         page.locator("#bulk").get_by_role("button", name=words["delete"], exact=True).click()
         expect(page.locator("#listing .problem")).to_contain_text(lab.hostname + words["nothing"])
         expect(rows.filter(has_text="Meeting notes")).to_be_visible()
+        rows.filter(has_text="Meeting notes").locator(".pick").uncheck()
+        assert serious_violations(page) == []  # the status line and the refusal, as axe reads them
         rows.filter(has_text="Återkoppling").locator("a").click()  # never opened: not stored yet
         pane = page.locator("#reading")
         expect(pane).to_contain_text(words["fetch"])
