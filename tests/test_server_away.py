@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from localmail.waits import eventually
 from mailcore.envelope import as_utc
 from mailcore.models import Account, UnfiledSentCopy
+from mailcore.sync import sentcopies
 from mailcore.sync.jobs import SyncJob, ThreadRunner
 
 from .helpers import connect_account, connected, received, text
@@ -80,17 +81,28 @@ def test_a_copy_that_could_not_be_filed_is_kept_and_filed_once(app, lab, inbox, 
         [kept] = db.scalars(select(UnfiledSentCopy)).all()
         assert kept.message_id and kept.message_id in out.data.decode()
         assert db.scalar(select(Account.sync_state)) == "unreachable"  # the inbox shows it at once
-    # as if a sync had put it in Sent and stopped before it could forget the copy: it is not filed again
-    lab.append(mailbox.address, kept.raw, folder="Sent")
-    _set(app, imap_port=lab.imap_tls_port)
-    inbox.post("/inbox/refresh")
-    inbox.post("/inbox/refresh")
-    with lab.imap(mailbox.address) as client:
-        client.select_folder("Sent", readonly=True)
-        assert len(client.search(["SUBJECT", "Kopian som vantar"])) == 1
+    # the account set up again (the same mailbox, its server answering): the copy goes with it, and the
+    # sync that follows files it
+    again = inbox.post("/inbox/setup/login", {"address": mailbox.address, "password": mailbox.password})
+    assert again.status_code == 200, text(again)
+    assert copies_in_sent(lab, mailbox.address, "Kopian som vantar") == 1
     with app.extensions["mail"].sessions() as db:
         assert db.scalars(select(UnfiledSentCopy)).all() == []
         assert db.scalar(select(Account.sync_state)) == "ok"
+        # as if a sync had filed it and stopped before it could forget the copy: not filed again
+        sentcopies.keep(db, db.scalar(select(Account)), kept.raw, kept.message_id)
+        db.commit()
+    inbox.post("/inbox/refresh")
+    inbox.post("/inbox/refresh")
+    assert copies_in_sent(lab, mailbox.address, "Kopian som vantar") == 1
+    with app.extensions["mail"].sessions() as db:
+        assert db.scalars(select(UnfiledSentCopy)).all() == []
+
+
+def copies_in_sent(lab, address: str, subject: str) -> int:
+    with lab.imap(address) as client:
+        client.select_folder("Sent", readonly=True)
+        return len(client.search(["SUBJECT", subject]))
 
 
 def test_the_watcher_finds_a_stopped_server_without_anyone_asking(app, lab, mailbox):

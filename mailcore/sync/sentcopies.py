@@ -26,8 +26,10 @@ def keep(db: Session, account: Account, raw: bytes, message_id: str) -> None:
     db.add(UnfiledSentCopy(account_id=account.id, raw=raw, message_id=" ".join(message_id.split())[:998]))
 
 
-def waiting(db: Session, account: Account) -> int:
-    return len(db.scalars(select(UnfiledSentCopy.id).where(UnfiledSentCopy.account_id == account.id)).all())
+def taken_from(db: Session, account: Account) -> list[tuple[str, bytes]]:
+    """The account's kept copies (Message-ID, bytes), for the account that replaces it (set up again)."""
+    return [(c.message_id, c.raw) for c in db.scalars(select(UnfiledSentCopy).where(
+        UnfiledSentCopy.account_id == account.id).order_by(UnfiledSentCopy.id))]
 
 
 def file_unfiled(db: Session, account: Account, client: IMAPClient, folders: list[Folder]) -> int:
