@@ -141,6 +141,8 @@ def explain_state(account) -> Explanation | None:
     side = account.last_error_side or errors.INCOMING
     incoming = side == errors.INCOMING
     host, port = (account.imap_host, account.imap_port) if incoming else (account.smtp_host, account.smtp_port)
+    if kind in (errors.ConnectionRefused, errors.ConnectionTimedOut):  # it worked before: not a question of ports
+        return Explanation(_("Cannot reach %(host)s. Try again when it answers.", host=host), unreachable=True)
     explained = explain(kind(account.last_error_detail or "", side=side, host=host, port=port))
     gmail = (account.provider_id or "") == "gmail" or (account.provider_id or "").startswith("google")
     if kind is errors.AuthenticationFailed and gmail and account.imap_auth != "oauth2":

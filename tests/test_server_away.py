@@ -43,6 +43,8 @@ def test_each_failure_speaks_of_what_happened(app, lab, inbox, mailbox):
     for word in ("SSL", "port", "password", "Gmail", "Why is the email list not updated?"):
         assert word not in text(answer)
     assert "Offert för våren" in text(answer)  # what is stored is still listed
+    tab = text(inbox.get("/settings/email-options?tab=account", htmx=True))
+    assert f"Cannot reach {lab.hostname}. Try again when it answers." in tab and "refused" not in tab
 
     _set(app, imap_port=lab.imap_starttls_port, imap_ssl=True)  # TLS spoken to a plain port: the handshake fails
     tls = text(inbox.post("/inbox/refresh"))
