@@ -16,6 +16,7 @@ class Explanation:
     server_text: str = ""  # the provider's own words, shown quoted
     advice: list[str] = field(default_factory=list)
     link: tuple[str, str] | None = None  # (address, words) of a page that helps
+    unreachable: bool = False  # the server did not answer: nothing was refused
 
 
 def troubleshooting_advice() -> str:
@@ -140,7 +141,15 @@ def explain_state(account) -> Explanation | None:
     side = account.last_error_side or errors.INCOMING
     incoming = side == errors.INCOMING
     host, port = (account.imap_host, account.imap_port) if incoming else (account.smtp_host, account.smtp_port)
-    return explain(kind(account.last_error_detail or "", side=side, host=host, port=port))
+    if kind in (errors.ConnectionRefused, errors.ConnectionTimedOut):  # it worked before: not a question of ports
+        return Explanation(_("Cannot reach %(host)s. Try again when it answers.", host=host), unreachable=True)
+    explained = explain(kind(account.last_error_detail or "", side=side, host=host, port=port))
+    gmail = (account.provider_id or "") == "gmail" or (account.provider_id or "").startswith("google")
+    if kind is errors.AuthenticationFailed and gmail and account.imap_auth != "oauth2":
+        explained.advice.append(gmail_hint())  # only Gmail's refusal of a password speaks of app passwords
+    elif kind is errors.ProviderAlert:
+        explained.advice = [text for text in explained.advice if text != gmail_hint() or gmail]
+    return explained
 
 
 def explain_provider_signin(exc, provider: str, address: str = "") -> Explanation:

@@ -23,6 +23,7 @@ from mailcore.services import MailService
 
 from .dates import full, in_list, zone_unknown
 from .explain import explain
+from .failures import unhandled
 from .htmx import is_fragment_request, render
 from .security import is_background_request, session_limits, to_sign_in
 
@@ -116,8 +117,10 @@ def _mail_failure(error: errors.MailError):
     """Any mail failure a view did not handle itself: the usual explanation in the user's language,
     as a notice over the page for htmx and as a page otherwise. Never a 500."""
     if "db" in g:
-        g.db.rollback()
-    explained = explain(error)
+        user = g.get("user")
+        explained = unhandled(g.db, user.account if user is not None else None, error)
+    else:
+        explained = explain(error)
     status = 429 if isinstance(error, errors.RateLimited) else 502
     if is_fragment_request():  # htmx swaps 422 (base.html); the notice replaces nothing the user had
         return render("error.html", "notice", 422, retarget="#notice", reswap="innerHTML",

@@ -566,3 +566,17 @@ class PushSubscription(Base):
     p256dh: Mapped[str] = mapped_column(String(200))  # the browser's public key, base64url
     auth: Mapped[str] = mapped_column(String(100))  # its authentication secret, base64url
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class UnfiledSentCopy(Base):
+    """A sent message whose copy could not be put in Sent (the incoming server did not answer): kept
+    here and filed by the next sync that reaches the server, then deleted. Its Message-ID is looked
+    for in Sent first, so a copy is never filed twice."""
+
+    __tablename__ = "unfiled_sent_copies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[str] = mapped_column(String(998), default="")  # the header, to find it in Sent
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -23,6 +23,7 @@ from mailcore.discovery.detect import Detection
 from mailcore.models import Account, AttemptKind, ContactEmail, User, utcnow
 from mailcore.oauth.tokens import OAUTH2, PASSWORD
 from mailcore.settings import AccountSettings, Bearer, Credentials
+from mailcore.sync import sentcopies
 from mailcore.sync.firstpage import read_first_page, store_first_page
 
 if TYPE_CHECKING:
@@ -164,7 +165,10 @@ class MailService:
               provider_id: str | None = None, source: str = "manual") -> Account:
         """The user's account with these (tested) settings, replacing any earlier one; the caller
         commits. A side whose credential is an OAuth access token signs in with OAuth from now on."""
+        kept: list[tuple[str, bytes]] = []
         if user.account is not None:
+            if same_address(user.account.address, settings.address.strip()):  # the same mailbox: its unfiled
+                kept = sentcopies.taken_from(self.db, user.account)  # Sent copies still go to its Sent
             self.db.delete(user.account)
             self.db.flush()
         account = Account(
@@ -182,6 +186,8 @@ class MailService:
         )
         self.db.add(account)
         self.db.flush()  # the id binds the ciphertexts to this row
+        for message_id, raw in kept:
+            sentcopies.keep(self.db, account, raw, message_id)
         seal_credentials(account, self.installation.box, credentials)
         user.account = account
         verify_proven(user)  # logging in with found settings proves the address

@@ -16,9 +16,9 @@ from mailcore.compose import uploads as pending_uploads
 from mailcore.models import Role
 from mailcore.reading.mailbox import special_folder
 from mailcore.services import can_send
-from mailcore.sync import appended
+from mailcore.sync import appended, sentcopies
 
-from ..explain import explain
+from ..failures import note_failure, said
 from ..htmx import is_fragment_request, redirect_to, render, triggered
 from ..web import current_user, db, login_required, mail_account
 from .blueprint import bp
@@ -63,29 +63,38 @@ def send():
     try:
         mail.send(message, recipients)
     except errors.MailError as exc:
-        return compose_page(form, window, 422, _("The email was not sent.") + " " + explain(exc).message)
-    _file_in_sent(mail, message)
+        return compose_page(form, window, 422, _("The email was not sent.") + " " + said(exc).message)
+    filed = _file_in_sent(mail, message)
     if "archive" in request.form:
         _archive(user, message, recipients)
     try:
         drafts.sent(mail, window, special_folder(db(), account, Role.DRAFTS))
     except errors.MailError:
-        pass  # sent; the draft stays behind until the user deletes it
+        db().rollback()  # sent; the draft stays behind until the user deletes it
+    if not filed:
+        return _done(_("Your email was sent. The copy could not be put in Sent yet: it is kept, and filed in "
+                       "Sent when the server answers."))
     return _done(_("Your email was sent."))
 
 
-def _file_in_sent(mail: MailAccount, message) -> None:
-    """The copy in Sent, listed at once: it is ours, no sync needs to find it."""
+def _file_in_sent(mail: MailAccount, message) -> bool:
+    """The copy in Sent, listed at once: it is ours, no sync needs to find it. When the incoming server
+    cannot be reached, the copy is kept and the next sync that reaches it files it (False)."""
     if not current_user().save_sent_copy or compose.files_sent_itself(mail.row):
-        return
+        return True
     sent = special_folder(db(), mail.row, Role.SENT)
     if sent is None:
-        return
+        return True
     try:
         uid = mail.file_copy(message, sent.name, (b"\\Seen",))
-    except errors.MailError:
-        return  # the email is sent; only the copy is missing, and the next sync shows Sent as it is
+    except errors.MailError as exc:
+        db().rollback()
+        sentcopies.keep(db(), mail.row, message.as_bytes(policy=SMTP), str(message.get("Message-ID", "")))
+        note_failure(mail.row, exc)
+        db().commit()
+        return False
     appended.list_message(db(), sent, uid, message)
+    return True
 
 
 def _done(said: str):

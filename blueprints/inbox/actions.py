@@ -10,9 +10,10 @@ from flask import Response, abort, request, url_for
 
 from mailcore import errors
 from mailcore.account import MailAccount
+from mailcore.models import SyncState
 from mailcore.reading.mailbox import folder_of, message_of
 
-from ..explain import explain
+from ..failures import action_failed
 from ..htmx import redirect_to, render
 from ..web import db, installation, login_required, mail_account, own
 from .blueprint import bp
@@ -24,8 +25,10 @@ def _listing(mail: MailAccount, change: Callable[[], None]) -> Response:
     try:
         change()
     except errors.MailError as exc:
-        db().rollback()
-        problem = explain(exc)
+        problem = action_failed(db(), mail.row, exc)
+    else:
+        if SyncState(mail.row.sync_state).failed:
+            installation().request_sync(mail.row.id)  # the server answers again: the state follows
     return render("inbox/index.html", "listing", **inbox_view(mail.row, action_problem=problem))
 
 

@@ -7,6 +7,7 @@ from flask import abort, request, url_for
 
 from mailcore.reading.mailbox import folder_and_inbox, page
 
+from ..failures import state_key
 from ..htmx import redirect_to, render
 from ..setup.steps import address_step
 from ..web import current_account, current_user, db, installation, login_required
@@ -50,7 +51,7 @@ def changes():
     unchanged = folder is None or folder.version == request.args.get("v", type=int)
     if inbox is not None and inbox is not folder and request.args.get("iv") is not None:
         unchanged = unchanged and inbox.version == request.args.get("iv", type=int)
-    if unchanged and request.args.get("state", "") == account.sync_state:
+    if unchanged and request.args.get("state", "") == state_key(account):
         return "", 204
     return render("inbox/index.html", "listing", **inbox_view(account))
 
@@ -60,4 +61,5 @@ def changes():
 def refresh():
     account = current_account()
     installation().request_sync(account.id)
+    db().expire(account)  # a sync run inline (or already done) has changed its state
     return render("inbox/index.html", "listing", **inbox_view(account))

@@ -14,7 +14,7 @@ from mailcore.account import MailAccount
 from mailcore.models import Folder, Message, Role
 from mailcore.reading.mailbox import Place, folder_of, place_of, special_folder, successor
 
-from ..explain import explain
+from ..failures import action_failed
 from ..htmx import render
 from ..web import db, installation, login_required, mail_account, own
 from .actions import chosen_messages
@@ -41,11 +41,11 @@ def answer_move(mail: MailAccount, chosen: list[Message], target: Folder, delete
     try:
         copied = mail.move(chosen, target)
     except errors.MailError as exc:
-        db().rollback()
-        problem = explain(exc)
+        problem = action_failed(db(), mail.row, exc)
     else:
         toast = _toast(chosen, target, copied, deleted)
-    installation().request_sync(mail.row.id)
+    if problem is None or not problem.unreachable:  # a server that does not answer is tried on its schedule
+        installation().request_sync(mail.row.id)
     view = inbox_view(mail.row, action_problem=problem, toast=toast)
     if problem or reading is None or reading.folder_id == target.id:
         return render("inbox/index.html", "listing", **view)  # the pane's message stays where it was
@@ -117,9 +117,9 @@ def undo_move():
     try:
         mail.move_back(moved_to, uids, home)
     except errors.MailError as exc:
-        db().rollback()
-        problem = explain(exc)
+        problem = action_failed(db(), mail.row, exc)
     else:
         toast = Toast(_("Undone."))
-    installation().request_sync(mail.row.id)
+    if problem is None or not problem.unreachable:  # a server that does not answer is tried on its schedule
+        installation().request_sync(mail.row.id)
     return render("inbox/index.html", "listing", **inbox_view(mail.row, action_problem=problem, toast=toast))

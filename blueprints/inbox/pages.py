@@ -22,6 +22,7 @@ from mailcore.reading.mailbox import (
 from mailcore.reading.search import server_matches
 
 from ..explain import explain_state
+from ..failures import away_of, state_key
 from ..htmx import page_in_place
 from ..web import current_user, db, installation
 from .blueprint import bp
@@ -87,10 +88,11 @@ def inbox_view(account: Account, **extra) -> dict:
     listing = page(db(), folder, query) if folder else Page(None, [], None)
     message_id = request.args.get("message", type=int)
     reading = reading_view(message_id) if message_id else {}
-    failed = SyncState(account.sync_state).failed
+    failed = SyncState(account.sync_state).failed and account.sync_state != SyncState.UNREACHABLE
     shown_folders = folders(db(), account)
     view = dict(folders=shown_folders, folder=folder, listing=listing, query=query,
-                failure=explain_state(account) if failed else None,
+                failure=explain_state(account) if failed else None, away=away_of(account),
+                state_key=state_key(account),
                 card_problem=sending_rule(current_user(), account.address),
                 trash=special_folder(db(), account, "trash"), companies=sender_companies(folder, listing))
     return {**view, **arrivals_view(account, folder, shown_folders), **reading, **extra}

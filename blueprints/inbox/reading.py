@@ -13,6 +13,7 @@ from mailcore.reading.render import Attachment, attachment_part, frame_document
 from mailcore.reading.render import inline_image as image_part
 from mailcore.reading.render import view as render_view
 
+from ..failures import note_failure
 from ..htmx import render
 from ..security import download
 from ..web import current_user, db, installation, login_required, mail_account, own
@@ -47,7 +48,10 @@ def reading_view(message_id: int) -> dict:
     allow_remote = user.show_inline_images or request.args.get("remote") == "1"
     try:
         raw = mail.raw_message(found)
-    except errors.MailError:
+    except errors.MailError as exc:
+        db().rollback()
+        note_failure(mail.row, exc)  # the list's poll shows the server's state from now on
+        db().commit()
         return dict(selected=found, home=db().get(Folder, found.folder_id), shown=None, frame=None,
                     allow_remote=allow_remote, move_targets=[], trash=None)
     origin = request.host_url.rstrip("/")

@@ -28,7 +28,7 @@ from mailcore.connect import MailClient
 from mailcore.envelope import decode_header
 from mailcore.imapsets import uid_set, vanished_uids
 from mailcore.models import Account, Folder, Message, Role, SyncState, utcnow
-from mailcore.sync import summaries
+from mailcore.sync import sentcopies, summaries
 from mailcore.sync.host import SyncHost
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,36 @@ ROLE_NAMES = {
 }
 LEASE = timedelta(minutes=1)  # renewed every quarter of it while a sync runs
 CLAIM = timedelta(minutes=1)  # a due account handed to a worker is not handed out again for this long
+
+
+UNREACHABLE = (errors.ConnectionRefused, errors.ConnectionTimedOut, errors.HostNotFound, errors.ProtocolFailure,
+               errors.SignInServiceFailed)
+FIRST_RETRY = timedelta(seconds=30)  # a server that stopped answering is tried again this soon, then less often
+
+
+def state_after(exc: errors.MailError) -> SyncState:
+    """The account's state after this failure of a contact with its server."""
+    return (SyncState.SIGN_IN if isinstance(exc, errors.SignInAgain) else
+            SyncState.AUTH if isinstance(exc, errors.AuthenticationFailed) else
+            SyncState.ALERT if isinstance(exc, errors.ProviderAlert) else
+            SyncState.UNREACHABLE if isinstance(exc, UNREACHABLE)
+            else SyncState.ERROR)
+
+
+def record_failure(account: Account, exc: errors.MailError) -> SyncState:
+    """An error is a state with a back-off, never a crash: a server that does not answer is tried again
+    after 30 s, 1, 2, 4 ... minutes; any other failure after 1, 2, 4 ... minutes; at most an hour. The
+    caller commits."""
+    state = state_after(exc)
+    account.sync_state = state
+    account.sync_failures = (account.sync_failures or 0) + 1
+    first = FIRST_RETRY if state == SyncState.UNREACHABLE else timedelta(minutes=1)
+    account.next_sync_at = utcnow() + min(timedelta(hours=1), first * 2 ** min(12, account.sync_failures - 1))
+    account.last_error_at = utcnow()
+    account.last_error_kind = exc.code
+    account.last_error_side = exc.side or errors.INCOMING
+    account.last_error_detail = exc.detail[:1000]
+    return state
 
 
 @dataclass
@@ -169,7 +199,9 @@ class AccountSync:
             elif b"CONDSTORE" in self._caps:
                 client.enable("CONDSTORE")
             synced = []
-            for folder in self._sync_folder_list(db, account, client):
+            listed = self._sync_folder_list(db, account, client)
+            sentcopies.file_unfiled(db, account, client, listed)
+            for folder in listed:
                 if only and folder.name != only:
                     continue
                 if folder.selectable and folder.subscribed:  # an unsubscribed folder waits for Subscribe
@@ -188,22 +220,8 @@ class AccountSync:
         account.last_error_kind = account.last_error_side = account.last_error_detail = None
 
     def _failed(self, db: Session, account: Account, exc: errors.MailError, summary: SyncSummary) -> None:
-        """An error is a state with a back-off, never a crash: 1, 2, 4 ... minutes, at most an hour."""
         account = db.get(Account, account.id)
-        state = (SyncState.SIGN_IN if isinstance(exc, errors.SignInAgain) else
-                 SyncState.AUTH if isinstance(exc, errors.AuthenticationFailed) else
-                 SyncState.ALERT if isinstance(exc, errors.ProviderAlert) else
-                 SyncState.UNREACHABLE if isinstance(exc, (errors.ConnectionRefused, errors.ConnectionTimedOut,
-                                                           errors.HostNotFound, errors.ProtocolFailure,
-                                                           errors.SignInServiceFailed))
-                 else SyncState.ERROR)
-        account.sync_state = state
-        account.sync_failures = (account.sync_failures or 0) + 1
-        account.next_sync_at = utcnow() + timedelta(minutes=min(60, 2 ** (account.sync_failures - 1)))
-        account.last_error_at = utcnow()
-        account.last_error_kind = exc.code
-        account.last_error_side = exc.side or errors.INCOMING
-        account.last_error_detail = exc.detail[:1000]
+        state = record_failure(account, exc)
         summary.state, summary.error = state, f"{type(exc).__name__}: {exc.detail}"[:300]
 
     def _sync_folder_list(self, db: Session, account: Account, client: MailClient) -> list[Folder]:

@@ -262,6 +262,7 @@ class Watcher:
         self._detach(watched)
         self._close_later(watched)
         self._failed(watched.account_id)
+        self._changes.add(watched.account_id)  # a sync now finds out at once whether the server is away
 
     def _drop(self, account_id: int) -> None:
         watched = self.watched.get(account_id)

@@ -556,7 +556,33 @@
                  body: "zone=" + encodeURIComponent(zone) }).catch(function () {});
   }
 
+  // The status line of a server that does not answer counts down to the next try (the list's poll
+  // brings the new line when that try is made); only while such a line is shown. The counting figure
+  // is hidden from screen readers, which read the line once as it came.
+  var countdownTimer = null;
+  function countDown() {
+    var counters = document.querySelectorAll("[data-countdown]");
+    if (!counters.length) {
+      clearInterval(countdownTimer);
+      countdownTimer = null;
+      return;
+    }
+    counters.forEach(function (counter) {
+      var from = counter.getAttribute("data-countdown");
+      if (counter.inkorgFrom !== from) {  // a new line (or the same element morphed into one)
+        counter.inkorgFrom = from;
+        counter.inkorgUntil = Date.now() + 1000 * Number(from);
+      }
+      counter.textContent = String(Math.max(0, Math.ceil((counter.inkorgUntil - Date.now()) / 1000)));
+    });
+  }
+  function startCountdown() {
+    if (countdownTimer === null && document.querySelector("[data-countdown]")) countdownTimer = setInterval(countDown, 1000);
+  }
+  document.addEventListener("htmx:afterSettle", startCountdown);
+
   document.addEventListener("DOMContentLoaded", function () {
+    startCountdown();
     var zone = window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone;
     document.querySelectorAll("input[data-browser-zone]").forEach(function (input) { input.value = zone || ""; });
     reportZone();

@@ -108,10 +108,12 @@ def _account(kind: str | None, side: str | None) -> Account:
 
 @pytest.mark.parametrize("kind,side,words", [
     ("authentication-failed", errors.INCOMING, "Användarnamnet eller lösenordet godtogs inte."),
-    ("connection-refused", errors.INCOMING, "imap.exempel.se nekade anslutningen på port 993."),
-    ("connection-refused", errors.OUTGOING, "smtp.exempel.se nekade anslutningen på port 465."),
-    ("connection-refused", None, "imap.exempel.se nekade anslutningen på port 993."),
-    ("timed-out", errors.OUTGOING, "smtp.exempel.se svarade inte i tid på port 465."),
+    # a server that worked before and does not answer now: no talk of ports (those are for setting up)
+    ("connection-refused", errors.INCOMING, "Kan inte nå imap.exempel.se. Försök igen när servern svarar."),
+    ("connection-refused", errors.OUTGOING, "Kan inte nå smtp.exempel.se. Försök igen när servern svarar."),
+    ("connection-refused", None, "Kan inte nå imap.exempel.se."),
+    ("timed-out", errors.OUTGOING, "Kan inte nå smtp.exempel.se."),
+    ("tls-failed", errors.INCOMING, "Kontrollera inställningen SSL: På för port 993, Av för port 143."),
     ("secret-unreadable", errors.INCOMING, "Logga in på kontot igen under Alternativ för e-post."),
     ("no-such-code", errors.INCOMING, "Servern bröt anslutningen."),
 ])
