@@ -207,10 +207,8 @@ class Grouper:
     def add(self, message_id: object, own_key: str, references: Iterable[str]) -> None:
         keys = ([own_key] if own_key else []) + [k for k in references if k and k != own_key]
         conversation: int | None = None
-        for key in keys:
-            found = self._key_of.get(key)
-            if found is not None:
-                conversation = found if conversation is None else self._union(conversation, found)
+        for found in {self._key_of[key] for key in keys if key in self._key_of}:
+            conversation = found if conversation is None else self._union(conversation, found)
         if conversation is None:
             conversation = self._fresh()
         for key in keys:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.orm import Session
 
 from mailcore.models import Conversation, Folder, Message, Role, ThreadKey
@@ -21,7 +21,7 @@ from mailcore.threading import Grouper, message_key, reference_keys
 
 THREAD_HEADERS_ITEM = "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID IN-REPLY-TO REFERENCES)]"
 UNTHREADED = (Role.JUNK, Role.TRASH)
-_CHUNK = 500
+_CHUNK = 2000  # ids in one IN list (SQLite takes 32,766 parameters)
 
 
 def threaded(folder: Folder) -> bool:
@@ -56,36 +56,56 @@ def store_keys(db: Session, folder_id: int, keys: dict[int, tuple[str, str]]) ->
 
 
 def thread_messages(db: Session, account_id: int, messages: Iterable[tuple[int, str, str]]) -> int:
-    """Give these messages (id, message_key, reference_keys) their conversations; how many."""
+    """Give these stored messages (id, message_key, reference_keys) their conversations; how many."""
+    assigned = _group(db, account_id, messages)
+    if assigned:
+        table = Message.__table__
+        db.connection().execute(
+            table.update().where(table.c.id == bindparam("i")).values(conversation_id=bindparam("c")),
+            [{"i": message_id, "c": conversation} for message_id, conversation in assigned.items()])
+    return len(assigned)
+
+
+def thread_rows(db: Session, folder: Folder, rows: list[dict]) -> None:
+    """Set `conversation_id` in a sync's new rows (with their keys) before they are inserted: no
+    update of any row afterwards."""
+    if not threaded(folder) or not rows:
+        return
+    assigned = _group(db, folder.account_id, ((n, r["message_key"] or "", r["reference_keys"] or "")
+                                              for n, r in enumerate(rows)))
+    for number, row in enumerate(rows):
+        row["conversation_id"] = assigned[number]
+
+
+def _group(db: Session, account_id: int, messages: Iterable[tuple[object, str, str]]) -> dict[object, int]:
+    """Each message's conversation (stored keys looked up at once; new conversations, merges and
+    new keys written), by the message's first element."""
     messages = list(messages)
     if not messages:
-        return 0
+        return {}
     named = {key for _id, key, refs in messages for key in [key, *refs.split()] if key}
-    known = dict(_known(db, account_id, named))
-    grouper = Grouper(known)
+    grouper = Grouper(dict(_known(db, account_id, named)))
     for message_id, key, refs in messages:
         grouper.add(message_id, key, refs.split())
     new = sorted(grouper.new_conversations, reverse=True)
     numbers: dict[int, int] = {}
     if new:
-        ids = db.scalars(insert(Conversation).returning(Conversation.id, sort_by_parameter_order=True),
-                         [{"account_id": account_id}] * len(new)).all()
+        table = Conversation.__table__
+        ids = db.connection().execute(table.insert().returning(table.c.id, sort_by_parameter_order=True),
+                                      [{"account_id": account_id}] * len(new)).scalars().all()
         numbers = dict(zip(new, ids, strict=True))
 
     def number(conversation: int) -> int:
         return numbers.get(conversation, conversation)
 
-    for old, kept in grouper.merged.items():  # stored conversations a message linked: one now
-        _merge(db, account_id, old, number(kept))
+    _merge(db, account_id, {old: number(kept) for old, kept in grouper.merged.items()})
     new_keys = grouper.new_key_conversations
     if new_keys:
         # on conflict: the app's own Sent copy and a sync may name a new key at the same moment
-        db.execute(_insert_ignoring(db, ThreadKey, ["account_id", "key"]),
-                   [{"account_id": account_id, "key": k, "conversation_id": number(c)} for k, c in new_keys.items()])
-    table = Message.__table__
-    db.execute(table.update().where(table.c.id == bindparam("i")).values(conversation_id=bindparam("c")),
-               [{"i": message_id, "c": number(c)} for message_id, c in grouper.assigned.items()])
-    return len(messages)
+        db.connection().execute(_insert_ignoring(db, ThreadKey.__table__, ["account_id", "key"]),
+                                [{"account_id": account_id, "key": k, "conversation_id": number(c)}
+                                 for k, c in new_keys.items()])
+    return {message_id: number(c) for message_id, c in grouper.assigned.items()}
 
 
 def _insert_ignoring(db: Session, model, unique: list[str]):
@@ -103,13 +123,20 @@ def _known(db: Session, account_id: int, keys: set[str]) -> Iterable[tuple[str, 
             ThreadKey.account_id == account_id, ThreadKey.key.in_(ordered[start:start + _CHUNK]))).all()
 
 
-def _merge(db: Session, account_id: int, old: int, kept: int) -> None:
-    db.execute(update(ThreadKey).where(ThreadKey.account_id == account_id, ThreadKey.conversation_id == old)
-               .values(conversation_id=kept))
-    folders = select(Folder.id).where(Folder.account_id == account_id).scalar_subquery()
-    db.execute(update(Message).where(Message.conversation_id == old, Message.folder_id.in_(folders))
-               .values(conversation_id=kept))
-    db.execute(Conversation.__table__.delete().where(Conversation.id == old, Conversation.account_id == account_id))
+def _merge(db: Session, account_id: int, merged: dict[int, int]) -> None:
+    """Stored conversations a message linked become one: their keys and messages go to the one kept
+    (conversation ids are never reused nor shared between accounts)."""
+    olds = sorted(merged)
+    for start in range(0, len(olds), _CHUNK):
+        chunk = olds[start:start + _CHUNK]
+        kept = case({old: merged[old] for old in chunk}, value=ThreadKey.conversation_id)
+        db.execute(update(ThreadKey).where(ThreadKey.account_id == account_id, ThreadKey.conversation_id.in_(chunk))
+                   .values(conversation_id=kept), execution_options={"synchronize_session": False})
+        kept = case({old: merged[old] for old in chunk}, value=Message.conversation_id)
+        db.execute(update(Message).where(Message.conversation_id.in_(chunk)).values(conversation_id=kept),
+                   execution_options={"synchronize_session": False})
+        db.execute(Conversation.__table__.delete().where(Conversation.id.in_(chunk),
+                                                         Conversation.account_id == account_id))
 
 
 def thread_folder(db: Session, folder: Folder, fetch_keys=None, batch: int = 2000) -> int:

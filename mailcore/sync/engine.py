@@ -310,8 +310,8 @@ class AccountSync:
             items = summaries.list_items(with_preview=server_previews and number == 0)
             rows = summaries.rows_of(folder.id, self._fetch_robustly(client, batch, items), set(batch))
             summaries.add_arrival_dates(client, rows)
+            conversations.thread_rows(db, folder, rows)  # the batch joins its conversations
             summaries.insert_new(db, rows)
-            conversations.thread_folder(db, folder)  # the batch joins its conversations
             folder.total += len(rows)
             folder.unread += sum(1 for r in rows if not r["seen"])
             folder.version += 1
