@@ -112,3 +112,31 @@ def test_messages_stored_before_threading_are_threaded_by_the_next_sync(app, lab
         by_key = {m.message_key: m.conversation_id for m in messages}
         assert by_key["q1@kund.example"] == by_key["r1@inkorg.test"] == by_key["q2@kund.example"]
         assert len({m.conversation_id for m in messages}) == len(messages) - 2  # the others apart
+
+
+def test_a_conversation_in_the_browser(app, inbox_page, lab, mailbox):
+    """Chromium: the conversation's row, the whole conversation in the pane, a line opened in place,
+    the list switched to messages and back with the button in the list's tools; no console error."""
+    pytest.importorskip("playwright.sync_api")
+    from playwright.sync_api import expect
+
+    _conversation_mailbox(lab, mailbox)
+    page = inbox_page("en")
+    page.get_by_role("button", name="Refresh").click()
+    row = page.locator("#message-list .message.conversation")
+    expect(row).to_have_count(1)
+    expect(row.locator(".count")).to_have_text("2")
+    row.locator("a").click()
+    pane = page.locator("#reading")
+    expect(pane.locator("h2")).to_have_text("Re: Offert")
+    lines = pane.locator("details.conversation-message")
+    expect(lines).to_have_count(2)
+    expect(lines.nth(1)).to_contain_text("Sent")  # the user's reply, in its place
+    lines.nth(0).locator("summary").click()
+    expect(lines.nth(0).locator(".conversation-body")).to_contain_text("Offert: text of <q1@kund.example>")
+    page.keyboard.press("Escape")
+    page.locator(".list-mode button").click()
+    expect(page.locator(".list-mode button")).to_have_attribute("aria-pressed", "false")
+    expect(page.locator("#message-list .message")).to_have_count(6)
+    page.locator(".list-mode button").click()
+    expect(page.locator("#message-list .message")).to_have_count(5)
