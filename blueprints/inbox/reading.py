@@ -53,15 +53,17 @@ def reading_view(message_id: int) -> dict:
     shown = render_view(raw, allow_remote=allow_remote, part_url=lambda part: origin + url_for(
         "inbox.inline_image", token=_inline_signer().dumps([user.id, found.id, part.index])))
     frame = frame_document(shown.html, app_origin=origin, allow_remote=allow_remote) if shown.html else None
-    if user.mark_read_in_preview and not found.seen:
+    conversation = conversation_view(found)  # as it was: its unread messages open
+    unread = [m for m in (found, *conversation.get("before", ()), *conversation.get("after", ())) if not m.seen]
+    if user.mark_read_in_preview and unread:
         try:
-            mail.set_seen([found], True)
+            mail.set_seen(unread, True)  # the conversation has been read, as the pane shows it
         except errors.MailError:
             db().rollback()  # stays unread here, as it is on the server
     parties = senders.of_message(db(), user, shown.from_name, shown.from_address, shown.to, shown.cc)
     return dict(selected=found, shown=shown, frame=frame, allow_remote=allow_remote, parties=parties,
                 move_targets=folders(db(), mail.row), trash=special_folder(db(), mail.row, Role.TRASH),
-                **conversation_view(found))
+                **conversation)
 
 
 def conversation_view(found) -> dict:
@@ -74,7 +76,8 @@ def conversation_view(found) -> dict:
         return {}
     place = next(i for i, m in enumerate(whole) if m.id == found.id)
     names = {f.id: f for f in folders(db(), current_account())}
-    return dict(before=whole[:place], after=whole[place + 1:], conversation_folders=names)
+    return dict(before=whole[:place], after=whole[place + 1:], conversation_folders=names,
+                opened_unread={m.id for m in whole if not m.seen})
 
 
 @bp.route("/message/<int:message_id>/in-conversation")
