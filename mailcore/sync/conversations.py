@@ -1,11 +1,13 @@
 """Keeping each message's conversation as the sync stores messages (mailcore/threading.py decides).
 
-A batch of new messages costs a handful of statements whatever its size: one look-up of the keys
-they name (in chunks), one insert of the new conversations and keys, one update of their rows, and
-one update per pair of stored conversations a message links. A reply joins its conversation without
-rethreading the account; a removed message leaves its keys behind, so the messages it joined stay
-joined (JWZ's empty container). Junk and Trash are not threaded. Messages stored before threading
-(an existing database) have NULL keys: `fill_keys` fetches their three header lines first.
+A sync's batch of new rows gets its conversations before it is inserted (`thread_rows`), at a cost
+of a handful of statements whatever its size: one look-up of the keys the rows name (in chunks), one
+insert of the new conversations and of the new keys, and one update per table for the stored
+conversations a row links (they merge). A reply joins its conversation without rethreading the
+account; a removed message leaves its keys behind, so the messages it joined stay joined (JWZ's
+empty container). Junk, Trash and Drafts are not threaded. Messages stored before threading (an
+existing database) and the app's own Sent copies wait with a NULL conversation: `thread_folder`
+fetches the keys of the former (three header lines) and threads them all.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from mailcore.sync.listfields import header_block, header_lines
 from mailcore.threading import Grouper, message_key, reference_keys
 
 THREAD_HEADERS_ITEM = "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID IN-REPLY-TO REFERENCES)]"
-UNTHREADED = (Role.JUNK, Role.TRASH)
+UNTHREADED = (Role.JUNK, Role.TRASH, Role.DRAFTS)  # a draft is not part of a conversation yet
 _CHUNK = 2000  # ids in one IN list (SQLite takes 32,766 parameters)
 
 
