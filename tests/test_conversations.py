@@ -140,3 +140,24 @@ def test_a_conversation_in_the_browser(app, inbox_page, lab, mailbox):
     expect(page.locator("#message-list .message")).to_have_count(6)
     page.locator(".list-mode button").click()
     expect(page.locator("#message-list .message")).to_have_count(5)
+
+
+def test_move_from_the_list_moves_the_conversations_messages_and_undo_brings_them_back(app, lab, mailbox):
+    _conversation_mailbox(lab, mailbox)
+    lab.create_folder(mailbox.address, "Arkiv")
+    browser = connected(app, mailbox)
+    browser.post("/inbox/refresh")
+    with app.extensions["mail"].sessions() as db:
+        answer = db.scalar(select(Message).where(Message.message_key == "q2@kund.example"))
+        inbox, archive = (db.scalar(select(Folder).where(Folder.name == name)) for name in ("INBOX", "Arkiv"))
+        answer_id, inbox_id, archive_id = answer.id, inbox.id, archive.id
+    moved = browser.post("/inbox/messages/move", {"ids": str(answer_id), "conversations": "1",
+                                                  "target": str(archive_id), "folder": str(inbox_id)})
+    moved = moved.get_data(as_text=True)
+    assert "2 messages moved to Archive." in moved
+    assert sorted(server_flags(lab, mailbox.address, "Arkiv")) == ["Offert", "Re: Offert"]
+    assert "Offert" not in server_flags(lab, mailbox.address)  # the other customer's "Re: Offert" stays
+    undo = {name: re.search(rf'name="{name}" value="([^"]*)"', moved).group(1) for name in ("moved_to", "home", "uids")}
+    browser.post("/inbox/messages/undo", {**undo, "folder": str(inbox_id)})
+    assert server_flags(lab, mailbox.address, "Arkiv") == {}
+    assert "Offert" in server_flags(lab, mailbox.address)
