@@ -26,7 +26,7 @@ from datetime import datetime
 KEY_LIMIT = 250  # characters of a Message-ID kept (indexed); longer ones are cut, still unique enough
 REFERENCES_LIMIT = 60  # a References chain is kept to its first id and its last ones
 _ID = re.compile(r"<([^<>]+)>")
-_SPACE = re.compile(r"\s+")
+_SPACE = re.compile(r"[\s\x00-\x1f\x7f]+")  # spaces and controls (PostgreSQL takes no NUL)
 
 
 def _clean(found: str) -> str:

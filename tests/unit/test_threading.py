@@ -133,6 +133,7 @@ def test_a_loop_leaves_every_message_in_exactly_one_tree():
 def test_keys_are_read_as_servers_send_them():
     assert message_key(b"<Abc.123@Kund.Example>") == "Abc.123@Kund.Example"
     assert message_key(b"  \r\n <a@b>") == "a@b"
+    assert message_key(b"<a\x00b@x\x01>") == "ab@x"
     assert message_key(b"") == "" and message_key(None) == "" and message_key(b"no id here") == ""
     assert reference_keys(b"<a@x>\r\n <b@x> <a@x>", b"<c@x> (comment)") == ["a@x", "b@x", "c@x"]
     assert reference_keys(None, b"<c@x> <d@x>") == ["c@x"]
