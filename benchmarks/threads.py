@@ -160,7 +160,7 @@ def conversation_rows(app, size: int = 50) -> int:
     return newest
 
 
-def open_benchmark(app, message_id: int, runs: int) -> tuple[float, float]:
+def open_benchmark(app, message_id: int, runs: int) -> tuple[float, float, float]:
     from werkzeug.serving import make_server
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -168,22 +168,23 @@ def open_benchmark(app, message_id: int, runs: int) -> tuple[float, float]:
     try:
         port = server.server_port
         cookie, token = _sign_in(port)
-        timings = []
+        timings, cpu = [], []
         for run in range(runs + 1):
             connection = http.client.HTTPConnection("127.0.0.1", port)
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), time.process_time()
             connection.request("GET", f"/inbox/message/{message_id}",
                                headers={"Cookie": cookie, "HX-Request": "true", "HX-Target": "reading"})
             response = connection.getresponse()
             body = response.read()
-            elapsed = time.perf_counter() - began
+            elapsed, elapsed_cpu = time.perf_counter() - began, time.process_time() - began_cpu
             connection.close()
             shown = body.count(b"data-conversation-message=") + 1  # the others' lines, and the open one
             if response.status != 200 or shown != 50:
                 raise RuntimeError(f"the conversation did not open whole: {response.status}, {shown} messages")
             if run:
                 timings.append(elapsed)
-        return statistics.median(timings), max(timings)
+                cpu.append(elapsed_cpu)
+        return statistics.median(timings), max(timings), statistics.median(cpu)
     finally:
         server.shutdown()
 
@@ -222,10 +223,11 @@ def main() -> int:
         print(f"threading {args.messages:,} messages in batches of {BATCH:,}: {seconds:.2f} s ({cpu:.2f} s of CPU) "
               f"(the whole store with it {whole:.2f} s), {made:,} conversations; target under {THREAD_TARGET} s")
         newest = conversation_rows(app)
-        median, slowest = open_benchmark(app, newest, args.runs)
+        median, slowest, cpu = open_benchmark(app, newest, args.runs)
         print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print(f"opening a 50-message conversation (GET /inbox/message/<id> over HTTP): median {median * 1000:.0f} ms, "
-              f"slowest {slowest * 1000:.0f} ms of {args.runs}; target under {OPEN_TARGET * 1000:.0f} ms")
+              f"slowest {slowest * 1000:.0f} ms of {args.runs} (median CPU {cpu * 1000:.0f} ms, server and client); "
+              f"target under {OPEN_TARGET * 1000:.0f} ms")
     return 0 if seconds < THREAD_TARGET and median < OPEN_TARGET else 1
 
 
