@@ -161,3 +161,22 @@ def test_move_from_the_list_moves_the_conversations_messages_and_undo_brings_the
     browser.post("/inbox/messages/undo", {**undo, "folder": str(inbox_id)})
     assert server_flags(lab, mailbox.address, "Arkiv") == {}
     assert "Offert" in server_flags(lab, mailbox.address)
+
+
+def test_the_corpus_threads_the_same_on_postgresql(app_config):
+    """The awkward shapes of tests/unit/test_threading.py, stored batch by batch on PostgreSQL: joins,
+    merges of stored conversations (one statement per table), keys never doubled."""
+    from .unit.test_threading import CORPUS, _account, _store, _stored_partition, partition
+
+    with services.fresh_database("inkorg_threads") as url:
+        app = create_app({**app_config, "DATABASE_URL": url})
+        with app.extensions["mail"].sessions() as db:
+            for shape, (messages, expected) in CORPUS.items():
+                for batches in ([len(messages)], [1] * len(messages)):
+                    _account_row, folders = _account(db)
+                    ids = _store(db, folders, list(reversed(messages)), batches)
+                    assert _stored_partition(db, ids) == partition(expected), (shape, batches)
+            db.commit()
+            keys = db.execute(select(ThreadKey.account_id, ThreadKey.key)).all()
+            assert len(keys) == len(set(keys))
+        app.extensions["mail"].engine.dispose()
