@@ -68,7 +68,7 @@ def reading_view(message_id: int) -> dict:
 
 def conversation_view(found) -> dict:
     """The open message's conversation, when the list shows conversations: the messages before it and
-    after it (every folder but Junk and Trash), each a line that opens in place; unread ones open."""
+    after it (every folder but Junk, Trash and Drafts), each a line that opens in place; unread ones open."""
     if not current_user().list_conversations or found.conversation_id is None:
         return {}
     whole = conversation_of(db(), current_account(), found)
