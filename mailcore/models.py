@@ -88,6 +88,8 @@ class User(Base):
     show_inline_images: Mapped[bool] = mapped_column(Boolean, default=False)
     mark_read_in_preview: Mapped[bool] = mapped_column(Boolean, default=True)
     save_sent_copy: Mapped[bool] = mapped_column(Boolean, default=True)
+    # the list shows a row per conversation (else per message): the choice in the list's tools
+    list_conversations: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     signature: Mapped[str] = mapped_column(Text, default="", server_default="")
     signature_html: Mapped[str] = mapped_column(Text, default="", server_default="")  # formatted, when it is
     # the IANA zone dates are shown in: the user's choice, or their browser's kept on its first visit;
@@ -321,6 +323,12 @@ class Message(Base):
         # the previews a sync has still to fetch: a handful, found without reading the folder
         Index("ix_messages_preview_pending", "folder_id", "uid", sqlite_where=text("preview IS NULL"),
               postgresql_where=text("preview IS NULL")),
+        # a folder's conversations, and a conversation's messages in every folder
+        Index("ix_messages_folder_conversation", "folder_id", "conversation_id"),
+        Index("ix_messages_conversation", "conversation_id"),
+        # the messages a sync has still to thread: new ones, and those stored before threading
+        Index("ix_messages_thread_pending", "folder_id", "uid", sqlite_where=text("conversation_id IS NULL"),
+              postgresql_where=text("conversation_id IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -340,6 +348,34 @@ class Message(Base):
     recipients: Mapped[str] = mapped_column(String(1000), default="", server_default="")  # To, for Sent and Drafts
     body_text: Mapped[str | None] = mapped_column(Text)  # cached when first opened
     raw: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # the message, once opened
+    # threading (mailcore/threading.py): the Message-ID without brackets ("" none; NULL: not fetched
+    # yet), the ids it names as ancestors (space-separated, parent last), and its conversation
+    message_key: Mapped[str | None] = mapped_column(String(250))
+    reference_keys: Mapped[str | None] = mapped_column(Text)
+    conversation_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Conversation(Base):
+    """A conversation's number, never reused: messages name it in `Message.conversation_id`."""
+
+    __tablename__ = "conversations"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+
+
+class ThreadKey(Base):
+    """Every Message-ID an account's messages have or name, with the conversation it belongs to: a
+    new message joins (or merges) the conversations of its keys without reading any message."""
+
+    __tablename__ = "thread_keys"
+    __table_args__ = (UniqueConstraint("account_id", "key"), Index("ix_thread_keys_conversation", "conversation_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(250))
+    conversation_id: Mapped[int] = mapped_column(BigInteger)
 
 
 class NotAddedAddress(Base):

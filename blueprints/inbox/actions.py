@@ -11,11 +11,11 @@ from flask import Response, abort, request, url_for
 from mailcore import errors
 from mailcore.account import MailAccount
 from mailcore.models import SyncState
-from mailcore.reading.mailbox import folder_of, message_of
+from mailcore.reading.mailbox import conversation_in_folder, folder_of, message_of
 
 from ..failures import action_failed
 from ..htmx import redirect_to, render
-from ..web import db, installation, login_required, mail_account, own
+from ..web import current_account, current_user, db, installation, login_required, mail_account, own
 from .blueprint import bp
 from .pages import inbox_view
 
@@ -51,9 +51,25 @@ def subscribe_folder(folder_id: int):
     return redirect_to(url_for("inbox.index", folder=folder.name))
 
 
+@bp.route("/list/conversations", methods=["POST"])
+@login_required
+def list_by_conversation():
+    """The list's choice of a row per conversation or per message, remembered for the user."""
+    current_user().list_conversations = request.form.get("conversations") == "1"
+    db().commit()
+    return render("inbox/index.html", "listing", **inbox_view(current_account()))
+
+
 def chosen_messages() -> list:
+    """The messages chosen; a row of the list by conversation (`conversations`=1) stands for its
+    conversation's messages in that folder."""
     ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()][:1000]
     chosen = [own(message_of, i) for i in ids]
     if not chosen:
         abort(404)  # none chosen: nothing is done
+    if request.form.get("conversations") == "1":
+        whole: dict[int, object] = {}
+        for message in chosen:
+            whole.update((m.id, m) for m in conversation_in_folder(db(), message))
+        chosen = list(whole.values())[:1000]
     return chosen

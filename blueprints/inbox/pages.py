@@ -7,7 +7,7 @@ from flask import abort, request, url_for
 
 from mailcore.contacts import sending_rule
 from mailcore.crm.senders import companies_of_senders
-from mailcore.models import Account, Folder, SyncState
+from mailcore.models import Account, Folder, Role, SyncState
 from mailcore.reading.mailbox import (
     PAGE,
     SORTS,
@@ -47,7 +47,15 @@ def list_query(account: Account, folder: Folder | None) -> ListQuery:
         matches = server_matches(installation().account(db(), account), folder, search)
     return ListQuery(folder.id if folder else None, search, sort if sort in SORTS else "date", direction != "asc",
                      after=request.args.get("after") or None, limit=min(max(shown, 0) + PAGE, 1000),
-                     through=request.values.get("through") or None, server_matches=matches)
+                     through=request.values.get("through") or None, server_matches=matches,
+                     conversations=by_conversation(folder))
+
+
+def by_conversation(folder: Folder | None) -> bool:
+    """Whether the list shows a row per conversation: the user's choice, in every folder that is
+    threaded (not Drafts, Junk or Trash)."""
+    return bool(current_user().list_conversations and folder is not None
+                and folder.role not in (Role.DRAFTS, Role.JUNK, Role.TRASH))
 
 
 @bp.app_template_global()

@@ -8,7 +8,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from mailcore import errors
 from mailcore.crm import senders
 from mailcore.models import Account, Folder, Role, User
-from mailcore.reading.mailbox import folders, message_of, special_folder
+from mailcore.reading.mailbox import conversation_of, folders, message_of, special_folder
 from mailcore.reading.render import Attachment, attachment_part, frame_document
 from mailcore.reading.render import inline_image as image_part
 from mailcore.reading.render import view as render_view
@@ -16,7 +16,7 @@ from mailcore.reading.render import view as render_view
 from ..failures import note_failure
 from ..htmx import render
 from ..security import download
-from ..web import current_user, db, installation, login_required, mail_account, own
+from ..web import current_account, current_user, db, installation, login_required, mail_account, own
 from .blueprint import bp
 
 INLINE_IMAGE_LIFETIME = 3600  # seconds an inline image's address works; the pane is reloaded long before
@@ -58,15 +58,50 @@ def reading_view(message_id: int) -> dict:
     shown = render_view(raw, allow_remote=allow_remote, part_url=lambda part: origin + url_for(
         "inbox.inline_image", token=_inline_signer().dumps([user.id, found.id, part.index])))
     frame = frame_document(shown.html, app_origin=origin, allow_remote=allow_remote) if shown.html else None
-    if user.mark_read_in_preview and not found.seen:
+    conversation = conversation_view(found)  # as it was: its unread messages open
+    unread = [m for m in (found, *conversation.get("before", ()), *conversation.get("after", ())) if not m.seen]
+    if user.mark_read_in_preview and unread:
         try:
-            mail.set_seen([found], True)
+            mail.set_seen(unread, True)  # the conversation has been read, as the pane shows it
         except errors.MailError:
             db().rollback()  # stays unread here, as it is on the server
     parties = senders.of_message(db(), user, shown.from_name, shown.from_address, shown.to, shown.cc)
     return dict(selected=found, home=db().get(Folder, found.folder_id), shown=shown, frame=frame,
                 allow_remote=allow_remote, parties=parties,
-                move_targets=folders(db(), mail.row), trash=special_folder(db(), mail.row, Role.TRASH))
+                move_targets=folders(db(), mail.row), trash=special_folder(db(), mail.row, Role.TRASH),
+                **conversation)
+
+
+def conversation_view(found) -> dict:
+    """The open message's conversation, when the list shows conversations: the messages before it and
+    after it (every folder but Junk, Trash and Drafts), each a line that opens in place; unread ones open."""
+    if not current_user().list_conversations or found.conversation_id is None:
+        return {}
+    whole = conversation_of(db(), current_account(), found)
+    if len(whole) < 2:
+        return {}
+    place = next(i for i, m in enumerate(whole) if m.id == found.id)
+    names = {f.id: f for f in folders(db(), current_account())}
+    return dict(before=whole[:place], after=whole[place + 1:], conversation_folders=names,
+                opened_unread={m.id for m in whole if not m.seen})
+
+
+@bp.route("/message/<int:message_id>/in-conversation")
+@login_required
+def message_in_conversation(message_id: int):
+    """One message of the open conversation, opened in place: its text (HTML only in the sandboxed
+    frame), with a link that opens it on its own (its actions)."""
+    found = own(message_of, message_id)
+    try:
+        raw = mail_account().raw_message(found)
+    except errors.MailError:
+        return render("inbox/_conversation.html", "part", part=found, part_folder=db().get(Folder, found.folder_id),
+                      shown=None, frame=None)
+    shown = render_view(raw, allow_remote=False, part_url=lambda part: "")
+    origin = request.host_url.rstrip("/")
+    frame = frame_document(shown.html, app_origin=origin, allow_remote=False) if shown.html else None
+    return render("inbox/_conversation.html", "part", part=found, part_folder=db().get(Folder, found.folder_id),
+                  shown=shown, frame=frame)
 
 
 @bp.route("/message/<int:message_id>/attachment/<int:index>")

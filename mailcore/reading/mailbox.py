@@ -4,11 +4,11 @@ Every query starts from the user's own account."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from mailcore.models import Account, Folder, Message, Role
 
@@ -27,6 +27,15 @@ class ListQuery:
     limit: int = PAGE
     through: str | None = None  # cursor: a refresh brings every row up to this one (what the list shows)
     server_matches: frozenset[int] = frozenset()  # UIDs the server's own search found (bodies not stored here)
+    conversations: bool = False  # a row per conversation: its newest message in the folder stands for it
+
+
+@dataclass(frozen=True)
+class Thread:
+    """What a conversation's row says beside its newest message: of its messages in the folder."""
+    count: int
+    unread: bool
+    participants: list[str]
 
 
 @dataclass
@@ -34,6 +43,7 @@ class Page:
     folder: Folder | None
     messages: list[Message]
     next_cursor: str | None
+    threads: dict[int, Thread] = field(default_factory=dict)  # by the row's message id, conversations only
 
 
 def folders(db: Session, account: Account) -> list[Folder]:
@@ -101,6 +111,8 @@ def page(db: Session, folder: Folder, query: ListQuery) -> Page:
         if query.server_matches:
             found.append(Message.uid.in_(sorted(query.server_matches)))
         statement = statement.where(or_(*found))
+    elif query.conversations:
+        statement = statement.where(_newest_of_its_conversation())
     after = _after(query.after, sort) if query.after else None
     if after:
         statement = statement.where(_beyond(after, column, query.descending))
@@ -110,12 +122,79 @@ def page(db: Session, folder: Folder, query: ListQuery) -> Page:
         beyond = _beyond(through, column, query.descending)
         rows = list(db.scalars(statement.where(~beyond).order_by(*order).limit(MAX_ROWS)))
         more = db.scalar(select(statement.where(beyond).exists()))
-        return Page(folder, rows, _cursor(rows[-1], sort) if more and rows else None)
+        return _with_threads(db, query, Page(folder, rows, _cursor(rows[-1], sort) if more and rows else None))
     limit = max(1, min(query.limit, MAX_ROWS))
     rows = list(db.scalars(statement.order_by(*order).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    return Page(folder, rows, _cursor(rows[-1], sort) if more and rows else None)
+    return _with_threads(db, query, Page(folder, rows, _cursor(rows[-1], sort) if more and rows else None))
+
+
+def _newest_of_its_conversation():
+    """No message of the same conversation in the folder is newer (by date, then id); a message
+    without a conversation (not threaded yet) stands alone. Found per row through the
+    (folder, conversation) index, so a page costs what it shows."""
+    other = aliased(Message)
+    return ~exists().where(other.folder_id == Message.folder_id, other.conversation_id == Message.conversation_id,
+                           or_(other.date > Message.date, and_(other.date == Message.date, other.id > Message.id)))
+
+
+def _with_threads(db: Session, query: ListQuery, listing: Page) -> Page:
+    """Each conversation row's count, unread and participants: one query for the page."""
+    if not query.conversations or query.search or listing.folder is None:
+        return listing
+    by_conversation = {m.conversation_id: m.id for m in listing.messages if m.conversation_id is not None}
+    if not by_conversation:
+        return listing
+    counts = db.execute(select(Message.conversation_id, func.count(), func.sum(case((Message.seen.is_(False), 1),
+                                                                                   else_=0)))
+                        .where(Message.folder_id == listing.folder.id,
+                               Message.conversation_id.in_(list(by_conversation)))
+                        .group_by(Message.conversation_id)).all()
+    several = {c: (n, unread) for c, n, unread in counts if n > 1}
+    names: dict[int, list[str]] = {c: [] for c in several}
+    if several:
+        for conversation, name, address in db.execute(
+                select(Message.conversation_id, Message.sender_name, Message.sender_address)
+                .where(Message.folder_id == listing.folder.id, Message.conversation_id.in_(list(several)))
+                .order_by(Message.date, Message.id)):
+            shown = (name or address or "").split(" ")[0] if name else address
+            if shown and shown not in names[conversation]:
+                names[conversation].append(shown)
+    listing.threads = {by_conversation[c]: Thread(n, bool(unread), names[c][:4]) for c, (n, unread) in several.items()}
+    return listing
+
+
+def conversation_of(db: Session, account: Account, message: Message) -> list[Message]:
+    """The whole conversation of a message, oldest first: every folder of the account but Junk and
+    Trash (the user's replies in Sent in their place); copies of one message in two folders once,
+    the one in the message's own folder preferred. Just the message when it has no conversation."""
+    if message.conversation_id is None:
+        return [message]
+    rows = list(db.scalars(select(Message).join(Folder).where(
+        Message.conversation_id == message.conversation_id, Folder.account_id == account.id,
+        Folder.role.is_(None) | Folder.role.not_in((Role.JUNK, Role.TRASH)))
+        .order_by(Message.date, Message.id)))
+    seen: dict[str, Message] = {}
+    shown = []
+    for row in rows:
+        if row.message_key and row.message_key in seen:
+            if row.id == message.id:  # the copy the user opened stands in the other's place
+                shown[shown.index(seen[row.message_key])] = row
+                seen[row.message_key] = row
+            continue
+        if row.message_key:
+            seen[row.message_key] = row
+        shown.append(row)
+    return shown
+
+
+def conversation_in_folder(db: Session, message: Message) -> list[Message]:
+    """The messages of a message's conversation in its folder (what the list's row stands for)."""
+    if message.conversation_id is None:
+        return [message]
+    return list(db.scalars(select(Message).where(Message.folder_id == message.folder_id,
+                                                 Message.conversation_id == message.conversation_id)))
 
 
 @dataclass(frozen=True)

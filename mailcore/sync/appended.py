@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from mailcore.envelope import as_utc, decode_header
 from mailcore.models import Folder, Message, utcnow
 from mailcore.reading.message import MAX_TEXT
+from mailcore.sync import conversations
+from mailcore.threading import message_key, reference_keys
 
 
 def recipients_of(message: EmailMessage) -> str:
@@ -40,7 +42,12 @@ def list_message(db: Session, folder: Folder, uid: int | None, message: EmailMes
                    date=date or as_utc(utcnow()), size=len(raw), sender_name=decode_header(name, 300),
                    sender_address=address[:320], subject=decode_header(str(message.get("Subject", ""))),
                    preview=" ".join(text.split())[:300], recipients=recipients_of(message),
-                   has_attachments=any(True for _ in message.iter_attachments()), body_text=text, raw=raw))
+                   has_attachments=any(True for _ in message.iter_attachments()), body_text=text, raw=raw,
+                   message_key=message_key(str(message.get("Message-ID", ""))),
+                   reference_keys=" ".join(reference_keys(str(message.get("References", "")),
+                                                          str(message.get("In-Reply-To", ""))))))
+    db.flush()
+    conversations.thread_folder(db, folder)  # a reply joins its conversation at once
     folder.total += 1
     folder.unread += 0 if seen else 1
     folder.version += 1

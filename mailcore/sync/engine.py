@@ -28,7 +28,7 @@ from mailcore.connect import MailClient
 from mailcore.envelope import decode_header
 from mailcore.imapsets import uid_set, vanished_uids
 from mailcore.models import Account, Folder, Message, Role, SyncState, utcnow
-from mailcore.sync import sentcopies, summaries
+from mailcore.sync import conversations, sentcopies, summaries
 from mailcore.sync.host import SyncHost
 
 log = logging.getLogger(__name__)
@@ -206,6 +206,7 @@ class AccountSync:
                     continue
                 if folder.selectable and folder.subscribed:  # an unsubscribed folder waits for Subscribe
                     summary.fetched += self._sync_folder(db, client, folder)
+                    self._thread(db, client, folder)
                     synced.append(folder)
                     self._held()
                     db.commit()  # an unchanged folder's check too: no write waits on the next one
@@ -327,6 +328,7 @@ class AccountSync:
             items = summaries.list_items(with_preview=server_previews and number == 0)
             rows = summaries.rows_of(folder.id, self._fetch_robustly(client, batch, items), set(batch))
             summaries.add_arrival_dates(client, rows)
+            conversations.thread_rows(db, folder, rows)  # the batch joins its conversations
             summaries.insert_new(db, rows)
             folder.total += len(rows)
             folder.unread += sum(1 for r in rows if not r["seen"])
@@ -337,6 +339,18 @@ class AccountSync:
             if self.on_batch:
                 self.on_batch(folder)
         return fetched
+
+    def _thread(self, db: Session, client: MailClient, folder: Folder) -> None:
+        """Messages still without a conversation (stored before threading, or listed by the app
+        itself) get one; those stored before also get their keys, three header lines each."""
+        def fetch_keys(uids: list[int]) -> dict[int, tuple[str, str]]:
+            fetched = self._fetch_robustly(client, uids, [conversations.THREAD_HEADERS_ITEM], last_resort=None)
+            return {uid: conversations.keys_of_fetch(data) for uid, data in fetched}
+
+        if conversations.thread_folder(db, folder, fetch_keys, self.batch):
+            folder.version += 1
+            self._held()
+            db.commit()
 
     def _fill_previews(self, db: Session, client: MailClient, folder: Folder) -> bool:
         """The previews the list still lacks, newest first, once every folder's list is whole;

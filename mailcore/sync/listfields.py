@@ -21,7 +21,9 @@ from mailcore.envelope import as_text, as_utc, decode_header
 
 # SENDER stands in for a missing From, as it does in an ENVELOPE; TO (else CC) is what the Sent and
 # Drafts lists show instead of the sender.
-LIST_HEADERS = ("FROM", "SENDER", "TO", "CC", "SUBJECT", "DATE", "CONTENT-TYPE")
+# MESSAGE-ID, IN-REPLY-TO and REFERENCES thread it into its conversation (mailcore/threading.py).
+LIST_HEADERS = ("FROM", "SENDER", "TO", "CC", "SUBJECT", "DATE", "CONTENT-TYPE", "MESSAGE-ID", "IN-REPLY-TO",
+                "REFERENCES")
 LIST_FIELDS_ITEM = f"BODY.PEEK[HEADER.FIELDS ({' '.join(LIST_HEADERS)})]"
 PREVIEW_LIMIT = 300
 # Where a server has no PREVIEW (RFC 8970): the start of the text, enough for a line of preview.

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from mailcore.envelope import as_utc
 from mailcore.imapsets import uid_set
 from mailcore.models import Folder, Message
+from mailcore.sync.conversations import keys_of
 from mailcore.sync.listfields import (
     FIRST_TEXT_ITEM,
     LIST_FIELDS_ITEM,
@@ -40,7 +41,9 @@ def list_items(with_preview: bool) -> list[str]:
 
 def row(folder_id: int, uid: int, data: dict) -> dict:
     """One message's row. Its date is the Date header's; `add_arrival_dates` fills in the rest."""
-    fields = list_fields(header_block(data))
+    block = header_block(data)
+    fields = list_fields(block)
+    key, references = keys_of(header_lines(block or b""))
     flags = {f.lower() for f in data.get(b"FLAGS", ())}
     preview = data.get(b"PREVIEW", False)  # absent: not asked for yet; NIL: the server has none
     internal = as_utc(data[b"INTERNALDATE"]) if isinstance(data.get(b"INTERNALDATE"), datetime) else None
@@ -51,6 +54,7 @@ def row(folder_id: int, uid: int, data: dict) -> dict:
         "sender_name": fields.sender_name, "sender_address": fields.sender_address,
         "subject": fields.subject, "has_attachments": fields.has_attachments, "recipients": fields.recipients,
         "preview": None if preview is False else preview_text(preview),
+        "message_key": key, "reference_keys": references,
     }
 
 
