@@ -174,16 +174,22 @@ def company_named(db: Session, name: str) -> Company | None:
 
 def archived_with(db: Session, viewer: User, *, person: Person | None = None, company: Company | None = None,
                   limit: int = 50) -> list[ArchivedEmail]:
-    """The emails `viewer` archived to a person's addresses (or to those of a company's persons), newest
-    first: what their card lists under Archived emails. A colleague's archived emails stay theirs."""
+    """The emails archived to a person (or to a company, or to any of its persons), newest first, that
+    `viewer` may see (visible to all users, or archived by the viewer): what their card lists under
+    Archived emails, with who archived each. Send and archive also links its recipients' addresses."""
     linked = (select(ArchivedEmailLink.archived_email_id)
               .join(PersonEmail, PersonEmail.id == ArchivedEmailLink.contact_email_id))
     if person is not None:
         linked = linked.where(PersonEmail.person_id == person.id)
+        chosen = ArchivedEmail.person_id == person.id
     else:
-        linked = linked.join(Person, Person.id == PersonEmail.person_id).where(Person.company_id == company.id)
+        staff = select(Person.id).where(Person.company_id == company.id)
+        linked = linked.where(PersonEmail.person_id.in_(staff))
+        chosen = or_(ArchivedEmail.company_id == company.id, ArchivedEmail.person_id.in_(staff))
+    visible = or_(ArchivedEmail.visible_to_all.is_(True), ArchivedEmail.user_id == viewer.id)
     return list(db.scalars(select(ArchivedEmail)
-                           .where(ArchivedEmail.user_id == viewer.id, ArchivedEmail.id.in_(linked))
+                           .where(visible, or_(chosen, ArchivedEmail.id.in_(linked)))
+                           .options(joinedload(ArchivedEmail.user))
                            .order_by(ArchivedEmail.sent_at.desc(), ArchivedEmail.id.desc()).limit(limit)))
 
 

@@ -158,7 +158,7 @@
 
   // Sent or discarded: the form goes away without saving a draft again, and says so.
   document.addEventListener("inkorg:done", function (event) {
-    document.querySelectorAll("#modal dialog.compose").forEach(function (dialog) { dialog.remove(); });
+    document.querySelectorAll("#modal dialog.compose, #modal dialog.document").forEach(function (dialog) { dialog.remove(); });
     if (event.detail && event.detail.toast) say(event.detail.toast);
   });
 
