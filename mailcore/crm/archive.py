@@ -116,6 +116,8 @@ def archive(db: Session, user: User, raw: bytes, *, person: Person | None, compa
                              ArchivedEmail.filename.is_(None) if filename is None
                              else ArchivedEmail.filename == filename)
                       .order_by(ArchivedEmail.id).limit(1))
+    if found is not None and automatic:
+        return found  # archived by hand (or before): automatic archiving changes nothing
     if found is None:
         stored = attachment[2] if attachment else raw
         found = ArchivedEmail(
