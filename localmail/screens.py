@@ -56,6 +56,7 @@ VIEWPORT = {"width": 1280, "height": 800}
 BROWSER_LOCALE = {"sv": "sv-SE", "en": "en-GB"}
 TIME_ZONE = "UTC"
 DIALOG_MARGIN = 28  # CSS pixels of the dimmed page kept around a dialog
+KNOWN_SENDER = "Åsa Öberg"  # a demo sender on a card (seed_crm), at Exempel AB
 UNKNOWN_SENDER = "Märta Söderlund"  # a demo sender on no card, from a known company's domain (seed_crm)
 LOOPBACK_CANDIDATES = [f"127.0.14.{n}" for n in range(14, 64)]  # the first whose mail ports are free
 
@@ -73,6 +74,7 @@ WORDS = {
            "mark_toggle": "Mark as read/unread", "print": "Print selected email", "refresh": "Refresh",
            "not_updated": "Why is the email list not updated?", "unknown_sender": "Unknown sender",
            "add_contact": "Add contact", "might_work_at": "This contact might work at",
+           "archive": "Archive", "archive_email": "Archive email", "document": "Document",
            "card_rule": "To send email, the address must be the same as the first email address on "
                         "your contact card."},
     "sv": {"user": "Användarnamn", "password": "Lösenord", "sign_in": "Logga in", "inbox_nav": "Inkorg",
@@ -88,6 +90,7 @@ WORDS = {
            "refresh": "Uppdatera", "not_updated": "Varför uppdateras inte e-postlistan?",
            "unknown_sender": "Okänd avsändare", "add_contact": "Lägg till kontakt",
            "might_work_at": "Kontakten kan arbeta på",
+           "archive": "Arkivera", "archive_email": "Arkivera e-postmeddelande", "document": "Dokument",
            "card_rule": "För att kunna skicka e-post måste adressen vara densamma som den första "
                         "e-postadressen på ditt kontaktkort."},
 }
@@ -120,6 +123,8 @@ PICTURES = (
     Picture("email-options-account.png", "Email options, Email account tab with Edit/remove"),
     Picture("inbox-unknown-sender.png", "an open message from an unknown address, with the Unknown sender banner"),
     Picture("inbox-add-contact.png", "Add contact, a company suggested under This contact might work at"),
+    Picture("inbox-archive-button.png", "the open Archive menu of a message from a known contact"),
+    Picture("document-dialog-somail.png", "the Document dialog for archiving an email, company and contact filled in"),
 )
 PICTURE_NAMES = tuple(p.name for p in PICTURES)
 
@@ -368,6 +373,22 @@ class Shooter:
         add = self.dialog(w["add_contact"])
         expect(add.get_by_text(w["might_work_at"], exact=True)).to_be_visible()
         self.shot("inbox-add-contact.png", self.around(add))
+
+        # Archive email: a message from a known contact (seed_crm), its Archive menu and the Document dialog
+        page.goto(base_url + "/inbox/")
+        page.locator(".message-list .message a", has_text=KNOWN_SENDER).first.click()
+        expect(page.locator("#reading .from .party.known")).to_be_visible(timeout=20_000)
+        archive = page.locator("#reading details.archive-menu")
+        archive.locator("summary").click()
+        item = archive.get_by_role("link", name=w["archive_email"], exact=True)
+        expect(item).to_be_visible()
+        self.shot("inbox-archive-button.png",
+                  self.around(page.locator("#reading header"), archive.locator(".menu"), margin=16))
+        item.click()
+        document = self.dialog(w["document"])
+        expect(document.get_by_role("radio", checked=True).first).to_be_visible()
+        page.wait_for_function("() => document.querySelector('dialog:modal') !== null")
+        self.shot("document-dialog-somail.png", self.around(document))
 
 
 # --- taking and checking ----------------------------------------------------------------------
