@@ -168,3 +168,25 @@ def test_send_and_archive_opens_the_document_dialog_prefilled_from_the_recipient
     assert "Offert" in card and "Sent" in card
     with sessions(app) as db:
         assert db.scalar(select(func.count()).select_from(ArchivedEmail)) == 1
+
+
+def test_the_preview_of_an_archived_email_runs_nothing_and_fetches_nothing(app):
+    from mailcore.models import User
+
+    browser = Browser(app.test_client())
+    make_user(app, "anna@crm.example", name="Anna Andersson")
+    browser.sign_in("anna@crm.example", "crm-password-1")
+    hostile = (b"From: x@kund.example\r\nSubject: Elak\r\nMIME-Version: 1.0\r\nContent-Type: text/html\r\n\r\n"
+               b"<p onclick=\"alert(1)\">Hej</p><script>alert(2)</script><img src=\"https://tracker.example/p.gif\">")
+    with sessions(app) as db:
+        owner = db.scalar(select(User).where(User.email == "anna@crm.example"))
+        row = ArchivedEmail(user_id=owner.id, message_id="<elak@x>", subject="Elak", recipients="", raw=hostile,
+                            incoming=True, visible_to_all=False)
+        db.add(row)
+        db.commit()
+        archived_id = row.id
+    page = browser.get(f"/contacts/archived/{archived_id}").get_data(as_text=True)
+    frame = re.search(r'<iframe class="body-frame" sandbox="allow-popups allow-popups-to-escape-sandbox"'
+                      r'[^>]*srcdoc="([^"]*)"', page)
+    assert frame is not None
+    assert "alert" not in page and "tracker.example" not in page and "Hej" in frame.group(1)
