@@ -9,6 +9,7 @@ emails goes through `visible_to`, so another user's private archive is never fou
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +25,8 @@ from mailcore.crm import people
 from mailcore.models import ArchivedEmail, Company, Person, User, utcnow
 
 MOST_RECIPIENTS = 200  # addresses of one message kept in `recipients`
+MOST_HEADER_BYTES = 1024 * 1024  # of a message's header block read
+HEADER_END = re.compile(rb"\r?\n\r?\n")
 
 
 def visible_to(viewer: User) -> ColumnElement[bool]:
@@ -47,8 +50,9 @@ def _text(value) -> str:
 
 
 def headers_of(raw: bytes) -> Headers:
-    """What archiving reads of a message: its headers only (a large body is not parsed)."""
-    message = BytesHeaderParser(policy=default).parsebytes(raw)
+    """What archiving reads of a message: its headers only (a large body is not even read)."""
+    end = HEADER_END.search(raw, 0, MOST_HEADER_BYTES)
+    message = BytesHeaderParser(policy=default).parsebytes(raw[:end.end() if end else MOST_HEADER_BYTES])
     try:
         date = parsedate_to_datetime(str(message["Date"])) if message["Date"] else None
         if date is not None and date.tzinfo is None:
