@@ -100,12 +100,13 @@ def without(module, name: str, replacement):
 
 
 def turns(browser: SignedIn, url: str, runs: int, off) -> tuple[tuple[float, float], tuple[float, float], str]:
-    """Milliseconds of GET url with the CRM on, and with `off` (a context manager) on, taken alternately:
+    """Milliseconds of GET url with the CRM on, and with `off` (a context manager) on, taken in turns:
     (fastest, median) of each. The fastest is the run the machine's other work disturbed least."""
     on_times, off_times = [], []
     html = ""
     for run in range(runs + 2):
-        for turned_off, times in ((False, on_times), (True, off_times)):
+        pair = ((False, on_times), (True, off_times))
+        for turned_off, times in pair if run % 2 else reversed(pair):  # neither always goes first
             started = time.perf_counter()
             if turned_off:
                 with off():

@@ -88,3 +88,46 @@ def test_archive_email_from_the_open_message_to_a_contact_picked_by_typing(app, 
     with app.extensions["mail"].sessions() as db:
         [kept] = db.scalars(select(ArchivedEmail))
         assert (kept.person_id, kept.company_id, kept.visible_to_all) == (karin, kund.id, False)
+
+
+def test_send_and_archive_then_an_unknown_sender_through_add_contact(app, mailbox, base_url, chromium):
+    """Send and archive: the compose form gives way to the Document dialog; then Archive email of an unknown
+    sender opens Add contact, and Do not add contact leads on to the Document dialog."""
+    words = WORDS["en"]
+    with app.extensions["mail"].sessions() as db:
+        kund = people.save_company(db, name="Kund AB", domains=["kund.example"])
+        people.save_person(db, people.Card("Karin", "Lund", emails=["karin@kund.example"]), company=kund)
+    connected(app, mailbox)
+    pages = WatchedPages(chromium)
+    try:
+        page = pages.open(locale="en-GB", viewport={"width": 1280, "height": 800}, timezone_id="UTC")
+        sign_in(page, base_url, mailbox.address, "crm-password-1", words)
+        page.get_by_role("link", name="New", exact=True).click()
+        compose = page.locator("dialog.compose")
+        compose.get_by_label("To", exact=True).fill("karin@kund.example")
+        compose.get_by_label("Subject", exact=True).fill("Offert")
+        compose.get_by_role("button", name="Send and archive", exact=True).click()
+        dialog = page.locator("dialog.document")
+        expect(dialog.get_by_role("heading", name=words["document"])).to_be_visible()
+        expect(page.locator("dialog.compose")).to_have_count(0)
+        expect(dialog).to_contain_text("Your email was sent.")
+        expect(dialog.get_by_role("radio", name="Karin Lund · Kund AB")).to_be_checked()
+        dialog.get_by_role("button", name=words["create"], exact=True).click()
+        expect(page.locator("#toast")).to_contain_text(words["done"])
+
+        page.locator("#message-list .message a", has_text="Meeting notes").click()
+        wait_for_htmx(page)
+        page.locator("#reading .archive-menu summary").click()
+        page.locator("#reading .archive-menu").get_by_role("link", name=words["archive_email"]).click()
+        add = page.locator("dialog.add-contact")
+        expect(add).to_be_visible()
+        add.get_by_role("button", name="Do not add contact").click()
+        dialog = page.locator("dialog.document")
+        expect(dialog.get_by_role("heading", name=words["document"])).to_be_visible()
+        dialog.get_by_role("button", name=words["create"], exact=True).click()
+        expect(page.locator("#toast")).to_contain_text(words["done"])
+    finally:
+        pages.close()
+    with app.extensions["mail"].sessions() as db:
+        kept = {row.subject: row for row in db.scalars(select(ArchivedEmail))}
+        assert sorted(kept) == ["Meeting notes", "Offert"] and kept["Offert"].visible_to_all is True
