@@ -17,7 +17,7 @@ from email.parser import BytesHeaderParser
 from email.policy import default
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailcore.addresses import normalise_address
@@ -29,9 +29,7 @@ MOST_HEADER_BYTES = 1024 * 1024  # of a message's header block read
 HEADER_END = re.compile(rb"\r?\n\r?\n")
 
 
-def visible_to(viewer: User) -> ColumnElement[bool]:
-    """The archived emails `viewer` may see: visible to all users, or archived by the viewer."""
-    return or_(ArchivedEmail.visible_to_all.is_(True), ArchivedEmail.user_id == viewer.id)
+visible_to = people.archived_visible_to  # visible to all users, or archived by the viewer
 
 
 @dataclass

@@ -188,6 +188,12 @@ def company_named(db: Session, name: str) -> Company | None:
     return db.scalar(select(Company).where(Company.name_key == key).order_by(Company.id).limit(1))
 
 
+def archived_visible_to(viewer: User) -> ColumnElement[bool]:
+    """The archived emails `viewer` may see: visible to all users, or archived by the viewer. Every
+    query that reads archived emails for a user is scoped by it (also as archive.visible_to)."""
+    return or_(ArchivedEmail.visible_to_all.is_(True), ArchivedEmail.user_id == viewer.id)
+
+
 def archived_with(db: Session, viewer: User, *, person: Person | None = None, company: Company | None = None,
                   limit: int = 50) -> list[ArchivedEmail]:
     """The emails archived to a person (or to a company, or to any of its persons), newest first, that
@@ -202,9 +208,8 @@ def archived_with(db: Session, viewer: User, *, person: Person | None = None, co
         staff = select(Person.id).where(Person.company_id == company.id)
         linked = linked.where(PersonEmail.person_id.in_(staff))
         chosen = or_(ArchivedEmail.company_id == company.id, ArchivedEmail.person_id.in_(staff))
-    visible = or_(ArchivedEmail.visible_to_all.is_(True), ArchivedEmail.user_id == viewer.id)
     return list(db.scalars(select(ArchivedEmail)
-                           .where(visible, or_(chosen, ArchivedEmail.id.in_(linked)))
+                           .where(archived_visible_to(viewer), or_(chosen, ArchivedEmail.id.in_(linked)))
                            .options(joinedload(ArchivedEmail.user))
                            .order_by(ArchivedEmail.sent_at.desc(), ArchivedEmail.id.desc()).limit(limit)))
 
