@@ -12,8 +12,7 @@ from sqlalchemy import select
 
 from mailcore.models import Account, ArchivedEmail, User
 
-from .helpers import connected, sync, text
-from .test_contacts_web import add_person, company_id, sessions
+from .helpers import connected, crm_company_id, crm_person, sync, text
 
 
 def mail(sender: str, to: str, subject: str, **headers) -> EmailMessage:
@@ -26,17 +25,17 @@ def mail(sender: str, to: str, subject: str, **headers) -> EmailMessage:
 
 
 def archived(app) -> dict[str, ArchivedEmail]:
-    with sessions(app) as db:
+    with app.extensions["mail"].sessions() as db:
         rows = list(db.scalars(select(ArchivedEmail)))
         db.expunge_all()
         return {row.subject: row for row in rows}
 
 
 def test_automatic_archiving_of_known_contacts_replies_and_sent_mail(app, mailbox, lab):
-    anna = add_person(app, "Anna", "Berg", "anna@kund.example", company="Kund AB", domains=["kund.example"])
-    add_person(app, "Bob", "Smith", "bob@partner.example")
+    anna = crm_person(app, "Anna", "Berg", "anna@kund.example", company="Kund AB", domains=["kund.example"])
+    crm_person(app, "Bob", "Smith", "bob@partner.example")
     inbox = connected(app, mailbox)
-    with sessions(app) as db:
+    with app.extensions["mail"].sessions() as db:
         account_id = db.scalar(select(Account.id))
         assert db.scalar(select(User.archive_automatically)) is False  # off by default
     options = inbox.get("/settings/email-options", htmx=True)
@@ -63,14 +62,14 @@ def test_automatic_archiving_of_known_contacts_replies_and_sent_mail(app, mailbo
     assert sync(app, account_id).state == "ok"
     found = archived(app)
     assert sorted(found) == ["Bekräftelse", "Ny beställning", "Re: Ny beställning"]
-    kund = company_id(app, "Kund AB")
+    kund = crm_company_id(app, "Kund AB")
     for subject in found:
         row = found[subject]
         assert (row.person_id, row.company_id, row.visible_to_all, row.automatic) == (anna, kund, False, True)
     assert found["Bekräftelse"].incoming is False and found["Ny beställning"].incoming is True
 
     assert sync(app, account_id).state == "ok"  # again: nothing twice
-    with sessions(app) as db:
+    with app.extensions["mail"].sessions() as db:
         for folder in db.scalars(select(Account).where(Account.id == account_id)).one().folders:
             if folder.archived_uid is not None:  # even looking at the new ones again
                 folder.archived_uid = 3 if folder.role == "inbox" else 0

@@ -13,12 +13,11 @@ from sqlalchemy import delete, func, select
 
 from mailcore.models import ArchivedEmail, Message
 
-from .helpers import Browser, connected, make_user, text
-from .test_contacts_web import add_person, company_id, message_id, sessions
+from .helpers import Browser, connected, crm_company_id, crm_person, make_user, message_row, text
 
 
 def archived_rows(app) -> list[ArchivedEmail]:
-    with sessions(app) as db:
+    with app.extensions["mail"].sessions() as db:
         rows = list(db.scalars(select(ArchivedEmail).order_by(ArchivedEmail.id)))
         db.expunge_all()
         return rows
@@ -38,10 +37,10 @@ def create(browser: Browser, **form) -> object:
 
 
 def test_archive_email_keeps_the_whole_message_for_the_card_even_when_deleted_from_the_mailbox(app, mailbox, lab):
-    karin = add_person(app, "Anna", "Berg", "anna@kund.example", company="Kund AB", domains=["kund.example"])
-    kund = company_id(app, "Kund AB")
+    karin = crm_person(app, "Anna", "Berg", "anna@kund.example", company="Kund AB", domains=["kund.example"])
+    kund = crm_company_id(app, "Kund AB")
     inbox = connected(app, mailbox)
-    anna, folder = message_id(app, "Offert för våren")
+    anna, folder = message_row(app, "Offert för våren")
     pane = inbox.get(f"/inbox/message/{anna}", htmx=True).get_data(as_text=True)
     assert 'class="archive-menu popup"' in pane and f"/contacts/archive?message={anna}" in pane
     assert re.search(r'<details class="move-menu popup">', pane)  # the Archive folder stays under Move
@@ -66,7 +65,7 @@ def test_archive_email_keeps_the_whole_message_for_the_card_even_when_deleted_fr
 
     # gone from the mailbox and from the app's copy of it: the CRM still has it whole
     assert inbox.post("/inbox/messages/delete", {"ids": str(anna), "folder": str(folder)}).status_code == 200
-    with sessions(app) as db:
+    with app.extensions["mail"].sessions() as db:
         db.execute(delete(Message).where(Message.id == anna))
         db.commit()
     card = inbox.get(f"/contacts/person/{karin}").get_data(as_text=True)
@@ -78,11 +77,11 @@ def test_archive_email_keeps_the_whole_message_for_the_card_even_when_deleted_fr
 
 
 def test_another_users_private_archive_is_never_shown_by_list_or_by_address(app, mailbox):
-    karin = add_person(app, "Anna", "Berg", "anna@kund.example", company="Kund AB", domains=["kund.example"])
-    kund = company_id(app, "Kund AB")
+    karin = crm_person(app, "Anna", "Berg", "anna@kund.example", company="Kund AB", domains=["kund.example"])
+    kund = crm_company_id(app, "Kund AB")
     inbox = connected(app, mailbox)
-    anna, _ = message_id(app, "Offert för våren")
-    bob, _ = message_id(app, "Meeting notes")
+    anna, _ = message_row(app, "Offert för våren")
+    bob, _ = message_row(app, "Meeting notes")
     create(inbox, ids=str(anna), person=str(karin), company=str(kund), visible="me")
     create(inbox, ids=str(bob), person=str(karin), company=str(kund), visible="all")
     private, shared = archived_rows(app)
@@ -108,9 +107,9 @@ def test_an_attachment_alone_and_the_messages_picked_in_the_list(app, mailbox, l
     message.set_content("Se bilagan.")
     message.add_attachment(b"%PDF-1.4 avtal", maintype="application", subtype="pdf", filename="avtal.pdf")
     lab.append(mailbox.address, message)
-    karin = add_person(app, "Anna", "Berg", "anna@kund.example", company="Kund AB", domains=["kund.example"])
+    karin = crm_person(app, "Anna", "Berg", "anna@kund.example", company="Kund AB", domains=["kund.example"])
     inbox = connected(app, mailbox)
-    avtal, _ = message_id(app, "Avtal")
+    avtal, _ = message_row(app, "Avtal")
     pane = inbox.get(f"/inbox/message/{avtal}", htmx=True).get_data(as_text=True)
     assert f"/contacts/archive?message={avtal}&amp;attachment=" in pane
     dialog = text(inbox.get(f"/contacts/archive?message={avtal}&attachment=2", htmx=True))
@@ -118,11 +117,11 @@ def test_an_attachment_alone_and_the_messages_picked_in_the_list(app, mailbox, l
     answer = create(inbox, ids=str(avtal), attachment="2", person=str(karin), company="", visible="all")
     assert "The attachment was archived." in answer.headers["HX-Trigger"]
     [attachment] = archived_rows(app)
-    assert (attachment.filename, attachment.company_id) == ("avtal.pdf", company_id(app, "Kund AB"))
+    assert (attachment.filename, attachment.company_id) == ("avtal.pdf", crm_company_id(app, "Kund AB"))
     download = inbox.get(f"/contacts/archived/{attachment.id}")
     assert download.data == b"%PDF-1.4 avtal" and "attachment" in download.headers["Content-Disposition"]
 
-    picked = [str(message_id(app, subject)[0]) for subject in ("Meeting notes", "Återkoppling")]
+    picked = [str(message_row(app, subject)[0]) for subject in ("Meeting notes", "Återkoppling")]
     dialog = inbox.post("/contacts/archive/picked", {"ids": picked})
     assert dialog.status_code == 200 and "and 1 more" in text(dialog)
     answer = create(inbox, ids=picked, person="", company="", visible="all")
@@ -132,7 +131,7 @@ def test_an_attachment_alone_and_the_messages_picked_in_the_list(app, mailbox, l
 
 def test_an_unknown_sender_goes_through_add_contact_first(app, mailbox):
     inbox = connected(app, mailbox, )
-    anna, _ = message_id(app, "Offert för våren")
+    anna, _ = message_row(app, "Offert för våren")
     first = inbox.get(f"/contacts/archive?message={anna}", htmx=True).get_data(as_text=True)
     assert "Add contact" in first and 'name="then" value="archive"' in first
     answer = inbox.post("/contacts/add", {"address": "anna@kund.example", "first_name": "Anna", "last_name": "Berg",
@@ -142,7 +141,7 @@ def test_an_unknown_sender_goes_through_add_contact_first(app, mailbox):
     assert "Document" in text(answer) and re.search(r'name="person" value="\d+" checked', page)
     assert re.search(r'name="company" value="\d+" checked> Kund AB', page)
 
-    bob, _ = message_id(app, "Meeting notes")
+    bob, _ = message_row(app, "Meeting notes")
     declined = inbox.post("/contacts/add/not", {"address": "bob@partner.example", "message": str(bob),
                                                 "then": "archive"})
     assert "Document" in text(declined) and 'name="person" value="" checked' in declined.get_data(as_text=True)
@@ -150,7 +149,7 @@ def test_an_unknown_sender_goes_through_add_contact_first(app, mailbox):
 
 
 def test_send_and_archive_opens_the_document_dialog_prefilled_from_the_recipients(app, mailbox, lab):
-    karin = add_person(app, "Karin", "Lund", "karin@kund.example", company="Kund AB", domains=["kund.example"])
+    karin = crm_person(app, "Karin", "Lund", "karin@kund.example", company="Kund AB", domains=["kund.example"])
     inbox = connected(app, mailbox)
     window = re.search(r'name="window"[^>]*value="([^"]*)"',
                        inbox.get("/inbox/compose/", htmx=True).get_data(as_text=True)).group(1)
@@ -161,12 +160,12 @@ def test_send_and_archive_opens_the_document_dialog_prefilled_from_the_recipient
     assert "Your email was sent." in text(answer) and f'name="person" value="{karin}" checked' in page
     [sent] = archived_rows(app)
     assert sent.incoming is False and sent.visible_to_all is False
-    create(inbox, archived=str(sent.id), person=str(karin), company=str(company_id(app, "Kund AB")), visible="all")
+    create(inbox, archived=str(sent.id), person=str(karin), company=str(crm_company_id(app, "Kund AB")), visible="all")
     [sent] = archived_rows(app)
     assert (sent.person_id, sent.visible_to_all) == (karin, True)
     card = text(colleague(app).get(f"/contacts/person/{karin}"))
     assert "Offert" in card and "Sent" in card
-    with sessions(app) as db:
+    with app.extensions["mail"].sessions() as db:
         assert db.scalar(select(func.count()).select_from(ArchivedEmail)) == 1
 
 
@@ -178,7 +177,7 @@ def test_the_preview_of_an_archived_email_runs_nothing_and_fetches_nothing(app):
     browser.sign_in("anna@crm.example", "crm-password-1")
     hostile = (b"From: x@kund.example\r\nSubject: Elak\r\nMIME-Version: 1.0\r\nContent-Type: text/html\r\n\r\n"
                b"<p onclick=\"alert(1)\">Hej</p><script>alert(2)</script><img src=\"https://tracker.example/p.gif\">")
-    with sessions(app) as db:
+    with app.extensions["mail"].sessions() as db:
         owner = db.scalar(select(User).where(User.email == "anna@crm.example"))
         row = ArchivedEmail(user_id=owner.id, message_id="<elak@x>", subject="Elak", recipients="", raw=hostile,
                             incoming=True, visible_to_all=False)
