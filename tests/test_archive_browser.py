@@ -126,8 +126,17 @@ def test_send_and_archive_then_an_unknown_sender_through_add_contact(app, mailbo
         expect(dialog.get_by_role("heading", name=words["document"])).to_be_visible()
         dialog.get_by_role("button", name=words["create"], exact=True).click()
         expect(page.locator("#toast")).to_contain_text(words["done"])
+
+        for subject in ("Offert för våren", "Återkoppling"):  # the multi-select bar
+            page.locator("#message-list .message", has_text=subject).locator("input.pick").check()
+        page.locator(".bulk-bar").get_by_role("button", name=words["archive_email"], exact=True).click()
+        dialog = page.locator("dialog.document")
+        expect(dialog).to_contain_text("and 1 more")
+        dialog.get_by_role("button", name=words["create"], exact=True).click()
+        expect(page.locator("#toast")).to_contain_text("2 emails were archived.")
     finally:
         pages.close()
     with app.extensions["mail"].sessions() as db:
         kept = {row.subject: row for row in db.scalars(select(ArchivedEmail))}
-        assert sorted(kept) == ["Meeting notes", "Offert"] and kept["Offert"].visible_to_all is True
+        assert sorted(kept) == ["Meeting notes", "Offert", "Offert för våren", "Återkoppling"]
+        assert kept["Offert"].visible_to_all is True
