@@ -56,6 +56,7 @@ VIEWPORT = {"width": 1280, "height": 800}
 BROWSER_LOCALE = {"sv": "sv-SE", "en": "en-GB"}
 TIME_ZONE = "UTC"
 DIALOG_MARGIN = 28  # CSS pixels of the dimmed page kept around a dialog
+KNOWN_SENDER = "Åsa Öberg"  # a demo sender on a card (seed_crm), at Exempel AB
 UNKNOWN_SENDER = "Märta Söderlund"  # a demo sender on no card, from a known company's domain (seed_crm)
 LOOPBACK_CANDIDATES = [f"127.0.14.{n}" for n in range(14, 64)]  # the first whose mail ports are free
 
@@ -76,6 +77,7 @@ WORDS = {
            "to": "To", "subject": "Subject", "message": "Message", "bold": "Bold", "bullets": "Bulleted list",
            "offer_subject": "Offer for the spring", "offer_hello": "Hello Karin, here is ",
            "offer_bold": "the offer", "offer_items": ("Price: SEK 12,000", "Delivery in week 12"),
+           "archive": "Archive", "archive_email": "Archive email", "document": "Document",
            "card_rule": "To send email, the address must be the same as the first email address on "
                         "your contact card."},
     "sv": {"user": "Användarnamn", "password": "Lösenord", "sign_in": "Logga in", "inbox_nav": "Inkorg",
@@ -95,6 +97,7 @@ WORDS = {
            "to": "Till", "subject": "Ämne", "message": "Meddelande", "bold": "Fetstil", "bullets": "Punktlista",
            "offer_subject": "Offert för våren", "offer_hello": "Hej Karin, här kommer ",
            "offer_bold": "offerten", "offer_items": ("Pris: 12 000 kr", "Leverans vecka 12"),
+           "archive": "Arkivera", "archive_email": "Arkivera e-postmeddelande", "document": "Dokument",
            "card_rule": "För att kunna skicka e-post måste adressen vara densamma som den första "
                         "e-postadressen på ditt kontaktkort."},
 }
@@ -128,6 +131,8 @@ PICTURES = (
     Picture("inbox-unknown-sender.png", "an open message from an unknown address, with the Unknown sender banner"),
     Picture("inbox-add-contact.png", "Add contact, a company suggested under This contact might work at"),
     Picture("inbox-compose-formatted.png", "New email with formatted text: bold, a bulleted list, a link"),
+    Picture("inbox-archive-button.png", "the open Archive menu of a message from a known contact"),
+    Picture("document-dialog-somail.png", "the Document dialog for archiving an email, company and contact filled in"),
 )
 PICTURE_NAMES = tuple(p.name for p in PICTURES)
 
@@ -398,6 +403,22 @@ class Shooter:
             page.keyboard.press("Enter")
             page.keyboard.type(w["offer_items"][1])
             self.shot("inbox-compose-formatted.png", self.around(compose))
+
+        # Archive email: a message from a known contact (seed_crm), its Archive menu and the Document dialog
+        page.goto(base_url + "/inbox/")
+        page.locator(".message-list .message a", has_text=KNOWN_SENDER).first.click()
+        expect(page.locator("#reading .from .party.known")).to_be_visible(timeout=20_000)
+        archive = page.locator("#reading details.archive-menu")
+        archive.locator("summary").click()
+        item = archive.get_by_role("link", name=w["archive_email"], exact=True)
+        expect(item).to_be_visible()
+        self.shot("inbox-archive-button.png",
+                  self.around(page.locator("#reading header"), archive.locator(".menu"), margin=16))
+        item.click()
+        document = self.dialog(w["document"])
+        expect(document.get_by_role("radio", checked=True).first).to_be_visible()
+        page.wait_for_function("() => document.querySelector('dialog:modal') !== null")
+        self.shot("document-dialog-somail.png", self.around(document))
 
 
 # --- taking and checking ----------------------------------------------------------------------

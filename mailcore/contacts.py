@@ -74,7 +74,8 @@ def own_address(user: User, email_id: int) -> ContactEmail | None:
 def archive(db: Session, user: User, message: EmailMessage, recipients: list[str], raw: bytes) -> ArchivedEmail:
     """Keep a sent email in the CRM, linked to every card that holds a recipient as a verified address."""
     archived = ArchivedEmail(user_id=user.id, message_id=str(message["Message-ID"]), subject=str(message["Subject"]),
-                             recipients=", ".join(recipients), raw=raw)
+                             recipients=", ".join(recipients), raw=raw, sender=str(message["From"] or "")[:640],
+                             incoming=False, size=len(raw))
     db.add(archived)
     db.flush()
     normalised = sorted({normalise_address(r) for r in recipients})

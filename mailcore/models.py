@@ -95,6 +95,11 @@ class User(Base):
     # the IANA zone dates are shown in: the user's choice, or their browser's kept on its first visit;
     # None: the browser's, else DEFAULT_TIMEZONE
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # automatic archiving (Email options > General): mail with known contacts, visible to all or the
+    # user only, never for the addresses and domains listed (one a line)
+    archive_automatically: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    archive_visible_to_all: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    never_archive: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # the user's own contact card; removed with the user
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"), unique=True,
@@ -303,6 +308,8 @@ class Folder(Base):
     complete: Mapped[bool] = mapped_column(Boolean, default=False)  # the first sync has reached the oldest
     version: Mapped[int] = mapped_column(Integer, default=0)  # bumped with every change to its messages
     last_synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # automatic archiving has looked at the messages up to this UID (None: not yet started here)
+    archived_uid: Mapped[int | None] = mapped_column(BigInteger)
 
     account: Mapped[Account] = relationship(back_populates="folders")
 
@@ -391,17 +398,36 @@ class NotAddedAddress(Base):
 
 
 class ArchivedEmail(Base):
-    """A sent message kept in the CRM (Send and archive), linked to its recipients' contact cards."""
+    """An email (or one attachment of it) kept whole in the CRM: by Archive email, Send and archive or
+    automatic archiving. `raw` is the message as it was (with its attachments), or the attachment's
+    bytes when `filename` is set, so deleting the mail from the mailbox loses nothing. It is linked to
+    a contact and a company (chosen in the Document dialog) and, for Send and archive, to the contact
+    cards of its recipients. A user sees it when it is visible to all users or archived by them."""
 
     __tablename__ = "archived_emails"
+    __table_args__ = (Index("ix_archived_emails_user_message", "user_id", "message_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)  # who archived it
     message_id: Mapped[str] = mapped_column(String(500))
     subject: Mapped[str] = mapped_column(String(1000))
     recipients: Mapped[str] = mapped_column(Text)
-    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)  # the email's date
     raw: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    sender: Mapped[str] = mapped_column(String(640), default="", server_default="")
+    incoming: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))  # else sent
+    visible_to_all: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"), index=True)
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id", ondelete="SET NULL"), index=True)
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=utcnow)
+    filename: Mapped[str | None] = mapped_column(String(255))  # one attachment archived alone
+    content_type: Mapped[str | None] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    automatic: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
+    person: Mapped[Person | None] = relationship()
+    company: Mapped[Company | None] = relationship()
+    user: Mapped[User] = relationship()
 
 
 class ArchivedEmailLink(Base):

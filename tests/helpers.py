@@ -264,3 +264,31 @@ def statements(app):
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", count)
+
+
+# --- the CRM's persons and companies, straight into the app's database ------------------------------
+
+
+def crm_person(app, first: str, last: str, *emails: str, company: str | None = None, domains=()) -> int:
+    """A person with these addresses, at `company` (made with `domains` when there is none of that name)."""
+    from mailcore.crm import people
+
+    with app.extensions["mail"].sessions() as db:
+        found = people.company_named(db, company) if company else None
+        if company and found is None:
+            found = people.save_company(db, name=company, domains=list(domains))
+        return people.save_person(db, people.Card(first, last, emails=list(emails)), company=found).id
+
+
+def crm_company_id(app, name: str) -> int:
+    from mailcore.crm import people
+
+    with app.extensions["mail"].sessions() as db:
+        return people.company_named(db, name).id
+
+
+def message_row(app, subject: str) -> tuple[int, int]:
+    """The id and folder id of the stored message with this subject."""
+    with app.extensions["mail"].sessions() as db:
+        found = db.scalar(select(Message).where(Message.subject == subject))
+        return found.id, found.folder_id

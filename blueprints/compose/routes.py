@@ -18,6 +18,7 @@ from mailcore.reading.mailbox import special_folder
 from mailcore.services import can_send
 from mailcore.sync import appended, sentcopies
 
+from ..contacts.archiving import document_dialog
 from ..failures import note_failure, said
 from ..htmx import is_fragment_request, redirect_to, render, triggered
 from ..web import current_user, db, login_required, mail_account
@@ -65,12 +66,13 @@ def send():
     except errors.MailError as exc:
         return compose_page(form, window, 422, _("The email was not sent.") + " " + said(exc).message)
     filed = _file_in_sent(mail, message)
-    if "archive" in request.form:
-        _archive(user, message, recipients)
+    archived = _archive(user, message, recipients) if "archive" in request.form else None
     try:
         drafts.sent(mail, window, special_folder(db(), account, Role.DRAFTS))
     except errors.MailError:
         db().rollback()  # sent; the draft stays behind until the user deletes it
+    if archived is not None and is_fragment_request():  # Send and archive: the Document dialog follows
+        return document_dialog([], archived=archived, sent=True, retarget="#modal", reswap="innerHTML")
     if not filed:
         return _done(_("Your email was sent. The copy could not be put in Sent yet: it is kept, and filed in "
                        "Sent when the server answers."))
@@ -149,6 +151,6 @@ def discard():
     return _done(_("The draft was discarded."))
 
 
-def _archive(user, message, recipients: list[str]) -> None:
-    contacts.archive(db(), user, message, recipients, message.as_bytes(policy=SMTP))
+def _archive(user, message, recipients: list[str]):
+    return contacts.archive(db(), user, message, recipients, message.as_bytes(policy=SMTP))
 

@@ -2,7 +2,7 @@
 merging, and the Add contact dialog the reading pane opens for an unknown address (adding.py's routes,
 dialog.py renders it)."""
 
-from . import adding, routes  # noqa: F401 - register their routes on bp
+from . import adding, archiving, routes  # noqa: F401 - register their routes on bp
 from .blueprint import bp
 
 __all__ = ["bp"]

@@ -19,6 +19,16 @@ from .dialog import DIALOG, add_dialog, found_for, requested_address
 from .forms import AddContactForm, AddressForm
 
 
+def _next(back: str):
+    """After a change: the Document dialog when Add contact came before Archive email, else `back`."""
+    message_id = request.values.get("message", type=int)
+    if request.values.get("then") == "archive" and message_id is not None:
+        from .archiving import document_dialog
+
+        return document_dialog([message_id], retarget="#modal", reswap="innerHTML")
+    return redirect_to(back)
+
+
 def _back() -> str:
     """Where a change sends the user: the message the dialog was opened from (its list and pane show
     the change), else the Contacts page. Looked up before the change: someone else's message is a 404."""
@@ -47,7 +57,7 @@ def add():
                               last_name=form.last_name.data or "",
                               company=company_or_404(company_id) if company_id is not None else None,
                               new_company=form.company_name.data or "")
-        return redirect_to(back)
+        return _next(back)
     return add_dialog(form, 422)
 
 
@@ -56,6 +66,7 @@ def add():
 def add_find():
     """The dialog's type-ahead: persons and companies as the user types."""
     return render(DIALOG, "found", address=requested_address(), message=request.args.get("message", type=int),
+                  then="archive" if request.args.get("then") == "archive" else None,
                   **found_for(requested_address()))
 
 
@@ -71,7 +82,7 @@ def add_to_person(person_id: int):
         abort(403)
     back = _back()
     people.add_address(db(), found, form.address.data, editor=current_user())
-    return redirect_to(back)
+    return _next(back)
 
 
 @bp.route("/add/not", methods=["POST"])
@@ -83,4 +94,4 @@ def do_not_add():
         abort(400)
     back = _back()
     people.do_not_add(db(), current_user(), form.address.data)
-    return redirect_to(back)
+    return _next(back)

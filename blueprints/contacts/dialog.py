@@ -30,7 +30,9 @@ def found_for(address: str) -> dict:
                 found=people.search(db(), query, limit=8, viewer=user) if query else None)
 
 
-def add_dialog(form: AddContactForm, status: int = 200):
-    return render(DIALOG, "dialog", status, form=form, address=form.address.data or "",
+def add_dialog(form: AddContactForm, status: int = 200, then: str | None = None):
+    """The dialog; `then` ("archive") is what follows it: the Document dialog of Archive email."""
+    then = then or (request.values.get("then") if request.values.get("then") == "archive" else None)
+    return render(DIALOG, "dialog", status, form=form, address=form.address.data or "", then=then,
                   message=request.values.get("message", type=int),
                   **found_for(form.address.data or ""))

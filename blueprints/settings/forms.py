@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from mailcore.zones import choices, is_zone
 
@@ -13,6 +13,14 @@ from ..setup.forms import email_address
 def known_zone(_form, field) -> None:
     if not is_zone(field.data):
         raise ValidationError(_l("Choose a time zone from the list."))
+
+
+def never_lines(_form, field) -> None:
+    """The Never archive list: an address or a domain a line."""
+    for line in (field.data or "").replace(",", "\n").splitlines():
+        item = line.strip().lstrip("@")
+        if item and (" " in item or "." not in item.rpartition("@")[2] or item.endswith("@")):
+            raise ValidationError(_l("Not an email address or domain: %(item)s", item=line.strip()))
 
 
 class LanguageForm(FlaskForm):
@@ -36,6 +44,14 @@ class GeneralOptionsForm(FlaskForm):
     show_inline_images = BooleanField(_l("Show inline images"))
     mark_read_in_preview = BooleanField(_l("Mark as read in preview"))
     save_sent_copy = BooleanField(_l("Save copy of sent email"))
+    archive_automatically = BooleanField(_l("Archive email with known contacts automatically"))
+    archive_visible = RadioField(_l("Visible for"), choices=[SelectChoice("all", _l("All users")),
+                                                                 SelectChoice("me", _l("Only me"))],
+                                 default="all", validators=[Optional()])
+    never_archive = TextAreaField(_l("Never archive"), validators=[Length(max=5000), never_lines],
+                                  render_kw={"rows": 3},
+                                  description=_l("Email addresses and domains, one a line, such as "
+                                                 "anna@example.com or example.com."))
 
 
 class ContactEmailForm(FlaskForm):

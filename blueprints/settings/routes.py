@@ -9,6 +9,7 @@ from mailcore import services
 from mailcore.account import settings_of
 from mailcore.compose import rich, signature
 from mailcore.contacts import sending_rule
+from mailcore.crm import autoarchive
 from mailcore.models import SignatureLogo
 from mailcore.zones import is_zone
 
@@ -119,12 +120,21 @@ def email_options():
     if tab not in ("general", "account"):
         abort(404)
     form = GeneralOptionsForm(obj=user)
+    if request.method == "GET":
+        form.archive_visible.data = "all" if user.archive_visible_to_all else "me"
     if form.validate_on_submit():
-        form.populate_obj(user)
+        turned_on = form.archive_automatically.data and not user.archive_automatically
+        for name in ("show_inline_images", "mark_read_in_preview", "save_sent_copy", "archive_automatically"):
+            setattr(user, name, getattr(form, name).data)
+        user.archive_visible_to_all = form.archive_visible.data != "me"
+        user.never_archive = "\n".join(line.strip() for line in (form.never_archive.data or "").splitlines()
+                                       if line.strip())
+        if turned_on:
+            autoarchive.start_over(db(), user.account)
         db().commit()
         return redirect_to(url_for("inbox.index"))
     account = user.account
-    return render(OPTIONS, "dialog", form=form, tab=tab, account=account,
+    return render(OPTIONS, "dialog", 422 if form.errors else 200, form=form, tab=tab, account=account,
                   settings=settings_of(account) if account else None,
                   state=explain_state(account) if account else None,
                   card_mismatch=sending_rule(user, account.address) if account else None)

@@ -70,6 +70,22 @@ def persons_for(db: Session, addresses: Iterable[str], viewer: User | None = Non
     return found
 
 
+def company_names_for(db: Session, addresses: Iterable[str], viewer: User | None = None) -> dict[str, list[str | None]]:
+    """For each address, the company name (None: no company) of every person it is on, in one query of
+    plain columns: what a list page shows beside its senders. Addresses on nobody's card are absent."""
+    keys = sorted({normalise_address(address) for address in addresses if address and "@" in address})
+    if not keys:
+        return {}
+    query = (select(PersonEmail.normalised, Company.name)
+             .join(Person, Person.id == PersonEmail.person_id)
+             .outerjoin(Company, Company.id == Person.company_id)
+             .where(PersonEmail.normalised.in_(keys), _recognisable(viewer)))
+    found: dict[str, list[str | None]] = {}
+    for key, name in db.execute(query):
+        found.setdefault(key, []).append(name)
+    return found
+
+
 def visible_emails(db: Session, person: Person, viewer: User | None) -> list[PersonEmail]:
     """The addresses of a person that `viewer` may see: on a user's own card, the unverified ones only
     to that user."""
@@ -172,18 +188,29 @@ def company_named(db: Session, name: str) -> Company | None:
     return db.scalar(select(Company).where(Company.name_key == key).order_by(Company.id).limit(1))
 
 
+def archived_visible_to(viewer: User) -> ColumnElement[bool]:
+    """The archived emails `viewer` may see: visible to all users, or archived by the viewer. Every
+    query that reads archived emails for a user is scoped by it (also as archive.visible_to)."""
+    return or_(ArchivedEmail.visible_to_all.is_(True), ArchivedEmail.user_id == viewer.id)
+
+
 def archived_with(db: Session, viewer: User, *, person: Person | None = None, company: Company | None = None,
                   limit: int = 50) -> list[ArchivedEmail]:
-    """The emails `viewer` archived to a person's addresses (or to those of a company's persons), newest
-    first: what their card lists under Archived emails. A colleague's archived emails stay theirs."""
+    """The emails archived to a person (or to a company, or to any of its persons), newest first, that
+    `viewer` may see (visible to all users, or archived by the viewer): what their card lists under
+    Archived emails, with who archived each. Send and archive also links its recipients' addresses."""
     linked = (select(ArchivedEmailLink.archived_email_id)
               .join(PersonEmail, PersonEmail.id == ArchivedEmailLink.contact_email_id))
     if person is not None:
         linked = linked.where(PersonEmail.person_id == person.id)
+        chosen = ArchivedEmail.person_id == person.id
     else:
-        linked = linked.join(Person, Person.id == PersonEmail.person_id).where(Person.company_id == company.id)
+        staff = select(Person.id).where(Person.company_id == company.id)
+        linked = linked.where(PersonEmail.person_id.in_(staff))
+        chosen = or_(ArchivedEmail.company_id == company.id, ArchivedEmail.person_id.in_(staff))
     return list(db.scalars(select(ArchivedEmail)
-                           .where(ArchivedEmail.user_id == viewer.id, ArchivedEmail.id.in_(linked))
+                           .where(archived_visible_to(viewer), or_(chosen, ArchivedEmail.id.in_(linked)))
+                           .options(joinedload(ArchivedEmail.user))
                            .order_by(ArchivedEmail.sent_at.desc(), ArchivedEmail.id.desc()).limit(limit)))
 
 

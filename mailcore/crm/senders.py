@@ -67,11 +67,11 @@ def of_message(db: Session, reader: User, from_name: str, from_address: str, to:
 
 def companies_of_senders(db: Session, reader: User, senders: dict[int, str]) -> dict[int, str]:
     """For a list page: {row id: the company of its sender}, for senders on exactly one person with a
-    company; one query for the page."""
-    persons = people.persons_for(db, senders.values(), viewer=reader)
+    company; one query for the page, reading only the names (no person is loaded)."""
+    found = people.company_names_for(db, set(senders.values()), viewer=reader)
     shown: dict[int, str] = {}
     for row, address in senders.items():
-        held = persons.get(normalise_address(address or ""), [])
-        if len(held) == 1 and held[0].company is not None:
-            shown[row] = held[0].company.name
+        names = found.get(normalise_address(address or ""), [])
+        if len(names) == 1 and names[0] is not None:
+            shown[row] = names[0]
     return shown

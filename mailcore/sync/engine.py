@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mailcore import errors, leases
 from mailcore.connect import MailClient
+from mailcore.crm import autoarchive
 from mailcore.envelope import decode_header
 from mailcore.imapsets import uid_set, vanished_uids
 from mailcore.models import Account, Folder, Message, Role, SyncState, utcnow
@@ -212,6 +213,8 @@ class AccountSync:
                     db.commit()  # an unchanged folder's check too: no write waits on the next one
             for folder in synced:  # every list is whole before any preview is fetched
                 self._fill_previews(db, client, folder)
+            self._held()
+            autoarchive.run(db, account, client, synced)  # when the user turned it on
 
     def _succeeded(self, db: Session, account: Account) -> None:
         account.sync_state = SyncState.OK

@@ -177,7 +177,7 @@
   // Sent or discarded: the form goes away without saving a draft again, and says so; the list shows
   // at once what changed (a sent draft leaves Drafts).
   document.addEventListener("inkorg:done", function (event) {
-    document.querySelectorAll("#modal dialog.compose").forEach(function (dialog) { dialog.remove(); });
+    document.querySelectorAll("#modal dialog.compose, #modal dialog.document").forEach(function (dialog) { dialog.remove(); });
     if (event.detail && event.detail.toast) say(event.detail.toast);
     document.body.dispatchEvent(new CustomEvent("inkorg:refresh"));
   });
