@@ -115,6 +115,11 @@ class Settings:
                                                             "generated into the instance folder's mail.key")
     mail_timeout: float = _setting(15.0, _positive(_number), "seconds for each connection step to a server")
     mail_deadline: float = _setting(120.0, _positive(_number), "seconds a mail server has to finish each answer")
+    mail_request_budget: float = _setting(20.0, _positive(_number), "seconds a request a person waits on (opening "
+                                                                    "a message, Save, Send) may spend with the "
+                                                                    "mail servers in all")
+    mail_requests_per_user: int = _setting(3, _positive(_whole), "such requests of one user that may talk to "
+                                                                 "the user's servers at once; more are told to wait")
     mail_dns_server: str | None = _setting(None, _text, "host:port of the DNS server; None: the system's")
     mail_autoconfig_port: int | None = _setting(None, _port, "the HTTPS port of autoconfig documents; None: 443")
     mail_discovery_budget: float = _setting(8.0, _positive(_number), "seconds one discovery may take in all")

@@ -6,7 +6,7 @@ and the IDLE watcher it is a `SyncHost` (mailcore/sync/host.py): sessions, `imap
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -25,6 +25,7 @@ from mailcore.crypto import SecretBox
 from mailcore.discovery.detect import Detector, DiscoveryNetwork
 from mailcore.discovery.dnsquery import Dns
 from mailcore.discovery.providers import ProviderList
+from mailcore.gate import RequestGate
 from mailcore.models import Account
 from mailcore.netpolicy import MAIL_PORTS, NetworkPolicy, parse_networks, parse_ports
 from mailcore.oauth.client import OAuthRegistry, registrations_from
@@ -48,6 +49,7 @@ class Installation:
     sync_workers: int = Settings.sync_workers
     settings: Settings = field(default_factory=Settings)  # what it was built from
     runner: Runner | None = None
+    gate: RequestGate = field(default_factory=lambda: RequestGate(Settings.mail_requests_per_user))
     _runner_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -76,7 +78,8 @@ class Installation:
             engine=engine, sessions=sessions, env=env, box=box,
             detector=Detector(providers, network), providers=providers, oauth=oauth, tokens=tokens,
             system_mail=SystemMail.from_url(settings.system_mail_url, settings.system_mail_from),
-            sync_mode=settings.sync_mode, sync_workers=settings.sync_workers, settings=settings)
+            sync_mode=settings.sync_mode, sync_workers=settings.sync_workers, settings=settings,
+            gate=RequestGate(settings.mail_requests_per_user))
         if installation.sync_mode == "inline":
             installation.runner = InlineRunner(installation)
         elif installation.sync_mode == "queue":
@@ -85,9 +88,12 @@ class Installation:
             installation.runner = SyncQueue(installation, settings.queue_url)
         return installation
 
-    def account(self, db: Session, row: Account) -> MailAccount:
-        """The connected account `row`, ready to act on its mail within the session `db`."""
-        return MailAccount(db, row, self.env, self.box, self.tokens)
+    def account(self, db: Session, row: Account,
+                env: MailEnvironment | Callable[[], MailEnvironment] | None = None) -> MailAccount:
+        """The connected account `row`, ready to act on its mail within the session `db`; `env` bounds a
+        request a person waits on (MailEnvironment.until, or what gives it when a session first opens),
+        else each answer has the full deadline."""
+        return MailAccount(db, row, env or self.env, self.box, self.tokens)
 
     def imap(self, db: Session, row: Account) -> AbstractContextManager[MailClient]:
         """A logged-in IMAP session of the account `row` (what the sync and the watcher open)."""

@@ -119,3 +119,90 @@ def test_junk_after_the_greeting_is_a_clear_failure(hostile_app, lab, hostile, m
     _account_id, result = outcome
     assert seconds < DEADLINE * 3 and answers and max(answers) < 1.0
     assert result.incoming is not None and result.incoming.code == "protocol-failure"
+
+
+# --- a request a person waits on has one budget --------------------------------------------------
+
+BUDGET = 2.0  # MAIL_REQUEST_BUDGET for these tests; each answer alone would get a minute
+
+
+@pytest.fixture
+def budget_app(hostile, app_config):
+    from app import create_app
+
+    app_config.update(MAIL_DEADLINE=60.0, MAIL_REQUEST_BUDGET=BUDGET, MAIL_REQUESTS_PER_USER=2)
+    return create_app(app_config)
+
+
+def _listed_message(app, lab, hostile, mailbox) -> tuple[int, Browser]:
+    """The hostile account connected and listed (its list fetch is an honest one); the first message's
+    id and a browser signed in as its user."""
+    account_id, result = _connect(app, lab, hostile, mailbox)
+    assert result.ok, result
+    mail = app.extensions["mail"]
+    assert mail.run_job(SyncJob(account_id)).state == SyncState.OK
+    with mail.sessions() as db:
+        message_id = db.scalars(select(Message.id).order_by(Message.uid)).first()
+    browser = Browser(app.test_client())
+    browser.sign_in(mailbox.address, "crm-password-1")
+    return message_id, browser
+
+
+@pytest.mark.parametrize("hostile", ["trickle-body", "many-literals", "many-lines"], indirect=True)
+def test_opening_a_message_ends_within_the_request_budget(budget_app, lab, hostile, mailbox):
+    """However the server draws out or inflates its answer, the pane answers within the budget with what
+    the list knows, in bounded memory, and the app keeps answering meanwhile."""
+    app = budget_app
+    message_id, browser = _listed_message(app, lab, hostile, mailbox)
+    before = _peak_mb()
+    seconds, answers, page = _while_web_answers(app, lambda: browser.get(f"/inbox/message/{message_id}", htmx=True))
+    assert page.status_code == 200 and "Hello 1" in page.get_data(as_text=True)
+    assert seconds < BUDGET + 1.5 and answers and max(answers) < 1.0
+    assert _peak_mb() - before < 200
+
+
+@pytest.mark.parametrize("hostile", ["trickle-body"], indirect=True)
+def test_a_user_has_only_a_few_requests_at_their_server_at_once(budget_app, lab, hostile, mailbox):
+    """Two openings hang on the user's slow server; a third is told to wait at once, in the user's
+    language, while another user's server is not affected."""
+    from localmail.waits import eventually
+
+    from .helpers import Mailbox, connect_account
+
+    app = budget_app
+    message_id, browser = _listed_message(app, lab, hostile, mailbox)
+    with app.extensions["mail"].sessions() as db:
+        user_id = services.user_by_email(db, mailbox.address).id
+    others = [Browser(app.test_client()) for _ in range(2)]
+    for other in others:
+        other.sign_in(mailbox.address, "crm-password-1")
+    hanging = [threading.Thread(target=other.get, args=(f"/inbox/message/{message_id}",),
+                                kwargs={"htmx": True}, daemon=True) for other in others]
+    for thread in hanging:
+        thread.start()
+    gate = app.extensions["mail"].gate
+    eventually(lambda: gate.held(user_id) == 2, seconds=BUDGET)
+    asked = time.monotonic()
+    refused = browser.get(f"/inbox/message/{message_id}", htmx=True)
+    assert time.monotonic() - asked < 0.5
+    assert refused.status_code == 200 and "Wait a moment and try again" in refused.get_data(as_text=True)
+    # another user, on the lab's Dovecot, reads a message meanwhile
+    neighbour = Mailbox(f"neighbour-{user_id}@inkorg.test", "neighbour-password-1")
+    lab.add_user(neighbour.address, neighbour.password)
+    lab.append(neighbour.address, b"From: a@b.test\r\nSubject: Next door\r\n\r\nHej\r\n")
+    assert mail_sync(app, connect_account(app, lab, neighbour)) == SyncState.OK
+    with app.extensions["mail"].sessions() as db:
+        theirs = db.scalars(select(Message.id).where(Message.subject == "Next door")).one()
+    next_door = Browser(app.test_client())
+    next_door.sign_in(neighbour.address, "crm-password-1")
+    asked = time.monotonic()
+    assert "Hej" in next_door.get(f"/inbox/message/{theirs}", htmx=True).get_data(as_text=True)
+    assert time.monotonic() - asked < 1.0
+    for thread in hanging:
+        thread.join(timeout=BUDGET + 2)
+        assert not thread.is_alive()
+    assert gate.held(user_id) == 0  # the places are given back when the requests end
+
+
+def mail_sync(app, account_id: int) -> str:
+    return app.extensions["mail"].run_job(SyncJob(account_id)).state

@@ -13,9 +13,10 @@ from mailcore.reading.render import Attachment, attachment_part, frame_document
 from mailcore.reading.render import inline_image as image_part
 from mailcore.reading.render import view as render_view
 
+from ..explain import explain
 from ..htmx import render
 from ..security import download
-from ..web import current_user, db, installation, login_required, mail_account, own
+from ..web import current_user, db, installation, login_required, mail_account, own, request_env
 from .blueprint import bp
 
 INLINE_IMAGE_LIFETIME = 3600  # seconds an inline image's address works; the pane is reloaded long before
@@ -47,8 +48,10 @@ def reading_view(message_id: int) -> dict:
     allow_remote = user.show_inline_images or request.args.get("remote") == "1"
     try:
         raw = mail.raw_message(found)
-    except errors.MailError:
-        return dict(selected=found, shown=None, frame=None, allow_remote=allow_remote, move_targets=[], trash=None)
+    except errors.MailError as exc:
+        problem = explain(exc).message if isinstance(exc, errors.ServerBusy) else None
+        return dict(selected=found, shown=None, frame=None, allow_remote=allow_remote, move_targets=[], trash=None,
+                    problem=problem)
     origin = request.host_url.rstrip("/")
     shown = render_view(raw, allow_remote=allow_remote, part_url=lambda part: origin + url_for(
         "inbox.inline_image", token=_inline_signer().dumps([user.id, found.id, part.index])))
@@ -88,7 +91,7 @@ def inline_image(token: str):
     found = message_of(db(), account, message_id) if account else None
     if found is None:
         abort(404)
-    picked = image_part(installation().account(db(), account).raw_message(found), index)
+    picked = image_part(installation().account(db(), account, lambda: request_env(user.id)).raw_message(found), index)
     if picked is None:
         abort(404)
     return _download(*picked, inline=True)
