@@ -10,6 +10,7 @@ Behaviours:
   trickle-body    lists like any other, then answers the body fetch a byte at a time, for ever
   many-literals   answers the body fetch with literals of 16 MB each, one after the other, for ever
   many-lines      answers the body fetch with untagged lines, one after the other, for ever
+  idle-flood      lists like any other, then streams untagged lines in IDLE, as fast as they are read
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import BinaryIO
 from .certs import ServerCert
 
 BEHAVIOURS = ("huge-range", "lying-size", "huge-literal", "trickle", "garbage", "trickle-body", "many-literals",
-              "many-lines")
+              "many-lines", "idle-flood")
 CAPABILITIES = b"IMAP4rev1 IDLE ENABLE CONDSTORE QRESYNC UIDPLUS LITERAL+"
 _ENVELOPE = (b'("Mon, 1 Dec 2026 10:00:00 +0000" "Hello {n}" (("Eve" NIL "eve" "evil.test")) NIL NIL '
              b'(("Anna" NIL "anna" "inkorg.test")) NIL NIL NIL "<m{n}@evil.test>")')
@@ -104,6 +105,9 @@ class HostileImap:
             return self._fetch(conn, command)
         if command.startswith(b"IDLE"):
             conn.sendall(b"+ idling\r\n")
+            if self.behaviour == "idle-flood":
+                self._stream(conn, b"* 1 EXISTS\r\n" * 512)
+                return None
             return b""
         return b"TAG BAD unknown\r\n"
 

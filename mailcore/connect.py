@@ -25,6 +25,7 @@ from typing import Any
 
 from imapclient import IMAPClient, imap4, tls
 from imapclient.exceptions import IMAPClientError, LoginError
+from imapclient.imapclient import _parse_untagged_response
 
 from mailcore import errors
 from mailcore.config import Settings
@@ -315,6 +316,29 @@ class MailClient(IMAPClient):
         self._imap.untagged_responses.pop("OK", None)
         answer = (self.copy if keep else self.move)(uids, target)
         return copied_uids([answer, *self._imap.untagged_responses.pop("OK", [])], len(uids))
+
+    def idle_turn(self, most_lines: int, most_bytes: int) -> tuple[list, int]:
+        """What the server has said in IDLE and can be read now without waiting, at most `most_lines`
+        lines and about `most_bytes` bytes of it, parsed; and the bytes read. A server that streams
+        lines is read a turn at a time, so one account never holds a loop that serves many. (IMAPClient's
+        idle_check reads on for as long as lines keep coming.)"""
+        sock = self.socket()
+        sock.settimeout(None)
+        sock.setblocking(False)
+        responses: list = []
+        size = 0
+        try:
+            while len(responses) < most_lines and size < most_bytes:
+                try:
+                    line = self._imap._get_line()
+                except (BlockingIOError, ssl.SSLWantReadError):
+                    break  # nothing more now
+                size += len(line) + 2
+                responses.append(_parse_untagged_response(line))
+        finally:
+            sock.setblocking(True)
+            self._set_read_timeout()
+        return responses, size
 
     def take_vanished(self) -> list[bytes]:
         """The untagged VANISHED lines (QRESYNC) received since the last call. imaplib files

@@ -271,6 +271,9 @@ class Account(Base):
     # `flask sync watch` process or the embedded runner's thread
     watch_owner: Mapped[str | None] = mapped_column(String(64))
     watch_lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    # a server that said more in IDLE than any real one does is not watched until then (the periodic
+    # sync still runs); the Email account tab says so
+    watch_paused_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     user: Mapped[User] = relationship(back_populates="account")
     folders: Mapped[list[Folder]] = relationship(back_populates="account", cascade="all, delete-orphan",

@@ -206,3 +206,50 @@ def test_a_user_has_only_a_few_requests_at_their_server_at_once(budget_app, lab,
 
 def mail_sync(app, account_id: int) -> str:
     return app.extensions["mail"].run_job(SyncJob(account_id)).state
+
+
+# --- IDLE: one account's stream does not stop the others' ----------------------------------------
+
+@pytest.mark.parametrize("hostile", ["idle-flood"], indirect=True)
+def test_a_server_streaming_in_idle_is_read_in_turns_and_then_not_watched(hostile_app, lab, hostile, mailbox):
+    """The watcher reads a streaming account a bounded turn at a time, so another account's new mail is
+    still noticed; past what any real server says in one IDLE, the account is not watched for a while,
+    by no watcher, and its Email account tab says so."""
+    from localmail.waits import eventually
+    from mailcore.sync.watch import Watcher
+
+    from .helpers import Mailbox, connect_account
+
+    app = hostile_app
+    mail = app.extensions["mail"]
+    hostile_id, result = _connect(app, lab, hostile, mailbox)
+    assert result.ok, result
+    assert mail.run_job(SyncJob(hostile_id)).state == SyncState.OK
+    neighbour = Mailbox(f"watched-{hostile_id}@inkorg.test", "watched-password-1")
+    lab.add_user(neighbour.address, neighbour.password)
+    neighbour_id = connect_account(app, lab, neighbour)
+    assert mail_sync(app, neighbour_id) == SyncState.OK
+    changes: list[int] = []
+    watcher = Watcher(mail, lease=3, on_change=changes.append, on_adopt=lambda account_id: None)
+    stop = threading.Event()
+    loop = threading.Thread(target=watcher.run, args=(stop,), daemon=True)
+    before = _peak_mb()
+    loop.start()
+    try:
+        eventually(lambda: neighbour_id in watcher.watched, 15)
+        lab.append(neighbour.address, b"From: a@b.test\r\nSubject: Noticed\r\n\r\nHej\r\n")
+        eventually(lambda: neighbour_id in changes, 5)
+
+        def paused():
+            with mail.sessions() as db:
+                return db.get(Account, hostile_id).watch_paused_until is not None
+        eventually(paused, 10)
+        eventually(lambda: hostile_id not in watcher.watched and hostile_id not in watcher.leased, 5)
+    finally:
+        stop.set()
+        loop.join(timeout=30)
+    assert _peak_mb() - before < 200
+    browser = Browser(app.test_client())
+    browser.sign_in(mailbox.address, "crm-password-1")
+    tab = browser.get("/settings/email-options?tab=account").get_data(as_text=True)
+    assert "new email is not watched for until" in tab
