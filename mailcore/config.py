@@ -148,6 +148,10 @@ class Settings:
     session_max_days: float = _setting(14.0, _positive(_number), "a session ends this long after sign-in")
     signin_failures_per_account: int = _setting(5, _whole, "failed CRM sign-ins per user name in the window")
     signin_failures_per_address: int = _setting(20, _whole, "failed CRM sign-ins per client address in the window")
+    compose_windows_per_user: int = _setting(20, _positive(_whole), "compose windows one user may have open "
+                                                                     "(unsent, kept a day)")
+    upload_quota_mb: float = _setting(100.0, _positive(_number), "megabytes of unsent attachments one user may "
+                                                                 "keep, all compose windows together")
     default_timezone: str = _setting("UTC", _zone, "the time zone dates are shown in for a user who has "
                                                    "chosen none and whose browser has not said its own")
     signin_window_minutes: float = _setting(15.0, _positive(_number), "the window of the two sign-in limits")

@@ -393,6 +393,9 @@ class ComposeWindow(Base):
     sent: Mapped[bool] = mapped_column(Boolean, default=False)
     uploads_changed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    # the reply, reply all, forward or reopened draft it was opened for: opening it again reuses it
+    answer_mode: Mapped[str | None] = mapped_column(String(8))
+    answer_of: Mapped[int | None] = mapped_column(BigInteger)  # a Message id
 
     uploads: Mapped[list[PendingUpload]] = relationship(back_populates="window", order_by="PendingUpload.id",
                                                         cascade="all, delete-orphan", passive_deletes=True)
@@ -411,6 +414,9 @@ class PendingUpload(Base):
     content_type: Mapped[str] = mapped_column(String(255))
     size: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    # a forwarded attachment: part `part_index` of the message `forward_of`, copied only at Send; no chunks
+    forward_of: Mapped[int | None] = mapped_column(BigInteger)
+    part_index: Mapped[int | None] = mapped_column(Integer)
 
     window: Mapped[ComposeWindow] = relationship(back_populates="uploads")
 

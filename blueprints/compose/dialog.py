@@ -16,8 +16,9 @@ TEMPLATE = "compose/compose.html"
 
 
 def compose_page(form: ComposeForm, window, status: int = 200, problem: str | None = None,
-                 card_rule: str | None = None, block: str = "dialog", upload_problem: str | None = None):
-    return render(TEMPLATE, block, status, form=form, problem=problem, card_rule=card_rule,
+                 card_rule: str | None = None, block: str = "dialog", upload_problem: str | None = None,
+                 window_made: bool = False):
+    return render(TEMPLATE, block, status, form=form, problem=problem, card_rule=card_rule, window_made=window_made,
                   title=title(form.mode.data), suggestions=contacts.suggestions(db(), current_user()),
                   uploads=pending_uploads.listed(db(), window), upload_problem=upload_problem,
                   limit_mb=compose.MAX_ATTACHMENTS_BYTES // 2**20)
