@@ -19,7 +19,7 @@ from mailcore.account import credentials_of, seal_credentials
 from mailcore.addresses import normalise_address, same_address
 from mailcore.attempts import count_attempt
 from mailcore.connect import CheckResult, MailEnvironment, check_account
-from mailcore.contacts import sending_rule, verify_proven
+from mailcore.contacts import MANUAL, UNPROVEN, login_proves, sending_rule, verify_proven
 from mailcore.discovery.detect import Detection
 from mailcore.models import Account, AttemptKind, ContactEmail, User, utcnow
 from mailcore.oauth.tokens import OAUTH2, PASSWORD
@@ -163,9 +163,17 @@ class MailService:
         return result
 
     def store(self, user: User, settings: AccountSettings, credentials: Credentials, *,
-              provider_id: str | None = None, source: str = "manual") -> Account:
+              provider_id: str | None = None, source: str = "manual", proven: bool | None = None) -> Account:
         """The user's account with these (tested) settings, replacing any earlier one; the caller
-        commits. A side whose credential is an OAuth access token signs in with OAuth from now on."""
+        commits. A side whose credential is an OAuth access token signs in with OAuth from now on.
+        `proven`: whether the sign-in proved the address (OAuth); else whether the login does (login_proves)."""
+        if source != MANUAL:
+            if proven is None:
+                provider = self.installation.providers.by_id(provider_id) if provider_id else None
+                proven = login_proves(settings.address, settings.incoming.username,
+                                      provider.domains if provider else None)
+            if not proven:
+                source = UNPROVEN  # the mailed link proves it
         if user.account is not None:
             self.db.delete(user.account)
             self.db.flush()

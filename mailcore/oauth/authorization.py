@@ -151,7 +151,7 @@ class ProviderSignin:
         result = self.mail.check(user, pending.settings, credentials)
         if result.ok:
             account = self.mail.store(user, pending.settings, credentials, provider_id=provider.id,
-                                      source=pending.source)
+                                      source=pending.source, proven=tokens.verified)
             self.installation.tokens.store(self.db, account, provider.id, tokens)
             self.db.commit()
         return Outcome(result, pending)
