@@ -132,6 +132,7 @@ def _keys(config: Mapping, installation: Installation, instance: Path) -> Iterat
     for path in (secret_file, instance / "mail.key"):
         if path.exists() and stat.S_IMODE(path.stat().st_mode) & 0o077:
             yield Finding(PROBLEM, "keys", f"{path} can be read by other users: chmod 600 {path}")
+    yield from _files(installation, instance)
     env_key = config.get("MAIL_ENCRYPTION_KEY")
     if env_key:
         try:
@@ -158,6 +159,18 @@ def _keys(config: Mapping, installation: Installation, instance: Path) -> Iterat
                                   + (f" ({len(accounts)} accounts tried)" if accounts else "") + "; keep a copy")
 
 
+def _files(installation: Installation, instance: Path) -> Iterator[Finding]:
+    """The instance folder and an SQLite database hold every user's mail: for the app's account only."""
+    if instance.exists() and stat.S_IMODE(instance.stat().st_mode) & 0o077:
+        yield Finding(PROBLEM, "files", f"{instance} can be opened by other users: chmod 700 {instance}")
+    database = installation.engine.url.database if installation.engine.dialect.name == "sqlite" else None
+    if database and database != ":memory:":
+        for path in (Path(database), Path(database + "-wal"), Path(database + "-shm")):
+            if path.exists() and stat.S_IMODE(path.stat().st_mode) & 0o077:
+                yield Finding(PROBLEM, "files", f"{path} (every user's mail) can be read by other users: "
+                                                f"chmod 600 {path}")
+
+
 def _external_url(config: Mapping) -> Iterator[Finding]:
     url = (config.get("EXTERNAL_URL") or "").rstrip("/")
     if not url:
@@ -172,9 +185,10 @@ def _external_url(config: Mapping) -> Iterator[Finding]:
     if scheme == "http" and host not in ("localhost", "127.0.0.1", "[::1]"):
         yield Finding(PROBLEM, "url", f"EXTERNAL_URL={url} is plain http: passwords and session cookies would "
                                       f"cross the network unencrypted; serve it over https")
-    if scheme == "https" and not config.get("BEHIND_PROXY") and not config.get("SESSION_COOKIE_SECURE"):
+    if scheme == "https" and not config.get("BEHIND_PROXY"):
         yield Finding(WARNING, "url", "https is served by a proxy in front of gunicorn? Set BEHIND_PROXY=1 so that "
-                                      "the app sees https (Secure cookies, right redirects)")
+                                      "the app sees https (Secure cookies, right redirects) and each browser's own "
+                                      "address, which the sign-in limits count by")
     try:
         context = ssl.create_default_context()
         with urllib.request.urlopen(f"{url}/signin", timeout=5, context=context) as answer:

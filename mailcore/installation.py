@@ -26,6 +26,7 @@ from mailcore.discovery.detect import Detector, DiscoveryNetwork
 from mailcore.discovery.dnsquery import Dns
 from mailcore.discovery.providers import ProviderList
 from mailcore.gate import RequestGate
+from mailcore.keyfile import private_folder
 from mailcore.models import Account
 from mailcore.netpolicy import MAIL_PORTS, NetworkPolicy, parse_networks, parse_ports
 from mailcore.oauth.client import OAuthRegistry, registrations_from
@@ -59,7 +60,7 @@ class Installation:
         settings = Settings.from_mapping(config)
         engine = maildb.make_engine(settings.database_url)
         if engine.dialect.name == "sqlite":
-            instance.mkdir(parents=True, exist_ok=True)
+            private_folder(instance)
         maildb.upgrade(engine)
         providers = ProviderList.load(settings.mail_providers_file)
         ports = MAIL_PORTS | parse_ports(settings.mail_allowed_ports)
