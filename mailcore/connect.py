@@ -252,8 +252,9 @@ class MailClient(IMAPClient):
     """
 
     def __init__(self, server: ServerSettings, address: str, context: ssl.SSLContext, timeout: float,
-                 deadline: Deadline):
-        self._address, self.deadline = address, deadline
+                 deadline: Deadline | float):
+        self._address = address
+        self.deadline = deadline if isinstance(deadline, Deadline) else Deadline(deadline)
         super().__init__(server.host, server.port, ssl=server.ssl, ssl_context=context, timeout=timeout)
         self.normalise_times = False  # keep time zones; the web layer shows the user's
         # IMAPClient sets imaplib's debug level to 5, which formats every line and every regex match

@@ -155,6 +155,22 @@ def session_user(db: Session, user_id: object, token: object, limits: SessionLim
     return db.get(User, user_id)
 
 
+def session_key(token: object) -> str:
+    """What names the session behind `token` without opening it (the stored hash): for addresses bound
+    to the session, such as a message's inline images."""
+    return _token_id(token) if isinstance(token, str) else ""
+
+
+def session_live(db: Session, user_id: object, key: object, limits: SessionLimits) -> bool:
+    """Whether the session `key` (session_key) of this user is still live; nothing is recorded."""
+    if not isinstance(user_id, int) or not isinstance(key, str) or not key:
+        return False
+    now = utcnow()
+    return db.scalar(select(UserSession.id).where(
+        UserSession.id == key, UserSession.user_id == user_id,
+        UserSession.last_seen_at >= now - limits.idle, UserSession.created_at >= now - limits.longest)) is not None
+
+
 def end_session(db: Session, token: object) -> None:
     if isinstance(token, str):
         db.execute(delete(UserSession).where(UserSession.id == _token_id(token)))

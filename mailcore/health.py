@@ -82,7 +82,23 @@ def _sync(config: Mapping, installation: Installation) -> Iterator[Finding]:
     if mode != "queue":
         yield Finding(OK, "sync", f"SYNC_MODE={mode}")
         return
+    yield from queue_url_findings(Settings.from_mapping(config).queue_url)
     yield from _queue(installation)
+
+
+def queue_url_findings(url: str) -> Iterator[Finding]:
+    """Redis off this machine carries sync jobs across the network: it needs a password (AUTH), and TLS."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme == "unix" or (parts.hostname or "127.0.0.1") in ("127.0.0.1", "localhost", "::1"):
+        return
+    if not parts.password:
+        yield Finding(WARNING, "queue", f"QUEUE_URL reaches {parts.hostname} without a password: anyone who can "
+                                        f"reach it can read and add sync jobs. Set Redis AUTH and put it in the "
+                                        f"URL (redis://:PASSWORD@host:port/0)")
+    if parts.scheme != "rediss":
+        yield Finding(WARNING, "queue", f"QUEUE_URL reaches {parts.hostname} without TLS: use rediss://")
 
 
 def _queue(installation: Installation) -> Iterator[Finding]:

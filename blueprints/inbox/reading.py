@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, request, url_for
+from flask import Response, abort, current_app, request, session, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from mailcore import crm_signin as signin
 from mailcore import errors
 from mailcore.crm import senders
 from mailcore.models import Account, Role, User
@@ -15,7 +16,7 @@ from mailcore.reading.render import view as render_view
 
 from ..explain import explain
 from ..htmx import render
-from ..security import download
+from ..security import download, session_limits
 from ..web import current_user, db, installation, login_required, mail_account, own, request_env
 from .blueprint import bp
 
@@ -53,8 +54,9 @@ def reading_view(message_id: int) -> dict:
         return dict(selected=found, shown=None, frame=None, allow_remote=allow_remote, move_targets=[], trash=None,
                     problem=problem)
     origin = request.host_url.rstrip("/")
+    live_session = signin.session_key(session.get("token"))
     shown = render_view(raw, allow_remote=allow_remote, part_url=lambda part: origin + url_for(
-        "inbox.inline_image", token=_inline_signer().dumps([user.id, found.id, part.index])))
+        "inbox.inline_image", token=_inline_signer().dumps([user.id, found.id, part.index, live_session])))
     frame = frame_document(shown.html, app_origin=origin, allow_remote=allow_remote) if shown.html else None
     if user.mark_read_in_preview and not found.seen:
         try:
@@ -80,11 +82,14 @@ def _inline_signer() -> URLSafeTimedSerializer:
 @bp.route("/image/<token>")
 def inline_image(token: str):
     """A message's own inline image, for the sandboxed frame. The frame has no origin, so the browser
-    sends no session cookie: the address itself, signed and short-lived, names the user, the message
-    and the part, and nothing else can be reached through it."""
+    sends no session cookie: the address itself, signed and short-lived, names the user, the message,
+    the part and the session it was made for, and works only while that session is live (not after
+    sign-out). Nothing else can be reached through it; the access log leaves it out (AccessLogger)."""
     try:
-        user_id, message_id, index = _inline_signer().loads(token, max_age=INLINE_IMAGE_LIFETIME)
+        user_id, message_id, index, key = _inline_signer().loads(token, max_age=INLINE_IMAGE_LIFETIME)
     except (BadSignature, ValueError, TypeError):
+        abort(404)
+    if not signin.session_live(db(), user_id, key, session_limits()):
         abort(404)
     user = db().get(User, user_id)
     account: Account | None = user.account if user else None
