@@ -154,6 +154,9 @@ class Settings:
                                                                  "keep, all compose windows together")
     default_timezone: str = _setting("UTC", _zone, "the time zone dates are shown in for a user who has "
                                                    "chosen none and whose browser has not said its own")
+    signin_first_delay_seconds: float = _setting(30.0, _positive(_number), "the first wait past the failures "
+                                                                           "allowed per user name; each next "
+                                                                           "one is twice as long")
     signin_window_minutes: float = _setting(15.0, _positive(_number), "the window of the two sign-in limits")
 
     def __post_init__(self) -> None:
