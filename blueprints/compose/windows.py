@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, request
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from mailcore.account import MailAccount
 from mailcore.compose import drafts
@@ -94,8 +95,9 @@ def originals(mail: MailAccount):
 
 
 def too_many_windows() -> str:
-    return _("You have %(count)s emails open that are not sent. Send, save or discard some of them and try "
-             "again.", count=windows_allowed())
+    return ngettext("You have %(num)s email open that is not sent. Send, save or discard it and try again.",
+                    "You have %(num)s emails open that are not sent. Send, save or discard some of them and try "
+                    "again.", windows_allowed())
 
 
 def over_quota() -> str:
