@@ -118,6 +118,9 @@ def explain(exc: errors.MailError, provider: Provider | None = None) -> Explanat
                                  who=exc.detail))
         case errors.RateLimited():
             return Explanation(_("Too many attempts in a short time. Wait a few minutes and try again."))
+        case errors.ServerBusy():
+            return Explanation(_("Your email server is still busy with your earlier requests. Wait a moment and "
+                                 "try again."))
         case errors.SignInAgain():
             return Explanation(_("Your email provider no longer accepts the inbox's sign-in: access may have been "
                                  "withdrawn, your password changed, or your organisation's rules changed. Sign in "

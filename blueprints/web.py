@@ -3,6 +3,7 @@ account, error pages."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import TypeVar
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from mailcore import crm_signin as signin
 from mailcore import errors
 from mailcore.account import MailAccount
+from mailcore.connect import MailEnvironment
 from mailcore.crypto import SecretBoxError
 from mailcore.installation import Installation
 from mailcore.models import Account, Role, User
@@ -44,12 +46,28 @@ def db() -> Session:
 def mail_service() -> MailService:
     return MailService(db(), installation(),
                        attempts_per_window=current_app.config["MAIL_TESTS_PER_5_MINUTES"],
-                       discoveries_per_minute=current_app.config["MAIL_DISCOVERIES_PER_MINUTE"])
+                       discoveries_per_minute=current_app.config["MAIL_DISCOVERIES_PER_MINUTE"],
+                       env=request_env)
+
+
+def request_env(user_id: int | None = None) -> MailEnvironment:
+    """The mail environment of this request, which a person waits on: one deadline for all it does with
+    the mail servers (MAIL_REQUEST_BUDGET from the first time it is asked for), and a place among the
+    few requests the user may have talking to their servers at once; ServerBusy when there is none."""
+    if "mail_env" not in g:
+        user_id = user_id if user_id is not None else current_user().id
+        mail = installation()
+        if not mail.gate.enter(user_id):
+            raise errors.ServerBusy()
+        g.mail_gate = user_id
+        g.mail_env = mail.env.until(time.monotonic() + mail.settings.mail_request_budget)
+    return g.mail_env
 
 
 def mail_account() -> MailAccount:
-    """The signed-in user's connected account, ready to act on its mail; 404 when there is none."""
-    return installation().account(db(), current_account())
+    """The signed-in user's connected account, ready to act on its mail within this request's budget;
+    404 when there is none."""
+    return installation().account(db(), current_account(), request_env)
 
 
 def current_user() -> User:
@@ -108,6 +126,9 @@ def _load_user() -> None:
 
 
 def _close_db(_exc: BaseException | None) -> None:
+    holder = g.pop("mail_gate", None)
+    if holder is not None:
+        installation().gate.leave(holder)
     session_ = g.pop("db", None)
     if session_ is not None:
         session_.close()
@@ -121,7 +142,7 @@ def _mail_failure(error: errors.MailError):
         explained = unhandled(g.db, user.account if user is not None else None, error)
     else:
         explained = explain(error)
-    status = 429 if isinstance(error, errors.RateLimited) else 502
+    status = 429 if isinstance(error, (errors.RateLimited, errors.ServerBusy)) else 502
     if is_fragment_request():  # htmx swaps 422 (base.html); the notice replaces nothing the user had
         return render("error.html", "notice", 422, retarget="#notice", reswap="innerHTML",
                       title=_("The email server could not do that"), explained=explained)

@@ -7,6 +7,10 @@ Behaviours:
   huge-literal    answers the list fetch announcing a literal of 2 GB, then trickles it
   trickle         answers the list fetch one byte at a time, a few a second, for ever
   garbage         after the greeting and login, answers with an endless line of junk
+  trickle-body    lists like any other, then answers the body fetch a byte at a time, for ever
+  many-literals   answers the body fetch with literals of 16 MB each, one after the other, for ever
+  many-lines      answers the body fetch with untagged lines, one after the other, for ever
+  idle-flood      lists like any other, then streams untagged lines in IDLE, as fast as they are read
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from typing import BinaryIO
 
 from .certs import ServerCert
 
-BEHAVIOURS = ("huge-range", "lying-size", "huge-literal", "trickle", "garbage")
+BEHAVIOURS = ("huge-range", "lying-size", "huge-literal", "trickle", "garbage", "trickle-body", "many-literals",
+              "many-lines", "idle-flood")
 CAPABILITIES = b"IMAP4rev1 IDLE ENABLE CONDSTORE QRESYNC UIDPLUS LITERAL+"
 _ENVELOPE = (b'("Mon, 1 Dec 2026 10:00:00 +0000" "Hello {n}" (("Eve" NIL "eve" "evil.test")) NIL NIL '
              b'(("Anna" NIL "anna" "inkorg.test")) NIL NIL NIL "<m{n}@evil.test>")')
@@ -100,6 +105,9 @@ class HostileImap:
             return self._fetch(conn, command)
         if command.startswith(b"IDLE"):
             conn.sendall(b"+ idling\r\n")
+            if self.behaviour == "idle-flood":
+                self._stream(conn, b"* 1 EXISTS\r\n" * 512)
+                return None
             return b""
         return b"TAG BAD unknown\r\n"
 
@@ -115,6 +123,15 @@ class HostileImap:
                 for _ in range(size // len(chunk)):
                     conn.sendall(chunk)
                 return b")\r\nTAG OK done\r\n"
+            if self.behaviour == "trickle-body":
+                self._trickle(conn, b"* 1 FETCH (UID 1 BODY[]<0> {100000}\r\n")
+                return None
+            if self.behaviour == "many-literals":
+                self._stream(conn, b"* 1 FETCH (UID 1 BODY[]<0> {16777216}\r\n" + b"x" * 16777216 + b")\r\n")
+                return None
+            if self.behaviour == "many-lines":
+                self._stream(conn, b"* 1 EXISTS\r\n" * 4096)
+                return None
             body = b"Subject: Hello\r\n\r\nHello\r\n"
             return b"* 1 FETCH (UID 1 BODY[]<0> {%d}\r\n%s)\r\nTAG OK done\r\n" % (len(body), body)
         if self.behaviour == "huge-literal":
@@ -144,6 +161,11 @@ class HostileImap:
         conn.sendall(start)
         while not self._stop.wait(0.2):
             conn.sendall(b"x")
+
+    def _stream(self, conn: ssl.SSLSocket, piece: bytes) -> None:
+        """The same piece again and again, as fast as the client reads, until it hangs up."""
+        while not self._stop.is_set():
+            conn.sendall(piece)
 
     def _flood(self, conn: ssl.SSLSocket) -> None:
         junk = b"\x00\xffjunk" * 8192

@@ -54,6 +54,7 @@ class IssuerUser:
     email: str
     password: str = field(repr=False)
     sub: str = field(default_factory=lambda: secrets.token_hex(8))
+    email_verified: bool | None = True  # None: the id_token says nothing about it
 
     def get_user_id(self) -> str:
         return self.sub
@@ -420,7 +421,10 @@ def _openid(issuer: LocalIssuer):
             return {"iss": issuer.issuer, "aud": [client.get_client_id()], "exp": int(time.time()) + 600}
 
         def generate_user_info(self, user, scope):
-            return UserInfo(sub=user.sub, email=user.email, email_verified=True, preferred_username=user.email)
+            info = UserInfo(sub=user.sub, email=user.email, preferred_username=user.email)
+            if user.email_verified is not None:
+                info["email_verified"] = user.email_verified
+            return info
 
     return Code(require_nonce=True)
 

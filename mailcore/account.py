@@ -72,9 +72,12 @@ def settings_of(account: Account) -> AccountSettings:
 class MailAccount:
     db: Session
     row: Account
-    env: MailEnvironment
+    env: MailEnvironment | Callable[[], MailEnvironment]  # a callable is asked when a session first opens
     box: SecretBox
     tokens: TokenKeeper | None = None
+
+    def _env(self) -> MailEnvironment:
+        return self.env if isinstance(self.env, MailEnvironment) else self.env()
 
     @property
     def settings(self) -> AccountSettings:
@@ -102,11 +105,11 @@ class MailAccount:
         """Enter a session; an access token that the server refuses is refreshed once and tried again."""
         secret = self._secret(side, server)
         try:
-            return stack.enter_context(open_session(server, secret, self.env))
+            return stack.enter_context(open_session(server, secret, self._env()))
         except errors.AuthenticationFailed:
             if not isinstance(secret, Bearer):
                 raise
-        return stack.enter_context(open_session(server, self._secret(side, server, rejected=secret), self.env))
+        return stack.enter_context(open_session(server, self._secret(side, server, rejected=secret), self._env()))
 
     @contextmanager
     def imap(self) -> Iterator[IMAPClient]:

@@ -124,6 +124,11 @@ class Settings:
                                                             "generated into the instance folder's mail.key")
     mail_timeout: float = _setting(15.0, _positive(_number), "seconds for each connection step to a server")
     mail_deadline: float = _setting(120.0, _positive(_number), "seconds a mail server has to finish each answer")
+    mail_request_budget: float = _setting(20.0, _positive(_number), "seconds a request a person waits on (opening "
+                                                                    "a message, Save, Send) may spend with the "
+                                                                    "mail servers in all")
+    mail_requests_per_user: int = _setting(3, _positive(_whole), "such requests of one user that may talk to "
+                                                                 "the user's servers at once; more are told to wait")
     mail_dns_server: str | None = _setting(None, _text, "host:port of the DNS server; None: the system's")
     mail_autoconfig_port: int | None = _setting(None, _port, "the HTTPS port of autoconfig documents; None: 443")
     mail_ispdb_url: str = _setting("https://autoconfig.thunderbird.net/v1.1/", _https_base,
@@ -155,8 +160,15 @@ class Settings:
     session_max_days: float = _setting(14.0, _positive(_number), "a session ends this long after sign-in")
     signin_failures_per_account: int = _setting(5, _whole, "failed CRM sign-ins per user name in the window")
     signin_failures_per_address: int = _setting(20, _whole, "failed CRM sign-ins per client address in the window")
+    compose_windows_per_user: int = _setting(20, _positive(_whole), "compose windows one user may have open "
+                                                                     "(unsent, kept a day)")
+    upload_quota_mb: float = _setting(100.0, _positive(_number), "megabytes of unsent attachments one user may "
+                                                                 "keep, all compose windows together")
     default_timezone: str = _setting("UTC", _zone, "the time zone dates are shown in for a user who has "
                                                    "chosen none and whose browser has not said its own")
+    signin_first_delay_seconds: float = _setting(30.0, _positive(_number), "the first wait past the failures "
+                                                                           "allowed per user name; each next "
+                                                                           "one is twice as long")
     signin_window_minutes: float = _setting(15.0, _positive(_number), "the window of the two sign-in limits")
     notifications: bool = _setting(True, _flag, "desktop notifications of new mail (in open tabs and Web "
                                                 "Push); 0 switches them off for every user")

@@ -14,16 +14,18 @@ import logging
 import smtplib
 import socket
 import ssl
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from imapclient import IMAPClient, imap4, tls
 from imapclient.exceptions import IMAPClientError, LoginError
+from imapclient.imapclient import _parse_untagged_response
 
 from mailcore import errors
 from mailcore.config import Settings
@@ -46,9 +48,30 @@ class MailEnvironment:
     ca_bundle: Path | None = None
     timeout: float = Settings.mail_timeout  # for each read and each connection step
     deadline: float = Settings.mail_deadline  # for each command's whole answer, however slowly it trickles in
+    budget_at: float | None = None  # the monotonic time by which a request a person waits on must be done
 
     def tls_context(self) -> ssl.SSLContext:
         return self._tls_context
+
+    def until(self, at: float) -> MailEnvironment:
+        """The same environment for a request a person waits on: every connection, command and answer
+        ends by the monotonic time `at`, whatever each would get on its own."""
+        bound = replace(self, budget_at=at)
+        bound.__dict__["_tls_context"] = self.tls_context()  # shared: built once per installation
+        return bound
+
+    def answer_deadline(self) -> Deadline:
+        """The deadline of each answer: `deadline` seconds from each command, within the request's budget."""
+        return Deadline(self.deadline, cap=self.budget_at)
+
+    def step_timeout(self) -> float:
+        """The timeout of one connection step, within the request's budget; TimeoutError once it is spent."""
+        if self.budget_at is None:
+            return self.timeout
+        left = self.budget_at - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the request's time is spent")
+        return min(self.timeout, left)
 
     @cached_property
     def _tls_context(self) -> ssl.SSLContext:
@@ -75,22 +98,44 @@ class CheckResult:
 
 # More than any fetch asks for (reading.MAX_FETCH): a server announcing a larger literal is lying.
 MAX_LITERAL = 32 * 1024 * 1024
+# One answer (everything a server sends between two commands) in all, however many literals and lines
+# it is made of: a whole message (reading.MAX_FETCH) and its framing fit, a flood does not.
+MAX_IMAP_ANSWER = 40 * 1024 * 1024
+# Untagged responses (lines outside literals) in one answer: a flag check of 5,000 messages has 5,000.
+MAX_IMAP_LINES = 250_000
+# One SMTP reply, all its continuation lines together: a real one is a few hundred bytes.
+MAX_SMTP_ANSWER = 256 * 1024
+
+
+class AnswerTooLarge(ConnectionError):
+    """A server sent more in one answer than any real one does; the connection is not read again."""
 
 
 class _DeadlineReader(io.RawIOBase):
     """The socket as imaplib and smtplib read it, every read bounded by the deadline: the wall-clock
-    time a server has to answer, re-armed whenever the client sends a command."""
+    time a server has to answer, re-armed whenever the client sends a command. At most `limit` bytes
+    are read between two commands; past it the connection is given up for good."""
 
-    def __init__(self, sock: socket.socket, deadline: Deadline):
-        self.sock, self.deadline = sock, deadline
+    def __init__(self, sock: socket.socket, deadline: Deadline, limit: int):
+        self.sock, self.deadline, self.limit = sock, deadline, limit
+        self.taken = 0  # bytes of the current answer
+        self.refused = False
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
+        if self.refused or self.taken > self.limit:
+            self.refused = True
+            raise AnswerTooLarge(f"the server sent more than {self.limit} bytes in one answer")
         remaining = self.deadline.remaining()
         if remaining <= 0:
-            raise TimeoutError("the server did not finish its answer in time")
+            raise TimeoutError("timed out: the server did not finish its answer in time")
+        got = self._read(buffer, remaining)
+        self.taken += got
+        return got
+
+    def _read(self, buffer, remaining: float) -> int:
         timeout = self.sock.gettimeout()
         if timeout == 0.0:  # a non-blocking poll (IMAP IDLE) waits in its own way
             return self.sock.recv_into(buffer)
@@ -103,10 +148,12 @@ class _DeadlineReader(io.RawIOBase):
 
 class _Guarded:
     """Mixed into imaplib's and smtplib's classes: whatever file they open on the socket reads
-    under the deadline, and every command they send re-arms it."""
+    under the deadline and the limit of one answer, and every command they send re-arms both."""
 
     deadline: Deadline
+    answer_limit: int
     _file = None
+    _reader: _DeadlineReader | None = None
 
     @property
     def file(self) -> io.BufferedReader | None:
@@ -115,22 +162,43 @@ class _Guarded:
     @file.setter
     def file(self, made: object) -> None:
         # the library made a plain file on its socket (at connect, after STARTTLS): read through ours
-        self._file = None if made is None else io.BufferedReader(_DeadlineReader(self.sock, self.deadline))
+        if made is None:
+            self._file = self._reader = None
+            return
+        self._reader = _DeadlineReader(self.sock, self.deadline, self.answer_limit)
+        self._file = io.BufferedReader(self._reader)
 
     def send(self, data: bytes | str) -> None:  # imaplib sends bytes, smtplib str or bytes
         self.deadline.rearm()
+        self._new_answer()
         super().send(data)  # type: ignore[misc]
+
+    def _new_answer(self) -> None:
+        if self._reader is not None:
+            self._reader.taken = 0
 
 
 # --- IMAP -------------------------------------------------------------------------------------
 
 
 class _GreetingCheck(_Guarded):
-    """Recognises a server that is not IMAP from its first line, before imaplib misreads it."""
+    """Recognises a server that is not IMAP from its first line, before imaplib misreads it; counts
+    the lines of each answer."""
 
+    answer_limit = MAX_IMAP_ANSWER
     _greeted = False
+    _lines = 0
+
+    def _new_answer(self) -> None:
+        super()._new_answer()
+        self._lines = 0
 
     def readline(self) -> bytes:
+        self._lines += 1
+        if self._lines > MAX_IMAP_LINES:
+            if self._reader is not None:
+                self._reader.refused = True  # nothing more is read from this connection
+            raise AnswerTooLarge(f"the server sent more than {MAX_IMAP_LINES} lines in one answer")
         line = super().readline()  # type: ignore[misc]
         if not self._greeted:
             self._greeted = True
@@ -184,8 +252,9 @@ class MailClient(IMAPClient):
     """
 
     def __init__(self, server: ServerSettings, address: str, context: ssl.SSLContext, timeout: float,
-                 deadline: float):
-        self._address, self.deadline = address, Deadline(deadline)
+                 deadline: Deadline | float):
+        self._address = address
+        self.deadline = deadline if isinstance(deadline, Deadline) else Deadline(deadline)
         super().__init__(server.host, server.port, ssl=server.ssl, ssl_context=context, timeout=timeout)
         self.normalise_times = False  # keep time zones; the web layer shows the user's
         # IMAPClient sets imaplib's debug level to 5, which formats every line and every regex match
@@ -248,6 +317,29 @@ class MailClient(IMAPClient):
         self._imap.untagged_responses.pop("OK", None)
         answer = (self.copy if keep else self.move)(uids, target)
         return copied_uids([answer, *self._imap.untagged_responses.pop("OK", [])], len(uids))
+
+    def idle_turn(self, most_lines: int, most_bytes: int) -> tuple[list, int]:
+        """What the server has said in IDLE and can be read now without waiting, at most `most_lines`
+        lines and about `most_bytes` bytes of it, parsed; and the bytes read. A server that streams
+        lines is read a turn at a time, so one account never holds a loop that serves many. (IMAPClient's
+        idle_check reads on for as long as lines keep coming.)"""
+        sock = self.socket()
+        sock.settimeout(None)
+        sock.setblocking(False)
+        responses: list = []
+        size = 0
+        try:
+            while len(responses) < most_lines and size < most_bytes:
+                try:
+                    line = self._imap._get_line()
+                except (BlockingIOError, ssl.SSLWantReadError):
+                    break  # nothing more now
+                size += len(line) + 2
+                responses.append(_parse_untagged_response(line))
+        finally:
+            sock.setblocking(True)
+            self._set_read_timeout()
+        return responses, size
 
     def take_vanished(self) -> list[bytes]:
         """The untagged VANISHED lines (QRESYNC) received since the last call. imaplib files
@@ -319,7 +411,7 @@ def imap_session(server: ServerSettings, password: Secret, env: MailEnvironment)
     try:
         address = env.policy.resolve(server.host, server.port)
         context = env.tls_context()
-        client = MailClient(server, address, context, env.timeout, env.deadline)
+        client = MailClient(server, address, context, env.step_timeout(), env.answer_deadline())
     except Exception as exc:
         raise _connection_error(exc).on(side, server.host, server.port) from None
     try:
@@ -385,8 +477,10 @@ class _PinnedSMTPMixin:
 
 
 class _PinnedSMTP(_Guarded, _PinnedSMTPMixin, smtplib.SMTP):
-    def __init__(self, address: str, timeout: float, deadline: float, implicit_tls: ssl.SSLContext | None = None):
-        self._address, self.deadline = address, Deadline(deadline)
+    answer_limit = MAX_SMTP_ANSWER
+
+    def __init__(self, address: str, timeout: float, deadline: Deadline, implicit_tls: ssl.SSLContext | None = None):
+        self._address, self.deadline = address, deadline
         self._implicit_tls = implicit_tls
         super().__init__(timeout=timeout, local_hostname="localhost")
 
@@ -430,7 +524,7 @@ def smtp_session(server: ServerSettings, password: Secret | None, env: MailEnvir
     try:
         address = env.policy.resolve(server.host, server.port) if network_rule else server.host
         context = env.tls_context()
-        smtp = _PinnedSMTP(address, env.timeout, env.deadline, context if server.ssl else None)
+        smtp = _PinnedSMTP(address, env.step_timeout(), env.answer_deadline(), context if server.ssl else None)
         code, banner = smtp.connect(server.host, server.port)
         if code != 220:
             raise errors.WrongProtocol(banner.decode("utf-8", "replace"))

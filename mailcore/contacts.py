@@ -31,6 +31,9 @@ from mailcore.models import Account, ArchivedEmail, ArchivedEmailLink, AttemptKi
 MISMATCH = "mismatch"  # the first address is not the account's
 UNVERIFIED = "unverified"  # it is, but nobody has shown that it belongs to this user
 MANUAL = "manual"  # Account.settings_source of settings typed in Advanced settings
+# Account.settings_source of found settings whose login proves only part of the address (a user name that
+# is the local part at a provider of several domains), or of an OAuth sign-in without a verified email
+UNPROVEN = "unproven"
 LINK_SALT = "inkorg.contact-email-verification"
 LINKS_PER_WINDOW = 3
 LINK_WINDOW = timedelta(minutes=5)
@@ -45,7 +48,14 @@ class LinkInvalid(Exception):
 
 def proves_address(account: Account | None) -> bool:
     """Whether logging in to this account showed that its address is the user's."""
-    return account is not None and account.settings_source != MANUAL
+    return account is not None and account.settings_source not in (MANUAL, UNPROVEN)
+
+
+def login_proves(address: str, username: str, provider_domains: frozenset[str] | None) -> bool:
+    """Whether logging in with found settings proves the whole address: the user name is the address, or
+    the provider serves one domain only (so the local part names one address). At web.de, which also
+    serves email.de, a login as `anna` proves neither anna@web.de nor anna@email.de."""
+    return same_address(username, address) or (provider_domains is not None and len(provider_domains) == 1)
 
 
 def verify_proven(user: User) -> None:

@@ -25,11 +25,15 @@ from mailcore.services import authenticate
 
 @dataclass(frozen=True)
 class SignInLimits:
-    """Failed sign-ins allowed within `window`, per typed user name and per client address."""
+    """Failed sign-ins within `window`: past `per_account` per typed user name (or per browser that has
+    signed in as that name before), each further try waits, `first_delay` and then twice as long each
+    time (never more than the window); past `per_client` per client address, that address waits for the
+    window, except a browser that has signed in as that name before."""
 
     per_account: int = 5
     per_client: int = 20
     window: timedelta = timedelta(minutes=15)
+    first_delay: timedelta = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -71,17 +75,30 @@ def client_key(address: str | None) -> str:
     return str(ip)
 
 
-def sign_in(db: Session, user_name: str, password: str, client: str | None, limits: SignInLimits) -> User | None:
+def device_key(device: str) -> str:
+    """A device cookie's nonce as its failures are counted (in the client column)."""
+    return "device:" + hashlib.sha256(device.encode()).hexdigest()[:40]
+
+
+def sign_in(db: Session, user_name: str, password: str, client: str | None, limits: SignInLimits,
+            device: str | None = None) -> User | None:
     """The user when the password is right, None when it is wrong (or the user unknown: the same
-    answer at the same cost). Raises TooManyFailures when either counter is full.
+    answer at the same cost). Raises TooManyFailures while the user name (growing delays) or the
+    client address (its limit) must wait.
+
+    `device`: the nonce of this browser's device cookie for this user name (OWASP's device cookies):
+    it has signed in as this name before, so strangers' failures against the name or from its address
+    never hold it back; only its own failures do, with the same growing delays.
 
     The attempt is recorded and committed before counting, so N parallel guesses see each other and
     at most the limit of them reach the password check."""
-    attempt = SignInAttempt(account_key=account_key(user_name), client_key=client_key(client), at=utcnow())
+    key = account_key(user_name)
+    attempt = SignInAttempt(account_key=key if device is None else CLEARED,
+                            client_key=client_key(client) if device is None else device_key(device), at=utcnow())
     db.execute(delete(SignInAttempt).where(SignInAttempt.at < utcnow() - limits.window))
     db.add(attempt)
     db.commit()
-    retry_after = _retry_after(db, attempt, limits)
+    retry_after = _retry_after(db, attempt, limits, trusted=device is not None)
     if retry_after is not None:
         db.delete(attempt)  # not a failure: the password was not looked at
         db.commit()
@@ -90,23 +107,37 @@ def sign_in(db: Session, user_name: str, password: str, client: str | None, limi
     if user is not None:
         # a right password clears that user name's failures; they still count for their clients
         db.delete(attempt)
-        db.execute(update(SignInAttempt).where(SignInAttempt.account_key == attempt.account_key)
-                   .values(account_key=CLEARED))
+        db.execute(update(SignInAttempt).where(SignInAttempt.account_key == key).values(account_key=CLEARED))
+        if device is not None:
+            db.execute(delete(SignInAttempt).where(SignInAttempt.client_key == attempt.client_key))
         db.commit()
     return user
 
 
-def _retry_after(db: Session, attempt: SignInAttempt, limits: SignInLimits) -> int | None:
+def _retry_after(db: Session, attempt: SignInAttempt, limits: SignInLimits, trusted: bool = False) -> int | None:
+    """Seconds to wait before this attempt may be looked at, or None.
+
+    Per user name (or, for a trusted browser, per its device cookie): growing delays past the limit,
+    counted from the newest failure, so a stranger's guesses slow themselves down and never lock the
+    user out for long. Per client address: the window, as before; a trusted browser skips it."""
     since = attempt.at - limits.window
     waits = []
-    for column, key, limit in ((SignInAttempt.account_key, attempt.account_key, limits.per_account),
-                               (SignInAttempt.client_key, attempt.client_key, limits.per_client)):
-        times = list(db.scalars(select(SignInAttempt.at).where(column == key, SignInAttempt.at >= since,
-                                                               SignInAttempt.id != attempt.id)
-                                .order_by(SignInAttempt.at.desc()).limit(limit)))
-        if len(times) >= limit:
+    column, key = ((SignInAttempt.client_key, attempt.client_key) if trusted
+                   else (SignInAttempt.account_key, attempt.account_key))
+    times = list(db.scalars(select(SignInAttempt.at).where(column == key, SignInAttempt.at >= since,
+                                                           SignInAttempt.id != attempt.id)
+                            .order_by(SignInAttempt.at.desc()).limit(limits.per_account + 16)))
+    if len(times) >= limits.per_account:
+        delay = min(limits.window, limits.first_delay * 2 ** (len(times) - limits.per_account))
+        waits.append((_aware(times[0]) + delay - attempt.at).total_seconds())
+    if not trusted:
+        times = list(db.scalars(select(SignInAttempt.at).where(
+            SignInAttempt.client_key == attempt.client_key, SignInAttempt.at >= since, SignInAttempt.id != attempt.id)
+            .order_by(SignInAttempt.at.desc()).limit(limits.per_client)))
+        if len(times) >= limits.per_client:
             # free again when the limit-th newest earlier attempt leaves the window
             waits.append((_aware(times[-1]) + limits.window - attempt.at).total_seconds())
+    waits = [wait for wait in waits if wait > 0]
     if not waits:
         return None
     return max(1, int(max(waits)) + 1)
@@ -123,11 +154,6 @@ def _aware(value: datetime) -> datetime:
 def _token_id(token: str) -> str:
     """Only the token's hash is stored, so a copy of the database opens no session."""
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def session_key(token: object) -> str | None:
-    """The stored id of the session whose cookie carries `token`."""
-    return _token_id(token) if isinstance(token, str) else None
 
 
 def start_session(db: Session, user: User, limits: SessionLimits) -> str:
@@ -158,6 +184,22 @@ def session_user(db: Session, user_id: object, token: object, limits: SessionLim
         row.last_seen_at = now
         db.commit()
     return db.get(User, user_id)
+
+
+def session_key(token: object) -> str:
+    """What names the session behind `token` without opening it (the stored hash): for addresses bound
+    to the session, such as a message's inline images."""
+    return _token_id(token) if isinstance(token, str) else ""
+
+
+def session_live(db: Session, user_id: object, key: object, limits: SessionLimits) -> bool:
+    """Whether the session `key` (session_key) of this user is still live; nothing is recorded."""
+    if not isinstance(user_id, int) or not isinstance(key, str) or not key:
+        return False
+    now = utcnow()
+    return db.scalar(select(UserSession.id).where(
+        UserSession.id == key, UserSession.user_id == user_id,
+        UserSession.last_seen_at >= now - limits.idle, UserSession.created_at >= now - limits.longest)) is not None
 
 
 def end_session(db: Session, token: object) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from mailcore.keyfile import private_file, private_folder
 from mailcore.resources import resource_root
 
 MIGRATIONS = resource_root() / "migrations"
@@ -19,6 +21,10 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        database = engine.url.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            private_folder(Path(database).parent)
+            private_file(Path(database))  # every user's mail: for the app's own account only
     return engine
 
 

@@ -21,11 +21,16 @@ def remaining(at: float, least: float = 0.0) -> float:
 
 
 class Deadline:
-    """`seconds` from now (or from `rearm`), as a monotonic time `at`."""
+    """`seconds` from now (or from `rearm`), as a monotonic time `at`, never later than `cap` (the
+    monotonic time by which a whole request must be done, when there is one)."""
 
-    def __init__(self, seconds: float):
+    def __init__(self, seconds: float, cap: float | None = None):
         self.seconds = seconds
-        self.at = time.monotonic() + seconds
+        self.cap = cap
+        self.at = self._capped(time.monotonic() + seconds)
+
+    def _capped(self, at: float) -> float:
+        return at if self.cap is None else min(at, self.cap)
 
     @classmethod
     def until(cls, at: float) -> Deadline:
@@ -37,7 +42,7 @@ class Deadline:
 
     def rearm(self, seconds: float | None = None) -> None:
         """Start again: `seconds` (else the first length) from now."""
-        self.at = time.monotonic() + (self.seconds if seconds is None else seconds)
+        self.at = self._capped(time.monotonic() + (self.seconds if seconds is None else seconds))
 
     def remaining(self, least: float = 0.0) -> float:
         return remaining(self.at, least)

@@ -124,6 +124,12 @@ class RateLimited(MailError):
     code = "rate-limited"
 
 
+class ServerBusy(MailError):
+    """The user's earlier requests to their mail server are still running: as many as may run at once."""
+
+    code = "server-busy"
+
+
 class RecipientRefused(MailError):
     """The outgoing server refused one or more recipients."""
 

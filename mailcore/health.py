@@ -82,7 +82,23 @@ def _sync(config: Mapping, installation: Installation) -> Iterator[Finding]:
     if mode != "queue":
         yield Finding(OK, "sync", f"SYNC_MODE={mode}")
         return
+    yield from queue_url_findings(Settings.from_mapping(config).queue_url)
     yield from _queue(installation)
+
+
+def queue_url_findings(url: str) -> Iterator[Finding]:
+    """Redis off this machine carries sync jobs across the network: it needs a password (AUTH), and TLS."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme == "unix" or (parts.hostname or "127.0.0.1") in ("127.0.0.1", "localhost", "::1"):
+        return
+    if not parts.password:
+        yield Finding(WARNING, "queue", f"QUEUE_URL reaches {parts.hostname} without a password: anyone who can "
+                                        f"reach it can read and add sync jobs. Set Redis AUTH and put it in the "
+                                        f"URL (redis://:PASSWORD@host:port/0)")
+    if parts.scheme != "rediss":
+        yield Finding(WARNING, "queue", f"QUEUE_URL reaches {parts.hostname} without TLS: use rediss://")
 
 
 def _queue(installation: Installation) -> Iterator[Finding]:
@@ -132,6 +148,7 @@ def _keys(config: Mapping, installation: Installation, instance: Path) -> Iterat
     for path in (secret_file, instance / "mail.key"):
         if path.exists() and stat.S_IMODE(path.stat().st_mode) & 0o077:
             yield Finding(PROBLEM, "keys", f"{path} can be read by other users: chmod 600 {path}")
+    yield from _files(installation, instance)
     env_key = config.get("MAIL_ENCRYPTION_KEY")
     if env_key:
         try:
@@ -158,6 +175,18 @@ def _keys(config: Mapping, installation: Installation, instance: Path) -> Iterat
                                   + (f" ({len(accounts)} accounts tried)" if accounts else "") + "; keep a copy")
 
 
+def _files(installation: Installation, instance: Path) -> Iterator[Finding]:
+    """The instance folder and an SQLite database hold every user's mail: for the app's account only."""
+    if instance.exists() and stat.S_IMODE(instance.stat().st_mode) & 0o077:
+        yield Finding(PROBLEM, "files", f"{instance} can be opened by other users: chmod 700 {instance}")
+    database = installation.engine.url.database if installation.engine.dialect.name == "sqlite" else None
+    if database and database != ":memory:":
+        for path in (Path(database), Path(database + "-wal"), Path(database + "-shm")):
+            if path.exists() and stat.S_IMODE(path.stat().st_mode) & 0o077:
+                yield Finding(PROBLEM, "files", f"{path} (every user's mail) can be read by other users: "
+                                                f"chmod 600 {path}")
+
+
 def _external_url(config: Mapping) -> Iterator[Finding]:
     url = (config.get("EXTERNAL_URL") or "").rstrip("/")
     if not url:
@@ -172,9 +201,10 @@ def _external_url(config: Mapping) -> Iterator[Finding]:
     if scheme == "http" and host not in ("localhost", "127.0.0.1", "[::1]"):
         yield Finding(PROBLEM, "url", f"EXTERNAL_URL={url} is plain http: passwords and session cookies would "
                                       f"cross the network unencrypted; serve it over https")
-    if scheme == "https" and not config.get("BEHIND_PROXY") and not config.get("SESSION_COOKIE_SECURE"):
+    if scheme == "https" and not config.get("BEHIND_PROXY"):
         yield Finding(WARNING, "url", "https is served by a proxy in front of gunicorn? Set BEHIND_PROXY=1 so that "
-                                      "the app sees https (Secure cookies, right redirects)")
+                                      "the app sees https (Secure cookies, right redirects) and each browser's own "
+                                      "address, which the sign-in limits count by")
     try:
         context = ssl.create_default_context()
         with urllib.request.urlopen(f"{url}/signin", timeout=5, context=context) as answer:

@@ -41,11 +41,27 @@ def parse_ranges(text: str) -> list[tuple[int, int]]:
     return sorted(ranges)
 
 
-def vanished_uids(lines: Iterable[bytes | str], stored: Iterable[int]) -> set[int]:
-    """The stored UIDs that untagged `VANISHED [(EARLIER)] <set>` lines name: a server's ranges are
-    clamped to what is stored, so their size costs nothing."""
+MAX_VANISHED_RANGES = 100_000  # ranges read from one sync's VANISHED lines; past them a later full check finds the rest
+
+
+def merged(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted ranges joined where they overlap or touch: disjoint, in order."""
+    joined: list[tuple[int, int]] = []
+    for low, high in sorted(ranges):
+        if joined and low <= joined[-1][1] + 1:
+            if high > joined[-1][1]:
+                joined[-1] = (joined[-1][0], high)
+        else:
+            joined.append((low, high))
+    return joined
+
+
+def vanished_uids(lines: Iterable[bytes | str], stored: Iterable[int], most: int = MAX_VANISHED_RANGES) -> set[int]:
+    """The stored UIDs that untagged `VANISHED [(EARLIER)] <set>` lines name. At most `most` ranges are
+    read; they are merged first and each is clamped to what is stored, so neither their size nor their
+    number nor their overlaps cost more than one pass over the stored UIDs."""
     known = sorted(set(stored))
-    gone: set[int] = set()
+    ranges: list[tuple[int, int]] = []
     for line in lines:
         text = line.decode("ascii", "replace") if isinstance(line, bytes) else str(line)
         text = text.strip()
@@ -53,8 +69,12 @@ def vanished_uids(lines: Iterable[bytes | str], stored: Iterable[int]) -> set[in
             text = text[len("VANISHED"):].strip()
         if text.upper().startswith("(EARLIER)"):
             text = text[len("(EARLIER)"):]
-        for low, high in parse_ranges(text):
-            gone.update(known[bisect_left(known, low):bisect_right(known, high)])
+        ranges.extend(parse_ranges(text)[:most - len(ranges)])
+        if len(ranges) >= most:
+            break
+    gone: set[int] = set()
+    for low, high in merged(ranges):
+        gone.update(known[bisect_left(known, low):bisect_right(known, high)])
     return gone
 
 

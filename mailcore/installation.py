@@ -6,7 +6,7 @@ and the IDLE watcher it is a `SyncHost` (mailcore/sync/host.py): sessions, `imap
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -26,6 +26,8 @@ from mailcore.discovery.detect import Detector, DiscoveryNetwork
 from mailcore.discovery.dnsquery import Dns
 from mailcore.discovery.ispdb import DatabaseCache, Ispdb
 from mailcore.discovery.providers import ProviderList
+from mailcore.gate import RequestGate
+from mailcore.keyfile import private_folder
 from mailcore.models import Account
 from mailcore.netpolicy import MAIL_PORTS, NetworkPolicy, parse_networks, parse_ports
 from mailcore.notify import Pusher, vapid_key
@@ -51,6 +53,7 @@ class Installation:
     settings: Settings = field(default_factory=Settings)  # what it was built from
     runner: Runner | None = None
     push: Pusher | None = None  # Web Push of new mail; None when NOTIFICATIONS=0
+    gate: RequestGate = field(default_factory=lambda: RequestGate(Settings.mail_requests_per_user))
     _runner_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -60,7 +63,7 @@ class Installation:
         settings = Settings.from_mapping(config)
         engine = maildb.make_engine(settings.database_url)
         if engine.dialect.name == "sqlite":
-            instance.mkdir(parents=True, exist_ok=True)
+            private_folder(instance)
         maildb.upgrade(engine)
         providers = ProviderList.load(settings.mail_providers_file)
         ports = MAIL_PORTS | parse_ports(settings.mail_allowed_ports)
@@ -80,7 +83,8 @@ class Installation:
             detector=Detector(providers, network, _ispdb(settings, sessions)), providers=providers,
             oauth=oauth, tokens=tokens,
             system_mail=SystemMail.from_url(settings.system_mail_url, settings.system_mail_from),
-            sync_mode=settings.sync_mode, sync_workers=settings.sync_workers, settings=settings)
+            sync_mode=settings.sync_mode, sync_workers=settings.sync_workers, settings=settings,
+            gate=RequestGate(settings.mail_requests_per_user))
         if settings.notifications:
             subject = settings.vapid_subject or settings.external_url or (
                 f"mailto:{settings.system_mail_from or 'postmaster@localhost'}")
@@ -94,9 +98,12 @@ class Installation:
             installation.runner = SyncQueue(installation, settings.queue_url)
         return installation
 
-    def account(self, db: Session, row: Account) -> MailAccount:
-        """The connected account `row`, ready to act on its mail within the session `db`."""
-        return MailAccount(db, row, self.env, self.box, self.tokens)
+    def account(self, db: Session, row: Account,
+                env: MailEnvironment | Callable[[], MailEnvironment] | None = None) -> MailAccount:
+        """The connected account `row`, ready to act on its mail within the session `db`; `env` bounds a
+        request a person waits on (MailEnvironment.until, or what gives it when a session first opens),
+        else each answer has the full deadline."""
+        return MailAccount(db, row, env or self.env, self.box, self.tokens)
 
     def imap(self, db: Session, row: Account) -> AbstractContextManager[MailClient]:
         """A logged-in IMAP session of the account `row` (what the sync and the watcher open)."""

@@ -279,6 +279,9 @@ class Account(Base):
     # `flask sync watch` process or the embedded runner's thread
     watch_owner: Mapped[str | None] = mapped_column(String(64))
     watch_lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    # a server that said more in IDLE than any real one does is not watched until then (the periodic
+    # sync still runs); the Email account tab says so
+    watch_paused_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     user: Mapped[User] = relationship(back_populates="account")
     folders: Mapped[list[Folder]] = relationship(back_populates="account", cascade="all, delete-orphan",
@@ -453,6 +456,9 @@ class ComposeWindow(Base):
     sent: Mapped[bool] = mapped_column(Boolean, default=False)
     uploads_changed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    # the reply, reply all, forward or reopened draft it was opened for: opening it again reuses it
+    answer_mode: Mapped[str | None] = mapped_column(String(8))
+    answer_of: Mapped[int | None] = mapped_column(BigInteger)  # a Message id
 
     uploads: Mapped[list[PendingUpload]] = relationship(back_populates="window", order_by="PendingUpload.id",
                                                         cascade="all, delete-orphan", passive_deletes=True)
@@ -515,6 +521,9 @@ class PendingUpload(Base):
     content_type: Mapped[str] = mapped_column(String(255))
     size: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    # a forwarded attachment: part `part_index` of the message `forward_of`, copied only at Send; no chunks
+    forward_of: Mapped[int | None] = mapped_column(BigInteger)
+    part_index: Mapped[int | None] = mapped_column(Integer)
 
     window: Mapped[ComposeWindow] = relationship(back_populates="uploads")
 

@@ -6,6 +6,7 @@ id alone, so one user can never reach another's account.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -17,8 +18,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from mailcore.account import credentials_of, seal_credentials
 from mailcore.addresses import normalise_address, same_address
 from mailcore.attempts import count_attempt
-from mailcore.connect import CheckResult, check_account
-from mailcore.contacts import sending_rule, verify_proven
+from mailcore.connect import CheckResult, MailEnvironment, check_account
+from mailcore.contacts import MANUAL, UNPROVEN, login_proves, sending_rule, verify_proven
 from mailcore.discovery.detect import Detection
 from mailcore.models import Account, AttemptKind, ContactEmail, User, utcnow
 from mailcore.oauth.tokens import OAUTH2, PASSWORD
@@ -136,6 +137,7 @@ class MailService:
     attempts_per_window: int = 10
     attempt_window: timedelta = timedelta(minutes=5)
     discoveries_per_minute: int = 6
+    env: Callable[[], MailEnvironment] | None = None  # the environment of a request a person waits on
 
     def discover(self, user: User, address: str) -> Detection:
         """Find settings for an address; a user may start only a few discoveries a minute."""
@@ -145,7 +147,7 @@ class MailService:
     def check(self, user: User, settings: AccountSettings, credentials: Credentials,
               with_first_page: bool = False) -> CheckResult:
         count_attempt(self.db, user.id, AttemptKind.LOGIN, self.attempts_per_window, self.attempt_window)
-        return check_account(settings, credentials, self.installation.env,
+        return check_account(settings, credentials, self.env() if self.env else self.installation.env,
                              then=read_first_page if with_first_page else None)
 
     def connect(self, user: User, settings: AccountSettings, credentials: Credentials, *,
@@ -162,9 +164,17 @@ class MailService:
         return result
 
     def store(self, user: User, settings: AccountSettings, credentials: Credentials, *,
-              provider_id: str | None = None, source: str = "manual") -> Account:
+              provider_id: str | None = None, source: str = "manual", proven: bool | None = None) -> Account:
         """The user's account with these (tested) settings, replacing any earlier one; the caller
-        commits. A side whose credential is an OAuth access token signs in with OAuth from now on."""
+        commits. A side whose credential is an OAuth access token signs in with OAuth from now on.
+        `proven`: whether the sign-in proved the address (OAuth); else whether the login does (login_proves)."""
+        if source != MANUAL:
+            if proven is None:
+                provider = self.installation.providers.by_id(provider_id) if provider_id else None
+                proven = login_proves(settings.address, settings.incoming.username,
+                                      provider.domains if provider else None)
+            if not proven:
+                source = UNPROVEN  # the mailed link proves it
         kept: list[tuple[str, bytes]] = []
         if user.account is not None:
             if same_address(user.account.address, settings.address.strip()):  # the same mailbox: its unfiled

@@ -8,7 +8,7 @@ import io
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from mailcore.models import ArchivedEmail, ArchivedEmailLink, Message
 
@@ -184,6 +184,12 @@ def regex_value(html: str, name: str) -> str:
     return htmllib.unescape(re.search(rf'name="{name}"[^>]*value="([^"]*)"', html).group(1))
 
 
+def new_window(writer) -> str:
+    """A new email's window, made by a POST (an attachment posted with no file), as its form gets it."""
+    answer = writer.post("/inbox/compose/attachments", {"window": ""}, content_type="multipart/form-data")
+    return regex_value(answer.get_data(as_text=True), "window")
+
+
 def test_the_form_in_swedish(app, lab, mailbox):
     make_user(app, mailbox.address, language="sv")
     browser = Browser(app.test_client())
@@ -205,7 +211,7 @@ def test_archived_emails_are_visible_from_the_recipients_contact_card(writer, ap
 
 
 def test_drafts_are_saved_replaced_and_removed_when_sent(writer, lab, mailbox):
-    window = regex_value(writer.get("/inbox/compose/", htmx=True).get_data(as_text=True), "window")
+    window = new_window(writer)
     first = writer.post("/inbox/compose/draft", {"to": "kund@example.test", "subject": "Utkast ett", "body": "a",
                                                   "window": window})
     assert "Draft saved." in text(first)
@@ -262,8 +268,7 @@ def test_compose_needs_csrf_and_an_own_account(app, writer, lab):
 def test_a_compose_window_and_its_uploads_belong_to_their_user(writer, app, lab, mailbox):
     """Another user with the key of this user's window cannot send its attachments, remove them or save
     over its draft."""
-    form = writer.get("/inbox/compose/", htmx=True).get_data(as_text=True)
-    window = regex_value(form, "window")
+    window = new_window(writer)
     listed = writer.post("/inbox/compose/attachments", {
         "window": window, "attachments": (io.BytesIO(b"hemlig offert"), "offert.txt")},
         content_type="multipart/form-data").get_data(as_text=True)
@@ -321,11 +326,12 @@ def test_attachments_over_the_limit_are_refused_and_kept_listed(writer, app, lab
 
     monkeypatch.setattr(compose, "MAX_ATTACHMENTS_BYTES", 1000)  # a small limit instead of 20 MB of test data
     form = writer.get("/inbox/compose/", htmx=True).get_data(as_text=True)
-    window = regex_value(form, "window")
+    assert regex_value(form, "window") == ""  # a new email's window is made by its first POST
     first = writer.post("/inbox/compose/attachments",
-                        {"window": window, "attachments": (io.BytesIO(b"a" * 600), "a.txt")},
+                        {"window": "", "attachments": (io.BytesIO(b"a" * 600), "a.txt")},
                         content_type="multipart/form-data")
     assert first.status_code == 200 and "a.txt" in text(first)
+    window = regex_value(first.get_data(as_text=True), "window")  # which the form carries from now on
     second = writer.post("/inbox/compose/attachments",
                          {"window": window, "attachments": (io.BytesIO(b"b" * 600), "b.txt")},
                          content_type="multipart/form-data")
@@ -340,7 +346,7 @@ def test_send_removes_the_draft_a_save_put_there_while_it_was_sending(writer, ap
     from mailcore.models import Account, ComposeWindow
     from mailcore.reading.mailbox import special_folder
 
-    key = regex_value(writer.get("/inbox/compose/", htmx=True).get_data(as_text=True), "window")
+    key = new_window(writer)
     writer.post("/inbox/compose/draft", {"window": key, "to": "kund@example.test", "subject": "Första sparningen"})
     installation = app.extensions["mail"]
     sending, saving = installation.sessions(), installation.sessions()
@@ -372,7 +378,7 @@ def test_uploads_are_deleted_after_send_and_discard_and_expire_after_a_day(write
                     db.scalar(select(func.count()).select_from(UploadChunk)))
 
     def window_with_a_file() -> str:
-        key = regex_value(writer.get("/inbox/compose/", htmx=True).get_data(as_text=True), "window")
+        key = new_window(writer)
         writer.post("/inbox/compose/attachments",
                     {"window": key, "attachments": (io.BytesIO(b"x" * 600_000), "big.bin")},
                     content_type="multipart/form-data")
@@ -393,3 +399,54 @@ def test_uploads_are_deleted_after_send_and_discard_and_expire_after_a_day(write
         db.commit()
     writer.get("/inbox/compose/", htmx=True)  # any new compose form clears what closed tabs left
     assert uploads_left() == (0, 0)
+
+
+def _forwardable(app, lab, mailbox, writer, subject: str, attachment: bytes) -> int:
+    from email.message import EmailMessage
+
+    original = EmailMessage()
+    original["From"], original["To"], original["Subject"] = "Kund <kund@example.test>", mailbox.address, subject
+    original.set_content("Se bilagan.")
+    original.add_attachment(attachment, maintype="application", subtype="octet-stream", filename="data.bin")
+    lab.append(mailbox.address, original)
+    writer.post("/inbox/refresh")
+    with app.extensions["mail"].sessions() as db:
+        return db.scalar(select(Message.id).where(Message.subject == subject))
+
+
+def test_opening_a_forward_again_reuses_its_window_and_copies_attachments_only_at_send(writer, app, lab, mailbox):
+    """Five openings of the same forward are one window whose attachment is a reference to the original,
+    not a copy; Send copies it into the email; opening a new email by GET stores nothing."""
+    from mailcore.models import ComposeWindow, PendingUpload, UploadChunk
+
+    message_id = _forwardable(app, lab, mailbox, writer, "Forward me", b"z" * 50_000)
+    with app.extensions["mail"].sessions() as db:
+        before = db.scalar(select(func.count()).select_from(ComposeWindow))
+    keys = {regex_value(writer.get(f"/inbox/compose/?mode=forward&of={message_id}", htmx=True).get_data(as_text=True),
+                        "window") for _ in range(5)}
+    writer.get("/inbox/compose/", htmx=True)
+    with app.extensions["mail"].sessions() as db:
+        assert len(keys) == 1 and db.scalar(select(func.count()).select_from(ComposeWindow)) == before + 1
+        [upload] = db.scalars(select(PendingUpload)).all()
+        assert (upload.forward_of, upload.filename, upload.size) == (message_id, "data.bin", 50_000)
+        assert db.scalar(select(func.count()).select_from(UploadChunk)) == 0
+    assert writer.post("/inbox/compose/", {"to": "lager@example.test", "subject": "Fwd: Forward me", "body": "Här",
+                                           "window": keys.pop()}).status_code == 204
+    [sent] = received(lab, "Fwd: Forward me")
+    [part] = email.message_from_bytes(sent.data, policy=email.policy.default).iter_attachments()
+    assert part.get_filename() == "data.bin" and part.get_content() == b"z" * 50_000
+
+
+def test_a_user_has_a_cap_on_open_windows_and_kept_uploads(writer, app, lab, mailbox):
+    """Past COMPOSE_WINDOWS_PER_USER open windows and UPLOAD_QUOTA_MB of unsent attachments (all windows
+    together), the user is told why, and nothing more is kept."""
+    app.config.update(COMPOSE_WINDOWS_PER_USER=2, UPLOAD_QUOTA_MB=1000 / 2**20)  # 1000 bytes
+    first = writer.post("/inbox/compose/attachments", {"window": "", "attachments": (io.BytesIO(b"a" * 600), "a.txt")},
+                        content_type="multipart/form-data")
+    assert first.status_code == 200 and "a.txt" in text(first)
+    second = writer.post("/inbox/compose/attachments", {"window": "", "attachments": (io.BytesIO(b"b" * 600), "b.txt")},
+                         content_type="multipart/form-data")
+    assert second.status_code == 422 and "unsent emails would take more than" in text(second)
+    third = writer.get(f"/inbox/compose/?mode=reply&of={_forwardable(app, lab, mailbox, writer, 'Svar', b'x')}",
+                       htmx=True)
+    assert third.status_code == 422 and "You have 2 emails open that are not sent" in text(third)

@@ -299,3 +299,31 @@ def test_the_migration_verifies_proven_addresses_and_drops_links_to_the_others(t
         links = {row.contact_email_id for row in db.execute(sql("SELECT contact_email_id FROM archived_email_links"))}
     assert verified == {1, 2, 4}  # sign-in addresses, and the connected account's address
     assert links == {1}  # the link made only because Mallory typed Anna's address is gone
+
+
+@pytest.mark.parametrize("address,username,provider,proven", [
+    ("anna@web.de", "anna", "webde", False),  # web.de also serves email.de: "anna" names neither address
+    ("anna@web.de", "anna@web.de", "webde", True),  # the whole address
+    (f"anna@{MAIL_DOMAIN}", "anna", "testmail", True),  # one domain: the local part names one address
+    ("anna@web.de", "anna@web.de", None, True),
+    ("anna@web.de", "anna", None, False),  # found by no list: nothing says which domains it serves
+])
+def test_a_login_proves_the_address_only_when_it_names_the_whole_address(app, address, username, provider, proven):
+    """Found settings logged in to prove the account's address only where the user name is the whole
+    address or the provider has one domain; otherwise the card address waits for the mailed link."""
+    from mailcore import services
+    from mailcore.settings import AccountSettings, Credentials, ServerSettings
+
+    make_user(app, "owner@crm.example")
+    with app.extensions["mail"].sessions() as db:
+        user = services.user_by_email(db, "owner@crm.example")
+        services.add_contact_email(db, user, address)
+        db.commit()
+        assert not next(item for item in user.contact_emails if item.address == address).verified
+        server = ServerSettings("imap.example", 993, True, username)
+        services.MailService(db, app.extensions["mail"]).store(
+            user, AccountSettings(address, server, server), Credentials("pw", "pw"), provider_id=provider,
+            source="lists")
+        db.commit()
+        [item] = [item for item in user.contact_emails if item.address == address]
+        assert (item.verified_at is not None) is proven

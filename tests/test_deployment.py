@@ -249,3 +249,32 @@ def test_a_watcher_lets_go_of_an_account_another_process_holds(app, lab, mailbox
         loop.join(timeout=30)
     with app.extensions["mail"].sessions() as db:
         assert db.get(Account, account_id).watch_owner == "another:1:process"  # not given back: not its own
+
+
+def test_the_units_are_sandboxed_and_the_defaults_need_no_trusted_loopback():
+    """deploy/: every unit runs sandboxed (checked with systemd-analyze where it exists); the database is
+    reached through the unix socket, and `flask check` warns of a queue off loopback without a password."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from mailcore import health
+
+    deploy = Path(__file__).resolve().parent.parent / "deploy"
+    for unit in ("inkorg-web.service", "inkorg-sync@.service", "inkorg-watch@.service"):
+        lines = (deploy / unit).read_text().splitlines()
+        for directive in ("NoNewPrivileges=yes", "ProtectSystem=strict", "ReadWritePaths=/var/lib/inkorg",
+                          "PrivateTmp=yes", "ProtectHome=yes", "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6",
+                          "CapabilityBoundingSet=", "UMask=0077"):
+            assert directive in lines, (unit, directive)
+        if shutil.which("systemd-analyze"):
+            rated = subprocess.run(["systemd-analyze", "security", "--offline=yes", str(deploy / unit)],
+                                   capture_output=True, text=True, timeout=60).stdout
+            exposure = float(rated.rsplit("Overall exposure level for", 1)[1].split(":")[1].split()[0])
+            assert exposure <= 2.0, (unit, exposure)
+    env = (deploy / "inkorg.env").read_text()
+    assert "DATABASE_URL=postgresql://inkorg@/inkorg?host=/var/run/postgresql" in env.splitlines()
+    assert not [f for f in health.queue_url_findings("redis://127.0.0.1:6379/0")]
+    assert not [f for f in health.queue_url_findings("rediss://:secret@queue.example.com:6380/0")]
+    said = " ".join(f.text for f in health.queue_url_findings("redis://queue.example.com:6379/0"))
+    assert "without a password" in said and "without TLS" in said

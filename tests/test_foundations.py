@@ -26,6 +26,34 @@ def test_instance_secrets_are_created_private(app, app_config):
     assert oct(os.stat(os.path.join(instance, "mail.key")).st_mode & 0o777) == "0o600"
 
 
+def test_the_instance_folder_and_the_database_are_private_and_checked(tmp_path, app_config):
+    """With the quickstart's defaults (SQLite in the instance folder) the folder is 0700 and the database
+    holding every user's mail 0600, whatever the umask; `flask check` reports either when opened up."""
+    from app import create_app
+    from mailcore import health
+
+    instance = tmp_path / "fresh" / "instance"
+    config = {**app_config, "INSTANCE_PATH": str(instance), "DATABASE_URL": ""}
+    previous = os.umask(0o022)
+    try:
+        app = create_app(config)
+        with app.extensions["mail"].sessions() as db:
+            db.execute(sql("SELECT 1"))
+    finally:
+        os.umask(previous)
+    files = [p for p in (instance / "inkorg.db", instance / "inkorg.db-wal", instance / "inkorg.db-shm") if p.exists()]
+    assert oct(instance.stat().st_mode & 0o777) == "0o700"
+    assert all(oct(path.stat().st_mode & 0o777) == "0o600" for path in files), files
+
+    def problems() -> list[str]:
+        found = health._files(app.extensions["mail"], instance)
+        return [finding.text for finding in found if finding.level == health.PROBLEM]
+    assert problems() == []
+    instance.chmod(0o755)
+    (instance / "inkorg.db").chmod(0o644)
+    assert [text.split(" ", 1)[0] for text in problems()] == [str(instance), str(instance / "inkorg.db")]
+
+
 # --- network rule ----------------------------------------------------------------------------
 
 
@@ -214,3 +242,15 @@ def test_concurrent_setups_do_not_interfere(app_config, lab):
     for t in threads:
         t.join()
     assert set(results.values()) == {200}
+
+
+def test_flask_check_warns_of_https_without_a_trusted_proxy():
+    """Behind a proxy the app must trust it, or every browser has the proxy's address and the sign-in
+    limits per address count them all together; a Secure cookie setting does not change that."""
+    from mailcore import health
+
+    config = {"EXTERNAL_URL": "https://127.0.0.1:1", "SESSION_COOKIE_SECURE": True}
+    warnings = [f.text for f in health._external_url(config) if f.level == health.WARNING]
+    assert any("BEHIND_PROXY=1" in text and "sign-in limits" in text for text in warnings)
+    trusted = [f.text for f in health._external_url({**config, "BEHIND_PROXY": True}) if f.level == health.WARNING]
+    assert not any("BEHIND_PROXY" in text for text in trusted)

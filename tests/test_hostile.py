@@ -154,6 +154,13 @@ def test_cid_images_show_and_other_users_get_404(hostile_world, lab):
     response = cookieless.get(image)
     assert response.status_code == 200 and response.headers["Content-Type"] == "image/png"
     assert cookieless.get(image[:-3] + "xyz").status_code == 404  # a tampered address names nothing
+    other = Browser(app.test_client())  # a second session of the same user: its own addresses
+    other.sign_in(mailbox.address, "crm-password-1")
+    other_html = other.get(f"/inbox/message/{cid_message}", htmx=True).get_data(as_text=True)
+    other_image = re.search(r"(/inbox/image/[^&\"]+)", other_html.replace("&amp;", "&")).group(1)
+    other.post("/signout", {})
+    assert cookieless.get(other_image).status_code == 404  # bound to the session, which has ended
+    assert cookieless.get(image).status_code == 200  # the first session's still works
     from itsdangerous import URLSafeTimedSerializer
 
 

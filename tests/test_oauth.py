@@ -492,3 +492,25 @@ def test_oauthbearer_where_xoauth2_is_not_offered(lab, issuer, oauth_mailbox):
         smtp.esmtp_features["auth"] = "OAUTHBEARER PLAIN"
         _smtp_log_in(smtp, oauth_mailbox.address, Bearer(token.access_token))
     assert lab.smtp_auth_attempts[-1] == (oauth_mailbox.address, True)
+
+
+@pytest.mark.parametrize("email_verified", [True, None])
+def test_a_sign_in_verifies_the_card_address_only_when_the_provider_says_the_email_is_verified(
+        app, lab, issuer, oauth_mailbox, email_verified):
+    """Signing in at the provider connects the account either way; the contact card's address counts as
+    proven only when the id_token says the email is verified, else the mailed link proves it."""
+    from mailcore import services
+    from mailcore.models import ContactEmail
+
+    issuer.users[oauth_mailbox.address.lower()].email_verified = email_verified
+    make_user(app, f"crm-{oauth_mailbox.address}")
+    with app.extensions["mail"].sessions() as db:
+        services.add_contact_email(db, services.user_by_email(db, f"crm-{oauth_mailbox.address}"),
+                                   oauth_mailbox.address)
+    browser = Browser(app.test_client())
+    browser.sign_in(f"crm-{oauth_mailbox.address}", "crm-password-1")
+    connect(browser, lab, oauth_mailbox)
+    assert account_of(app, oauth_mailbox.address).imap_auth == "oauth2"
+    with app.extensions["mail"].sessions() as db:
+        card = db.scalar(select(ContactEmail).where(ContactEmail.address == oauth_mailbox.address))
+        assert (card.verified_at is not None) is bool(email_verified)

@@ -19,8 +19,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # localmail's modules that only the tests, the benchmarks and the checkout's demo use: never shipped
-LAB_ONLY = ("__main__", "corpus", "hostile", "hostile_imap", "https", "oauth_server", "proxy", "services",
-            "trickle", "world")
+LAB_ONLY = ("__main__", "corpus", "hostile", "hostile_imap", "hostile_smtp", "https", "oauth_server", "proxy",
+            "services", "trickle", "world")
 
 
 @pytest.fixture(scope="module")

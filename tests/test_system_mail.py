@@ -34,3 +34,23 @@ def test_a_relay_that_trickles_its_answers_cannot_hold_a_send_past_the_deadline(
         assert slow.connections == 1  # it did reach the relay
     assert refused.value.side == errors.OUTGOING and "timed out" in str(refused.value.detail)
     assert elapsed < DEADLINE + 1.0  # each byte came within the 5 s timeout: only the deadline ends it
+
+
+def test_a_reply_of_endless_continuation_lines_is_refused_at_once(lab):
+    """SMTP continuation lines (`220-`) are limited per reply: a server that never ends its greeting is
+    refused after a few hundred kilobytes, long before the deadline, and not read on."""
+    from localmail.hostile_smtp import EndlessReplySmtp
+    from mailcore.connect import MAX_SMTP_ANSWER, smtp_session
+    from mailcore.settings import ServerSettings
+
+    with EndlessReplySmtp(lab.host, lab.tls_files.trusted) as endless:
+        env = MailEnvironment(NetworkPolicy(parse_networks("127.0.0.0/8"), MAIL_PORTS | {endless.port},
+                                            lambda host: [lab.host]), lab.ca_bundle, timeout=5.0, deadline=10.0)
+        started = time.monotonic()
+        with pytest.raises(errors.MailError) as refused:
+            with smtp_session(ServerSettings(lab.hostname, endless.port, True, "someone"), None, env):
+                pass
+        elapsed = time.monotonic() - started
+    assert refused.value.code == "protocol-failure" and refused.value.side == errors.OUTGOING
+    assert elapsed < 3.0  # not the 10 s deadline
+    assert endless.sent < MAX_SMTP_ANSWER * 20  # what the socket buffers held, not a reply without end

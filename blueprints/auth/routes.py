@@ -9,6 +9,7 @@ from mailcore.zones import is_zone
 
 from ..security import retry_after, signin_limits
 from ..web import db, sign_in, sign_out
+from . import devices
 from .blueprint import bp
 from .forms import CrmSigninForm
 
@@ -36,7 +37,8 @@ def signin():
     if not form.validate_on_submit():
         return render_template("auth/signin.html", form=form, error=None)
     try:
-        user = throttle.sign_in(db(), form.email.data, form.password.data, request.remote_addr, signin_limits())
+        user = throttle.sign_in(db(), form.email.data, form.password.data, request.remote_addr, signin_limits(),
+                                device=devices.nonce_for(form.email.data))
     except throttle.TooManyFailures as refused:
         # the same answer whether or not the user exists, and the password is not looked at
         minutes = -(-refused.retry_after // 60)
@@ -47,7 +49,7 @@ def signin():
         return render_template("auth/signin.html", form=form, error=_("The user name or password is wrong.")), 422
     sign_in(user)
     keep_browser_zone(user, request.form.get("zone"))
-    return redirect(_safe_next(request.args.get("next")))
+    return devices.remember(redirect(_safe_next(request.args.get("next"))), form.email.data)
 
 
 @bp.route("/signout", methods=["POST"])

@@ -18,8 +18,8 @@ TEMPLATE = "compose/compose.html"
 
 def compose_page(form: ComposeForm, window, status: int = 200, problem: str | None = None,
                  card_rule: str | None = None, block: str = "dialog", upload_problem: str | None = None,
-                 **extra):
-    return render(TEMPLATE, block, status, form=form, problem=problem, card_rule=card_rule,
+                 window_made: bool = False, **extra):
+    return render(TEMPLATE, block, status, form=form, problem=problem, card_rule=card_rule, window_made=window_made,
                   title=title(form.mode.data),
                   suggestions=[written_address(pair) for pair in recipients.suggestions(db(), current_user())],
                   uploads=pending_uploads.listed(db(), window), upload_problem=upload_problem,

@@ -19,13 +19,14 @@ from mailcore.services import can_send
 from mailcore.sync import appended, sentcopies
 
 from ..contacts.archiving import document_dialog
+from ..explain import Explanation
 from ..failures import note_failure, said
 from ..htmx import is_fragment_request, redirect_to, render, triggered
 from ..web import current_user, db, login_required, mail_account
 from .blueprint import bp
 from .dialog import TEMPLATE, compose_page
 from .forms import ComposeForm
-from .windows import content, keep_files, open_form, too_large, window_of
+from .windows import content, keep_files, open_form, originals, over_quota, too_large, too_many_windows, window_of
 
 
 @bp.route("/", methods=["GET"])
@@ -33,9 +34,23 @@ from .windows import content, keep_files, open_form, too_large, window_of
 def new():
     if current_user().account is None:
         return redirect_to(url_for("inbox.index"))
-    form, window = open_form(request.args.get("mode"), request.args.get("of", type=int),
-                             request.args.get("draft", type=int))
+    try:
+        form, window = open_form(request.args.get("mode"), request.args.get("of", type=int),
+                                 request.args.get("draft", type=int))
+    except drafts.TooManyWindows:
+        return _refused(too_many_windows())
+    except pending_uploads.OverQuota:
+        db().rollback()
+        return _refused(over_quota())
     return compose_page(form, window)
+
+
+def _refused(said: str):
+    """The compose window cannot open: why, as a notice over the page (htmx) or as a page."""
+    if is_fragment_request():
+        return render("error.html", "notice", 422, retarget="#notice", reswap="innerHTML",
+                      title=_("The email could not be opened"), explained=Explanation(said))
+    return render("error.html", "main", 422, title=_("The email could not be opened"), explained=Explanation(said))
 
 
 @bp.route("/", methods=["POST"])
@@ -44,7 +59,10 @@ def send():
     user, mail = current_user(), mail_account()
     account = mail.row
     form = ComposeForm()
-    window = window_of(form)
+    try:
+        window = window_of(form)
+    except drafts.TooManyWindows:
+        return compose_page(form, None, 422, too_many_windows())
     problem = keep_files(window)
     if problem is None and pending_uploads.total_size(db(), window) > compose.MAX_ATTACHMENTS_BYTES:
         problem = too_large()  # forwarded or reopened attachments count too
@@ -54,7 +72,8 @@ def send():
         return compose_page(form, window, 422, card_rule=contacts.sending_rule(user, account.address))
     try:
         message, recipients = compose.build_message(user.name, account.address,
-                                                    drafts.with_uploads(db(), window, content(form)))
+                                                    drafts.with_uploads(db(), window, content(form),
+                                                                        originals(mail)))
     except compose.InvalidRecipients as exc:
         return compose_page(form, window, 422, _("These recipients are not valid email addresses: %(bad)s",
                                           bad=", ".join(exc.bad)) if exc.bad else _("Enter at least one recipient."))
@@ -113,13 +132,17 @@ def save_draft():
     """Saves what is written to Drafts, replacing the window's previous save; nothing when unchanged."""
     user, mail = current_user(), mail_account()
     form = ComposeForm()
-    window = window_of(form)
+    try:
+        window = window_of(form)
+    except drafts.TooManyWindows:
+        return render(TEMPLATE, "draft_state", 422, form=form, saved=False)
     drafts_folder = special_folder(db(), mail.row, Role.DRAFTS)
     if not form.validate_on_submit() or drafts_folder is None:
         return render(TEMPLATE, "draft_state", 422, form=form, saved=False)
     written = content(form)
     if drafts.fingerprint(written) != form.saved.data or window.uploads_changed:
-        message = compose.draft_message(user.name, mail.row.address, drafts.with_uploads(db(), window, written))
+        message = compose.draft_message(user.name, mail.row.address, drafts.with_uploads(db(), window, written,
+                                                                                         originals(mail)))
         try:
             drafts.save(mail, window, message, drafts_folder)
         except errors.MailError:

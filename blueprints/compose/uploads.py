@@ -18,9 +18,11 @@ from .windows import keep_files, window_of
 def attach():
     current_account()
     form = ComposeForm()
+    made = not form.window.data
     window = window_of(form)
     problem = keep_files(window)
-    return compose_page(form, window, 422 if problem else 200, block="uploads", upload_problem=problem)
+    return compose_page(form, window, 422 if problem else 200, block="uploads", upload_problem=problem,
+                        window_made=made)
 
 
 @bp.route("/attachments/<int:upload_id>/remove", methods=["POST"])

@@ -24,7 +24,7 @@ from mailcore.reading.search import server_matches
 from ..explain import explain_state
 from ..failures import away_of, state_key
 from ..htmx import page_in_place
-from ..web import current_user, db, installation
+from ..web import current_user, db, installation, request_env
 from .blueprint import bp
 from .notify import arrivals_view
 from .reading import reading_view
@@ -44,7 +44,7 @@ def list_query(account: Account, folder: Folder | None) -> ListQuery:
     shown = request.values.get("shown", type=int) or 0
     matches: frozenset[int] = frozenset()
     if search and folder is not None:
-        matches = server_matches(installation().account(db(), account), folder, search)
+        matches = server_matches(installation().account(db(), account, request_env), folder, search)
     return ListQuery(folder.id if folder else None, search, sort if sort in SORTS else "date", direction != "asc",
                      after=request.args.get("after") or None, limit=min(max(shown, 0) + PAGE, 1000),
                      through=request.values.get("through") or None, server_matches=matches,

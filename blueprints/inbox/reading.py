@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, request, url_for
+from flask import Response, abort, current_app, request, session, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from mailcore import crm_signin as signin
 from mailcore import errors
 from mailcore.crm import senders
 from mailcore.models import Account, Folder, Role, User
@@ -13,10 +14,11 @@ from mailcore.reading.render import Attachment, attachment_part, frame_document
 from mailcore.reading.render import inline_image as image_part
 from mailcore.reading.render import view as render_view
 
+from ..explain import explain
 from ..failures import note_failure
 from ..htmx import render
-from ..security import download
-from ..web import current_account, current_user, db, installation, login_required, mail_account, own
+from ..security import download, session_limits
+from ..web import current_account, current_user, db, installation, login_required, mail_account, own, request_env
 from .blueprint import bp
 
 INLINE_IMAGE_LIFETIME = 3600  # seconds an inline image's address works; the pane is reloaded long before
@@ -50,13 +52,16 @@ def reading_view(message_id: int) -> dict:
         raw = mail.raw_message(found)
     except errors.MailError as exc:
         db().rollback()
-        note_failure(mail.row, exc)  # the list's poll shows the server's state from now on
-        db().commit()
+        problem = explain(exc).message if isinstance(exc, errors.ServerBusy) else None
+        if problem is None:
+            note_failure(mail.row, exc)  # the list's poll shows the server's state from now on
+            db().commit()
         return dict(selected=found, home=db().get(Folder, found.folder_id), shown=None, frame=None,
-                    allow_remote=allow_remote, move_targets=[], trash=None)
+                    allow_remote=allow_remote, move_targets=[], trash=None, problem=problem)
     origin = request.host_url.rstrip("/")
+    live_session = signin.session_key(session.get("token"))
     shown = render_view(raw, allow_remote=allow_remote, part_url=lambda part: origin + url_for(
-        "inbox.inline_image", token=_inline_signer().dumps([user.id, found.id, part.index])))
+        "inbox.inline_image", token=_inline_signer().dumps([user.id, found.id, part.index, live_session])))
     frame = frame_document(shown.html, app_origin=origin, allow_remote=allow_remote) if shown.html else None
     conversation = conversation_view(found)  # as it was: its unread messages open
     unread = [m for m in (found, *conversation.get("before", ()), *conversation.get("after", ())) if not m.seen]
@@ -118,18 +123,21 @@ def _inline_signer() -> URLSafeTimedSerializer:
 @bp.route("/image/<token>")
 def inline_image(token: str):
     """A message's own inline image, for the sandboxed frame. The frame has no origin, so the browser
-    sends no session cookie: the address itself, signed and short-lived, names the user, the message
-    and the part, and nothing else can be reached through it."""
+    sends no session cookie: the address itself, signed and short-lived, names the user, the message,
+    the part and the session it was made for, and works only while that session is live (not after
+    sign-out). Nothing else can be reached through it; the access log leaves it out (AccessLogger)."""
     try:
-        user_id, message_id, index = _inline_signer().loads(token, max_age=INLINE_IMAGE_LIFETIME)
+        user_id, message_id, index, key = _inline_signer().loads(token, max_age=INLINE_IMAGE_LIFETIME)
     except (BadSignature, ValueError, TypeError):
+        abort(404)
+    if not signin.session_live(db(), user_id, key, session_limits()):
         abort(404)
     user = db().get(User, user_id)
     account: Account | None = user.account if user else None
     found = message_of(db(), account, message_id) if account else None
     if found is None:
         abort(404)
-    picked = image_part(installation().account(db(), account).raw_message(found), index)
+    picked = image_part(installation().account(db(), account, lambda: request_env(user.id)).raw_message(found), index)
     if picked is None:
         abort(404)
     return _download(*picked, inline=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 
@@ -10,7 +12,7 @@ from mailcore.account import settings_of
 from mailcore.compose import rich, signature
 from mailcore.contacts import sending_rule
 from mailcore.crm import autoarchive
-from mailcore.models import SignatureLogo
+from mailcore.models import SignatureLogo, utcnow
 from mailcore.zones import is_zone
 
 from ..dates import forget_zone, zone_name
@@ -137,6 +139,7 @@ def email_options():
     return render(OPTIONS, "dialog", 422 if form.errors else 200, form=form, tab=tab, account=account,
                   settings=settings_of(account) if account else None,
                   state=explain_state(account) if account else None,
+                  watch_paused=_watch_paused(account),
                   card_mismatch=sending_rule(user, account.address) if account else None)
 
 
@@ -181,3 +184,13 @@ def change_contact_email(email_id: int, change: str):
     if not found:
         abort(404)
     return redirect_to(url_for("settings.contact_card"))
+
+
+def _watch_paused(account) -> datetime | None:
+    """Until when new mail is not watched for, where the server said too much in IDLE (mailcore/sync/watch.py)."""
+    until = account.watch_paused_until if account else None
+    if until is None:
+        return None
+    if until.tzinfo is None:  # SQLite keeps no zone: stored as UTC
+        until = until.replace(tzinfo=UTC)
+    return until if until > utcnow() else None

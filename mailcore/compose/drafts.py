@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import getaddresses
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from mailcore.account import MailAccount
@@ -26,11 +26,31 @@ from mailcore.models import ComposeWindow, Folder, PendingUpload, User
 from mailcore.reading.render import attachments_of, parse
 from mailcore.sync import appended
 
+WINDOWS_PER_USER = 20  # open compose windows one user may have (COMPOSE_WINDOWS_PER_USER)
 
-def open_window(db: Session, user: User, draft_uid: int | None = None) -> ComposeWindow:
+
+class TooManyWindows(Exception):
+    """The user has as many compose windows open as they may."""
+
+
+def reused_window(db: Session, user: User, mode: str, of: int) -> ComposeWindow | None:
+    """The user's unsent window opened for the same reply, forward or draft, if it is still kept."""
     pending_uploads.expire(db)
+    return db.scalar(select(ComposeWindow).where(
+        ComposeWindow.user_id == user.id, ComposeWindow.answer_mode == mode, ComposeWindow.answer_of == of,
+        ComposeWindow.sent.is_(False)).order_by(ComposeWindow.id.desc()).limit(1))
+
+
+def open_window(db: Session, user: User, draft_uid: int | None = None, answer: tuple[str, int] | None = None,
+                most: int = WINDOWS_PER_USER) -> ComposeWindow:
+    """A new compose window; TooManyWindows when the user has `most` unsent ones (kept a day)."""
+    pending_uploads.expire(db)
+    held = db.scalar(select(func.count()).where(ComposeWindow.user_id == user.id, ComposeWindow.sent.is_(False)))
+    if held >= most:
+        raise TooManyWindows()
+    mode, of = answer if answer else (None, None)
     window = ComposeWindow(user_id=user.id, key=secrets.token_urlsafe(24), draft_uid=draft_uid,
-                           sent=False, uploads_changed=False)
+                           sent=False, uploads_changed=False, answer_mode=mode, answer_of=of)
     db.add(window)
     db.commit()
     return window
@@ -49,9 +69,14 @@ def fingerprint(draft: Draft) -> str:
     return hashlib.sha256("\x00".join(" ".join(f.split()) for f in fields).encode()).hexdigest()[:32]
 
 
-def with_uploads(db: Session, window: ComposeWindow, draft: Draft) -> Draft:
-    draft.attachments = [Upload(u.filename, u.content_type, pending_uploads.data_of(db, u))
-                         for u in pending_uploads.listed(db, window)]
+def with_uploads(db: Session, window: ComposeWindow, draft: Draft,
+                 originals: pending_uploads.Originals | None = None) -> Draft:
+    """The draft with the window's attachments; forwarded ones are copied from their original now."""
+    draft.attachments = []
+    for upload in pending_uploads.listed(db, window):
+        data = pending_uploads.data_of(db, upload, originals)
+        if data is not None:
+            draft.attachments.append(Upload(upload.filename, upload.content_type, data))
     return draft
 
 
@@ -107,13 +132,17 @@ def sent(mail: MailAccount, window: ComposeWindow, drafts: Folder | None) -> Non
 
 
 def closed(db: Session, window: ComposeWindow) -> None:
-    """The form was closed with its draft saved (or nothing to save): its uploads are no longer needed."""
+    """The form was closed with its draft saved (or nothing to save): the window and its uploads are no
+    longer needed (the draft in Drafts opens in a window of its own), and no longer count as open."""
     db.execute(delete(PendingUpload).where(PendingUpload.window_id == window.id))
+    db.delete(window)
     db.commit()
 
 
-def from_message(db: Session, window: ComposeWindow, raw: bytes) -> Draft:
-    """A saved draft as the compose form shows it; its attachments become the window's uploads."""
+def from_message(db: Session, window: ComposeWindow, raw: bytes, keep_attachments: bool = True,
+                 quota: int = pending_uploads.USER_QUOTA) -> Draft:
+    """A saved draft as the compose form shows it; its attachments become the window's uploads (unless
+    the window has them already), within the user's quota (OverQuota)."""
     message = parse(raw)
 
     def header(name: str) -> str:
@@ -128,8 +157,9 @@ def from_message(db: Session, window: ComposeWindow, raw: bytes) -> Draft:
     inline = []
     for item, part in attachments_of(message):
         if not item.inline:
-            pending_uploads.store_bytes(db, window, item.filename, item.content_type,
-                                        part.get_payload(decode=True) or b"")
+            if keep_attachments:
+                pending_uploads.store_bytes(db, window, item.filename, item.content_type,
+                                            part.get_payload(decode=True) or b"", quota=quota)
         elif item.content_id and item.content_type.startswith("image/"):
             inline.append(Inline(item.content_id, item.content_type, part.get_payload(decode=True) or b""))
     formatted = message.get_body(preferencelist=("html",)) if message.is_multipart() else None

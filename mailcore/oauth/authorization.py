@@ -151,7 +151,7 @@ class ProviderSignin:
         result = self.mail.check(user, pending.settings, credentials)
         if result.ok:
             account = self.mail.store(user, pending.settings, credentials, provider_id=provider.id,
-                                      source=pending.source)
+                                      source=pending.source, proven=tokens.verified)
             self.installation.tokens.store(self.db, account, provider.id, tokens)
             self.db.commit()
         return Outcome(result, pending)
@@ -165,7 +165,7 @@ class ProviderSignin:
         if account.smtp_auth != OAUTH2:
             credentials = Credentials(credentials.incoming_password,
                                       self.mail.stored_credentials(account).outgoing_password)
-        result = check_account(settings, credentials, self.installation.env)
+        result = check_account(settings, credentials, self.mail.env() if self.mail.env else self.installation.env)
         if result.ok:
             self.installation.tokens.store(self.db, account, pending.provider_id, tokens)
             account.sync_state, account.sync_failures = SyncState.NEW, 0

@@ -299,6 +299,7 @@ class Tokens:
     expires_at: datetime
     subject: str = ""
     identity: str = ""  # the address the provider vouches for (email or preferred_username)
+    verified: bool = False  # the provider says the address is the user's own (a verified email)
 
 
 def finish(registry: OAuthRegistry, client: OAuthClient, flow: FlowSecrets, redirect_uri: str,
@@ -321,8 +322,10 @@ def finish(registry: OAuthRegistry, client: OAuthClient, flow: FlowSecrets, redi
     if not token.get("access_token") or not token.get("id_token"):
         raise ProviderSigninRefused("token", "the answer lacks an access token or an id_token")
     claims = verify_id_token(registry, client, token, flow.nonce)
+    microsoft, single_tenant = microsoft_registration(client.issuer)
     return Tokens(token["access_token"], token.get("refresh_token"), expiry_of(token),
-                  str(claims.get("sub") or ""), identity_of(claims))
+                  str(claims.get("sub") or ""), identity_of(claims, microsoft, single_tenant),
+                  identity_verified(claims, microsoft, single_tenant))
 
 
 def expiry_of(token: Mapping) -> datetime:
@@ -373,13 +376,43 @@ def verify_id_token(registry: OAuthRegistry, client: OAuthClient, token: Mapping
     return dict(claims)
 
 
-def identity_of(claims: Mapping) -> str:
-    """The address the provider vouches for: a verified `email`, else `preferred_username`."""
+def microsoft_registration(issuer: str) -> tuple[bool, bool]:
+    """Whether the issuer is Microsoft Entra's, and whether the registration is for one tenant only."""
+    found = re.match(r"^https://login\.microsoftonline\.com/([^/]+)/", issuer)
+    if not found:
+        return False, False
+    return True, found[1] not in ("common", "organizations", "consumers", "{tenantid}")
+
+
+def _email_counts(claims: Mapping, microsoft: bool, single_tenant: bool) -> bool:
+    """Whether the `email` claim names the user: not said to be unverified, and at Microsoft (where any
+    tenant's administrator may set any email) only where the domain's owner vouches (`xms_edov`) or the
+    registration admits one tenant only."""
     email = claims.get("email")
-    if isinstance(email, str) and "@" in email and claims.get("email_verified") is not False:
-        return email.strip()
+    if not (isinstance(email, str) and "@" in email) or claims.get("email_verified") is False:
+        return False
+    if microsoft:
+        return single_tenant or claims.get("xms_edov") in (True, 1, "1", "true", "True")
+    return True
+
+
+def identity_of(claims: Mapping, microsoft: bool = False, single_tenant: bool = False) -> str:
+    """The address the provider vouches for: the `email` where it counts, else `preferred_username`; none
+    at all where the provider says the email is not verified."""
+    if _email_counts(claims, microsoft, single_tenant):
+        return str(claims["email"]).strip()
+    if claims.get("email_verified") is False:
+        return ""
     username = claims.get("preferred_username")
     return username.strip() if isinstance(username, str) and "@" in username else ""
+
+
+def identity_verified(claims: Mapping, microsoft: bool = False, single_tenant: bool = False) -> bool:
+    """Whether the sign-in proves the address is the user's (and so verifies it on the contact card): an
+    email the provider says is verified (at Microsoft: one that counts, see _email_counts)."""
+    if not _email_counts(claims, microsoft, single_tenant):
+        return False
+    return microsoft or claims.get("email_verified") is True
 
 
 # --- refreshing ----------------------------------------------------------------------------------

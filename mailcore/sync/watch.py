@@ -29,11 +29,12 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from imapclient import IMAPClient
+from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 
 from mailcore import errors, leases
 from mailcore.connect import MailClient, mailbox_changed
-from mailcore.models import Account, SyncState
+from mailcore.models import Account, SyncState, utcnow
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -47,6 +48,11 @@ LEASE = 45.0  # seconds; a dead watcher's accounts are watched again within LEAS
 CLAIM_BATCH = 250  # accounts claimed per renewal, so that watchers starting together share them
 EMPTY_READS = 3  # a socket readable again and again with nothing to read has been closed
 LOST = (errors.MailError, IMAPClient.Error, OSError, EOFError, ValueError)
+TURN_LINES = 200  # lines read from one account per turn of the loop; the rest wait for the next turn
+TURN_BYTES = 256 * 1024  # about as many bytes per turn
+IDLE_MOST_LINES = 20_000  # in one IDLE (24 minutes) a real server says far less, even when thousands change
+IDLE_MOST_BYTES = 8 * 1024 * 1024
+PAUSE = timedelta(minutes=30)  # an account whose server said more is not watched for this long
 
 
 @dataclass(eq=False)
@@ -59,6 +65,8 @@ class Watched:
     idle: bool
     since: float = field(default_factory=time.monotonic)  # when IDLE (or the last NOOP) began
     empty_reads: int = 0
+    lines: int = 0  # read in this IDLE
+    size: int = 0
 
 
 class Watcher:
@@ -88,6 +96,7 @@ class Watcher:
         self._pool = ThreadPoolExecutor(connectors, thread_name_prefix="watch-connect")
         self._done: queue.SimpleQueue[tuple[int, Watched | None, str | None]] = queue.SimpleQueue()
         self._changes = _Changes(self.on_change, self.on_adopt)
+        self.unfinished: set[int] = set()  # accounts whose last turn stopped at its bound: read again at once
 
     # --- the loop --------------------------------------------------------------------------------
 
@@ -105,8 +114,11 @@ class Watcher:
                 self._start_connections()
                 self._adopt_finished()
                 self._keep_alive()
-                for key, _events in self._selector.select(timeout=0.5):
-                    self._readable(key.data)
+                again = [self.watched[a] for a in self.unfinished if a in self.watched]
+                self.unfinished.clear()
+                ready = {key.data for key, _events in self._selector.select(timeout=0 if again else 0.5)}
+                for watched in ready | set(again):
+                    self._readable(watched)
         finally:
             self.close()
 
@@ -143,7 +155,9 @@ class Watcher:
         self.leased = held
 
     def _renew_and_claim(self) -> set[int]:
-        ok = Account.sync_state == SyncState.OK
+        now = utcnow()
+        ok = (Account.sync_state == SyncState.OK) & (
+            Account.watch_paused_until.is_(None) | (Account.watch_paused_until <= now))
         with self.host.sessions() as db:
             self._lease.release(db, ~ok)  # an account that needs its user first is not watched
             held = self._lease.renew(db, ok)
@@ -209,11 +223,19 @@ class Watcher:
         self.retry_at[account_id] = time.monotonic() + min(300, 2 ** failures)  # never hammer a provider
 
     def _readable(self, watched: Watched) -> None:
+        """One turn of reading an account: at most TURN_LINES lines, so every account gets its turn."""
         try:
-            responses = watched.client.idle_check(timeout=0)
+            responses, size = watched.client.idle_turn(TURN_LINES, TURN_BYTES)
         except LOST:
-            responses = None
+            responses, size = None, 0
         if responses:
+            watched.lines += len(responses)
+            watched.size += size
+            if watched.lines > IDLE_MOST_LINES or watched.size > IDLE_MOST_BYTES:
+                self._pause(watched)
+                return
+            if len(responses) >= TURN_LINES or size >= TURN_BYTES:
+                self.unfinished.add(watched.account_id)
             watched.empty_reads = 0
             if mailbox_changed(responses):
                 self._changes.add(watched.account_id)
@@ -238,6 +260,7 @@ class Watcher:
             if watched.idle:
                 _text, responses = watched.client.idle_done()
                 _start_idle(watched.client)
+                watched.lines = watched.size = 0
             else:
                 _text, responses = watched.client.noop()
         except LOST:
@@ -256,6 +279,22 @@ class Watcher:
                 self._selector.unregister(watched.client.socket())
             except (KeyError, ValueError, OSError):
                 pass
+
+    def _pause(self, watched: Watched) -> None:
+        """The server says more in IDLE than any real one: stop watching the account for PAUSE, here and in
+        every watcher (its lease is not claimed until then), and say so on its sync status."""
+        log.warning("account %s: its server sent more than %d lines or %d bytes in one IDLE; not watched for %s",
+                    watched.account_id, IDLE_MOST_LINES, IDLE_MOST_BYTES, PAUSE)
+        self._detach(watched)
+        self._close_later(watched)
+        self.retry_at[watched.account_id] = time.monotonic() + PAUSE.total_seconds()
+        try:
+            with self.host.sessions() as db:
+                db.execute(update(Account).where(Account.id == watched.account_id).values(
+                    watch_paused_until=utcnow() + PAUSE))
+                db.commit()
+        except SQLAlchemyError as exc:
+            log.warning("could not record the pause of account %s (%s)", watched.account_id, type(exc).__name__)
 
     def _lost(self, watched: Watched) -> None:
         log.info("IDLE on account %s ended", watched.account_id)

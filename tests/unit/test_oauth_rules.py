@@ -152,9 +152,29 @@ def test_microsoft_id_tokens_name_their_own_tenant():
 
 
 def test_an_unverified_email_is_not_the_identity():
+    """Where the provider says the email is not verified, neither it nor preferred_username names the user."""
     assert oauth.identity_of({"email": "x@evil.example", "email_verified": False,
-                              "preferred_username": "kim@acme.example"}) == "kim@acme.example"
+                              "preferred_username": "kim@acme.example"}) == ""
     assert oauth.identity_of({"preferred_username": "not-an-address"}) == ""
+    assert oauth.identity_of({"preferred_username": "kim@acme.example"}) == "kim@acme.example"
+    assert not oauth.identity_verified({"preferred_username": "kim@acme.example"})
+    assert not oauth.identity_verified({"email": "kim@acme.example"})  # not said to be verified
+    assert oauth.identity_verified({"email": "kim@acme.example", "email_verified": True})
+
+
+def test_a_microsoft_email_counts_only_with_xms_edov_or_for_one_tenant():
+    """Any Entra tenant's administrator can set any email on a user: it names the user only where the
+    domain's owner vouches for it (xms_edov) or the registration admits one tenant; else the sign-in name."""
+    claims = {"email": "ceo@victim.example", "preferred_username": "mallory@evil.onmicrosoft.com"}
+    common, _ = oauth.microsoft_registration("https://login.microsoftonline.com/common/v2.0")
+    assert (common, _) == (True, False)
+    assert oauth.identity_of(claims, microsoft=True) == "mallory@evil.onmicrosoft.com"
+    assert not oauth.identity_verified(claims, microsoft=True)
+    assert oauth.identity_of({**claims, "xms_edov": True}, microsoft=True) == "ceo@victim.example"
+    assert oauth.identity_verified({**claims, "xms_edov": True}, microsoft=True)
+    assert oauth.microsoft_registration("https://login.microsoftonline.com/contoso.example/v2.0") == (True, True)
+    assert oauth.identity_of(claims, microsoft=True, single_tenant=True) == "ceo@victim.example"
+    assert oauth.microsoft_registration("https://accounts.google.com") == (False, False)
 
 
 def test_the_issuer_is_reached_only_where_the_network_rule_allows():

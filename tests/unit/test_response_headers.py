@@ -49,3 +49,25 @@ def test_only_htmx_and_security_write_response_headers():
     writers = {str(path.relative_to(BLUEPRINTS.parent)): header_writes(path.read_text(encoding="utf-8"))
                for path in sources if path.name not in HEADER_WRITERS or path.parent != BLUEPRINTS}
     assert {name: lines for name, lines in writers.items() if lines} == {}
+
+
+def test_the_access_log_leaves_out_inline_image_tokens():
+    """An inline image's address opens the image while its session lives: gunicorn's log names the path only."""
+    import datetime
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    from blueprints.accesslog import AccessLogger
+
+    logger = AccessLogger(Config())
+    environ = {"REQUEST_METHOD": "GET", "RAW_URI": "/inbox/image/eyJzZWNyZXQ.abc?x=1",
+               "PATH_INFO": "/inbox/image/eyJzZWNyZXQ.abc", "QUERY_STRING": "x=1",
+               "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1"}
+    response = SimpleNamespace(status="200 OK", headers=[], sent=10)
+    atoms = logger.atoms(response, SimpleNamespace(headers=[]), environ, datetime.timedelta(seconds=1))
+    assert "eyJzZWNyZXQ" not in " ".join(str(value) for value in atoms.values())
+    assert atoms["r"] == "GET /inbox/image/… HTTP/1.1"
+    plain = logger.atoms(response, SimpleNamespace(headers=[]), {**environ, "RAW_URI": "/inbox/?folder=2",
+                                                                "PATH_INFO": "/inbox/"}, datetime.timedelta(seconds=1))
+    assert plain["r"] == "GET /inbox/?folder=2 HTTP/1.1"
