@@ -84,7 +84,7 @@ def test_a_hostile_server_cannot_hold_or_exhaust_a_sync(hostile_app, lab, hostil
     before = _peak_mb()
     seconds, answers, summary = _while_web_answers(app, lambda: mail.run_job(SyncJob(account_id)))
     assert seconds < DEADLINE * 3
-    assert answers and max(answers) < 1.0
+    assert answers and max(answers) < 2.0  # the web answers meanwhile (a busy 2-core machine included)
     assert _peak_mb() - before < 200
     with mail.sessions() as db:
         account = db.get(Account, account_id)

@@ -33,4 +33,4 @@ def use_template():
         window.uploads_changed = True
         db().commit()
     uploads = compose_page(form, window, block="uploads").get_data(as_text=True)
-    return jsonify(html=html, subject=subject, uploads=uploads)
+    return jsonify(html=html, subject=subject, uploads=uploads, window=window.key)  # a new email's window is made here

@@ -152,6 +152,8 @@
           }).then(function (response) {
             return response.ok ? response.json() : Promise.reject(response.status);
           }).then(function (answer) {
+            var key = form.querySelector("input[name=window]");
+            if (key && answer.window) key.value = answer.window;
             var uploads = form.querySelector("#uploads");
             if (uploads) {
               uploads.outerHTML = answer.uploads;
