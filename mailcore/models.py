@@ -13,6 +13,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -320,6 +321,9 @@ class Message(Base):
         # the previews a sync has still to fetch: a handful, found without reading the folder
         Index("ix_messages_preview_pending", "folder_id", "uid", sqlite_where=text("preview IS NULL"),
               postgresql_where=text("preview IS NULL")),
+        # the messages the search index still lacks (or lacks the body of): found without reading the folder
+        Index("ix_messages_search_pending", "folder_id", "id", sqlite_where=text("search_state < 2"),
+              postgresql_where=text("search_state < 2")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -339,6 +343,24 @@ class Message(Base):
     recipients: Mapped[str] = mapped_column(String(1000), default="", server_default="")  # To, for Sent and Drafts
     body_text: Mapped[str | None] = mapped_column(Text)  # cached when first opened
     raw: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # the message, once opened
+    # in the search index: 0 not yet, 1 the list's fields, 2 with the body (mailcore/search/index.py)
+    search_state: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+
+
+class MessageText(Base):
+    """A message's words as the search index reads them (folded, one space between words). SQLite's
+    FTS5 table `message_search` and PostgreSQL's GIN index over these columns are made by migration
+    0020 and kept out of the schema comparison by name (mailcore/search/index.py, `schema_filter`)."""
+
+    __tablename__ = "message_texts"
+
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True,
+                                            autoincrement=False)
+    subject: Mapped[str] = mapped_column(Text, default="", server_default="")
+    sender: Mapped[str] = mapped_column(Text, default="", server_default="")
+    recipients: Mapped[str] = mapped_column(Text, default="", server_default="")
+    attachments: Mapped[str] = mapped_column(Text, default="", server_default="")
+    body: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class NotAddedAddress(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import request
 
-from mailcore.reading.mailbox import folder_of, page
+from mailcore.reading.mailbox import folder_of, folders, page
 
 from ..htmx import render
 from ..setup.steps import address_step
@@ -31,7 +31,8 @@ def more():
     folder = own(folder_of, request.args.get("folder", type=int))
     query = list_query(current_account(), folder)
     listing = page(db(), folder, query)
-    return render("inbox/index.html", "rows", listing=listing, folder=folder, query=query,
+    found_in = {f.id: f for f in folders(db(), current_account())} if query.everywhere else {}
+    return render("inbox/index.html", "rows", listing=listing, folder=folder, query=query, found_in=found_in,
                   companies=sender_companies(folder, listing))
 
 

@@ -3,14 +3,16 @@ Every query starts from the user's own account."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from mailcore.models import Account, Folder, Message, Role
+from mailcore.search import query as language
+from mailcore.search.index import NOT_INDEXED, WHOLE
 
 SORTS = {"date": Message.date, "sender": Message.sender_name, "subject": Message.subject}
 PAGE = 50
@@ -26,7 +28,11 @@ class ListQuery:
     after: str | None = None  # cursor: the last row of the previous page
     limit: int = PAGE
     through: str | None = None  # cursor: a refresh brings every row up to this one (what the list shows)
-    server_matches: frozenset[int] = frozenset()  # UIDs the server's own search found (bodies not stored here)
+    # per folder, the UIDs the server's own search found (for messages whose body is not indexed here)
+    server_matches: Mapping[int, frozenset[int]] = field(default_factory=dict)
+    everywhere: bool = False  # search every folder of the account, not only the open one
+    locale: str = "en"  # how the user writes dates (before:, after:)
+    zone: str = "UTC"  # where the user's days begin and end
 
 
 @dataclass
@@ -76,15 +82,13 @@ def page(db: Session, folder: Folder, query: ListQuery) -> Page:
     """One page by keyset (sort value, id): as fast at the 100,000th message as at the first."""
     column = SORTS.get(query.sort, Message.date)
     sort = query.sort if query.sort in SORTS else "date"
-    statement = select(Message).where(Message.folder_id == folder.id)
+    if query.search and query.everywhere:
+        statement = select(Message).where(Message.folder_id.in_(select(Folder.id).where(
+            Folder.account_id == folder.account_id)))
+    else:
+        statement = select(Message).where(Message.folder_id == folder.id)
     if query.search:
-        # % and _ are searched for as themselves ("kund_offert", "100%"), not as wildcards
-        like = "%" + query.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        found = [field.ilike(like, escape="\\") for field in (Message.subject, Message.sender_name,
-                 Message.sender_address, Message.recipients, Message.body_text)]
-        if query.server_matches:
-            found.append(Message.uid.in_(sorted(query.server_matches)))
-        statement = statement.where(or_(*found))
+        statement = statement.where(*search_conditions(db.get_bind().dialect.name, query))
     after = _after(query.after, sort) if query.after else None
     if after:
         statement = statement.where(_beyond(after, column, query.descending))
@@ -100,6 +104,43 @@ def page(db: Session, folder: Folder, query: ListQuery) -> Page:
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(folder, rows, _cursor(rows[-1], sort) if more and rows else None)
+
+
+def _like(text: str):
+    # % and _ are searched for as themselves ("kund_offert", "100%"), not as wildcards
+    like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return or_(*[column.ilike(like, escape="\\") for column in (Message.subject, Message.sender_name,
+                 Message.sender_address, Message.recipients, Message.body_text)])
+
+
+def _not_indexed(parsed: language.Query) -> list:
+    """A message not in the index yet: its list fields hold the words as typed (one run of text, as
+    before there was an index), and each field's term."""
+    free = " ".join(parsed.free_text)
+    return ([_like(free)] if free else []) + [_like(t.text) for t in parsed.terms if t.column]
+
+
+def search_conditions(dialect: str, query: ListQuery) -> list:
+    """The search language's conditions (mailcore/search/query.py). Its words are looked up in the
+    index; a message not indexed yet is searched in the list's fields as text, and one whose body is
+    not indexed yet is also found where the server's own search found it."""
+    parsed = language.parse(query.search, query.locale)
+    if parsed.empty:  # no word in it ("%", "--"): the list's fields hold it as typed
+        return [_like(query.search)]
+    found = language.conditions(dialect, parsed, query.zone)
+    if parsed.terms:
+        fielded = [t for t in parsed.terms if t.column]
+        by_server = [and_(Message.folder_id == folder_id, Message.uid.in_(sorted(uids)))
+                     for folder_id, uids in query.server_matches.items() if uids]
+        ways = [language.words_condition(dialect, parsed),
+                and_(Message.search_state == NOT_INDEXED, *_not_indexed(parsed))]
+        if by_server:
+            server = [Message.search_state < WHOLE, or_(*by_server)]
+            if fielded:
+                server.append(language.words_condition(dialect, language.Query(terms=fielded)))
+            ways.append(and_(*server))
+        found.append(or_(*ways))
+    return found
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,9 @@ class SyncJob:
 
 
 def run_job(host: SyncHost, job: SyncJob) -> SyncSummary:
-    return AccountSync(host).run(job.account_id, only=job.folder)
+    settings = getattr(host, "settings", None)  # an Installation's; another host runs without a search index
+    return AccountSync(host, index_bodies=getattr(settings, "search_index_per_sync", 0)).run(job.account_id,
+                                                                                            only=job.folder)
 
 
 class Runner(Protocol):
