@@ -4,7 +4,7 @@ and the account's state. The inbox's routes and the setup dialog (which ends in 
 from __future__ import annotations
 
 from flask import request, url_for
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from mailcore.contacts import sending_rule
 from mailcore.crm.senders import companies_of_senders
@@ -51,7 +51,7 @@ def _server_matches(account: Account, folder: Folder, everywhere: bool, texts: l
     if not texts:
         return {}
     scope = (select(Folder.id).where(Folder.account_id == account.id) if everywhere else [folder.id])
-    waiting = set(db().scalars(select(distinct(Message.folder_id)).where(Message.folder_id.in_(scope),
+    waiting = set(db().scalars(select(Message.folder_id).distinct().where(Message.folder_id.in_(scope),
                                                                           Message.search_state < WHOLE)))
     if not waiting:
         return {}

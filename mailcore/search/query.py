@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from babel.dates import parse_date
-from sqlalchemy import not_, select, text
+from sqlalchemy import bindparam, not_, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
 from mailcore.models import Message
@@ -133,9 +133,10 @@ def matching(dialect: str, terms: list[Term]):
     """A subquery of the ids of messages whose indexed words match every term."""
     if dialect == "postgresql":
         return select(text("message_id")).select_from(text("message_texts")).where(
-            text(f"({SEARCH_VECTOR}) @@ to_tsquery('simple', :q)").bindparams(q=ts_query(terms)))
+            text(f"({SEARCH_VECTOR}) @@ to_tsquery('simple', :q)").bindparams(
+                bindparam("q", ts_query(terms), unique=True)))
     return select(text("rowid")).select_from(text("message_search")).where(
-        text("message_search MATCH :m").bindparams(m=fts_match(terms)))
+        text("message_search MATCH :m").bindparams(bindparam("m", fts_match(terms), unique=True)))
 
 
 def conditions(dialect: str, query: Query, zone: str) -> list[ColumnElement]:

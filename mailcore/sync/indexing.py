@@ -66,7 +66,7 @@ def bodies_missing(db: Session, folder: Folder) -> list[tuple[int, int]]:
     """(id, UID) of the folder's messages indexed without their body, newest first."""
     return list(db.execute(select(Message.id, Message.uid).where(Message.folder_id == folder.id,
                                                                   Message.search_state == LISTED)
-                           .order_by(Message.uid.desc())).tuples())
+                           .order_by(Message.uid.desc())).all())
 
 
 def fetch_bodies(db: Session, client: MailClient, folders: list[Folder], limit: int,
@@ -156,9 +156,9 @@ def progress(db: Session, account_id: int) -> dict[int, int]:
     """Per folder still being indexed: the share of its messages whose body is indexed, in percent."""
     pending = dict(db.execute(select(Message.folder_id, func.count()).join(Folder)
                               .where(Folder.account_id == account_id, Message.search_state < WHOLE)
-                              .group_by(Message.folder_id)).tuples())
+                              .group_by(Message.folder_id)).all())
     if not pending:
         return {}
-    totals = dict(db.execute(select(Folder.id, Folder.total).where(Folder.id.in_(pending))).tuples())
+    totals = dict(db.execute(select(Folder.id, Folder.total).where(Folder.id.in_(pending))).all())
     return {fid: min(99, int(100 * (totals.get(fid, 0) - count) / totals[fid])) if totals.get(fid) else 0
             for fid, count in pending.items()}
