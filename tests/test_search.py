@@ -60,10 +60,15 @@ def database(request, app_config):
 
 
 @pytest.fixture
-def app(app_config, database):
+def per_sync() -> int:
+    return 500
+
+
+@pytest.fixture
+def app(app_config, database, per_sync):
     from app import create_app
 
-    made = create_app({**app_config, "DATABASE_URL": database, "SEARCH_INDEX_PER_SYNC": 500})
+    made = create_app({**app_config, "DATABASE_URL": database, "SEARCH_INDEX_PER_SYNC": per_sync})
     yield made
     made.extensions["mail"].engine.dispose()
 
@@ -113,3 +118,47 @@ def test_the_query_language_over_the_index(app, lab, mailbox, monkeypatch):
         db.commit()
         assert db.scalar(select(func.count()).select_from(MessageText)) == 6
     assert found(client, "zebrafinkarna") == set()
+
+
+WORDS = {"sv": {"indexed": "indexerad", "all": "Alla mappar", "search": "Sök i aktuell mapp"},
+         "en": {"indexed": "indexed", "all": "All folders", "search": "Search in the open folder"}}
+
+
+@pytest.mark.parametrize(("database", "lang", "per_sync"), [("sqlite", "sv", 2), ("postgresql", "en", 2)],
+                         indirect=["database"])
+def test_searching_in_the_browser_while_and_after_indexing(app, lab, mailbox, inbox_page, lang):
+    from playwright.sync_api import expect
+
+    words = WORDS[lang]
+    fill(lab, mailbox)
+    page = inbox_page(lang)  # the first sync indexed the list fields and two bodies (the newest)
+    page.locator("#folder-title").click()
+    inbox_link = page.locator(".folder-menu a").first
+    expect(inbox_link).to_contain_text(f"{words['indexed']} 33 %")
+    rows = page.locator("#message-list .message")
+    search = page.get_by_role("searchbox", name=words["search"])
+    search.fill("zebrafinkarna")  # not indexed yet: the server's search finds it
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Leveransplan")
+
+    client = Browser(app.test_client())
+    client.sign_in(mailbox.address, "crm-password-1")
+    for _ in range(4):  # each sync pass indexes two more bodies
+        client.post("/inbox/refresh")
+    page.goto(page.url)
+    page.locator("#folder-title").click()
+    expect(page.locator(".folder-menu")).not_to_contain_text(words["indexed"])
+
+    search.fill('"nya avtalet"')
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Protokoll")
+    search.fill("körsbär")  # only in the body of a message in Kunder
+    expect(page.locator("#m-empty")).to_be_visible()
+    page.get_by_label(words["all"]).check()
+    expect(rows).to_have_count(1)
+    expect(rows.first.locator(".found-in")).to_have_text(KUNDER)
+    expect(page).to_have_url(re.compile(r"all=1"))
+    search.fill("from:anna")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text("Offert för våren")  # newest first
+    expect(rows.nth(1)).to_contain_text("Gammal offert")
