@@ -324,6 +324,8 @@ class Message(Base):
         # the messages the search index still lacks (or lacks the body of): found without reading the folder
         Index("ix_messages_search_pending", "folder_id", "id", sqlite_where=text("search_state < 2"),
               postgresql_where=text("search_state < 2")),
+        # newest first across folders (a search of All folders)
+        Index("ix_messages_date", "date", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

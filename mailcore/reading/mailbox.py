@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from mailcore.models import Account, Folder, Message, Role
@@ -83,12 +83,13 @@ def page(db: Session, folder: Folder, query: ListQuery) -> Page:
     column = SORTS.get(query.sort, Message.date)
     sort = query.sort if query.sort in SORTS else "date"
     if query.search and query.everywhere:
-        statement = select(Message).where(Message.folder_id.in_(select(Folder.id).where(
-            Folder.account_id == folder.account_id)))
+        # SQLite: unary + leaves the folder index alone, so the list is read by date across folders
+        own = literal_column("+messages.folder_id") if db.get_bind().dialect.name == "sqlite" else Message.folder_id
+        statement = select(Message).where(own.in_(select(Folder.id).where(Folder.account_id == folder.account_id)))
     else:
         statement = select(Message).where(Message.folder_id == folder.id)
     if query.search:
-        statement = statement.where(*search_conditions(db.get_bind().dialect.name, query))
+        statement = statement.where(*search_conditions(db, query, folder))
     after = _after(query.after, sort) if query.after else None
     if after:
         statement = statement.where(_beyond(after, column, query.descending))
@@ -120,10 +121,11 @@ def _not_indexed(parsed: language.Query) -> list:
     return ([_like(free)] if free else []) + [_like(t.text) for t in parsed.terms if t.column]
 
 
-def search_conditions(dialect: str, query: ListQuery) -> list:
+def search_conditions(db: Session, query: ListQuery, folder: Folder) -> list:
     """The search language's conditions (mailcore/search/query.py). Its words are looked up in the
     index; a message not indexed yet is searched in the list's fields as text, and one whose body is
     not indexed yet is also found where the server's own search found it."""
+    dialect = db.get_bind().dialect.name
     parsed = language.parse(query.search, query.locale)
     if parsed.empty:  # no word in it ("%", "--"): the list's fields hold it as typed
         return [_like(query.search)]
@@ -132,12 +134,16 @@ def search_conditions(dialect: str, query: ListQuery) -> list:
         fielded = [t for t in parsed.terms if t.column]
         by_server = [and_(Message.folder_id == folder_id, Message.uid.in_(sorted(uids)))
                      for folder_id, uids in query.server_matches.items() if uids]
-        ways = [language.words_condition(dialect, parsed),
-                and_(Message.search_state == NOT_INDEXED, *_not_indexed(parsed))]
+        ways = [language.words_condition(db, parsed)]
+        scope = (select(Folder.id).where(Folder.account_id == folder.account_id) if query.everywhere
+                 else [folder.id])
+        if db.scalar(select(select(Message.id).where(Message.folder_id.in_(scope),
+                                                     Message.search_state == NOT_INDEXED).exists())):
+            ways.append(and_(Message.search_state == NOT_INDEXED, *_not_indexed(parsed)))
         if by_server:
             server = [Message.search_state < WHOLE, or_(*by_server)]
             if fielded:
-                server.append(language.words_condition(dialect, language.Query(terms=fielded)))
+                server.append(language.words_condition(db, language.Query(terms=fielded)))
             ways.append(and_(*server))
         found.append(or_(*ways))
     return found

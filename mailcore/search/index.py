@@ -34,8 +34,7 @@ SEARCH_VECTOR = ("setweight(to_tsvector('simple', subject), 'A') || setweight(to
 FTS_COLUMNS = ("subject", "sender", "recipients", "attachments", "body")
 SQLITE_SCHEMA = [
     "CREATE VIRTUAL TABLE message_search USING fts5(subject, sender, recipients, attachments, body, "
-    "content='message_texts', content_rowid='message_id', tokenize='unicode61 remove_diacritics 0', "
-    "prefix='2', detail=full)",
+    "content='message_texts', content_rowid='message_id', tokenize='unicode61 remove_diacritics 0')",
     "CREATE TRIGGER message_texts_added AFTER INSERT ON message_texts BEGIN "
     "INSERT INTO message_search(rowid, subject, sender, recipients, attachments, body) "
     "VALUES (new.message_id, new.subject, new.sender, new.recipients, new.attachments, new.body); END",
@@ -63,7 +62,7 @@ def schema_filter(_object, name, type_, _reflected, _compare_to) -> bool:
 
 def _folding() -> dict[int, str]:
     table: dict[int, str] = {}
-    for number in range(0x80, 0x2500):
+    for number in [*range(0x80, 0x2500), *range(0xFB00, 0xFB07), *range(0xFF01, 0xFF5F)]:  # ligatures, full width
         char = chr(number)
         if char in KEPT:
             continue
@@ -75,6 +74,11 @@ def _folding() -> dict[int, str]:
 
 _FOLD = _folding()
 _WORD = re.compile(r"\w+")
+_FOLDED = re.compile("[" + "".join(map(chr, sorted(_FOLD))) + "]")  # the few letters to change, found in C
+
+
+def _folded(match: re.Match) -> str:
+    return _FOLD[ord(match.group())]
 
 
 def fold(text: str) -> str:
@@ -82,7 +86,7 @@ def fold(text: str) -> str:
     if not text.isascii():
         if not unicodedata.is_normalized("NFC", text):
             text = unicodedata.normalize("NFC", text)
-        text = text.translate(_FOLD)
+        text = _FOLDED.sub(_folded, text)
     return text.lower()
 
 
@@ -107,9 +111,10 @@ def store(db: Session, texts: list[dict], state: int) -> None:
     if not texts:
         return
     ids = [t["message_id"] for t in texts]
+    connection = db.connection()  # Core statements: the ORM's bulk insert costs more than the index
     for start in range(0, len(ids), 500):
-        db.execute(delete(MessageText).where(MessageText.message_id.in_(ids[start:start + 500])))
-    db.execute(insert(MessageText), texts)
+        connection.execute(delete(MessageText.__table__).where(MessageText.message_id.in_(ids[start:start + 500])))
+    connection.execute(insert(MessageText.__table__), texts)
     table = Message.__table__
-    db.execute(update(table).where(table.c.id == bindparam("i")).values(search_state=state),
-               [{"i": i} for i in ids])
+    connection.execute(update(table).where(table.c.id == bindparam("i")).values(search_state=state),
+                       [{"i": i} for i in ids])

@@ -20,7 +20,8 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from babel.dates import parse_date
-from sqlalchemy import bindparam, not_, select, text
+from sqlalchemy import bindparam, literal_column, not_, select, text
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from mailcore.models import Message
@@ -165,6 +166,22 @@ def _utc(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(), tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
 
 
-def words_condition(dialect: str, query: Query) -> ColumnElement | None:
-    return Message.id.in_(matching(dialect, query.terms)) if query.terms else None
+FEW = 1000  # matches few enough to be looked up one by one; more, and the list is read newest first
+
+
+def words_condition(db: Session, query: Query) -> ColumnElement | None:
+    """Messages whose words match. SQLite: a rare word's few matches are listed and the messages looked
+    up by id (the plan starts from the index); a common word's are left a subquery, so the list is
+    read newest first and stops at its first page, which comes soon."""
+    if not query.terms:
+        return None
+    dialect = db.get_bind().dialect.name
+    if dialect == "sqlite":
+        few = [row[0] for row in db.connection().exec_driver_sql(
+            "SELECT rowid FROM message_search WHERE message_search MATCH ? LIMIT ?", (fts_match(query.terms), FEW + 1))]
+        if len(few) <= FEW:
+            return Message.id.in_(few)
+        # unary + keeps SQLite from starting at the matches: it reads the list in its order instead
+        return literal_column("+messages.id").in_(matching(dialect, query.terms))
+    return Message.id.in_(matching(dialect, query.terms))
 

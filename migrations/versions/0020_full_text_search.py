@@ -1,5 +1,5 @@
 """the search index: message_texts (a message's folded words), search_state per message and the
-partial index of those still to index; on SQLite the FTS5 table message_search over message_texts
+partial index of those still to index, messages by date across folders; on SQLite the FTS5 table message_search over message_texts
 with its triggers, on PostgreSQL a GIN index over the words' tsvector
 
 Revision ID: 0020
@@ -24,6 +24,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("search_state", sa.SmallInteger(), server_default="0", nullable=False))
     op.create_index("ix_messages_search_pending", "messages", ["folder_id", "id"],
                     sqlite_where=PENDING, postgresql_where=PENDING)
+    op.create_index("ix_messages_date", "messages", ["date", "id"])
     op.create_table(
         "message_texts",
         sa.Column("message_id", sa.Integer(), nullable=False),
@@ -45,6 +46,7 @@ def downgrade() -> None:
     for statement in POSTGRESQL_DROP if dialect == "postgresql" else SQLITE_DROP:
         op.execute(statement)
     op.drop_table("message_texts")
+    op.drop_index("ix_messages_date", table_name="messages")
     op.drop_index("ix_messages_search_pending", table_name="messages")
     with op.batch_alter_table("messages") as batch:
         batch.drop_column("search_state")
