@@ -19,7 +19,7 @@ from datetime import timedelta
 from email.message import Message as EmailMessage
 
 from imapclient import IMAPClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from mailcore.connect import MailClient
@@ -92,13 +92,17 @@ def fetch_bodies(db: Session, client: MailClient, folders: list[Folder], limit: 
             except (IMAPClient.Error, ValueError) as exc:
                 log.info("bodies for the index could not be fetched (%s)", type(exc).__name__)
                 fetched = {}
-            texts = []
+            texts, gone = [], []
             for uid, message_id in ids.items():
                 raw = next((v for k, v in fetched.get(uid, {}).items()
                             if isinstance(k, bytes) and k.startswith(b"BODY[")), None)
-                texts.append(texts_of_raw(message_id, raw or b""))
-            # a message the server no longer gives is indexed with what it had, so no pass asks again
+                if isinstance(raw, bytes):
+                    texts.append(texts_of_raw(message_id, raw))
+                else:
+                    gone.append(message_id)
             store(db, texts, WHOLE)
+            # a message the server no longer gives keeps its list fields in the index; no pass asks again
+            db.execute(update(Message).where(Message.id.in_(gone)).values(search_state=WHOLE))
             held()
             db.commit()
             left -= len(batch)
