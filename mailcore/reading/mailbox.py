@@ -137,7 +137,8 @@ def search_conditions(db: Session, query: ListQuery, folder: Folder) -> list:
         ways = [language.words_condition(db, parsed)]
         scope = (select(Folder.id).where(Folder.account_id == folder.account_id) if query.everywhere
                  else [folder.id])
-        if db.scalar(select(select(Message.id).where(Message.folder_id.in_(scope),
+        # (< WHOLE as well: what lets SQLite read the partial index of the messages still to index)
+        if db.scalar(select(select(Message.id).where(Message.folder_id.in_(scope), Message.search_state < WHOLE,
                                                      Message.search_state == NOT_INDEXED).exists())):
             ways.append(and_(Message.search_state == NOT_INDEXED, *_not_indexed(parsed)))
         if by_server:

@@ -45,7 +45,8 @@ def index_listed(db: Session, folders: list[Folder], limit: int = LISTED_PER_PAS
         while done < limit:
             rows = db.execute(select(Message.id, Message.subject, Message.sender_name, Message.sender_address,
                                      Message.recipients, Message.body_text)
-                              .where(Message.folder_id == folder.id, Message.search_state == NOT_INDEXED)
+                              .where(Message.folder_id == folder.id, Message.search_state < WHOLE,
+                                     Message.search_state == NOT_INDEXED)  # < WHOLE: the partial index
                               .order_by(Message.id.desc()).limit(min(2000, limit - done))).all()
             if not rows:
                 break
@@ -65,6 +66,7 @@ def index_listed(db: Session, folders: list[Folder], limit: int = LISTED_PER_PAS
 def bodies_missing(db: Session, folder: Folder) -> list[tuple[int, int]]:
     """(id, UID) of the folder's messages indexed without their body, newest first."""
     return list(db.execute(select(Message.id, Message.uid).where(Message.folder_id == folder.id,
+                                                                  Message.search_state < WHOLE,  # partial index
                                                                   Message.search_state == LISTED)
                            .order_by(Message.uid.desc())).all())
 
