@@ -22,6 +22,11 @@ from mailcore.zones import is_zone, zone
 REGIONS = {"en": "en_GB", "sv": "sv_SE"}
 
 
+def date_locale() -> str:
+    """The locale dates are written in for the user (also how they may type one in a search)."""
+    return _locale()
+
+
 def _locale() -> str:
     return REGIONS.get(str(get_locale()), "en_GB")
 

@@ -143,6 +143,9 @@ class Settings:
     sync_mode: str = _setting("embedded", _text, "where syncs run: one of SYNC_MODES (`flask check` "
                                                  "reports any other)")
     sync_workers: int = _setting(2, _whole, "sync threads of the embedded mode and of `flask sync worker`")
+    search_index_per_sync: int = _setting(500, _whole, "bodies a sync pass fetches for the search index (newest "
+                                                       "first); 0: no search index (search reads the list's "
+                                                       "fields and asks the server)")
     queue_url: str = _setting("redis://127.0.0.1:6379/0", _text, "the Redis that carries sync jobs in queue mode")
     watch_lease: float = _setting(45.0, _positive(_number), "seconds a watcher's hold on an account lasts "
                                                             "unless renewed")

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from mailcore.models import Base
+from mailcore.search.index import schema_filter
 
 target_metadata = Base.metadata
 
@@ -21,7 +22,7 @@ def run_migrations() -> None:
 
 
 def _run(connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata,
+    context.configure(connection=connection, target_metadata=target_metadata, include_object=schema_filter,
                       render_as_batch=connection.dialect.name == "sqlite")
     with context.begin_transaction():
         context.run_migrations()

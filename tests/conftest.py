@@ -148,6 +148,7 @@ def app_config(lab, providers_file, empty_dns, migrated_database, tmp_path) -> d
         "MAIL_DNS_SERVER": empty_dns.address,  # answers "no such domain" unless a test brings its own
         "MAIL_ISPDB_URL": "",  # no third party asked; the discovery world brings its own ISPDB
         "SYNC_MODE": "inline",
+        "SEARCH_INDEX_PER_SYNC": 0,  # no search index unless a test asks for one (tests/test_search.py)
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import abort, request, url_for
 
-from mailcore.reading.mailbox import folder_and_inbox, page
+from mailcore.reading.mailbox import folder_and_inbox, folders, page
 
 from ..failures import state_key
 from ..htmx import redirect_to, render
@@ -36,7 +36,8 @@ def more():
         abort(404)
     query = list_query(current_account(), folder)
     listing = page(db(), folder, query)
-    return render("inbox/index.html", "rows", listing=listing, folder=folder, query=query,
+    found_in = {f.id: f for f in folders(db(), current_account())} if query.everywhere else {}
+    return render("inbox/index.html", "rows", listing=listing, folder=folder, query=query, found_in=found_in,
                   companies=sender_companies(folder, listing))
 
 

@@ -4,10 +4,11 @@ and the account's state. The inbox's routes and the setup dialog (which ends in 
 from __future__ import annotations
 
 from flask import abort, request, url_for
+from sqlalchemy import select
 
 from mailcore.contacts import sending_rule
 from mailcore.crm.senders import companies_of_senders
-from mailcore.models import Account, Folder, Role, SyncState
+from mailcore.models import Account, Folder, Message, Role, SyncState
 from mailcore.reading.mailbox import (
     PAGE,
     SORTS,
@@ -20,7 +21,11 @@ from mailcore.reading.mailbox import (
     special_folder,
 )
 from mailcore.reading.search import server_matches
+from mailcore.search.index import WHOLE
+from mailcore.search.query import parse
+from mailcore.sync.indexing import progress
 
+from ..dates import date_locale, zone_name
 from ..explain import explain_state
 from ..failures import away_of, state_key
 from ..htmx import page_in_place
@@ -42,12 +47,14 @@ def list_query(account: Account, folder: Folder | None) -> ListQuery:
     sort, _, direction = (request.values.get("sort") or "date-desc").partition("-")
     search = (request.values.get("q") or "").strip()[:200]
     shown = request.values.get("shown", type=int) or 0
-    matches: frozenset[int] = frozenset()
+    everywhere = bool(search) and request.values.get("all") == "1"
+    matches: dict[int, frozenset[int]] = {}
     if search and folder is not None:
-        matches = server_matches(installation().account(db(), account, request_env), folder, search)
+        matches = _server_matches(account, folder, everywhere, parse(search, date_locale()).free_text)
     return ListQuery(folder.id if folder else None, search, sort if sort in SORTS else "date", direction != "asc",
                      after=request.args.get("after") or None, limit=min(max(shown, 0) + PAGE, 1000),
                      through=request.values.get("through") or None, server_matches=matches,
+                     everywhere=everywhere, locale=date_locale(), zone=zone_name(),
                      conversations=by_conversation(folder))
 
 
@@ -58,13 +65,35 @@ def by_conversation(folder: Folder | None) -> bool:
                 and folder.role not in (Role.DRAFTS, Role.JUNK, Role.TRASH))
 
 
+def _server_matches(account: Account, folder: Folder, everywhere: bool, texts: list[str]) -> dict[int, frozenset[int]]:
+    """What the server's SEARCH finds in the folders (the open one, or all) that have messages whose
+    body is not in the search index yet; none once every body is."""
+    if not texts:
+        return {}
+    scope = (select(Folder.id).where(Folder.account_id == account.id) if everywhere else [folder.id])
+    waiting = set(db().scalars(select(Message.folder_id).distinct().where(Message.folder_id.in_(scope),
+                                                                          Message.search_state < WHOLE)))
+    if not waiting:
+        return {}
+    mail = installation().account(db(), account, request_env)
+    return {f.id: server_matches(mail, f, texts) for f in folders(db(), account) if f.id in waiting}
+
+
 @bp.app_template_global()
 def list_query_args(query: ListQuery | None) -> dict:
     """The URL parameters that keep the list's search and sort."""
     if query is None:
         return {}
     sort = query.sort + ("-desc" if query.descending else "-asc")
-    return {"q": query.search or None, "sort": sort if sort != "date-desc" else None}
+    return {"q": query.search or None, "sort": sort if sort != "date-desc" else None,
+            "all": "1" if query.everywhere else None}
+
+
+def indexing_progress(account: Account) -> dict[int, int]:
+    """Per folder still being indexed, how far (percent); nothing where the search index is off."""
+    if installation().settings.search_index_per_sync <= 0:
+        return {}
+    return progress(db(), account.id)
 
 
 def sender_companies(folder: Folder | None, listing: Page) -> dict[int, str]:
@@ -98,10 +127,12 @@ def inbox_view(account: Account, **extra) -> dict:
     reading = reading_view(message_id) if message_id else {}
     failed = SyncState(account.sync_state).failed and account.sync_state != SyncState.UNREACHABLE
     shown_folders = folders(db(), account)
-    view = dict(folders=shown_folders, folder=folder, listing=listing, query=query,
+    found_in = {f.id: f for f in shown_folders} if query.everywhere else {}
+    view = dict(folders=shown_folders, folder=folder, found_in=found_in, listing=listing, query=query,
                 failure=explain_state(account) if failed else None, away=away_of(account),
                 state_key=state_key(account),
                 card_problem=sending_rule(current_user(), account.address),
-                trash=special_folder(db(), account, "trash"), companies=sender_companies(folder, listing))
+                trash=special_folder(db(), account, "trash"), companies=sender_companies(folder, listing),
+                indexing=indexing_progress(account))
     return {**view, **arrivals_view(account, folder, shown_folders), **reading, **extra}
 

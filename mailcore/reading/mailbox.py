@@ -3,14 +3,16 @@ Every query starts from the user's own account."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, literal_column, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from mailcore.models import Account, Folder, Message, Role
+from mailcore.search import query as language
+from mailcore.search.index import NOT_INDEXED, WHOLE
 
 SORTS = {"date": Message.date, "sender": Message.sender_name, "subject": Message.subject}
 PAGE = 50
@@ -26,7 +28,11 @@ class ListQuery:
     after: str | None = None  # cursor: the last row of the previous page
     limit: int = PAGE
     through: str | None = None  # cursor: a refresh brings every row up to this one (what the list shows)
-    server_matches: frozenset[int] = frozenset()  # UIDs the server's own search found (bodies not stored here)
+    # per folder, the UIDs the server's own search found (for messages whose body is not indexed here)
+    server_matches: Mapping[int, frozenset[int]] = field(default_factory=dict)
+    everywhere: bool = False  # search every folder of the account, not only the open one
+    locale: str = "en"  # how the user writes dates (before:, after:)
+    zone: str = "UTC"  # where the user's days begin and end
     conversations: bool = False  # a row per conversation: its newest message in the folder stands for it
 
 
@@ -102,15 +108,14 @@ def page(db: Session, folder: Folder, query: ListQuery) -> Page:
     """One page by keyset (sort value, id): as fast at the 100,000th message as at the first."""
     column = SORTS.get(query.sort, Message.date)
     sort = query.sort if query.sort in SORTS else "date"
-    statement = select(Message).where(Message.folder_id == folder.id)
+    if query.search and query.everywhere:
+        # SQLite: unary + leaves the folder index alone, so the list is read by date across folders
+        own = literal_column("+messages.folder_id") if db.get_bind().dialect.name == "sqlite" else Message.folder_id
+        statement = select(Message).where(own.in_(select(Folder.id).where(Folder.account_id == folder.account_id)))
+    else:
+        statement = select(Message).where(Message.folder_id == folder.id)
     if query.search:
-        # % and _ are searched for as themselves ("kund_offert", "100%"), not as wildcards
-        like = "%" + query.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        found = [field.ilike(like, escape="\\") for field in (Message.subject, Message.sender_name,
-                 Message.sender_address, Message.recipients, Message.body_text)]
-        if query.server_matches:
-            found.append(Message.uid.in_(sorted(query.server_matches)))
-        statement = statement.where(or_(*found))
+        statement = statement.where(*search_conditions(db, query, folder))
     elif query.conversations:
         statement = statement.where(_newest_of_its_conversation())
     after = _after(query.after, sort) if query.after else None
@@ -195,6 +200,49 @@ def conversation_in_folder(db: Session, message: Message) -> list[Message]:
         return [message]
     return list(db.scalars(select(Message).where(Message.folder_id == message.folder_id,
                                                  Message.conversation_id == message.conversation_id)))
+
+
+def _like(text: str):
+    # % and _ are searched for as themselves ("kund_offert", "100%"), not as wildcards
+    like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return or_(*[column.ilike(like, escape="\\") for column in (Message.subject, Message.sender_name,
+                 Message.sender_address, Message.recipients, Message.body_text)])
+
+
+def _not_indexed(parsed: language.Query) -> list:
+    """A message not in the index yet: its list fields hold the words as typed (one run of text, as
+    before there was an index), and each field's term."""
+    free = " ".join(parsed.free_text)
+    return ([_like(free)] if free else []) + [_like(t.text) for t in parsed.terms if t.column]
+
+
+def search_conditions(db: Session, query: ListQuery, folder: Folder) -> list:
+    """The search language's conditions (mailcore/search/query.py). Its words are looked up in the
+    index; a message not indexed yet is searched in the list's fields as text, and one whose body is
+    not indexed yet is also found where the server's own search found it."""
+    dialect = db.get_bind().dialect.name
+    parsed = language.parse(query.search, query.locale)
+    if parsed.empty:  # no word in it ("%", "--"): the list's fields hold it as typed
+        return [_like(query.search)]
+    found = language.conditions(dialect, parsed, query.zone)
+    if parsed.terms:
+        fielded = [t for t in parsed.terms if t.column]
+        by_server = [and_(Message.folder_id == folder_id, Message.uid.in_(sorted(uids)))
+                     for folder_id, uids in query.server_matches.items() if uids]
+        ways = [language.words_condition(db, parsed)]
+        scope = (select(Folder.id).where(Folder.account_id == folder.account_id) if query.everywhere
+                 else [folder.id])
+        # (< WHOLE as well: what lets SQLite read the partial index of the messages still to index)
+        if db.scalar(select(select(Message.id).where(Message.folder_id.in_(scope), Message.search_state < WHOLE,
+                                                     Message.search_state == NOT_INDEXED).exists())):
+            ways.append(and_(Message.search_state == NOT_INDEXED, *_not_indexed(parsed)))
+        if by_server:
+            server = [Message.search_state < WHOLE, or_(*by_server)]
+            if fielded:
+                server.append(language.words_condition(db, language.Query(terms=fielded)))
+            ways.append(and_(*server))
+        found.append(or_(*ways))
+    return found
 
 
 @dataclass(frozen=True)

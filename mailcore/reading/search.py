@@ -18,13 +18,13 @@ _answers: dict[tuple[int, int, str], tuple[float, frozenset[int]]] = {}
 _lock = threading.Lock()
 
 
-def server_matches(mail: MailAccount, folder: Folder, text: str) -> frozenset[int]:
-    """UIDs of the folder's messages whose text contains `text`, as the server finds them; none when
-    the server cannot be asked (the search then covers what is stored here)."""
-    text = " ".join(text.split())
-    if len(text) < 2 or not folder.selectable:
+def server_matches(mail: MailAccount, folder: Folder, texts: list[str]) -> frozenset[int]:
+    """UIDs of the folder's messages whose text contains each of `texts`, as the server finds them;
+    none when the server cannot be asked (the search then covers what is stored here)."""
+    texts = [" ".join(t.split()) for t in texts if len(t.strip()) >= 2]
+    if not texts or not folder.selectable:
         return frozenset()
-    key = (folder.id, folder.version, text.lower())
+    key = (folder.id, folder.version, "\x00".join(texts).lower())
     with _lock:
         kept = _answers.get(key)
         if kept and time.monotonic() - kept[0] < KEEP_SECONDS:
@@ -32,7 +32,7 @@ def server_matches(mail: MailAccount, folder: Folder, text: str) -> frozenset[in
     try:
         with mail.imap() as client:
             client.select_folder(folder.name, readonly=True)
-            found = client.search(["BODY", text], charset="UTF-8")
+            found = client.search([item for t in texts for item in ("BODY", t)], charset="UTF-8")
     except errors.MailError:  # mail.imap() turns protocol and socket failures into MailError
         return frozenset()
     answer = frozenset(sorted(found, reverse=True)[:MAX_MATCHES])

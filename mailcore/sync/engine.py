@@ -29,7 +29,7 @@ from mailcore.crm import autoarchive
 from mailcore.envelope import decode_header
 from mailcore.imapsets import uid_set, vanished_uids
 from mailcore.models import Account, Folder, Message, Role, SyncState, utcnow
-from mailcore.sync import conversations, sentcopies, summaries
+from mailcore.sync import conversations, indexing, sentcopies, summaries
 from mailcore.sync.host import SyncHost
 
 log = logging.getLogger(__name__)
@@ -147,6 +147,8 @@ class AccountSync:
     interval: timedelta = timedelta(minutes=5)
     on_batch: Callable[[Folder], None] | None = None
     lease: timedelta = LEASE
+    index_bodies: int = 0  # bodies fetched for the search index per pass; 0: no search index
+    _bodies_left: bool = field(default=False, repr=False)
     _caps: set[bytes] = field(default_factory=set, repr=False)
     _lease: _Lease | None = field(default=None, repr=False)
 
@@ -215,12 +217,17 @@ class AccountSync:
                 self._fill_previews(db, client, folder)
             self._held()
             autoarchive.run(db, account, client, synced)  # when the user turned it on
+            if self.index_bodies > 0:  # the search index last: new mail and previews never wait for it
+                indexing.index_listed(db, synced)
+                if only is None:  # a sync for new mail (IDLE) leaves the bodies to the periodic one
+                    self._bodies_left = indexing.fetch_bodies(db, client, synced, self.index_bodies,
+                                                              held=self._held)
 
     def _succeeded(self, db: Session, account: Account) -> None:
         account.sync_state = SyncState.OK
         account.sync_failures = 0
         account.last_sync_at = account.last_login_at = utcnow()
-        account.next_sync_at = utcnow() + self.interval
+        account.next_sync_at = utcnow() + (indexing.SOON if self._bodies_left else self.interval)
         account.last_error_kind = account.last_error_side = account.last_error_detail = None
 
     def _failed(self, db: Session, account: Account, exc: errors.MailError, summary: SyncSummary) -> None:

@@ -41,7 +41,9 @@ def run_job(host: SyncHost, job: SyncJob) -> SyncSummary:
     if pusher is not None and job.folder in (None, "INBOX"):
         with host.sessions() as db:
             since = notify.inbox_watermark(db, job.account_id, pusher)
-    summary = AccountSync(host).run(job.account_id, only=job.folder)
+    settings = getattr(host, "settings", None)  # an Installation's; another host runs without a search index
+    summary = AccountSync(host, index_bodies=getattr(settings, "search_index_per_sync", 0)).run(job.account_id,
+                                                                                               only=job.folder)
     if since is not None:
         try:
             with host.sessions() as db:

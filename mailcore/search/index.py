@@ -1,0 +1,120 @@
+"""The search index: what a message's words are, and where they are kept.
+
+Words are folded the same way for what is stored and what is searched: lower case, and every
+diacritic dropped except those of å, ä and ö, which are letters of their own in Swedish (ö is not o).
+What is stored is the folded words with one space between them (`message_texts`), so SQLite's FTS5
+(`unicode61`, no diacritics removed: ours are already) and PostgreSQL's `simple` parser both see the
+same plain words. SQLite reads them through the FTS5 table `message_search` (its content is
+`message_texts`, kept equal by triggers); PostgreSQL through a GIN index over `SEARCH_VECTOR`.
+
+A message's `search_state` says how far it is indexed: 0 not at all, 1 the list's fields (subject,
+sender, recipients the list knows), 2 with its body and attachment names.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy.orm import Session
+
+from mailcore.models import Message, MessageText
+
+MAX_BODY = 200_000  # characters of a body that are indexed
+NOT_INDEXED, LISTED, WHOLE = 0, 1, 2
+KEPT = "åäöÅÄÖ"
+
+# PostgreSQL: subject weighs A, sender B, recipients C, attachment names and body D; the weights are
+# what `subject:`, `from:` and `to:` look for
+SEARCH_VECTOR = ("setweight(to_tsvector('simple', subject), 'A') || setweight(to_tsvector('simple', sender), 'B') "
+                 "|| setweight(to_tsvector('simple', recipients), 'C') "
+                 "|| to_tsvector('simple', attachments || ' ' || body)")
+FTS_COLUMNS = ("subject", "sender", "recipients", "attachments", "body")
+SQLITE_SCHEMA = [
+    "CREATE VIRTUAL TABLE message_search USING fts5(subject, sender, recipients, attachments, body, "
+    "content='message_texts', content_rowid='message_id', tokenize='unicode61 remove_diacritics 0')",
+    "CREATE TRIGGER message_texts_added AFTER INSERT ON message_texts BEGIN "
+    "INSERT INTO message_search(rowid, subject, sender, recipients, attachments, body) "
+    "VALUES (new.message_id, new.subject, new.sender, new.recipients, new.attachments, new.body); END",
+    "CREATE TRIGGER message_texts_removed AFTER DELETE ON message_texts BEGIN "
+    "INSERT INTO message_search(message_search, rowid, subject, sender, recipients, attachments, body) "
+    "VALUES ('delete', old.message_id, old.subject, old.sender, old.recipients, old.attachments, old.body); END",
+    "CREATE TRIGGER message_texts_changed AFTER UPDATE ON message_texts BEGIN "
+    "INSERT INTO message_search(message_search, rowid, subject, sender, recipients, attachments, body) "
+    "VALUES ('delete', old.message_id, old.subject, old.sender, old.recipients, old.attachments, old.body); "
+    "INSERT INTO message_search(rowid, subject, sender, recipients, attachments, body) "
+    "VALUES (new.message_id, new.subject, new.sender, new.recipients, new.attachments, new.body); END",
+]
+SQLITE_DROP = ["DROP TRIGGER IF EXISTS message_texts_changed", "DROP TRIGGER IF EXISTS message_texts_removed",
+               "DROP TRIGGER IF EXISTS message_texts_added", "DROP TABLE IF EXISTS message_search"]
+POSTGRESQL_SCHEMA = [f"CREATE INDEX ix_message_texts_search ON message_texts USING gin (({SEARCH_VECTOR}))"]
+POSTGRESQL_DROP = ["DROP INDEX IF EXISTS ix_message_texts_search"]
+INDEX_OBJECTS = {"message_search", "ix_message_texts_search"}
+
+
+def schema_filter(_object, name, type_, _reflected, _compare_to) -> bool:
+    """Alembic's `include_object`: the index's own objects (the FTS5 table and its shadow tables, the
+    GIN expression index) are made by migration 0020 for one database each and are no model's."""
+    return not (name and (name in INDEX_OBJECTS or name.startswith("message_search_")))
+
+
+def _folding() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for number in [*range(0x80, 0x2500), *range(0xFB00, 0xFB07), *range(0xFF01, 0xFF5F)]:  # ligatures, full width
+        char = chr(number)
+        if char in KEPT:
+            continue
+        bare = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+        if bare != char:
+            table[number] = bare
+    return table
+
+
+_FOLD = _folding()
+_WORD = re.compile(r"\w+")
+_FOLDED = re.compile("[" + "".join(map(chr, sorted(_FOLD))) + "]")  # the few letters to change, found in C
+
+
+def _folded(match: re.Match) -> str:
+    return _FOLD[ord(match.group())]
+
+
+def fold(text: str) -> str:
+    """Lower case, diacritics dropped but å, ä, ö kept (written composed or not)."""
+    if not text.isascii():
+        if not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
+        text = _FOLDED.sub(_folded, text)
+    return text.lower()
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(fold(text))
+
+
+def plain(text: str) -> str:
+    """The folded words of `text`, one space between them: what the index stores."""
+    return " ".join(words(text))
+
+
+def texts_of_rows(rows: Iterable) -> list[dict]:
+    """`message_texts` rows for messages as the list knows them (subject, sender, recipients)."""
+    return [{"message_id": row.id, "subject": plain(row.subject or ""),
+             "sender": plain(f"{row.sender_name or ''} {row.sender_address or ''}"),
+             "recipients": plain(row.recipients or ""), "attachments": "", "body": ""} for row in rows]
+
+
+def store(db: Session, texts: list[dict], state: int) -> None:
+    """Put these messages' words in the index (replacing what it had of them) and mark how far."""
+    if not texts:
+        return
+    ids = [t["message_id"] for t in texts]
+    connection = db.connection()  # Core statements: the ORM's bulk insert costs more than the index
+    for start in range(0, len(ids), 500):
+        connection.execute(delete(MessageText.__table__).where(MessageText.message_id.in_(ids[start:start + 500])))
+    connection.execute(insert(MessageText.__table__), texts)
+    table = Message.__table__
+    connection.execute(update(table).where(table.c.id == bindparam("i")).values(search_state=state),
+                       [{"i": i} for i in ids])

@@ -1,0 +1,187 @@
+"""The search language, as people know it from Gmail and Outlook, and the SQL it becomes.
+
+    offert                 a word (and every word it begins: what is typed so far)
+    "nya avtalet"          a phrase: these words, in this order
+    -nyhetsbrev            not this word (or -"a phrase")
+    from:anna  to:bo  subject:offert   the word in that field (from:"Anna Berg" for a phrase)
+    has:attachment  is:unread  is:read  is:flagged
+    after:2026-03-01  before:2026-04-01   the user's language's date format or ISO, in their time zone;
+                                          after: takes the day itself, before: stops at its start
+
+Swedish users may write the keywords in Swedish (från:, till:, ämne:, har:bilaga, är:oläst,
+före:, efter:). What is not understood is searched as words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+from babel.dates import parse_date
+from sqlalchemy import bindparam, literal_column, not_, select, text
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from mailcore.models import Message
+from mailcore.search.index import SEARCH_VECTOR, words
+
+FIELDS = {"from": "sender", "från": "sender", "to": "recipients", "till": "recipients", "subject": "subject",
+          "ämne": "subject", "amne": "subject"}
+FLAGS = {("has", "attachment"): "attachment", ("har", "bilaga"): "attachment", ("is", "unread"): "unread",
+         ("är", "oläst"): "unread", ("is", "read"): "read", ("är", "läst"): "read", ("is", "flagged"): "flagged",
+         ("är", "flaggat"): "flagged", ("is", "starred"): "flagged"}
+DATES = {"before": "before", "före": "before", "fore": "before", "after": "after", "efter": "after"}
+WEIGHTS = {"subject": "A", "sender": "B", "recipients": "C"}
+_TOKEN = re.compile(r'(-?)(?:([^\s:"]+):)?(?:"([^"]*)"?|(\S+))')
+
+
+@dataclass(frozen=True)
+class Term:
+    words: tuple[str, ...]
+    column: str | None = None  # None: any field
+    phrase: bool = False  # the words in this order (else each word, and what it begins)
+    text: str = ""  # as typed: what a server's SEARCH, or the list's fields where nothing is indexed, look for
+
+
+@dataclass
+class Query:
+    terms: list[Term] = field(default_factory=list)
+    excluded: list[Term] = field(default_factory=list)
+    flags: set[str] = field(default_factory=set)
+    after: date | None = None
+    before: date | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.terms or self.excluded or self.flags or self.after or self.before)
+
+    @property
+    def free_text(self) -> list[str]:
+        """What any field may hold, for a server's SEARCH (one criterion each)."""
+        return [t.text for t in self.terms if t.column is None]
+
+
+def _date(value: str, locale: str) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        pass
+    try:
+        return parse_date(value, locale=locale)
+    except Exception:  # babel raises ParseError, ValueError or IndexError for what it cannot read
+        return None
+
+
+def parse(text: str, locale: str = "en") -> Query:
+    query = Query()
+    for negated, key, quoted, bare in _TOKEN.findall(text):
+        key_folded = key.lower()
+        value = quoted if quoted else bare
+        if key and key_folded in DATES and not negated:
+            day = _date(value, locale)
+            if day is not None:
+                setattr(query, DATES[key_folded], day)
+                continue
+        if key and (key_folded, value.lower()) in FLAGS and not negated:
+            query.flags.add(FLAGS[key_folded, value.lower()])
+            continue
+        column = FIELDS.get(key_folded) if key else None
+        typed = value
+        if key and column is None:  # not a keyword: "kl:15", "re:offert" are words
+            value, typed = f"{key} {value}", f"{key}:{value}"
+        found = tuple(words(value))
+        if not found:
+            continue
+        term = Term(found, column, phrase=bool(quoted) or (column is not None and len(found) > 1),
+                    text=" ".join(typed.split()))
+        (query.excluded if negated else query.terms).append(term)
+    return query
+
+
+# --- SQLite FTS5 ------------------------------------------------------------------------------------
+
+
+def _fts(term: Term) -> str:
+    if term.phrase:
+        inner = '"' + " ".join(term.words) + '"'
+    else:
+        inner = " AND ".join(f'"{w}"*' if len(w) > 1 else f'"{w}"' for w in term.words)
+    return f"{term.column} : ({inner})" if term.column else f"({inner})"
+
+
+def fts_match(terms: list[Term]) -> str:
+    return " AND ".join(_fts(t) for t in terms)
+
+
+# --- PostgreSQL --------------------------------------------------------------------------------------
+
+
+def _ts(term: Term) -> str:
+    weight = WEIGHTS.get(term.column or "", "")
+    if term.phrase:
+        return "(" + " <-> ".join(f"'{w}':{weight}" if weight else f"'{w}'" for w in term.words) + ")"
+    return " & ".join(f"'{w}':*{weight}" if len(w) > 1 else (f"'{w}':{weight}" if weight else f"'{w}'")
+                      for w in term.words)
+
+
+def ts_query(terms: list[Term]) -> str:
+    return " & ".join(_ts(t) for t in terms)
+
+
+def matching(dialect: str, terms: list[Term]):
+    """A subquery of the ids of messages whose indexed words match every term."""
+    if dialect == "postgresql":
+        return select(text("message_id")).select_from(text("message_texts")).where(
+            text(f"({SEARCH_VECTOR}) @@ to_tsquery('simple', :q)").bindparams(
+                bindparam("q", ts_query(terms), unique=True)))
+    return select(text("rowid")).select_from(text("message_search")).where(
+        text("message_search MATCH :m").bindparams(bindparam("m", fts_match(terms), unique=True)))
+
+
+def conditions(dialect: str, query: Query, zone: str) -> list[ColumnElement]:
+    """What the query asks of a message besides its words: flags and dates."""
+    found: list[ColumnElement] = []
+    if "attachment" in query.flags:
+        found.append(Message.has_attachments.is_(True))
+    if "unread" in query.flags:
+        found.append(Message.seen.is_(False))
+    if "read" in query.flags:
+        found.append(Message.seen.is_(True))
+    if "flagged" in query.flags:
+        found.append(Message.flagged.is_(True))
+    tz = ZoneInfo(zone)
+    if query.after:
+        found.append(Message.date >= _utc(query.after, tz))
+    if query.before:
+        found.append(Message.date < _utc(query.before, tz))
+    for term in query.excluded:
+        found.append(not_(Message.id.in_(matching(dialect, [term]))))
+    return found
+
+
+def _utc(day: date, tz: ZoneInfo) -> datetime:
+    """The start of that day where the user is, as the naive UTC the messages' dates are stored in."""
+    return datetime.combine(day, time(), tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
+
+
+FEW = 1000  # matches few enough to be looked up one by one; more, and the list is read newest first
+
+
+def words_condition(db: Session, query: Query) -> ColumnElement | None:
+    """Messages whose words match. SQLite: a rare word's few matches are listed and the messages looked
+    up by id (the plan starts from the index); a common word's are left a subquery, so the list is
+    read newest first and stops at its first page, which comes soon."""
+    if not query.terms:
+        return None
+    dialect = db.get_bind().dialect.name
+    if dialect == "sqlite":
+        few = [row[0] for row in db.connection().exec_driver_sql(
+            "SELECT rowid FROM message_search WHERE message_search MATCH ? LIMIT ?", (fts_match(query.terms), FEW + 1))]
+        if len(few) <= FEW:
+            return Message.id.in_(few)
+        # unary + keeps SQLite from starting at the matches: it reads the list in its order instead
+        return literal_column("+messages.id").in_(matching(dialect, query.terms))
+    return Message.id.in_(matching(dialect, query.terms))
+
