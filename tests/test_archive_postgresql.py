@@ -6,15 +6,15 @@ from __future__ import annotations
 from email.message import EmailMessage
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from localmail import services
 from mailcore.crm import archive, people
 from mailcore.db import make_engine, migrate
-from mailcore.models import Base, User
+from mailcore.models import User
+
+from .helpers import schema_differences
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_the_migration_and_who_sees_an_archived_email(database):
     with engine.connect() as connection:
         assert connection.execute(text("select visible_to_all, subject from archived_emails")).all() == [
             (False, "Offert")]
-        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+        assert schema_differences(connection) == []
     with Session(engine) as db:
         bo = db.get(User, 1001)
         eva = User(email="eva@crm.example", name="Eva", password_hash="x")

@@ -11,15 +11,13 @@ import re
 from email.message import EmailMessage
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import delete, select, update
 
 from app import create_app
 from localmail import services
-from mailcore.models import Base, Conversation, Folder, Message, ThreadKey, User
+from mailcore.models import Conversation, Folder, Message, ThreadKey, User
 
-from .helpers import connected, server_flags
+from .helpers import connected, schema_differences, server_flags
 
 
 def _mail(sender: str, to: str, subject: str, message_id: str, **links: str) -> EmailMessage:
@@ -93,7 +91,7 @@ def test_a_conversation_across_inbox_and_sent(any_database_app, lab, mailbox):
         assert db.scalar(select(User.list_conversations).where(User.email == mailbox.address)) is False
         if db.get_bind().dialect.name == "postgresql":
             with db.get_bind().connect() as connection:
-                assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+                assert schema_differences(connection) == []
 
 
 def test_messages_stored_before_threading_are_threaded_by_the_next_sync(app, lab, mailbox):

@@ -4,18 +4,14 @@
 from __future__ import annotations
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 from app import create_app
 from localmail import services
 from mailcore.crm import people, transfer
 from mailcore.db import make_engine, migrate
-from mailcore.models import Base
-from mailcore.search.index import schema_filter
 
-from .helpers import statements
+from .helpers import schema_differences, statements
 
 USERS = ("insert into users (id, email, name, password_hash, show_inline_images, mark_read_in_preview, "
          "save_sent_copy, signature, created_at) values (:id, :email, :name, 'x', false, true, true, '', now())")
@@ -50,8 +46,7 @@ def test_cards_move_to_persons_and_the_schema_is_the_models(database):
             ("Anna Maria", "Berg"), ("Bo", "")]
         assert connection.execute(text("select contact_email_id from archived_email_links order by id")).all() \
             == [(5,), (6,)]
-        assert compare_metadata(MigrationContext.configure(connection, opts={"include_object": schema_filter}),
-                                Base.metadata) == []
+        assert schema_differences(connection) == []
     migrate(engine, "0012", down=True)
     migrate(engine, "head")
     engine.dispose()

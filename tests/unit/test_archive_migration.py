@@ -3,12 +3,10 @@ schema is the models'; and the way back keeps them and their links."""
 
 from __future__ import annotations
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 from mailcore.db import make_engine, migrate
-from mailcore.models import Base
+from tests.helpers import schema_differences
 
 
 def test_archived_emails_stay_private_and_linked_both_ways(tmp_path):
@@ -33,7 +31,7 @@ def test_archived_emails_stay_private_and_linked_both_ways(tmp_path):
                                        "from archived_emails")).all() == [(0, 0, None, None, None)]
         assert connection.execute(text("select archived_email_id, contact_email_id from archived_email_links"))\
             .all() == [(1, 5)]
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        differences = schema_differences(connection)
         # SQLite reflects an inline reference without its ON DELETE (users.person_id too): PostgreSQL
         # compares those (tests/test_crm_postgresql.py)
         assert [d for d in differences if d[0] not in ("add_fk", "remove_fk")] == []

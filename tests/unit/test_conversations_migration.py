@@ -4,12 +4,10 @@ the models'; and the way back drops it all."""
 
 from __future__ import annotations
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from mailcore.db import make_engine, migrate
-from mailcore.models import Base
+from tests.helpers import schema_differences
 
 USERS = ("insert into users (id, email, name, password_hash, show_inline_images, mark_read_in_preview, "
          "save_sent_copy, signature, created_at) values (1, 'anna@kund.example', 'Anna', 'x', 0, 1, 1, '', "
@@ -41,7 +39,7 @@ def test_existing_messages_wait_for_threading_and_the_schema_is_the_models(tmp_p
         assert pending == [(1, 7)]
         # (SQLite reads users.person_id's inline reference differently from the models: 0013's, not ours)
         ours = ("thread_keys", "conversation", "message_key", "reference_keys", "ix_messages")
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        differences = schema_differences(connection)
         assert [d for d in differences if any(name in repr(d) for name in ours)] == []
     migrate(engine, "0015", down=True)
     tables = inspect(engine).get_table_names()
