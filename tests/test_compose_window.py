@@ -128,7 +128,9 @@ def test_attach_button_drop_on_the_window_and_no_toast_under_an_error(inbox_page
     expect(button).to_be_visible()
     field = dialog.locator("input[type=file]")
     assert field.bounding_box()["width"] <= 1  # the browser's own "Choose Files" is never seen
-    body = dialog.get_by_label("Meddelande", exact=True).bounding_box()
+    editor = dialog.get_by_role("textbox", name="Meddelande")
+    expect(editor).to_be_visible()  # the formatting editor, in the text area's place
+    body = editor.bounding_box()
     assert body["height"] >= 844 * 0.3, "the message uses the height of the screen"
     to_box = dialog.locator(".chips").first.bounding_box()
     dialog.get_by_label(words["to"], exact=True).fill("en.lang.adress.till.kunden@kundforetaget.example")
