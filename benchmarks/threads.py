@@ -194,15 +194,23 @@ def _sign_in(port: int) -> tuple[str, str]:
     connection.request("GET", "/signin")
     response = connection.getresponse()
     page = response.read().decode()
-    cookie = response.getheader("Set-Cookie").split(";", 1)[0]
+    cookie = _cookies(response, "")
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     body = f"email={ADDRESS}&password={CRM_PASSWORD}&csrf_token={token}"
     connection.request("POST", "/signin", body=body, headers={
         "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
     response = connection.getresponse()
     response.read()
-    cookie = (response.getheader("Set-Cookie") or cookie).split(";", 1)[0]
-    return cookie, token
+    return _cookies(response, cookie), token
+
+
+def _cookies(response, earlier: str) -> str:
+    """The Cookie header after this response: its cookies (the session's, the device's) over earlier ones."""
+    jar = dict(pair.split("=", 1) for pair in earlier.split("; ") if "=" in pair)
+    for header in response.msg.get_all("Set-Cookie") or []:
+        name, _, value = header.split(";", 1)[0].partition("=")
+        jar[name] = value
+    return "; ".join(f"{name}={value}" for name, value in jar.items())
 
 
 def main() -> int:
