@@ -18,11 +18,11 @@ from __future__ import annotations
 import re
 import socket
 import ssl
-import threading
 import time
 from typing import BinaryIO
 
 from .certs import ServerCert
+from .listener import TlsListener
 
 BEHAVIOURS = ("huge-range", "lying-size", "huge-literal", "trickle", "garbage", "trickle-body", "many-literals",
               "many-lines", "idle-flood")
@@ -31,30 +31,14 @@ _ENVELOPE = (b'("Mon, 1 Dec 2026 10:00:00 +0000" "Hello {n}" (("Eve" NIL "eve" "
              b'(("Anna" NIL "anna" "inkorg.test")) NIL NIL NIL "<m{n}@evil.test>")')
 
 
-class HostileImap:
+class HostileImap(TlsListener):
     def __init__(self, host: str, cert: ServerCert, behaviour: str):
         if behaviour not in BEHAVIOURS:
             raise ValueError(f"unknown behaviour {behaviour!r}")
+        super().__init__(host, cert, f"hostile-imap-{behaviour}")
         self.behaviour = behaviour
-        self._context = cert.server_context()
-        self._listener = socket.create_server((host, 0))
-        self.port = self._listener.getsockname()[1]
-        self._stop = threading.Event()
         self._modseq = 10  # grows with every SELECT: each sync sees a change to ask about
-        self._thread = threading.Thread(target=self._accept, name=f"hostile-imap-{behaviour}", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._listener.close()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+        self.start()
 
     def _serve(self, raw: socket.socket) -> None:
         try:

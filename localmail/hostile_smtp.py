@@ -6,37 +6,16 @@ from __future__ import annotations
 
 import socket
 import ssl
-import threading
 
 from .certs import ServerCert
+from .listener import TlsListener
 
 
-class EndlessReplySmtp:
+class EndlessReplySmtp(TlsListener):
     def __init__(self, host: str, cert: ServerCert):
-        self._context = cert.server_context()
-        self._listener = socket.create_server((host, 0))
-        self.host, self.port = host, self._listener.getsockname()[1]
+        super().__init__(host, cert, "endless-smtp")
         self.sent = 0  # bytes of reply sent, all connections
-        self._stop = threading.Event()
-        threading.Thread(target=self._accept, name="endless-smtp", daemon=True).start()
-
-    def __enter__(self) -> EndlessReplySmtp:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._listener.close()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+        self.start()
 
     def _serve(self, raw: socket.socket) -> None:
         lines = b"220-still greeting you\r\n" * 2048
