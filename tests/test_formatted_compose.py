@@ -42,12 +42,12 @@ def test_formatting_and_a_word_paste_arrive_as_html_with_a_faithful_text_part(in
     page.get_by_role("link", name=words["New"], exact=True).click()
     dialog = page.get_by_role("dialog", name=words["New email"])
     editor = dialog.get_by_role("textbox", name=words["Message"])
-    expect(editor).to_be_visible()
+    tools = dialog.get_by_role("toolbar", name=words["Formatting"])
+    expect(tools).to_be_visible()  # the editor has taken the text area's place
     dialog.get_by_label(words["To"], exact=True).fill("kund@example.test")
     dialog.get_by_label(words["Subject"], exact=True).fill(f"Formaterad {lang}")
     editor.click()
     page.keyboard.type("Hej ")
-    tools = dialog.get_by_role("toolbar", name=words["Formatting"])
     tools.get_by_role("button", name=words["Bold"]).click()
     expect(tools.get_by_role("button", name=words["Bold"])).to_have_attribute("aria-pressed", "true")
     page.keyboard.type("Karin")
@@ -59,6 +59,8 @@ def test_formatting_and_a_word_paste_arrive_as_html_with_a_faithful_text_part(in
     page.keyboard.type("två")
     page.keyboard.press("Enter")
     page.keyboard.press("Enter")  # out of the list
+    expect(editor.locator("li")).to_have_text(["ett", "två"])
+    expect(editor.locator("b", has_text="Karin")).to_be_visible()
     editor.evaluate("""(box, html) => {
         const data = new DataTransfer();
         data.setData('text/html', html);
