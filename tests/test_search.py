@@ -117,6 +117,68 @@ def test_the_query_language_over_the_index(app, lab, mailbox, monkeypatch):
     assert found(client, "zebrafinkarna") == set()
 
 
+def _rows(client: Browser, query: str, everywhere: bool = False, folder: str = "INBOX") -> list[tuple[str, str]]:
+    """(subject, conversation count or "") of each row the list shows, top to bottom."""
+    response = client.get("/inbox/", query_string={"q": query, "folder": folder, **({"all": "1"} if everywhere else {})},
+                          headers={"HX-Target": "listing"}, htmx=True)
+    assert response.status_code == 200
+    rows = re.findall(r'<li class="message[^"]*".*?</li>', response.get_data(as_text=True), re.S)
+    return [(re.search(r'<span class="subject">(?:<svg.*?</svg>)?([^<]*)</span>', row).group(1),
+             (re.search(r'<span class="count"[^>]*>(\d+)</span>', row) or re.match("()", "")).group(1))
+            for row in rows]
+
+
+def test_a_conversation_matches_when_any_of_its_messages_does(app, lab, mailbox):
+    """A search lists conversations: one row for a conversation however many of its messages match,
+    the newest match standing for it; All folders leaves out Junk and Trash unless that is the open
+    folder; marking the row acts on the conversation's messages in its folder."""
+    question = _message("Karin Berg <karin@kund.example>", "Pris på ramar", "Vad kostar ekramarna?",
+                        datetime(2026, 5, 1, 9, tzinfo=UTC))
+    question["Message-ID"] = "<ramar-1@kund.example>"
+    answer = _message(f"Me <{mailbox.address}>", "Re: Pris på ramar", "Ekramarna kostar 900 kr styck.",
+                      datetime(2026, 5, 2, 9, tzinfo=UTC), to="karin@kund.example")
+    answer["Message-ID"], answer["In-Reply-To"] = "<ramar-2@mail.test>", "<ramar-1@kund.example>"
+    thanks = _message("Karin Berg <karin@kund.example>", "Re: Pris på ramar", "Tack, vi beställer tio.",
+                      datetime(2026, 5, 3, 9, tzinfo=UTC))
+    thanks["Message-ID"], thanks["References"] = "<ramar-3@kund.example>", "<ramar-1@kund.example> <ramar-2@mail.test>"
+    other = _message("Olle Ek <olle@annan.example>", "Re: Pris på ramar", "Ekramarna från er var fina.",
+                     datetime(2026, 5, 4, 9, tzinfo=UTC))  # the same subject, another conversation
+    lab.append_many(mailbox.address, [question, thanks, other])
+    lab.append(mailbox.address, answer, folder="Sent", seen=True)
+    lab.append(mailbox.address, _message("Spam <spam@skrap.example>", "Ekramar billigt", "Köp ekramarna nu.",
+                                         datetime(2026, 5, 5, 9, tzinfo=UTC)), folder="Junk")
+    lab.append(mailbox.address, _message("Karin Berg <karin@kund.example>", "Gammalt om ramar",
+                                         "Ekramarna i fjol.", datetime(2025, 5, 5, 9, tzinfo=UTC)), folder="Trash")
+    client = connected(app, mailbox)
+
+    # "tio" is only in the newest of the conversation's INBOX messages, "ekramarna" in every one but
+    # that: each conversation is one row, its newest match standing for it, with the count of its messages
+    assert _rows(client, "tio") == [("Re: Pris på ramar", "2")]
+    assert _rows(client, "ekramarna") == [("Re: Pris på ramar", ""), ("Pris på ramar", "2")]
+    # All folders: the reply in Sent is the conversation's newest match; Junk is not searched
+    assert _rows(client, "ekramarna", everywhere=True) == [("Re: Pris på ramar", ""), ("Re: Pris på ramar", "")]
+    assert _rows(client, "styck", everywhere=True) == [("Re: Pris på ramar", "")]
+    assert _rows(client, "ekramarna", folder="Trash") == [("Gammalt om ramar", "")]
+    # from Trash, Trash too (and a row per message, as Trash lists them)
+    assert [s for s, _ in _rows(client, "ekramarna", everywhere=True, folder="Trash")] == [
+        "Re: Pris på ramar", "Re: Pris på ramar", "Pris på ramar", "Gammalt om ramar"]
+
+    client.post("/inbox/list/conversations", {"conversations": "0"})  # a row per message
+    assert [s for s, _ in _rows(client, "ekramarna")] == ["Re: Pris på ramar", "Pris på ramar"]
+    assert [s for s, _ in _rows(client, "fina ekramarna")] == ["Re: Pris på ramar"]
+    client.post("/inbox/list/conversations", {"conversations": "1"})
+
+    with app.extensions["mail"].sessions() as db:
+        row = db.scalar(select(Message).where(Message.message_key == "ramar-3@kund.example"))
+        conversation = row.conversation_id
+    client.post("/inbox/messages/seen", {"ids": str(row.id), "seen": "1", "conversations": "1", "folder": "INBOX",
+                                         "q": "tio"})
+    with app.extensions["mail"].sessions() as db:
+        read = dict(db.execute(select(Message.message_key, Message.seen).where(
+            Message.conversation_id == conversation)).all())
+    assert read == {"ramar-1@kund.example": True, "ramar-2@mail.test": True, "ramar-3@kund.example": True}
+
+
 WORDS = {"sv": {"indexed": "indexerad", "all": "Alla mappar", "search": "Sök i aktuell mapp"},
          "en": {"indexed": "indexed", "all": "All folders", "search": "Search in the open folder"}}
 

@@ -18,6 +18,7 @@ from mailcore.reading.mailbox import (
     folder_of,
     folders,
     page,
+    searched_folders,
     special_folder,
 )
 from mailcore.reading.search import server_matches
@@ -70,7 +71,7 @@ def _server_matches(account: Account, folder: Folder, everywhere: bool, texts: l
     body is not in the search index yet; none once every body is."""
     if not texts:
         return {}
-    scope = (select(Folder.id).where(Folder.account_id == account.id) if everywhere else [folder.id])
+    scope = searched_folders(folder) if everywhere else [folder.id]
     waiting = set(db().scalars(select(Message.folder_id).distinct().where(Message.folder_id.in_(scope),
                                                                           Message.search_state < WHOLE)))
     if not waiting:

@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import and_, case, exists, func, literal_column, or_, select
+from sqlalchemy import and_, case, exists, func, literal_column, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from mailcore.models import Account, Folder, Message, Role
@@ -30,10 +30,12 @@ class ListQuery:
     through: str | None = None  # cursor: a refresh brings every row up to this one (what the list shows)
     # per folder, the UIDs the server's own search found (for messages whose body is not indexed here)
     server_matches: Mapping[int, frozenset[int]] = field(default_factory=dict)
-    everywhere: bool = False  # search every folder of the account, not only the open one
+    everywhere: bool = False  # search every folder of the account (but Junk and Trash), not only the open one
     locale: str = "en"  # how the user writes dates (before:, after:)
     zone: str = "UTC"  # where the user's days begin and end
-    conversations: bool = False  # a row per conversation: its newest message in the folder stands for it
+    # a row per conversation: its newest message in the folder stands for it; in a search, its newest
+    # message that matches (a conversation matches when any of its messages does)
+    conversations: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,14 @@ def special_folder(db: Session, account: Account, role: Role) -> Folder | None:
     return db.scalar(select(Folder).where(Folder.account_id == account.id, Folder.role == role))
 
 
+def searched_folders(folder: Folder):
+    """The folders All folders searches: every folder of the account but Junk and Trash, which hold
+    what the user has put away (as in the conversations), and the open folder, whichever it is."""
+    return select(Folder.id).where(Folder.account_id == folder.account_id,
+                                   Folder.role.is_(None) | Folder.role.not_in((Role.JUNK, Role.TRASH))
+                                   | (Folder.id == folder.id))
+
+
 def _cursor(message: Message, sort: str) -> str:
     value = getattr(message, SORTS[sort].key)
     text = value.isoformat() if isinstance(value, datetime) else str(value)
@@ -111,11 +121,14 @@ def page(db: Session, folder: Folder, query: ListQuery) -> Page:
     if query.search and query.everywhere:
         # SQLite: unary + leaves the folder index alone, so the list is read by date across folders
         own = literal_column("+messages.folder_id") if db.get_bind().dialect.name == "sqlite" else Message.folder_id
-        statement = select(Message).where(own.in_(select(Folder.id).where(Folder.account_id == folder.account_id)))
+        statement = select(Message).where(own.in_(searched_folders(folder)))
     else:
         statement = select(Message).where(Message.folder_id == folder.id)
     if query.search:
-        statement = statement.where(*search_conditions(db, query, folder))
+        search = Search(db, query, folder)
+        statement = statement.where(*search.conditions())
+        if query.conversations:
+            statement = statement.where(_newest_match_of_its_conversation(search, folder))
     elif query.conversations:
         statement = statement.where(_newest_of_its_conversation())
     after = _after(query.after, sort) if query.after else None
@@ -144,29 +157,46 @@ def _newest_of_its_conversation():
                            or_(other.date > Message.date, and_(other.date == Message.date, other.id > Message.id)))
 
 
+def _newest_match_of_its_conversation(search: Search, folder: Folder):
+    """No other message of the same conversation that the search finds is newer: the conversation's
+    row is its newest match (a conversation matches when any of its messages does). Checked per row
+    through the conversation index, and only for rows with a conversation, so a page still costs
+    about what it shows."""
+    other = aliased(Message, name="other")
+    scope = (other.folder_id.in_(searched_folders(folder)) if search.query.everywhere
+             else other.folder_id == folder.id)
+    return Message.conversation_id.is_(None) | ~exists().where(
+        other.conversation_id == Message.conversation_id, other.id != Message.id,
+        or_(other.date > Message.date, and_(other.date == Message.date, other.id > Message.id)),
+        scope, *search.conditions(other, looked_up=False))
+
+
 def _with_threads(db: Session, query: ListQuery, listing: Page) -> Page:
-    """Each conversation row's count, unread and participants: one query for the page."""
-    if not query.conversations or query.search or listing.folder is None:
+    """Each conversation row's count, unread and participants, of its conversation's messages in the
+    row's folder (what marking or moving the row acts on): one query for the page, and one for the names."""
+    if not query.conversations or listing.folder is None:
         return listing
-    by_conversation = {m.conversation_id: m.id for m in listing.messages if m.conversation_id is not None}
-    if not by_conversation:
+    rows = {(m.folder_id, m.conversation_id): m.id for m in listing.messages if m.conversation_id is not None}
+    if not rows:
         return listing
-    counts = db.execute(select(Message.conversation_id, func.count(), func.sum(case((Message.seen.is_(False), 1),
-                                                                                   else_=0)))
-                        .where(Message.folder_id == listing.folder.id,
-                               Message.conversation_id.in_(list(by_conversation)))
-                        .group_by(Message.conversation_id)).all()
-    several = {c: (n, unread) for c, n, unread in counts if n > 1}
-    names: dict[int, list[str]] = {c: [] for c in several}
+    in_rows = tuple_(Message.folder_id, Message.conversation_id).in_(list(rows))
+    counts = db.execute(select(Message.folder_id, Message.conversation_id, func.count(),
+                               func.sum(case((Message.seen.is_(False), 1), else_=0)))
+                        .where(Message.conversation_id.in_({c for _, c in rows}), in_rows)
+                        .group_by(Message.folder_id, Message.conversation_id)).all()
+    several = {(f, c): (n, unread) for f, c, n, unread in counts if n > 1}
+    names: dict[tuple[int, int], list[str]] = {key: [] for key in several}
     if several:
-        for conversation, name, address in db.execute(
-                select(Message.conversation_id, Message.sender_name, Message.sender_address)
-                .where(Message.folder_id == listing.folder.id, Message.conversation_id.in_(list(several)))
+        for folder_id, conversation, name, address in db.execute(
+                select(Message.folder_id, Message.conversation_id, Message.sender_name, Message.sender_address)
+                .where(Message.conversation_id.in_({c for _, c in several}),
+                       tuple_(Message.folder_id, Message.conversation_id).in_(list(several)))
                 .order_by(Message.date, Message.id)):
             shown = (name or address or "").split(" ")[0] if name else address
-            if shown and shown not in names[conversation]:
-                names[conversation].append(shown)
-    listing.threads = {by_conversation[c]: Thread(n, bool(unread), names[c][:4]) for c, (n, unread) in several.items()}
+            key = (folder_id, conversation)
+            if shown and shown not in names[key]:
+                names[key].append(shown)
+    listing.threads = {rows[key]: Thread(n, bool(unread), names[key][:4]) for key, (n, unread) in several.items()}
     return listing
 
 
@@ -202,47 +232,62 @@ def conversation_in_folder(db: Session, message: Message) -> list[Message]:
                                                  Message.conversation_id == message.conversation_id)))
 
 
-def _like(text: str):
+def _like(text: str, messages=Message):
     # % and _ are searched for as themselves ("kund_offert", "100%"), not as wildcards
     like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return or_(*[column.ilike(like, escape="\\") for column in (Message.subject, Message.sender_name,
-                 Message.sender_address, Message.recipients, Message.body_text)])
+    return or_(*[column.ilike(like, escape="\\") for column in (messages.subject, messages.sender_name,
+                 messages.sender_address, messages.recipients, messages.body_text)])
 
 
-def _not_indexed(parsed: language.Query) -> list:
+def _not_indexed(parsed: language.Query, messages=Message) -> list:
     """A message not in the index yet: its list fields hold the words as typed (one run of text, as
     before there was an index), and each field's term."""
     free = " ".join(parsed.free_text)
-    return ([_like(free)] if free else []) + [_like(t.text) for t in parsed.terms if t.column]
+    return ([_like(free, messages)] if free else []) + [_like(t.text, messages) for t in parsed.terms if t.column]
 
 
-def search_conditions(db: Session, query: ListQuery, folder: Folder) -> list:
-    """The search language's conditions (mailcore/search/query.py). Its words are looked up in the
-    index; a message not indexed yet is searched in the list's fields as text, and one whose body is
-    not indexed yet is also found where the server's own search found it."""
-    dialect = db.get_bind().dialect.name
-    parsed = language.parse(query.search, query.locale)
-    if parsed.empty:  # no word in it ("%", "--"): the list's fields hold it as typed
-        return [_like(query.search)]
-    found = language.conditions(dialect, parsed, query.zone)
-    if parsed.terms:
-        fielded = [t for t in parsed.terms if t.column]
-        by_server = [and_(Message.folder_id == folder_id, Message.uid.in_(sorted(uids)))
-                     for folder_id, uids in query.server_matches.items() if uids]
-        ways = [language.words_condition(db, parsed)]
-        scope = (select(Folder.id).where(Folder.account_id == folder.account_id) if query.everywhere
-                 else [folder.id])
+class Search:
+    """The search language's conditions (mailcore/search/query.py), prepared once: its words are looked
+    up in the index once, and its conditions can then be asked of the messages table or of an alias of
+    it. A message not indexed yet is searched in the list's fields as text, and one whose body is not
+    indexed yet is also found where the server's own search found it."""
+
+    def __init__(self, db: Session, query: ListQuery, folder: Folder):
+        self.dialect = db.get_bind().dialect.name
+        self.query = query
+        self.parsed = language.parse(query.search, query.locale)
+        self.words = self.fielded = None
+        self.unindexed = False
+        if self.parsed.empty or not self.parsed.terms:
+            return
+        self.words = language.words_found(db, self.parsed)
+        fielded = [t for t in self.parsed.terms if t.column]
+        if fielded and any(query.server_matches.values()):
+            self.fielded = language.words_found(db, language.Query(terms=fielded))
+        scope = searched_folders(folder) if query.everywhere else [folder.id]
         # (< WHOLE as well: what lets SQLite read the partial index of the messages still to index)
-        if db.scalar(select(select(Message.id).where(Message.folder_id.in_(scope), Message.search_state < WHOLE,
-                                                     Message.search_state == NOT_INDEXED).exists())):
-            ways.append(and_(Message.search_state == NOT_INDEXED, *_not_indexed(parsed)))
-        if by_server:
-            server = [Message.search_state < WHOLE, or_(*by_server)]
-            if fielded:
-                server.append(language.words_condition(db, language.Query(terms=fielded)))
-            ways.append(and_(*server))
-        found.append(or_(*ways))
-    return found
+        self.unindexed = bool(db.scalar(select(select(Message.id).where(
+            Message.folder_id.in_(scope), Message.search_state < WHOLE, Message.search_state == NOT_INDEXED).exists())))
+
+    def conditions(self, messages=Message, looked_up: bool = True) -> list:
+        """Of `messages`; `looked_up`: whether a word's few matches may start the plan (not for an alias
+        checked per row, where they are looked up in the list instead)."""
+        if self.parsed.empty:  # no word in it ("%", "--"): the list's fields hold it as typed
+            return [_like(self.query.search, messages)]
+        found = language.conditions(self.dialect, self.parsed, self.query.zone, messages)
+        if self.parsed.terms:
+            ways = [language.words_condition(self.words, self.dialect, messages, looked_up)]
+            if self.unindexed:
+                ways.append(and_(messages.search_state == NOT_INDEXED, *_not_indexed(self.parsed, messages)))
+            by_server = [and_(messages.folder_id == folder_id, messages.uid.in_(sorted(uids)))
+                         for folder_id, uids in self.query.server_matches.items() if uids]
+            if by_server:
+                server = [messages.search_state < WHOLE, or_(*by_server)]
+                if self.fielded is not None:
+                    server.append(language.words_condition(self.fielded, self.dialect, messages, looked_up))
+                ways.append(and_(*server))
+            found.append(or_(*ways))
+        return found
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from babel.dates import parse_date
-from sqlalchemy import bindparam, literal_column, not_, select, text
+from sqlalchemy import Select, bindparam, literal_column, not_, select, text
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -140,24 +141,25 @@ def matching(dialect: str, terms: list[Term]):
         text("message_search MATCH :m").bindparams(bindparam("m", fts_match(terms), unique=True)))
 
 
-def conditions(dialect: str, query: Query, zone: str) -> list[ColumnElement]:
-    """What the query asks of a message besides its words: flags and dates."""
+def conditions(dialect: str, query: Query, zone: str, messages=Message) -> list[ColumnElement]:
+    """What the query asks of a message besides its words: flags and dates (of `messages`, the
+    messages table or an alias of it)."""
     found: list[ColumnElement] = []
     if "attachment" in query.flags:
-        found.append(Message.has_attachments.is_(True))
+        found.append(messages.has_attachments.is_(True))
     if "unread" in query.flags:
-        found.append(Message.seen.is_(False))
+        found.append(messages.seen.is_(False))
     if "read" in query.flags:
-        found.append(Message.seen.is_(True))
+        found.append(messages.seen.is_(True))
     if "flagged" in query.flags:
-        found.append(Message.flagged.is_(True))
+        found.append(messages.flagged.is_(True))
     tz = ZoneInfo(zone)
     if query.after:
-        found.append(Message.date >= _utc(query.after, tz))
+        found.append(messages.date >= _utc(query.after, tz))
     if query.before:
-        found.append(Message.date < _utc(query.before, tz))
+        found.append(messages.date < _utc(query.before, tz))
     for term in query.excluded:
-        found.append(not_(Message.id.in_(matching(dialect, [term]))))
+        found.append(not_(messages.id.in_(matching(dialect, [term]))))
     return found
 
 
@@ -169,10 +171,9 @@ def _utc(day: date, tz: ZoneInfo) -> datetime:
 FEW = 1000  # matches few enough to be looked up one by one; more, and the list is read newest first
 
 
-def words_condition(db: Session, query: Query) -> ColumnElement | None:
-    """Messages whose words match. SQLite: a rare word's few matches are listed and the messages looked
-    up by id (the plan starts from the index); a common word's are left a subquery, so the list is
-    read newest first and stops at its first page, which comes soon."""
+def words_found(db: Session, query: Query) -> list[int] | Select | None:
+    """The messages whose words match: SQLite lists a rare word's few matches (so the plan can start
+    from them, by id); otherwise a subquery of their ids. None when the query has no words."""
     if not query.terms:
         return None
     dialect = db.get_bind().dialect.name
@@ -180,8 +181,14 @@ def words_condition(db: Session, query: Query) -> ColumnElement | None:
         few = [row[0] for row in db.connection().exec_driver_sql(
             "SELECT rowid FROM message_search WHERE message_search MATCH ? LIMIT ?", (fts_match(query.terms), FEW + 1))]
         if len(few) <= FEW:
-            return Message.id.in_(few)
-        # unary + keeps SQLite from starting at the matches: it reads the list in its order instead
-        return literal_column("+messages.id").in_(matching(dialect, query.terms))
-    return Message.id.in_(matching(dialect, query.terms))
+            return few
+    return matching(dialect, query.terms)
 
+
+def words_condition(found: list[int] | Select, dialect: str, messages=Message, looked_up: bool = True) -> ColumnElement:
+    """Of `messages` (the table or an alias), those `words_found` found. SQLite: a listed few are looked
+    up by id where `looked_up`; a common word's subquery never starts the plan (unary +): the list is
+    read newest first and stops at its first page, which comes soon."""
+    name = sa_inspect(messages).selectable.name
+    plain = dialect != "sqlite" or (looked_up and isinstance(found, list))
+    return (messages.id if plain else literal_column(f"+{name}.id")).in_(found)
