@@ -60,7 +60,8 @@ def register_cli(app: Flask) -> None:
             raise click.BadParameter("use at least 8 characters", param_hint="--password")
         with current_app.extensions["mail"].sessions() as db:
             try:
-                created = services.create_user(db, email, password, name, lang)
+                created = services.create_user(db, email, password, name, lang,
+                                               password_method=current_app.config["PASSWORD_HASH"])
             except services.UserExists:
                 raise click.ClickException(f"a user with the email {email} already exists") from None
             click.echo(f"Created {created.email} ({created.name})")
@@ -75,7 +76,7 @@ def register_cli(app: Flask) -> None:
             raise click.BadParameter("use at least 8 characters", param_hint="--password")
         with current_app.extensions["mail"].sessions() as db:
             found = _existing_user(db, email)
-            ended = signin.change_password(db, found, password)
+            ended = signin.change_password(db, found, password, current_app.config["PASSWORD_HASH"])
             click.echo(f"New password set for {found.email}; {ended} session(s) ended")
 
     @user.command("remove")

@@ -32,7 +32,8 @@ def signin_limits() -> SignInLimits:
     return SignInLimits(per_account=config["SIGNIN_FAILURES_PER_ACCOUNT"],
                         per_client=config["SIGNIN_FAILURES_PER_ADDRESS"],
                         window=timedelta(minutes=config["SIGNIN_WINDOW_MINUTES"]),
-                        first_delay=timedelta(seconds=config["SIGNIN_FIRST_DELAY_SECONDS"]))
+                        first_delay=timedelta(seconds=config["SIGNIN_FIRST_DELAY_SECONDS"]),
+                        password_method=config["PASSWORD_HASH"])
 
 
 # Requests a page makes by itself (the list polling for changes): they need a live session but do

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from mailcore.passwords import DEFAULT_METHOD, valid_method
 from mailcore.zones import is_zone
 
 # embedded: threads in the web process; external: `flask sync worker` polls the database;
@@ -99,6 +100,14 @@ def _https_base(name: str, value: Any) -> str:
     return url
 
 
+def _password_method(name: str, value: Any) -> str:
+    method = _text(name, value)
+    if not valid_method(method):
+        raise SettingError(f"{name} must be scrypt:N:r:p (N a power of two, at least 128) or pbkdf2:sha256:iterations, "
+                           f"not {value!r}")
+    return method
+
+
 def _setting(default: Any, read: Callable[[str, Any], Any], doc: str, empty_is_value: bool = False) -> Any:
     """empty_is_value: an empty value is the setting's value (for instance "off"), not its default."""
     return field(default=default, metadata={"read": read, "doc": doc, "empty": empty_is_value})
@@ -172,6 +181,9 @@ class Settings:
     signin_first_delay_seconds: float = _setting(30.0, _positive(_number), "the first wait past the failures "
                                                                            "allowed per user name; each next "
                                                                            "one is twice as long")
+    password_hash: str = _setting(DEFAULT_METHOD, _password_method, "how CRM passwords are hashed (werkzeug's "
+                                  "method: scrypt:N:r:p or pbkdf2:sha256:iterations); `flask check` warns of a "
+                                  "weaker one than the default")
     signin_window_minutes: float = _setting(15.0, _positive(_number), "the window of the two sign-in limits")
     notifications: bool = _setting(True, _flag, "desktop notifications of new mail (in open tabs and Web "
                                                 "Push); 0 switches them off for every user")

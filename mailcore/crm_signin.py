@@ -16,10 +16,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
 
 from mailcore.addresses import normalise_address
 from mailcore.models import SignInAttempt, User, UserSession, utcnow
+from mailcore.passwords import DEFAULT_METHOD, hash_password
 from mailcore.services import authenticate
 
 
@@ -34,6 +34,8 @@ class SignInLimits:
     per_client: int = 20
     window: timedelta = timedelta(minutes=15)
     first_delay: timedelta = timedelta(seconds=30)
+    # the cost of a new password's hash, and of the hash checked for a user name nobody has
+    password_method: str = DEFAULT_METHOD
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ def sign_in(db: Session, user_name: str, password: str, client: str | None, limi
         db.delete(attempt)  # not a failure: the password was not looked at
         db.commit()
         raise TooManyFailures(retry_after)
-    user = authenticate(db, user_name, password)
+    user = authenticate(db, user_name, password, limits.password_method)
     if user is not None:
         # a right password clears that user name's failures; they still count for their clients
         db.delete(attempt)
@@ -217,9 +219,9 @@ def end_all_sessions(db: Session, user: User) -> int:
 # --- the operator's user commands -----------------------------------------------------------------
 
 
-def change_password(db: Session, user: User, password: str) -> int:
+def change_password(db: Session, user: User, password: str, method: str = DEFAULT_METHOD) -> int:
     """Sets a new CRM password and ends every session of the user; the number ended."""
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = hash_password(password, method)
     db.commit()
     return end_all_sessions(db, user)
 

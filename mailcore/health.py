@@ -25,6 +25,7 @@ from mailcore import errors
 from mailcore.config import SYNC_MODES, Settings
 from mailcore.crypto import SecretBoxError
 from mailcore.models import Account, SyncState, utcnow
+from mailcore.passwords import DEFAULT_METHOD, weaker_than_default
 
 if TYPE_CHECKING:
     from mailcore.installation import Installation
@@ -44,7 +45,7 @@ class Finding:
 
 def check(config: Mapping, installation: Installation, instance: Path) -> list[Finding]:
     return [*_database(config, installation), *_sync(config, installation), *_keys(config, installation, instance),
-            *_external_url(config)]
+            *_passwords(config), *_external_url(config)]
 
 
 def _database(config: Mapping, installation: Installation) -> Iterator[Finding]:
@@ -173,6 +174,13 @@ def _keys(config: Mapping, installation: Installation, instance: Path) -> Iterat
         source = "MAIL_ENCRYPTION_KEY" if env_key else str(instance / "mail.key")
         yield Finding(OK, "keys", f"mail passwords open with {source}"
                                   + (f" ({len(accounts)} accounts tried)" if accounts else "") + "; keep a copy")
+
+
+def _passwords(config: Mapping) -> Iterator[Finding]:
+    method = config.get("PASSWORD_HASH") or DEFAULT_METHOD
+    if weaker_than_default(method):
+        yield Finding(WARNING, "passwords", f"PASSWORD_HASH={method} makes CRM passwords cheaper to guess than "
+                                            f"{DEFAULT_METHOD}: unset it (a cheap hash is for tests)")
 
 
 def _files(installation: Installation, instance: Path) -> Iterator[Finding]:

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from mailcore.account import credentials_of, seal_credentials
 from mailcore.addresses import normalise_address, same_address
@@ -23,18 +22,13 @@ from mailcore.contacts import MANUAL, UNPROVEN, login_proves, sending_rule, veri
 from mailcore.discovery.detect import Detection
 from mailcore.models import Account, AttemptKind, ContactEmail, User, utcnow
 from mailcore.oauth.tokens import OAUTH2, PASSWORD
+from mailcore.passwords import DEFAULT_METHOD, hash_password, password_matches
 from mailcore.settings import AccountSettings, Bearer, Credentials
 from mailcore.sync import sentcopies
 from mailcore.sync.firstpage import read_first_page, store_first_page
 
 if TYPE_CHECKING:
     from mailcore.installation import Installation
-
-# So that a sign-in for an unknown user costs as much as one for a known user: the scrypt hash of a
-# random password nobody knows, written out because making one costs every process start 0.1 s and 32 MB.
-_DUMMY_HASH = ("scrypt:32768:8:1$cLPHbPiWajcpLwfw$007b617e58198fc70f20e90e70537e5317627d70423b5ebb74ce108f4f3c0326"
-               "0dc531e000967b5be665c44828c3fbce374305af0ebbe8a054f8f021110bb2ff")
-
 
 class UserExists(Exception):
     pass
@@ -52,23 +46,22 @@ def user_by_email(db: Session, email: str) -> User | None:
     return db.scalar(select(User).where(func.lower(User.email) == normalise_address(email)))
 
 
-def create_user(db: Session, email: str, password: str, name: str, language: str | None = None) -> User:
+def create_user(db: Session, email: str, password: str, name: str, language: str | None = None,
+                password_method: str = DEFAULT_METHOD) -> User:
     email = email.strip()
     if user_by_email(db, email) is not None:
         raise UserExists(email)
-    user = User(email=email, name=name, password_hash=generate_password_hash(password), language=language)
+    user = User(email=email, name=name, password_hash=hash_password(password, password_method), language=language)
     user.contact_emails.append(ContactEmail(position=0, address=email, verified_at=utcnow()))  # the operator's word
     db.add(user)
     db.commit()
     return user
 
 
-def authenticate(db: Session, email: str, password: str) -> User | None:
+def authenticate(db: Session, email: str, password: str, password_method: str = DEFAULT_METHOD) -> User | None:
+    """The user when the password is theirs; an unknown user costs the same (`password_method`'s hash)."""
     user = user_by_email(db, email)
-    if user is None:
-        check_password_hash(_DUMMY_HASH, password)
-        return None
-    return user if check_password_hash(user.password_hash, password) else None
+    return user if password_matches(user.password_hash if user else None, password, password_method) else None
 
 
 def list_users(db: Session) -> list[User]:

@@ -21,6 +21,7 @@ from localmail.dns import LocalDns  # noqa: E402
 
 from . import schedule  # noqa: E402
 from .helpers import (  # noqa: E402
+    CHEAP_HASH,
     MAIL_DOMAIN,
     OAUTH_CLIENT,
     OAUTH_DOMAIN,
@@ -149,6 +150,7 @@ def app_config(lab, providers_file, empty_dns, migrated_database, tmp_path) -> d
         "MAIL_ISPDB_URL": "",  # no third party asked; the discovery world brings its own ISPDB
         "SYNC_MODE": "inline",
         "SEARCH_INDEX_PER_SYNC": 0,  # no search index unless a test asks for one (tests/test_search.py)
+        "PASSWORD_HASH": CHEAP_HASH,
     }
 
 

@@ -99,10 +99,16 @@ class Browser:
         return response
 
 
+# The tests' apps hash CRM passwords at a small cost (PASSWORD_HASH): a sign-in's scrypt at the
+# default cost is 0.14 s of CPU, and the lab tests sign in about two thousand times. The default is
+# what tests/test_hardening_web.py's timing test and tests/unit/test_passwords.py check.
+CHEAP_HASH = "scrypt:128:8:1"
+
+
 def make_user(app, email: str, name: str = "Anna Andersson", language: str | None = "en",
               password: str = "crm-password-1") -> None:
     with app.extensions["mail"].sessions() as db:
-        services.create_user(db, email, password, name, language)
+        services.create_user(db, email, password, name, language, password_method=app.config["PASSWORD_HASH"])
 
 
 def connected(app, mailbox, name: str = "Anna Andersson") -> Browser:
@@ -161,7 +167,8 @@ def connect_account(app, lab, mailbox, port: int | None = None) -> int:
     """The CRM user and their account, as the setup dialog would leave them (no sync yet)."""
     mail = app.extensions["mail"]
     with mail.sessions() as db:
-        user = services.create_user(db, mailbox.address, "crm-password-1", "Sync Tester")
+        user = services.create_user(db, mailbox.address, "crm-password-1", "Sync Tester",
+                                    password_method=app.config["PASSWORD_HASH"])
         server = ServerSettings(lab.hostname, port or lab.imap_tls_port, True, mailbox.address)
         outgoing = ServerSettings(lab.hostname, lab.smtp_tls_port, True, mailbox.address)
         service = services.MailService(db, mail)

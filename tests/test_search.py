@@ -119,8 +119,8 @@ def test_the_query_language_over_the_index(app, lab, mailbox, monkeypatch):
 
 def _rows(client: Browser, query: str, everywhere: bool = False, folder: str = "INBOX") -> list[tuple[str, str]]:
     """(subject, conversation count or "") of each row the list shows, top to bottom."""
-    response = client.get("/inbox/", query_string={"q": query, "folder": folder, **({"all": "1"} if everywhere else {})},
-                          headers={"HX-Target": "listing"}, htmx=True)
+    asked = {"q": query, "folder": folder, **({"all": "1"} if everywhere else {})}
+    response = client.get("/inbox/", query_string=asked, headers={"HX-Target": "listing"}, htmx=True)
     assert response.status_code == 200
     rows = re.findall(r'<li class="message[^"]*".*?</li>', response.get_data(as_text=True), re.S)
     return [(re.search(r'<span class="subject">(?:<svg.*?</svg>)?([^<]*)</span>', row).group(1),

@@ -13,7 +13,7 @@ import socket
 import pytest
 
 from app import create_app
-from tests.helpers import Browser, make_user
+from tests.helpers import CHEAP_HASH, Browser, make_user
 
 
 @pytest.fixture(autouse=True)
@@ -64,6 +64,7 @@ def _app_in(root):
         "DATABASE_URL": f"sqlite:///{root / 'inkorg.db'}",
         "SECRET_KEY": "unit-test-secret",
         "SYNC_MODE": "inline",
+        "PASSWORD_HASH": CHEAP_HASH,
     })
 
 

@@ -16,7 +16,7 @@ from mailcore.crm import people, transfer
 from mailcore.crm.freemail import is_freemail
 from mailcore.crm_signin import remove_user
 from mailcore.models import ArchivedEmail, ArchivedEmailLink, Company, Person, PersonEmail
-from tests.helpers import statements
+from tests.helpers import CHEAP_HASH, statements
 
 _numbers = itertools.count(1)
 
@@ -84,9 +84,9 @@ def test_an_address_on_two_persons_names_both(db, domain):
 
 
 def test_an_unverified_address_on_a_users_card_names_the_user_to_the_user_only(db, domain):
-    user = services.create_user(db, f"anna@{domain}", "password-1", "Anna Berg")
+    user = services.create_user(db, f"anna@{domain}", "password-1", "Anna Berg", password_method=CHEAP_HASH)
     services.add_contact_email(db, user, f"boss@{domain}")  # typed, not verified
-    other = services.create_user(db, f"bo@{domain}", "password-1", "Bo Ek")
+    other = services.create_user(db, f"bo@{domain}", "password-1", "Bo Ek", password_method=CHEAP_HASH)
     assert people.persons_for(db, [f"anna@{domain}"], viewer=other) == {f"anna@{domain}": [user.person]}
     assert people.persons_for(db, [f"boss@{domain}"], viewer=other) == {}
     assert people.persons_for(db, [f"boss@{domain}"], viewer=user) == {f"boss@{domain}": [user.person]}
@@ -106,7 +106,7 @@ def test_companies_by_domain_never_for_free_mail(db, domain):
 
 
 def test_a_users_card_is_a_person(db, domain):
-    user = services.create_user(db, f" Anna.Berg@{domain}", "password-1", "Anna Maria Berg")
+    user = services.create_user(db, f" Anna.Berg@{domain}", "password-1", "Anna Maria Berg", password_method=CHEAP_HASH)
     assert (user.person.first_name, user.person.last_name) == ("Anna Maria", "Berg")
     services.add_contact_email(db, user, f"anna@{domain}")
     with pytest.raises(services.InvalidContactEmail):
@@ -124,8 +124,8 @@ def test_a_users_card_is_a_person(db, domain):
 
 
 def test_only_its_user_edits_a_users_card(db, domain):
-    user = services.create_user(db, f"anna@{domain}", "password-1", "Anna Berg")
-    other = services.create_user(db, f"bo@{domain}", "password-1", "Bo Ek")
+    user = services.create_user(db, f"anna@{domain}", "password-1", "Anna Berg", password_method=CHEAP_HASH)
+    other = services.create_user(db, f"bo@{domain}", "password-1", "Bo Ek", password_method=CHEAP_HASH)
     card = people.Card("Anna", "Berg", title="Säljare", emails=[f"anna@{domain}"])
     with pytest.raises(people.NotAllowed):
         people.save_person(db, card, user.person, editor=other)
@@ -141,7 +141,7 @@ def test_only_its_user_edits_a_users_card(db, domain):
 
 
 def test_merging_moves_addresses_and_keeps_archive_links(db, domain):
-    user = services.create_user(db, f"seller@{domain}", "password-1", "Sam Seller")
+    user = services.create_user(db, f"seller@{domain}", "password-1", "Sam Seller", password_method=CHEAP_HASH)
     keep = person(db, "Anna", "", f"anna@{domain}", f"shared@{domain}")
     gone = person(db, "Anna", "Berg", f"anna.berg@{domain}", f"Shared@{domain}")
     gone.phone = "+46 8 1"
@@ -166,7 +166,7 @@ def test_merging_moves_addresses_and_keeps_archive_links(db, domain):
 
 
 def test_a_users_card_is_never_merged_away(db, domain):
-    user = services.create_user(db, f"anna@{domain}", "password-1", "Anna Berg")
+    user = services.create_user(db, f"anna@{domain}", "password-1", "Anna Berg", password_method=CHEAP_HASH)
     contact = person(db, "Anna", "Berg", f"anna.private@{domain}")
     with pytest.raises(people.NotAllowed):
         people.merge_persons(db, contact, user.person)
@@ -396,7 +396,7 @@ def test_import_creates_updates_and_changes_nothing_the_second_time(db, domain, 
 
 
 def test_import_never_changes_a_users_card_and_asks_for_a_merge(db, domain):
-    services.create_user(db, f"anna@{domain}", "password-1", "Anna Berg")
+    services.create_user(db, f"anna@{domain}", "password-1", "Anna Berg", password_method=CHEAP_HASH)
     person(db, "Bo", "Ek", f"bo@{domain}")
     person(db, "Bo", "Ek", f"bo.ek@{domain}")
     entries, _ = transfer.read_csv("x.csv", f"email,name\nanna@{domain},Anna B\n\"bo@{domain},bo.ek@{domain}\",Bo\n")

@@ -12,14 +12,14 @@ from sqlalchemy import select
 from mailcore import services
 from mailcore.crm import people, senders
 from mailcore.models import User
-from tests.helpers import statements
+from tests.helpers import CHEAP_HASH, statements
 
 _numbers = itertools.count(1)
 
 
 def user(db, name: str = "Eva Lind") -> User:
     address = f"user{next(_numbers)}@crm.example"
-    services.create_user(db, address, "crm-password-1", name, "sv")
+    services.create_user(db, address, "crm-password-1", name, "sv", password_method=CHEAP_HASH)
     return db.scalar(select(User).where(User.email == address))
 
 
