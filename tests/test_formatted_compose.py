@@ -110,3 +110,22 @@ def test_a_reply_to_a_formatted_email_quotes_it_as_it_looked(inbox_page, lab, ma
     assert plain.startswith("Tack, vi tar det.\n") and "> Priset är 100 kr." in plain
     assert email.message_from_bytes(sent.data, policy=email.policy.default)["In-Reply-To"] == \
         "<formatted-1@kund.example>"
+
+
+def test_typing_before_the_editor_has_started_goes_on_in_it(inbox_page, lab):
+    """The text area is there at once; whoever types in it while the editor loads keeps what they
+    typed and goes on typing, in the editor that takes its place, without clicking again."""
+    page = inbox_page("en")
+    held = []
+    page.route("**/squire-*.js", lambda route: held.append(route))  # the editor's script waits until the test lets it go
+    page.get_by_role("link", name="New", exact=True).click()
+    dialog = page.get_by_role("dialog", name="New email")
+    area = dialog.locator("textarea[name=body]")
+    area.click()
+    page.keyboard.type("Hej")
+    assert held, "the editor's script was asked for"
+    held[0].continue_()
+    tools = dialog.get_by_role("toolbar", name="Formatting")
+    expect(tools).to_be_visible()
+    page.keyboard.type(" då")
+    expect(dialog.get_by_role("textbox", name="Message")).to_have_text("Hej då")

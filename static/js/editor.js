@@ -90,9 +90,14 @@
       kept.type = "hidden";
       kept.name = area.name;
       kept.value = area.value;
+      var typing = document.activeElement === area;
       area.after(box);
       area.replaceWith(kept);
       box.hidden = false;
+      if (typing) {  // whoever was typing in the text area goes on typing, at the end, in the editor
+        editor.focus();
+        editor.moveCursorToEnd();
+      }
       var sync = function () { field.value = editor.getHTML(); };
       editor.addEventListener("input", sync);
       editor.addEventListener("pathChange", function () {
