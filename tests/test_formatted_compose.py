@@ -117,7 +117,7 @@ def test_typing_before_the_editor_has_started_goes_on_in_it(inbox_page, lab):
     typed and goes on typing, in the editor that takes its place, without clicking again."""
     page = inbox_page("en")
     held = []
-    page.route("**/squire-*.js", lambda route: held.append(route))  # the editor's script waits until the test lets it go
+    page.route("**/squire-*.js", lambda route: held.append(route))  # the script waits for the test
     page.get_by_role("link", name="New", exact=True).click()
     dialog = page.get_by_role("dialog", name="New email")
     area = dialog.locator("textarea[name=body]")
