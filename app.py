@@ -13,6 +13,7 @@ from flask import Flask, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
+from jinja2.bccache import Bucket, BytecodeCache
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import cli
@@ -56,6 +57,27 @@ def _secret_from_file(path: Path) -> str:
     return read_or_create(path, lambda: secrets.token_urlsafe(48).encode()).decode()
 
 
+class _TemplateCode(BytecodeCache):
+    """The templates' compiled code, kept for the process: every app the process makes (the tests',
+    one per language for the documentation pictures) compiles each template once, not once per app.
+    Jinja keys it by the template's name and checks it against the source, so an edited template is
+    compiled again."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CODE = _TemplateCode()
+
+
 def create_app(config: dict | None = None) -> Flask:
     defaults = Config()
     app = Flask(__name__, instance_path=defaults.INSTANCE_PATH, root_path=str(resource_root()))
@@ -68,6 +90,7 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["BEHIND_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     app.session_interface = _SessionInterface()
+    app.jinja_env.bytecode_cache = TEMPLATE_CODE
 
     _ensure_catalogs(Path(app.config["BABEL_TRANSLATION_DIRECTORIES"]))
     _init_mail(app, instance)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
@@ -62,8 +63,10 @@ def migrate(engine: Engine, revision: str, *, down: bool = False) -> None:
         (command.downgrade if down else command.upgrade)(config, revision)
 
 
-def _heads() -> set[str]:
-    """The newest revisions of migrations/versions, read from their `revision` and `down_revision`."""
+@cache
+def _heads() -> frozenset[str]:
+    """The newest revisions of migrations/versions, read from their `revision` and `down_revision`
+    (once per process: they are part of the installed code)."""
     revisions: set[str] = set()
     parents: set[str] = set()
     for path in (MIGRATIONS / "versions").glob("*.py"):
@@ -74,7 +77,7 @@ def _heads() -> set[str]:
                     value = ast.literal_eval(node.value)
                     values = {value} if isinstance(value, str) else set(value or ())
                     (revisions if name == "revision" else parents).update(values)
-    return revisions - parents
+    return frozenset(revisions - parents)
 
 
 def _applied(engine: Engine) -> set[str]:
