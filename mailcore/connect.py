@@ -11,6 +11,7 @@ from __future__ import annotations
 import imaplib
 import io
 import logging
+import os
 import smtplib
 import socket
 import ssl
@@ -19,7 +20,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -75,12 +76,21 @@ class MailEnvironment:
 
     @cached_property
     def _tls_context(self) -> ssl.SSLContext:
-        """Built once: loading the trust store costs milliseconds, and a context is thread-safe."""
-        context = ssl.create_default_context()
-        if self.ca_bundle:
-            context.load_verify_locations(cafile=str(self.ca_bundle))
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
-        return context
+        bundle = str(self.ca_bundle) if self.ca_bundle else None
+        stamp = os.stat(bundle).st_mtime_ns if bundle and os.path.exists(bundle) else None
+        return _trusting(bundle, stamp)
+
+
+@lru_cache(maxsize=8)
+def _trusting(ca_bundle: str | None, _stamp: int | None) -> ssl.SSLContext:
+    """A verifying TLS context with the system's trust store (and the CA bundle), built once per
+    process and bundle (loading the store costs tens of milliseconds; a context is thread-safe); a
+    bundle that changes on disk is loaded again."""
+    context = ssl.create_default_context()
+    if ca_bundle:
+        context.load_verify_locations(cafile=ca_bundle)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
 
 
 @dataclass
