@@ -124,10 +124,13 @@ def page(db: Session, folder: Folder, query: ListQuery) -> Page:
         statement = select(Message).where(own.in_(searched_folders(folder)))
     else:
         statement = select(Message).where(Message.folder_id == folder.id)
+    matches = None  # a search's matches, read newest first, a conversation's first standing for it
     if query.search:
         search = Search(db, query, folder)
         statement = statement.where(*search.conditions())
-        if query.conversations:
+        if query.conversations and sort == "date" and query.descending:
+            matches = statement
+        elif query.conversations:
             statement = statement.where(_newest_match_of_its_conversation(search, folder))
     elif query.conversations:
         statement = statement.where(_newest_of_its_conversation())
@@ -138,14 +141,45 @@ def page(db: Session, folder: Folder, query: ListQuery) -> Page:
     through = _after(query.through, sort) if query.through else None
     if through:  # a refresh: every row up to the last one the list shows, however many came in
         beyond = _beyond(through, column, query.descending)
-        rows = list(db.scalars(statement.where(~beyond).order_by(*order).limit(MAX_ROWS)))
+        rows = _rows(db, statement.where(~beyond), order, MAX_ROWS, matches, after)
         more = db.scalar(select(statement.where(beyond).exists()))
         return _with_threads(db, query, Page(folder, rows, _cursor(rows[-1], sort) if more and rows else None))
     limit = max(1, min(query.limit, MAX_ROWS))
-    rows = list(db.scalars(statement.order_by(*order).limit(limit + 1)))
+    rows = _rows(db, statement, order, limit + 1, matches, after)
     more = len(rows) > limit
     rows = rows[:limit]
     return _with_threads(db, query, Page(folder, rows, _cursor(rows[-1], sort) if more and rows else None))
+
+
+def _rows(db: Session, statement, order, count: int, matches=None, after=None) -> list[Message]:
+    """Up to `count` rows of the statement in its order. With `matches` (a search's, read newest
+    first): a row per conversation, its first, which is its newest match; past a cursor (`after`),
+    none of a conversation that has a match before it (its row was on an earlier page). Read in
+    batches, so a page costs about what it shows, whatever the search matches in all."""
+    if matches is None:
+        return list(db.scalars(statement.order_by(*order).limit(count)))
+    rows: list[Message] = []
+    seen: set[int] = set()
+    last = None
+    while len(rows) < count:
+        batch = list(db.scalars((statement if last is None else statement.where(_beyond(last, Message.date, True)))
+                                .order_by(*order).limit(count * 2)))
+        new = {m.conversation_id for m in batch if m.conversation_id is not None} - seen
+        if after is not None and new:
+            seen.update(db.scalars(matches.with_only_columns(Message.conversation_id).distinct().where(
+                Message.conversation_id.in_(new), ~_beyond(after, Message.date, True))))
+        for message in batch:
+            if message.conversation_id is not None:
+                if message.conversation_id in seen:
+                    continue
+                seen.add(message.conversation_id)
+            rows.append(message)
+            if len(rows) == count:
+                break
+        if len(batch) < count * 2:
+            break
+        last = (batch[-1].id, batch[-1].date)
+    return rows
 
 
 def _newest_of_its_conversation():

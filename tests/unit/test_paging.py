@@ -122,3 +122,44 @@ def test_folders_and_messages_are_only_the_owners(app, mailbox):
         mine = page(db, db.get(Folder, inbox_id), ListQuery(inbox_id)).messages[0]
         assert message_of(db, account, mine.id) is mine
         assert message_of(db, other, mine.id) is None
+
+
+@pytest.fixture(scope="module")
+def conversations(app):
+    """An INBOX of 150 messages in 20 conversations interleaved in time, every fifth not threaded;
+    two in three say "Offert" (the rest "Annat"), so a conversation's newest message is often not its
+    newest match."""
+    with app.extensions["mail"].sessions() as db:
+        account = _account(db)
+        inbox = Folder(account=account, name="INBOX", role="inbox")
+        db.add(inbox)
+        db.flush()
+        for uid in range(1, 151):
+            db.add(Message(folder_id=inbox.id, uid=uid, date=datetime(2025, 1, 1 + uid % 28, uid % 24),
+                           subject="Offert" if uid % 3 else "Annat", sender_name=f"Kund {uid % 7}",
+                           conversation_id=None if uid % 5 == 0 else 1_000_000 + uid % 20))
+        db.commit()
+        return inbox.id
+
+
+@pytest.mark.parametrize("descending", [True, False])
+@pytest.mark.parametrize("sort", sorted(SORTS))
+def test_a_search_by_conversation_pages_each_conversation_once_by_its_newest_match(app, conversations, sort,
+                                                                                   descending):
+    with app.extensions["mail"].sessions() as db:
+        inbox = db.get(Folder, conversations)
+        matching = [m for m in db.query(Message).filter_by(folder_id=inbox.id) if m.subject == "Offert"]
+        newest: dict[int, Message] = {}
+        for m in matching:
+            if m.conversation_id is not None and (m.conversation_id not in newest or
+                                                  (m.date, m.id) > (newest[m.conversation_id].date,
+                                                                    newest[m.conversation_id].id)):
+                newest[m.conversation_id] = m
+        expected = {m.id for m in newest.values()} | {m.id for m in matching if m.conversation_id is None}
+        shown, pages = _all_pages(db, inbox, search="offert", conversations=True, sort=sort, descending=descending,
+                                  limit=15)
+        assert [m.id for m in shown] == list(dict.fromkeys(m.id for m in shown))  # none twice
+        assert {m.id for m in shown} == expected and pages >= 2
+        key = {"date": lambda m: (m.date, m.id), "sender": lambda m: (m.sender_name, m.id),
+               "subject": lambda m: (m.subject, m.id)}[sort]
+        assert [key(m) for m in shown] == sorted(map(key, shown), reverse=descending)
