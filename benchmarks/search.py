@@ -251,15 +251,18 @@ def index_all(app, items: list[tuple], ids: list[int]) -> tuple[float, int]:
 
 
 def sizes(app) -> tuple[int, int]:
-    """(bytes of the index, bytes of message_texts) as the database stores them."""
+    """(bytes of the index, bytes of the words' stored copy) as the database stores them; on PostgreSQL the
+    index is the GIN index and the stored vectors it is over."""
     from sqlalchemy import text
 
     with app.extensions["mail"].engine.connect() as connection:
-        if connection.dialect.name == "postgresql":
+        if connection.dialect.name == "postgresql":  # the GIN index and the stored vectors it indexes
+            vectors = connection.scalar(text("select coalesce(sum(pg_column_size(search_vector)), 0) "
+                                             "from message_texts"))
             index = connection.scalar(text("select pg_relation_size('ix_message_texts_search')"))
             table = connection.scalar(text("select pg_total_relation_size('message_texts') - "
                                            "pg_relation_size('ix_message_texts_search')"))
-            return int(index), int(table)
+            return int(index) + int(vectors), int(table) - int(vectors)
         pages = dict(connection.execute(text("select name, sum(pgsize) from dbstat group by name")).all())
         index = sum(v for k, v in pages.items() if k.startswith("message_search"))
         table = sum(v for k, v in pages.items() if k.startswith(("message_texts", "sqlite_autoindex_message_texts")))

@@ -5,7 +5,7 @@ diacritic dropped except those of å, ä and ö, which are letters of their own 
 What is stored is the folded words with one space between them (`message_texts`), so SQLite's FTS5
 (`unicode61`, no diacritics removed: ours are already) and PostgreSQL's `simple` parser both see the
 same plain words. SQLite reads them through the FTS5 table `message_search` (its content is
-`message_texts`, kept equal by triggers); PostgreSQL through a GIN index over `SEARCH_VECTOR`.
+`message_texts`, kept equal by triggers); PostgreSQL through a GIN index over the stored vector `SEARCH_VECTOR`.
 
 A message's `search_state` says how far it is indexed: 0 not at all, 1 the list's fields (subject,
 sender, recipients the list knows), 2 with its body and attachment names.
@@ -17,7 +17,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy import delete, insert, update
 from sqlalchemy.orm import Session
 
 from mailcore.models import Message, MessageText
@@ -26,11 +26,11 @@ MAX_BODY = 200_000  # characters of a body that are indexed
 NOT_INDEXED, LISTED, WHOLE = 0, 1, 2
 KEPT = "åäöÅÄÖ"
 
-# PostgreSQL: subject weighs A, sender B, recipients C, attachment names and body D; the weights are
-# what `subject:`, `from:` and `to:` look for
-SEARCH_VECTOR = ("setweight(to_tsvector('simple', subject), 'A') || setweight(to_tsvector('simple', sender), 'B') "
-                 "|| setweight(to_tsvector('simple', recipients), 'C') "
-                 "|| to_tsvector('simple', attachments || ' ' || body)")
+# PostgreSQL: each message's vector is stored in `message_texts.search_vector`, a column generated from
+# its words (migration 0024) and kept out of the models; the GIN index `ix_message_texts_search` is over
+# it. Subject weighs A, sender B, recipients C, attachment names and body D: the weights are what
+# `subject:`, `from:` and `to:` look for.
+SEARCH_VECTOR = "search_vector"
 FTS_COLUMNS = ("subject", "sender", "recipients", "attachments", "body")
 SQLITE_SCHEMA = [
     "CREATE VIRTUAL TABLE message_search USING fts5(subject, sender, recipients, attachments, body, "
@@ -49,14 +49,13 @@ SQLITE_SCHEMA = [
 ]
 SQLITE_DROP = ["DROP TRIGGER IF EXISTS message_texts_changed", "DROP TRIGGER IF EXISTS message_texts_removed",
                "DROP TRIGGER IF EXISTS message_texts_added", "DROP TABLE IF EXISTS message_search"]
-POSTGRESQL_SCHEMA = [f"CREATE INDEX ix_message_texts_search ON message_texts USING gin (({SEARCH_VECTOR}))"]
-POSTGRESQL_DROP = ["DROP INDEX IF EXISTS ix_message_texts_search"]
-INDEX_OBJECTS = {"message_search", "ix_message_texts_search"}
+INDEX_OBJECTS = {"message_search", "ix_message_texts_search", SEARCH_VECTOR}
 
 
 def schema_filter(_object, name, type_, _reflected, _compare_to) -> bool:
-    """Alembic's `include_object`: the index's own objects (the FTS5 table and its shadow tables, the
-    GIN expression index) are made by migration 0020 for one database each and are no model's."""
+    """Alembic's `include_object`: the index's own objects (the FTS5 table and its shadow tables; the
+    stored vector and its GIN index) are made by migrations 0020 and 0024 for one database each and
+    are no model's."""
     return not (name and (name in INDEX_OBJECTS or name.startswith("message_search_")))
 
 
@@ -112,9 +111,9 @@ def store(db: Session, texts: list[dict], state: int) -> None:
         return
     ids = [t["message_id"] for t in texts]
     connection = db.connection()  # Core statements: the ORM's bulk insert costs more than the index
+    table = Message.__table__
     for start in range(0, len(ids), 500):
         connection.execute(delete(MessageText.__table__).where(MessageText.message_id.in_(ids[start:start + 500])))
     connection.execute(insert(MessageText.__table__), texts)
-    table = Message.__table__
-    connection.execute(update(table).where(table.c.id == bindparam("i")).values(search_state=state),
-                       [{"i": i} for i in ids])
+    for start in range(0, len(ids), 500):  # one statement for many, not one a message
+        connection.execute(update(table).where(table.c.id.in_(ids[start:start + 500])).values(search_state=state))

@@ -135,7 +135,7 @@ def matching(dialect: str, terms: list[Term]):
     """A subquery of the ids of messages whose indexed words match every term."""
     if dialect == "postgresql":
         return select(text("message_id")).select_from(text("message_texts")).where(
-            text(f"({SEARCH_VECTOR}) @@ to_tsquery('simple', :q)").bindparams(
+            text(f"{SEARCH_VECTOR} @@ to_tsquery('simple', :q)").bindparams(
                 bindparam("q", ts_query(terms), unique=True)))
     return select(text("rowid")).select_from(text("message_search")).where(
         text("message_search MATCH :m").bindparams(bindparam("m", fts_match(terms), unique=True)))

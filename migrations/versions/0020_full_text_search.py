@@ -9,7 +9,7 @@ Revises: 0019
 import sqlalchemy as sa
 from alembic import op
 
-from mailcore.search.index import POSTGRESQL_DROP, POSTGRESQL_SCHEMA, SQLITE_DROP, SQLITE_SCHEMA
+from mailcore.search.index import SQLITE_DROP, SQLITE_SCHEMA
 
 revision = "0020"
 down_revision = "0019"
@@ -17,6 +17,11 @@ branch_labels = None
 depends_on = None
 
 PENDING = sa.text("search_state < 2")
+# PostgreSQL's index as this revision made it, over an expression (0024 stores the vector instead)
+VECTOR = ("setweight(to_tsvector('simple', subject), 'A') || setweight(to_tsvector('simple', sender), 'B') "
+          "|| setweight(to_tsvector('simple', recipients), 'C') || to_tsvector('simple', attachments || ' ' || body)")
+POSTGRESQL_SCHEMA = [f"CREATE INDEX ix_message_texts_search ON message_texts USING gin (({VECTOR}))"]
+POSTGRESQL_DROP = ["DROP INDEX IF EXISTS ix_message_texts_search"]
 
 
 def upgrade() -> None:
