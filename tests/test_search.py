@@ -103,6 +103,10 @@ def test_the_query_language_over_the_index(app, lab, mailbox, monkeypatch):
     assert found(client, "subject:offert körsbär", everywhere=True) == {"Gammal offert"}
     assert found(client, "subject:avtal") == set()
     assert found(client, "to:styrelsen") == {"Protokoll"}
+    assert found(client, 'from:"carl lind" zebra') == {"Leveransplan"}  # a phrase in a field, a word anywhere
+    assert found(client, 'from:"lev carl"') == set()  # the sender's words are "carl lind carl lev example"
+    assert found(client, "from:lev subject:lev") == {"Leveransplan"}  # what a word in a field begins
+    assert found(client, '"leveransplan vi"') == set()  # a phrase stays within its field
     assert found(client, "avtal") == {"Leveransplan", "Protokoll"}  # an attachment's name, a body's word
     assert found(client, "has:attachment") == {"Leveransplan"}
     assert found(client, "is:unread -offert -ost") == {"Återkoppling", "Protokoll"}

@@ -26,10 +26,10 @@ MAX_BODY = 200_000  # characters of a body that are indexed
 NOT_INDEXED, LISTED, WHOLE = 0, 1, 2
 KEPT = "åäöÅÄÖ"
 
-# PostgreSQL: each message's vector is stored in `message_texts.search_vector`, a column generated from
-# its words (migration 0024) and kept out of the models; the GIN index `ix_message_texts_search` is over
-# it. Subject weighs A, sender B, recipients C, attachment names and body D: the weights are what
-# `subject:`, `from:` and `to:` look for.
+# PostgreSQL: each message's words as a vector without positions or weights, stored in
+# `message_texts.search_vector`, a column generated from its words (migration 0024) and kept out of the
+# models; the GIN index `ix_message_texts_search` is over it. Fields and phrases are checked against the
+# stored words (mailcore/search/query.py).
 SEARCH_VECTOR = "search_vector"
 FTS_COLUMNS = ("subject", "sender", "recipients", "attachments", "body")
 SQLITE_SCHEMA = [

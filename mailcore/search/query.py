@@ -20,13 +20,13 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from babel.dates import parse_date
-from sqlalchemy import Select, bindparam, literal_column, not_, select, text
+from sqlalchemy import Select, and_, bindparam, literal_column, not_, or_, select, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from mailcore.models import Message
-from mailcore.search.index import SEARCH_VECTOR, words
+from mailcore.search.index import FTS_COLUMNS, SEARCH_VECTOR, words
 
 FIELDS = {"from": "sender", "från": "sender", "to": "recipients", "till": "recipients", "subject": "subject",
           "ämne": "subject", "amne": "subject"}
@@ -34,7 +34,6 @@ FLAGS = {("has", "attachment"): "attachment", ("har", "bilaga"): "attachment", (
          ("är", "oläst"): "unread", ("is", "read"): "read", ("är", "läst"): "read", ("is", "flagged"): "flagged",
          ("är", "flaggat"): "flagged", ("is", "starred"): "flagged"}
 DATES = {"before": "before", "före": "before", "fore": "before", "after": "after", "efter": "after"}
-WEIGHTS = {"subject": "A", "sender": "B", "recipients": "C"}
 _TOKEN = re.compile(r'(-?)(?:([^\s:"]+):)?(?:"([^"]*)"?|(\S+))')
 
 
@@ -117,26 +116,48 @@ def fts_match(terms: list[Term]) -> str:
 
 
 # --- PostgreSQL --------------------------------------------------------------------------------------
-
-
-def _ts(term: Term) -> str:
-    weight = WEIGHTS.get(term.column or "", "")
-    if term.phrase:
-        return "(" + " <-> ".join(f"'{w}':{weight}" if weight else f"'{w}'" for w in term.words) + ")"
-    return " & ".join(f"'{w}':*{weight}" if len(w) > 1 else (f"'{w}':{weight}" if weight else f"'{w}'")
-                      for w in term.words)
+# The GIN index is over each message's words without positions or fields (a stripped vector: the
+# smallest that finds them); which field a word is in, and phrases, are checked against the words'
+# stored copy, where a phrase is a plain substring (the words are folded and one space apart). These
+# checks read as rare to the planner, as phrases are, so a phrase starts from the index and checks
+# its candidates, instead of reading every message newest first for a match that may never come.
 
 
 def ts_query(terms: list[Term]) -> str:
-    return " & ".join(_ts(t) for t in terms)
+    """What the index is asked: every word of every term (what a word begins, outside phrases)."""
+    return " & ".join(f"'{part}':*" if len(part) > 1 and not term.phrase else f"'{part}'"
+                      for term in terms for w in term.words for part in w.split("_") if part)
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%")
+
+
+def _in_text(term: Term) -> ColumnElement | None:
+    """Where the term's words must be in the stored words: a phrase's words in order, a field's words
+    in that field (as a word's start, or the whole of a one-letter word). None: the index says it all."""
+    # PostgreSQL's parser splits a word at "_" (Python's \w does not): the index finds its parts, the
+    # stored words say whether they stand together
+    joined = any("_" in w for w in term.words)
+    columns = [term.column] if term.column else list(FTS_COLUMNS) if term.phrase or joined else []
+    if term.phrase:
+        patterns = ["% " + _like(" ".join(term.words)) + " %"]
+    else:
+        patterns = ["% " + _like(w) + ("%" if len(w) > 1 else " %") for w in term.words]
+    if not columns:
+        return None
+    found = [and_(*(literal_column(f"(' ' || message_texts.{column} || ' ')").like(
+        bindparam("p", pattern, unique=True)) for pattern in patterns)) for column in columns]
+    return or_(*found) if len(found) > 1 else found[0]
 
 
 def matching(dialect: str, terms: list[Term]):
     """A subquery of the ids of messages whose indexed words match every term."""
     if dialect == "postgresql":
+        checks = [check for term in terms if (check := _in_text(term)) is not None]
         return select(text("message_id")).select_from(text("message_texts")).where(
             text(f"{SEARCH_VECTOR} @@ to_tsquery('simple', :q)").bindparams(
-                bindparam("q", ts_query(terms), unique=True)))
+                bindparam("q", ts_query(terms), unique=True)), *checks)
     return select(text("rowid")).select_from(text("message_search")).where(
         text("message_search MATCH :m").bindparams(bindparam("m", fts_match(terms), unique=True)))
 

@@ -1,6 +1,7 @@
-"""PostgreSQL keeps each message's text vector in a stored column, message_texts.search_vector, with the
-GIN index over it: a search no longer computes the vector again for every row it checks (every row read
-newest first, every phrase's recheck). SQLite is unchanged (FTS5 keeps its own index).
+"""PostgreSQL keeps each message's words as a stored vector without positions or weights (stripped),
+message_texts.search_vector, with the GIN index over it: a search no longer computes the vector again for
+every row it checks; phrases and fields are checked against the stored words. SQLite is unchanged (FTS5
+keeps its own index).
 
 Revision ID: 0024
 Revises: 0023
@@ -13,8 +14,11 @@ down_revision = "0023"
 branch_labels = None
 depends_on = None
 
-VECTOR = ("setweight(to_tsvector('simple', subject), 'A') || setweight(to_tsvector('simple', sender), 'B') "
-          "|| setweight(to_tsvector('simple', recipients), 'C') || to_tsvector('simple', attachments || ' ' || body)")
+VECTOR = ("strip(to_tsvector('simple', subject || ' ' || sender || ' ' || recipients || ' ' || attachments "
+          "|| ' ' || body))")
+# what 0020 made
+EXPRESSION = ("setweight(to_tsvector('simple', subject), 'A') || setweight(to_tsvector('simple', sender), 'B') "
+              "|| setweight(to_tsvector('simple', recipients), 'C') || to_tsvector('simple', attachments || ' ' || body)")
 
 
 def upgrade() -> None:
@@ -30,4 +34,4 @@ def downgrade() -> None:
         return
     op.execute("DROP INDEX IF EXISTS ix_message_texts_search")
     op.execute("ALTER TABLE message_texts DROP COLUMN search_vector")
-    op.execute(f"CREATE INDEX ix_message_texts_search ON message_texts USING gin (({VECTOR}))")
+    op.execute(f"CREATE INDEX ix_message_texts_search ON message_texts USING gin (({EXPRESSION}))")
