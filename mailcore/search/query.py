@@ -140,15 +140,20 @@ def _in_text(term: Term) -> ColumnElement | None:
     # stored words say whether they stand together
     joined = any("_" in w for w in term.words)
     columns = [term.column] if term.column else list(FTS_COLUMNS) if term.phrase or joined else []
-    if term.phrase:
-        patterns = ["% " + _like(" ".join(term.words)) + " %"]
-    else:
-        patterns = ["% " + _like(w) + ("%" if len(w) > 1 else " %") for w in term.words]
     if not columns:
         return None
-    found = [and_(*(literal_column(f"(' ' || message_texts.{column} || ' ')").like(
-        bindparam("p", pattern, unique=True)) for pattern in patterns)) for column in columns]
+    wanted = [" ".join(term.words)] if term.phrase else list(term.words)
+    found = [and_(*(_has_words(column, words, whole=term.phrase or len(words) == 1) for words in wanted))
+             for column in columns]
     return or_(*found) if len(found) > 1 else found[0]
+
+
+def _has_words(column: str, words: str, whole: bool) -> ColumnElement:
+    """The column holds these words (the first begins a word; with `whole` the last ends one). The
+    plain substring is looked for first, which rules out most rows at the cost of one scan of the text."""
+    padded = literal_column(f"(' ' || message_texts.{column} || ' ')")
+    return and_(literal_column(f"message_texts.{column}").like(bindparam("p", f"%{_like(words)}%", unique=True)),
+                padded.like(bindparam("p", f"% {_like(words)}{' ' if whole else ''}%", unique=True)))
 
 
 def matching(dialect: str, terms: list[Term]):
