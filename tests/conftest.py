@@ -212,17 +212,63 @@ def browser(app, mailbox) -> Browser:
     return b
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    """Debian's headless Chromium, one per test module (the browser tests)."""
-    from playwright.sync_api import sync_playwright
+class SharedChromium:
+    """One Playwright driver and one Debian headless Chromium per pytest worker, launched when a test
+    first asks for it (a launch costs more CPU than most browser tests). Playwright's sync API allows
+    one driver per thread, so a test that starts its own (`own_playwright`) stops this one first; the
+    next test launches it again."""
 
-    from localmail.browser import launch_chromium
+    def __init__(self) -> None:
+        self._playwright = self._browser = None
 
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
+    def browser(self):
+        if self._browser is not None and not self._browser.is_connected():  # crashed: launch another
+            self.stop()
+        if self._browser is None:
+            from playwright.sync_api import sync_playwright
+
+            from localmail.browser import launch_chromium
+
+            self._playwright = sync_playwright().start()
+            self._browser = launch_chromium(self._playwright)
+        return self._browser
+
+    def close_contexts(self) -> None:
+        """What a test left open (its pages would go on polling a server that is gone)."""
+        if self._browser is not None and self._browser.is_connected():
+            for context in self._browser.contexts:
+                context.close()
+
+    def stop(self) -> None:
+        browser, playwright, self._browser, self._playwright = self._browser, self._playwright, None, None
+        try:
+            if browser is not None and browser.is_connected():
+                browser.close()
+        finally:
+            if playwright is not None:
+                playwright.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_chromium():
+    shared = SharedChromium()
+    yield shared
+    shared.stop()
+
+
+@pytest.fixture
+def chromium(shared_chromium):
+    """Debian's headless Chromium (the worker's, see `SharedChromium`); the contexts a test opens in it
+    are closed after the test."""
+    yield shared_chromium.browser()
+    shared_chromium.close_contexts()
+
+
+@pytest.fixture
+def own_playwright(shared_chromium) -> None:
+    """For a test that starts Playwright itself (the documentation pictures, a browser launched with
+    arguments of its own): the worker's shared one is stopped first."""
+    shared_chromium.stop()
 
 
 @pytest.fixture

@@ -4,12 +4,11 @@ other way round."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
 from mailcore.models import Folder
 
-from .browser import launch_chromium, serve, sign_in, wait_for_htmx
+from .browser import serve, sign_in, wait_for_htmx
 from .helpers import Browser, connected, folder_id, make_user, message, rows, server_flags, text
 
 
@@ -114,14 +113,13 @@ def test_remote_images_only_when_allowed(inbox, app, lab, mailbox):
     assert "images.shop.example/hero.png" in inbox.get(f"/inbox/message/{news.id}", htmx=True).get_data(as_text=True)
 
 
-def test_ctrl_click_multi_select_and_bulk_buttons_in_chromium(app, lab, mailbox):
+def test_ctrl_click_multi_select_and_bulk_buttons_in_chromium(app, lab, mailbox, chromium):
     make_user(app, mailbox.address)
     setup = Browser(app.test_client())
     setup.sign_in(mailbox.address, "crm-password-1")
     setup.post("/inbox/setup/login", {"address": mailbox.address, "password": mailbox.password})
-    with serve(app) as base, sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page = browser.new_page()
+    with serve(app) as base:
+        page = chromium.new_page()
         errors = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         sign_in(page, base, mailbox.address, "crm-password-1",
@@ -136,6 +134,5 @@ def test_ctrl_click_multi_select_and_bulk_buttons_in_chromium(app, lab, mailbox)
         wait_for_htmx(page)
         page.wait_for_function("() => document.querySelectorAll('.message.unread').length === 0")
         assert page.locator("#reading .placeholder").is_visible()  # Ctrl-click opened nothing
-        browser.close()
     assert errors == []
     assert all(b"\\Seen" in flags for flags in server_flags(lab, mailbox.address).values())

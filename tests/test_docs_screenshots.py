@@ -19,7 +19,7 @@ def screenshots(app, *args: str):
     return app.test_cli_runner().invoke(args=["docs", "screenshots", "--lang", "sv", *only, *args])
 
 
-def test_a_second_run_draws_the_same_pixels_and_check_finds_only_the_changed_picture(app, tmp_path):
+def test_a_second_run_draws_the_same_pixels_and_check_finds_only_the_changed_picture(app, tmp_path, own_playwright):
     """Two runs, not three: the second is the --check of a copy of the first with one picture edited,
     so the unedited one passing the check is the proof that a rerun draws it pixel for pixel the same."""
     first, second = tmp_path / "first", tmp_path / "second"

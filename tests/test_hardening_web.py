@@ -442,18 +442,6 @@ def test_cli_remove_ends_the_users_sessions_and_removes_everything(app, lab, mai
 # --- in Chromium ------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    from .browser import launch_chromium
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
-
-
 def test_too_large_to_send_is_said_beside_the_form_which_keeps_the_text(app_config, lab, mailbox, chromium):
     from playwright.sync_api import expect
 

@@ -7,14 +7,13 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
 from localmail.hostile import HOST_MARK, hostile_messages
 from mailcore import services
 from mailcore.models import Message
 
-from .browser import launch_chromium, serve, sign_in, wait_for_htmx
+from .browser import serve, sign_in, wait_for_htmx
 from .helpers import Browser, connect_account, make_user, sync, text
 
 EN = {"user": "User name", "password": "Password", "sign_in": "Sign in"}
@@ -47,46 +46,43 @@ def hostile_world(tmp_path_factory, lab, providers_file, empty_dns):
         yield app, base, mailbox, ids
 
 
-def test_every_hostile_message_opens_and_runs_nothing(hostile_world):
+def test_every_hostile_message_opens_and_runs_nothing(hostile_world, chromium):
     app, base, mailbox, ids = hostile_world
     assert len(ids) >= 22
     problems: list[str] = []
     leaving: list[str] = []
     own_host = urlsplit(base).netloc
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        context = browser.new_context()
-        page = context.new_page()
-        page.on("dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
-        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-        page.on("popup", lambda popup: problems.append(f"popup: {popup.url}"))
-        page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}")
-                if msg.type == "error" and "favicon" not in msg.text else None)
+    context = chromium.new_context()
+    page = context.new_page()
+    page.on("dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("popup", lambda popup: problems.append(f"popup: {popup.url}"))
+    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}")
+            if msg.type == "error" and "favicon" not in msg.text else None)
 
-        def request(req):
-            host = urlsplit(req.url).netloc
-            if req.url.startswith(("http://", "https://")) and host != own_host:
-                leaving.append(req.url)
+    def request(req):
+        host = urlsplit(req.url).netloc
+        if req.url.startswith(("http://", "https://")) and host != own_host:
+            leaving.append(req.url)
 
-        context.on("request", request)
-        context.route(re.compile(r"https?://(?!127\.0\.0\.1).*"), lambda route: route.abort())
-        sign_in(page, base, mailbox.address, "crm-password-1", EN)
-        for subject, message_id in sorted(ids.items()):
-            page.goto(f"{base}/inbox/?message={message_id}")
-            wait_for_htmx(page)
-            frame = page.locator("iframe.body-frame")
-            if frame.count():
-                frame.first.wait_for()
-                frame.first.hover()  # mouseover handlers, had they survived
-                page.mouse.click(400, 400)
-            page.wait_for_timeout(150)
-            assert page.locator("header.topbar").is_visible(), subject
-            assert page.evaluate("() => document.querySelectorAll('script:not([src])').length") == 0, subject
-            assert page.evaluate("() => !!document.querySelector('#reading')"), subject
-        # the list shows the hostile subjects as text
-        page.goto(f"{base}/inbox/")
-        assert page.get_by_text("<img src=x onerror=alert(1)>", exact=False).count() >= 1
-        browser.close()
+    context.on("request", request)
+    context.route(re.compile(r"https?://(?!127\.0\.0\.1).*"), lambda route: route.abort())
+    sign_in(page, base, mailbox.address, "crm-password-1", EN)
+    for subject, message_id in sorted(ids.items()):
+        page.goto(f"{base}/inbox/?message={message_id}")
+        wait_for_htmx(page)
+        frame = page.locator("iframe.body-frame")
+        if frame.count():
+            frame.first.wait_for()
+            frame.first.hover()  # mouseover handlers, had they survived
+            page.mouse.click(400, 400)
+        page.wait_for_timeout(150)
+        assert page.locator("header.topbar").is_visible(), subject
+        assert page.evaluate("() => document.querySelectorAll('script:not([src])').length") == 0, subject
+        assert page.evaluate("() => !!document.querySelector('#reading')"), subject
+    # the list shows the hostile subjects as text
+    page.goto(f"{base}/inbox/")
+    assert page.get_by_text("<img src=x onerror=alert(1)>", exact=False).count() >= 1
     assert problems == []
     assert leaving == [], f"requests left for other hosts: {leaving[:5]}"
 
@@ -184,7 +180,7 @@ def test_cid_images_show_and_other_users_get_404(hostile_world, lab):
     assert "victim" not in text(nosy.get("/inbox/"))
 
 
-def test_inline_images_show_in_the_frame_and_cids_reach_nothing_else(hostile_world):
+def test_inline_images_show_in_the_frame_and_cids_reach_nothing_else(hostile_world, chromium):
     """The frame has an opaque origin and sends no cookie: the logo must still show, and a cid such as
     `../../signout` must not make the browser ask the app for anything but the message's own part."""
     app, base, mailbox, ids = hostile_world
@@ -196,25 +192,22 @@ def test_inline_images_show_in_the_frame_and_cids_reach_nothing_else(hostile_wor
         return served(environ, start_response)
 
     app.wsgi_app = record
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        context = browser.new_context()
-        page = context.new_page()
-        sign_in(page, base, mailbox.address, "crm-password-1", EN)
-        for name, expected in (("cid-image", 1), ("cid-escape", 1)):
-            message_id = next(i for s, i in ids.items() if name in s)
-            asked.clear()
-            page.goto(f"{base}/inbox/?message={message_id}")
-            wait_for_htmx(page)
-            frame = page.frame_locator("iframe.body-frame")
-            frame.locator("img").first.wait_for(state="attached")
-            page.wait_for_timeout(300)
-            images = [url for url in asked if "/inbox/image/" in url]
-            assert len(images) == expected, (name, asked)
-            loaded = frame.locator("img[src]").evaluate_all("imgs => imgs.map(i => [i.naturalWidth, i.complete])")
-            assert loaded == [[16, True]], (name, loaded)
-            from_frame = [url for url in asked if url.startswith(base) and not url.startswith(
-                (f"{base}/inbox/?message=", f"{base}/inbox/image/", f"{base}/static/"))]
-            assert from_frame == [], (name, from_frame)
-        browser.close()
+    context = chromium.new_context()
+    page = context.new_page()
+    sign_in(page, base, mailbox.address, "crm-password-1", EN)
+    for name, expected in (("cid-image", 1), ("cid-escape", 1)):
+        message_id = next(i for s, i in ids.items() if name in s)
+        asked.clear()
+        page.goto(f"{base}/inbox/?message={message_id}")
+        wait_for_htmx(page)
+        frame = page.frame_locator("iframe.body-frame")
+        frame.locator("img").first.wait_for(state="attached")
+        page.wait_for_timeout(300)
+        images = [url for url in asked if "/inbox/image/" in url]
+        assert len(images) == expected, (name, asked)
+        loaded = frame.locator("img[src]").evaluate_all("imgs => imgs.map(i => [i.naturalWidth, i.complete])")
+        assert loaded == [[16, True]], (name, loaded)
+        from_frame = [url for url in asked if url.startswith(base) and not url.startswith(
+            (f"{base}/inbox/?message=", f"{base}/inbox/image/", f"{base}/static/"))]
+        assert from_frame == [], (name, from_frame)
     app.wsgi_app = served

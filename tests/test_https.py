@@ -44,8 +44,10 @@ def certificate(lab):
 
 
 @pytest.fixture(scope="module")
-def chromium(certificate):
-    """Chromium that trusts exactly this certificate's key (an SPKI pin), as if its CA were installed."""
+def chromium(certificate, shared_chromium):
+    """Chromium that trusts exactly this certificate's key (an SPKI pin), as if its CA were installed: a
+    launch argument, so a browser of its own (the worker's shared one stopped first, one driver a thread)."""
+    shared_chromium.stop()
     cert = x509.load_pem_x509_certificate(certificate.cert.read_bytes())
     spki = cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
     pin = base64.b64encode(hashlib.sha256(spki).digest()).decode()
