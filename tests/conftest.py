@@ -41,7 +41,7 @@ def pytest_collection_modifyitems(config, items) -> None:
     test talks to the real servers of the lab (Dovecot, SMTP, DNS, HTTPS, Chromium, PostgreSQL).
 
     Under pytest-xdist (`--dist loadgroup`, as scripts/test.sh runs it) a test that uses a fixture
-    kept for its module (a module's own lab, Chromium, a built wheel) runs on the same worker as the
+    kept for its module (a module's own lab, a built wheel) runs on the same worker as the
     rest of its module, so the fixture is made once; the other tests go to whichever worker is free."""
     for item in items:
         if "unit" not in item.path.relative_to(ROOT / "tests").parts[:1]:

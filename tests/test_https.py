@@ -22,6 +22,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from playwright.sync_api import expect, sync_playwright
+from waitress import wasyncore
 from waitress.server import create_server
 from werkzeug.serving import make_server
 
@@ -81,7 +82,9 @@ def under_waitress(app) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
-        server.close()
+        # closed in the server's own thread, between two polls: closed from here, its poll could still
+        # be waiting on the sockets (EBADF); with nothing left to poll, its loop ends
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         thread.join(timeout=5)
 
 
