@@ -214,23 +214,26 @@ def browser(app, mailbox) -> Browser:
 
 class SharedChromium:
     """One Playwright driver and one Debian headless Chromium per pytest worker, launched when a test
-    first asks for it (a launch costs more CPU than most browser tests). Playwright's sync API allows
-    one driver per thread, so a test that starts its own (`own_playwright`) stops this one first; the
-    next test launches it again."""
+    first asks for it (a launch costs more CPU than most browser tests), again when a test asks for
+    launch arguments of its own. Playwright's sync API allows one driver per thread, so a test that
+    starts its own (`own_playwright`) stops this one first; the next test launches it again."""
 
     def __init__(self) -> None:
         self._playwright = self._browser = None
+        self._args: tuple[str, ...] = ()
 
-    def browser(self):
-        if self._browser is not None and not self._browser.is_connected():  # crashed: launch another
+    def browser(self, *args: str):
+        """The browser, launched with Chromium's usual arguments and `args` (relaunched when a test
+        asks for other ones, or when it has crashed)."""
+        if self._browser is not None and (not self._browser.is_connected() or args != self._args):
             self.stop()
         if self._browser is None:
             from playwright.sync_api import sync_playwright
 
-            from localmail.browser import launch_chromium
+            from localmail.browser import CHROMIUM_ARGS, launch_chromium
 
             self._playwright = sync_playwright().start()
-            self._browser = launch_chromium(self._playwright)
+            self._browser, self._args = launch_chromium(self._playwright, args=[*CHROMIUM_ARGS, *args]), args
         return self._browser
 
     def close_contexts(self) -> None:
@@ -266,8 +269,8 @@ def chromium(shared_chromium):
 
 @pytest.fixture
 def own_playwright(shared_chromium) -> None:
-    """For a test that starts Playwright itself (the documentation pictures, a browser launched with
-    arguments of its own): the worker's shared one is stopped first."""
+    """For a test that starts Playwright itself (the documentation pictures, as `inkorg docs
+    screenshots` runs it): the worker's shared one is stopped first."""
     shared_chromium.stop()
 
 

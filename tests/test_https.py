@@ -21,13 +21,12 @@ from urllib.parse import urlsplit
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from waitress import wasyncore
 from waitress.server import create_server
 from werkzeug.serving import make_server
 
 from app import create_app
-from localmail.browser import CHROMIUM, CHROMIUM_ARGS
 from scripts.serve import waitress_options
 
 from .browser import wait_for_htmx
@@ -46,17 +45,11 @@ def certificate(lab):
 
 @pytest.fixture(scope="module")
 def chromium(certificate, shared_chromium):
-    """Chromium that trusts exactly this certificate's key (an SPKI pin), as if its CA were installed: a
-    launch argument, so a browser of its own (the worker's shared one stopped first, one driver a thread)."""
-    shared_chromium.stop()
+    """Chromium that trusts exactly this certificate's key (an SPKI pin), as if its CA were installed."""
     cert = x509.load_pem_x509_certificate(certificate.cert.read_bytes())
     spki = cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
     pin = base64.b64encode(hashlib.sha256(spki).digest()).decode()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=[*CHROMIUM_ARGS, f"--ignore-certificate-errors-spki-list={pin}"])
-        yield browser
-        browser.close()
+    return shared_chromium.browser(f"--ignore-certificate-errors-spki-list={pin}")
 
 
 @contextmanager

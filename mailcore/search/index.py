@@ -112,8 +112,8 @@ def store(db: Session, texts: list[dict], state: int) -> None:
     ids = [t["message_id"] for t in texts]
     connection = db.connection()  # Core statements: the ORM's bulk insert costs more than the index
     table = Message.__table__
-    for start in range(0, len(ids), 500):
-        connection.execute(delete(MessageText.__table__).where(MessageText.message_id.in_(ids[start:start + 500])))
+    for start in range(0, len(ids), 500):  # a statement for many, not one a message
+        some = ids[start:start + 500]
+        connection.execute(delete(MessageText.__table__).where(MessageText.message_id.in_(some)))
+        connection.execute(update(table).where(table.c.id.in_(some)).values(search_state=state))
     connection.execute(insert(MessageText.__table__), texts)
-    for start in range(0, len(ids), 500):  # one statement for many, not one a message
-        connection.execute(update(table).where(table.c.id.in_(ids[start:start + 500])).values(search_state=state))
