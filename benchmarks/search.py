@@ -252,17 +252,16 @@ def index_all(app, items: list[tuple], ids: list[int]) -> tuple[float, int]:
 
 def sizes(app) -> tuple[int, int]:
     """(bytes of the index, bytes of the words' stored copy) as the database stores them; on PostgreSQL the
-    index is the GIN index and the stored vectors it is over."""
+    index is its two GIN indexes (words, and pairs of words) and the pair numbers stored for the second."""
     from sqlalchemy import text
 
     with app.extensions["mail"].engine.connect() as connection:
-        if connection.dialect.name == "postgresql":  # the GIN index and the stored vectors it indexes
-            vectors = connection.scalar(text("select coalesce(sum(pg_column_size(search_vector)), 0) "
-                                             "from message_texts"))
-            index = connection.scalar(text("select pg_relation_size('ix_message_texts_search')"))
-            table = connection.scalar(text("select pg_total_relation_size('message_texts') - "
-                                           "pg_relation_size('ix_message_texts_search')"))
-            return int(index) + int(vectors), int(table) - int(vectors)
+        if connection.dialect.name == "postgresql":
+            pairs = connection.scalar(text("select coalesce(sum(pg_column_size(pair_keys)), 0) from message_texts"))
+            indexes = connection.scalar(text("select pg_relation_size('ix_message_texts_search') + "
+                                             "pg_relation_size('ix_message_texts_pairs')"))
+            table = connection.scalar(text("select pg_total_relation_size('message_texts')"))
+            return int(indexes) + int(pairs), int(table) - int(indexes) - int(pairs)
         pages = dict(connection.execute(text("select name, sum(pgsize) from dbstat group by name")).all())
         index = sum(v for k, v in pages.items() if k.startswith("message_search"))
         table = sum(v for k, v in pages.items() if k.startswith(("message_texts", "sqlite_autoindex_message_texts")))

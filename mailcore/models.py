@@ -398,8 +398,8 @@ class ThreadKey(Base):
 
 class MessageText(Base):
     """A message's words as the search index reads them (folded, one space between words). SQLite's
-    FTS5 table `message_search` (migration 0020) and PostgreSQL's stored vector of these columns with its
-    GIN index (0024) are kept out of the schema comparison by name (mailcore/search/index.py,
+    FTS5 table `message_search` (migration 0020) and PostgreSQL's GIN indexes and the column of word
+    pairs they need (0025) are kept out of the schema comparison by name (mailcore/search/index.py,
     `schema_filter`)."""
 
     __tablename__ = "message_texts"

@@ -5,7 +5,8 @@ diacritic dropped except those of å, ä and ö, which are letters of their own 
 What is stored is the folded words with one space between them (`message_texts`), so SQLite's FTS5
 (`unicode61`, no diacritics removed: ours are already) and PostgreSQL's `simple` parser both see the
 same plain words. SQLite reads them through the FTS5 table `message_search` (its content is
-`message_texts`, kept equal by triggers); PostgreSQL through a GIN index over the stored vector `SEARCH_VECTOR`.
+`message_texts`, kept equal by triggers); PostgreSQL through two GIN indexes, one over the words
+(`WORDS`) and one over the pairs of words that stand next to each other (`PAIR_KEYS`).
 
 A message's `search_state` says how far it is indexed: 0 not at all, 1 the list's fields (subject,
 sender, recipients the list knows), 2 with its body and attachment names.
@@ -15,9 +16,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import zlib
 from collections.abc import Iterable
+from itertools import pairwise
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import ARRAY, SmallInteger, column, delete, insert, table, update
 from sqlalchemy.orm import Session
 
 from mailcore.models import Message, MessageText
@@ -26,11 +29,18 @@ MAX_BODY = 200_000  # characters of a body that are indexed
 NOT_INDEXED, LISTED, WHOLE = 0, 1, 2
 KEPT = "åäöÅÄÖ"
 
-# PostgreSQL: each message's words as a vector without positions or weights, stored in
-# `message_texts.search_vector`, a column generated from its words (migration 0024) and kept out of the
-# models; the GIN index `ix_message_texts_search` is over it. Fields and phrases are checked against the
-# stored words (mailcore/search/query.py).
-SEARCH_VECTOR = "search_vector"
+# PostgreSQL (migration 0025): a GIN index over the vector of each message's words (`WORDS`, an expression:
+# its stored words cut at spaces and at "_", as PostgreSQL's own parser cuts them) and one over
+# `message_texts.pair_keys`, a column kept out of the models: each two words that stand next to each other
+# in a field, as one of 1,024 numbers (`pair_keys`). A phrase starts from the messages holding its words'
+# pairs, so three common words in a row ask for few rows, not every message holding the three. Fields and
+# phrases are then checked against the stored words, and so is each row when a query matches too many
+# messages to list (mailcore/search/query.py).
+WORDS = ("array_to_tsvector(array_remove(string_to_array(translate(subject || ' ' || sender || ' ' || recipients "
+         "|| ' ' || attachments || ' ' || body, '_', ' '), ' '), ''))")
+PAIR_KEYS = "pair_keys"
+PAIR_BUCKETS = 1024
+MAX_WORD = 200  # characters: longer runs (encoded data, not words) are not indexed; PostgreSQL's limit is 2,047 bytes
 FTS_COLUMNS = ("subject", "sender", "recipients", "attachments", "body")
 SQLITE_SCHEMA = [
     "CREATE VIRTUAL TABLE message_search USING fts5(subject, sender, recipients, attachments, body, "
@@ -49,13 +59,13 @@ SQLITE_SCHEMA = [
 ]
 SQLITE_DROP = ["DROP TRIGGER IF EXISTS message_texts_changed", "DROP TRIGGER IF EXISTS message_texts_removed",
                "DROP TRIGGER IF EXISTS message_texts_added", "DROP TABLE IF EXISTS message_search"]
-INDEX_OBJECTS = {"message_search", "ix_message_texts_search", SEARCH_VECTOR}
+INDEX_OBJECTS = {"message_search", "ix_message_texts_search", "ix_message_texts_pairs", PAIR_KEYS}
 
 
 def schema_filter(_object, name, type_, _reflected, _compare_to) -> bool:
     """Alembic's `include_object`: the index's own objects (the FTS5 table and its shadow tables; the
-    stored vector and its GIN index) are made by migrations 0020 and 0024 for one database each and
-    are no model's."""
+    pair keys and the GIN indexes) are made by migrations 0020 and 0025 for one database each and are
+    no model's."""
     return not (name and (name in INDEX_OBJECTS or name.startswith("message_search_")))
 
 
@@ -90,7 +100,17 @@ def fold(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    return _WORD.findall(fold(text))
+    return [w for w in _WORD.findall(fold(text)) if len(w) <= MAX_WORD]
+
+
+def pair_keys(*fields: str) -> list[int]:
+    """The numbers of each two adjacent words of these stored fields (folded words, one space apart),
+    sorted, each once. Each number stands for many pairs (there are 1,024 of them for all the pairs of
+    a language): it narrows a phrase's messages down, and the stored words then say which hold it."""
+    found = set()
+    for text in fields:
+        found.update(zlib.crc32(f"{a} {b}".encode()) % PAIR_BUCKETS for a, b in pairwise(text.split()))
+    return sorted(found)
 
 
 def plain(text: str) -> str:
@@ -116,4 +136,12 @@ def store(db: Session, texts: list[dict], state: int) -> None:
         some = ids[start:start + 500]
         connection.execute(delete(MessageText.__table__).where(MessageText.message_id.in_(some)))
         connection.execute(update(table).where(table.c.id.in_(some)).values(search_state=state))
-    connection.execute(insert(MessageText.__table__), texts)
+    if connection.dialect.name == "postgresql":
+        texts = [{**t, PAIR_KEYS: pair_keys(*(t[c] for c in FTS_COLUMNS))} for t in texts]
+        connection.execute(insert(_WITH_PAIRS), texts)
+    else:
+        connection.execute(insert(MessageText.__table__), texts)
+
+
+_WITH_PAIRS = table("message_texts", column("message_id"), *map(column, FTS_COLUMNS),
+                    column(PAIR_KEYS, ARRAY(SmallInteger)))

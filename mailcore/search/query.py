@@ -20,13 +20,27 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from babel.dates import parse_date
-from sqlalchemy import Select, and_, bindparam, literal_column, not_, or_, select, text
+from sqlalchemy import (
+    ARRAY,
+    Integer,
+    Select,
+    and_,
+    any_,
+    bindparam,
+    column,
+    literal_column,
+    not_,
+    or_,
+    select,
+    table,
+    text,
+)
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from mailcore.models import Message
-from mailcore.search.index import FTS_COLUMNS, SEARCH_VECTOR, words
+from mailcore.search.index import FTS_COLUMNS, PAIR_KEYS, WORDS, pair_keys, words
 
 FIELDS = {"from": "sender", "från": "sender", "to": "recipients", "till": "recipients", "subject": "subject",
           "ämne": "subject", "amne": "subject"}
@@ -116,15 +130,20 @@ def fts_match(terms: list[Term]) -> str:
 
 
 # --- PostgreSQL --------------------------------------------------------------------------------------
-# The GIN index is over each message's words without positions or fields (a stripped vector: the
-# smallest that finds them); which field a word is in, and phrases, are checked against the words'
-# stored copy, where a phrase is a plain substring (the words are folded and one space apart). These
-# checks read as rare to the planner, as phrases are, so a phrase starts from the index and checks
-# its candidates, instead of reading every message newest first for a match that may never come.
+# One GIN index is over each message's words (no positions or fields: the smallest that finds them), the
+# other over its pairs of adjacent words (as numbers, mailcore/search/index.py); which field a word is
+# in, and phrases, are checked against the words' stored copy, where a phrase is a plain substring (the
+# words are folded and one space apart). A phrase's pairs narrow its messages down before that check
+# reads them: "att vänliga hälsningar" has a quarter of a mailbox holding its three words, and few
+# holding both its pairs. As on SQLite, a query's matches are listed when they are few; when they are
+# more, the list is read newest first and each row is checked against its stored words (`each_row`),
+# never by computing the row's vector of words again (tens of µs a row, where a check of its stored
+# words costs a few).
 
 
 def ts_query(terms: list[Term]) -> str:
-    """What the index is asked: every word of every term (what a word begins, outside phrases)."""
+    """What the index is asked, as a tsquery as it is written: every word of every term (what a word
+    begins, outside phrases), cut at "_" as the index's words are."""
     return " & ".join(f"'{part}':*" if len(part) > 1 and not term.phrase else f"'{part}'"
                       for term in terms for w in term.words for part in w.split("_") if part)
 
@@ -156,13 +175,46 @@ def _has_words(column: str, words: str, whole: bool) -> ColumnElement:
                 padded.like(bindparam("p", f"% {_like(words)}{' ' if whole else ''}%", unique=True)))
 
 
+def _anywhere(term: Term) -> list[ColumnElement]:
+    """PostgreSQL, checked per row: each word of a term in no field begins a word of the message (the
+    whole word, for one letter), as the index's words are cut: at spaces and at "_". Each field is first
+    looked through for the plain substring, which costs a fifth of cutting the message's words."""
+    padded = literal_column("(' ' || translate(" + " || ' ' || ".join(f"message_texts.{c}" for c in FTS_COLUMNS)
+                            + ", '_', ' ') || ' ')")
+    found = []
+    for part in (part for w in term.words for part in w.split("_") if part):
+        anywhere = bindparam("p", f"%{part}%", unique=True)
+        found.append(or_(*(literal_column(f"message_texts.{c}").like(anywhere) for c in FTS_COLUMNS)))
+        found.append(padded.like(bindparam("p", f"% {part}{' ' if len(part) == 1 else ''}%", unique=True)))
+    return found
+
+
+_TEXTS = table("message_texts", column("message_id"))
+
+
+def each_row(terms: list[Term], messages=Message) -> ColumnElement:
+    """PostgreSQL: of `messages` (the table or an alias), those whose stored words match every term,
+    checked row by row (the subquery is kept from being joined: it runs for each row the list reads,
+    which stops at its first page)."""
+    checks = []
+    for term in terms:
+        in_text = _in_text(term)
+        checks.extend([in_text] if in_text is not None else _anywhere(term))
+    return select(literal_column("1")).select_from(_TEXTS).where(_TEXTS.c.message_id == messages.id,
+                                                                 *checks).offset(0).exists()
+
+
 def matching(dialect: str, terms: list[Term]):
     """A subquery of the ids of messages whose indexed words match every term."""
     if dialect == "postgresql":
         checks = [check for term in terms if (check := _in_text(term)) is not None]
+        pairs = sorted({key for term in terms if term.phrase for key in pair_keys(" ".join(term.words))})
+        if pairs:
+            checks.insert(0, text(f"message_texts.{PAIR_KEYS} @> CAST(:k AS smallint[])").bindparams(
+                bindparam("k", "{" + ",".join(map(str, pairs)) + "}", unique=True)))
         return select(text("message_id")).select_from(text("message_texts")).where(
-            text(f"{SEARCH_VECTOR} @@ to_tsquery('simple', :q)").bindparams(
-                bindparam("q", ts_query(terms), unique=True)), *checks)
+            text(f"{WORDS} @@ CAST(:q AS tsquery)").bindparams(bindparam("q", ts_query(terms), unique=True)),
+            *checks)
     return select(text("rowid")).select_from(text("message_search")).where(
         text("message_search MATCH :m").bindparams(bindparam("m", fts_match(terms), unique=True)))
 
@@ -185,7 +237,8 @@ def conditions(dialect: str, query: Query, zone: str, messages=Message) -> list[
     if query.before:
         found.append(messages.date < _utc(query.before, tz))
     for term in query.excluded:
-        found.append(not_(messages.id.in_(matching(dialect, [term]))))
+        found.append(not_(each_row([term], messages) if dialect == "postgresql"
+                          else messages.id.in_(matching(dialect, [term]))))
     return found
 
 
@@ -195,26 +248,52 @@ def _utc(day: date, tz: ZoneInfo) -> datetime:
 
 
 FEW = 1000  # matches few enough to be looked up one by one; more, and the list is read newest first
+COMMON = 5  # PostgreSQL: a query its statistics expect this many times FEW matches of is not counted first
 
 
-def words_found(db: Session, query: Query) -> list[int] | Select | None:
-    """The messages whose words match: SQLite lists a rare word's few matches (so the plan can start
-    from them, by id); otherwise a subquery of their ids. None when the query has no words."""
+@dataclass(frozen=True)
+class Many:
+    """PostgreSQL: the query matches more messages than are worth listing; each row is checked."""
+    terms: tuple[Term, ...]
+
+
+def words_found(db: Session, query: Query) -> list[int] | Select | Many | None:
+    """The messages whose words match: a rare word's few matches are listed (so the plan can start
+    from them, by id); otherwise, on SQLite a subquery of their ids, on PostgreSQL `Many`. None when the
+    query has no words."""
     if not query.terms:
         return None
     dialect = db.get_bind().dialect.name
     if dialect == "sqlite":
         few = [row[0] for row in db.connection().exec_driver_sql(
             "SELECT rowid FROM message_search WHERE message_search MATCH ? LIMIT ?", (fts_match(query.terms), FEW + 1))]
-        if len(few) <= FEW:
-            return few
-    return matching(dialect, query.terms)
+        return few if len(few) <= FEW else matching(dialect, query.terms)
+    connection = db.connection()
+    asked = matching(dialect, query.terms)
+    compiled = asked.compile(dialect=connection.dialect)
+    plan = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params).scalar()
+    if plan[0]["Plan"]["Plan Rows"] > COMMON * FEW:  # by the index's statistics, too many to count
+        return Many(tuple(query.terms))
+    # only the indexes may answer: a plan that reads rows in order until enough match would compute
+    # each row's words again, which for a word in a few per cent of messages is most of a second
+    connection.exec_driver_sql("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off")
+    try:
+        few = list(connection.execute(asked.limit(FEW + 1)).scalars())
+    finally:
+        connection.exec_driver_sql("RESET enable_seqscan; RESET enable_indexscan")
+    return few if len(few) <= FEW else Many(tuple(query.terms))
 
 
-def words_condition(found: list[int] | Select, dialect: str, messages=Message, looked_up: bool = True) -> ColumnElement:
-    """Of `messages` (the table or an alias), those `words_found` found. SQLite: a listed few are looked
-    up by id where `looked_up`; a common word's subquery never starts the plan (unary +): the list is
-    read newest first and stops at its first page, which comes soon."""
+def words_condition(found: list[int] | Select | Many, dialect: str, messages=Message,
+                    looked_up: bool = True) -> ColumnElement:
+    """Of `messages` (the table or an alias), those `words_found` found. A listed few are looked up by id
+    (on SQLite where `looked_up`); a common word never starts the plan: SQLite's subquery is kept from
+    it (unary +), PostgreSQL checks each row, so the list is read newest first and stops at its first
+    page, which comes soon."""
+    if isinstance(found, Many):
+        return each_row(list(found.terms), messages)
+    if dialect == "postgresql" and isinstance(found, list):  # one array, not a parameter per id
+        return messages.id == any_(bindparam("ids", found, type_=ARRAY(Integer), unique=True))
     name = sa_inspect(messages).selectable.name
     plain = dialect != "sqlite" or (looked_up and isinstance(found, list))
     return (messages.id if plain else literal_column(f"+{name}.id")).in_(found)

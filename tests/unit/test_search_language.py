@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from mailcore.search.index import plain, words
+from mailcore.search.index import MAX_WORD, pair_keys, plain, words
 from mailcore.search.query import Term, _utc, fts_match, parse, ts_query
 
 
@@ -13,6 +13,19 @@ def test_words_fold_case_and_diacritics_but_keep_a_ring_a_umlaut_and_o_umlaut():
     assert words("Offért ÅSA Öl café naïve ﬁnal") == ["offert", "åsa", "öl", "cafe", "naive", "final"]
     assert words("A\u030angstro\u0308m") == ["ångström"]  # written decomposed
     assert plain("anna.berg@kund.example, 100%") == "anna berg kund example 100"
+    assert words("ost " + "QUJD" * 60 + " öl") == ["ost", "öl"]  # a run of encoded data is no word
+    assert len(words("x" * MAX_WORD)) == 1
+
+
+def test_pairs_of_adjacent_words_within_a_field():
+    keys = pair_keys("nya avtalet gäller", "bob smith")
+    assert keys == sorted(set(keys)) and all(0 <= k < 1024 for k in keys) and len(keys) <= 3
+    assert set(pair_keys("nya avtalet")) <= set(keys) and set(pair_keys("avtalet gäller")) <= set(keys)
+    assert pair_keys("nya avtalet gäller nya avtalet") == sorted({*pair_keys("nya avtalet gäller"),
+                                                                  *pair_keys("gäller nya")})  # each once
+    assert pair_keys("ost") == pair_keys("") == []  # a pair is two words of one field, never across two
+    assert pair_keys("gäller", "bob") == []
+    assert pair_keys("avtalet nya") != pair_keys("nya avtalet")  # in that order
 
 
 def test_keywords_phrases_and_exclusions():
@@ -29,7 +42,7 @@ def test_keywords_phrases_and_exclusions():
     assert fts_match(query.terms[:1] + query.terms[3:5]) == 'sender : ("anna"*) AND ("nya avtalet") AND ("zebra"*)'
     # PostgreSQL's index is asked for the words (a phrase's whole); fields and phrases are checked in the text
     assert ts_query(query.terms[:2]) == "'anna':* & 'bo' & 'ek'"
-    assert ts_query(parse("anna_berg x").terms) == "'anna':* & 'berg':* & 'x'"  # its parser splits at _
+    assert ts_query(parse("anna_berg x").terms) == "'anna':* & 'berg':* & 'x'"  # its words are cut at _
 
 
 def test_swedish_keywords_and_dates_in_each_language():
