@@ -37,7 +37,8 @@ def _message(sender: str, subject: str, body: str, day: datetime, to: str = "", 
 def fill(lab, mailbox) -> None:
     """Beside the mailbox fixture's three (Offert för våren from Anna, Meeting notes, Återkoppling):"""
     lab.append_many(mailbox.address, [
-        _message("Carl Lind <carl@lev.example>", "Leveransplan", "Vi skickar zebrafinkarna på tisdag. Öl och ost.",
+        _message("Carl Lind <carl@lev.example>", "Leveransplan",
+                 "Vi skickar zebrafinkarna på tisdag. Öl och ost. Märkt kund_ordernummer.",
                  datetime(2026, 3, 10, 9, tzinfo=UTC), attachment="avtal-2026.pdf"),
         _message("Brevet <news@brev.example>", "Nyhetsbrev mars",  # a run no index takes as a word
                  "Veckans nyheter om ol och ost. " + "QUJD" * 800, datetime(2026, 3, 20, 9, tzinfo=UTC)),
@@ -116,6 +117,9 @@ def test_the_query_language_over_the_index(app, lab, mailbox, monkeypatch):
         assert found(client, "is:unread -offert -ost") == {"Återkoppling", "Protokoll"}
         assert found(client, "after:15/03/2026 before:2026-04-02") == {"Nyhetsbrev mars"}  # en-GB and ISO
         assert found(client, "körsbär") == set()  # in another folder
+        assert found(client, "ordernummer") == {"Leveransplan"}  # a word is cut at "_" too, as SQLite's FTS5 cuts it
+        assert found(client, "kund_order") == {"Leveransplan"}  # the beginning of the word as written
+        assert found(client, "nummer") == set()
     assert "Kunder" in client.get("/inbox/", query_string={"q": "körsbär", "all": "1"}).get_data(as_text=True)
     if app.extensions["mail"].engine.dialect.name == "postgresql":
         _phrases_start_from_their_pairs(app, client)

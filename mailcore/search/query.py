@@ -183,9 +183,9 @@ def _anywhere(term: Term) -> list[ColumnElement]:
                             + ", '_', ' ') || ' ')")
     found = []
     for part in (part for w in term.words for part in w.split("_") if part):
-        anywhere = bindparam("p", f"%{part}%", unique=True)
+        anywhere = bindparam("p", f"%{_like(part)}%", unique=True)
         found.append(or_(*(literal_column(f"message_texts.{c}").like(anywhere) for c in FTS_COLUMNS)))
-        found.append(padded.like(bindparam("p", f"% {part}{' ' if len(part) == 1 else ''}%", unique=True)))
+        found.append(padded.like(bindparam("p", f"% {_like(part)}{' ' if len(part) == 1 else ''}%", unique=True)))
     return found
 
 
@@ -275,12 +275,11 @@ def words_found(db: Session, query: Query) -> list[int] | Select | Many | None:
     if plan[0]["Plan"]["Plan Rows"] > COMMON * FEW:  # by the index's statistics, too many to count
         return Many(tuple(query.terms))
     # only the indexes may answer: a plan that reads rows in order until enough match would compute
-    # each row's words again, which for a word in a few per cent of messages is most of a second
+    # each row's words again, which for a word in a few per cent of messages is most of a second (and
+    # should this fail, the transaction's end undoes the settings)
     connection.exec_driver_sql("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off")
-    try:
-        few = list(connection.execute(asked.limit(FEW + 1)).scalars())
-    finally:
-        connection.exec_driver_sql("RESET enable_seqscan; RESET enable_indexscan")
+    few = list(connection.execute(asked.limit(FEW + 1)).scalars())
+    connection.exec_driver_sql("RESET enable_seqscan; RESET enable_indexscan")
     return few if len(few) <= FEW else Many(tuple(query.terms))
 
 
