@@ -120,6 +120,7 @@ def test_the_query_language_over_the_index(app, lab, mailbox, monkeypatch):
         assert found(client, "ordernummer") == {"Leveransplan"}  # a word is cut at "_" too, as SQLite's FTS5 cuts it
         assert found(client, "kund_order") == {"Leveransplan"}  # the beginning of the word as written
         assert found(client, "nummer") == set()
+        assert found(client, "is:unread -___") == found(client, "is:unread")  # no word: it excludes nothing
     assert "Kunder" in client.get("/inbox/", query_string={"q": "körsbär", "all": "1"}).get_data(as_text=True)
     if app.extensions["mail"].engine.dialect.name == "postgresql":
         _phrases_start_from_their_pairs(app, client)
