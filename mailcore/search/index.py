@@ -3,8 +3,8 @@
 Words are folded the same way for what is stored and what is searched: lower case, and every
 diacritic dropped except those of å, ä and ö, which are letters of their own in Swedish (ö is not o).
 What is stored is the folded words with one space between them (`message_texts`), so SQLite's FTS5
-(`unicode61`, no diacritics removed: ours are already) and PostgreSQL's `simple` parser both see the
-same plain words. SQLite reads them through the FTS5 table `message_search` (its content is
+(`unicode61`, no diacritics removed: ours are already) and PostgreSQL's indexes both see the same
+plain words. SQLite reads them through the FTS5 table `message_search` (its content is
 `message_texts`, kept equal by triggers); PostgreSQL through two GIN indexes, one over the words
 (`WORDS`) and one over the pairs of words that stand next to each other (`PAIR_KEYS`).
 
@@ -131,11 +131,11 @@ def store(db: Session, texts: list[dict], state: int) -> None:
         return
     ids = [t["message_id"] for t in texts]
     connection = db.connection()  # Core statements: the ORM's bulk insert costs more than the index
-    table = Message.__table__
+    messages = Message.__table__
     for start in range(0, len(ids), 500):  # a statement for many, not one a message
         some = ids[start:start + 500]
         connection.execute(delete(MessageText.__table__).where(MessageText.message_id.in_(some)))
-        connection.execute(update(table).where(table.c.id.in_(some)).values(search_state=state))
+        connection.execute(update(messages).where(messages.c.id.in_(some)).values(search_state=state))
     if connection.dialect.name == "postgresql":
         texts = [{**t, PAIR_KEYS: pair_keys(*(t[c] for c in FTS_COLUMNS))} for t in texts]
         connection.execute(insert(_WITH_PAIRS), texts)
