@@ -27,19 +27,17 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
-    column,
     literal_column,
     not_,
     or_,
     select,
-    table,
     text,
 )
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from mailcore.models import Message
+from mailcore.models import Message, MessageText
 from mailcore.search.index import FTS_COLUMNS, PAIR_KEYS, WORDS, pair_keys, words
 
 FIELDS = {"from": "sender", "från": "sender", "to": "recipients", "till": "recipients", "subject": "subject",
@@ -168,28 +166,29 @@ def _in_text(term: Term) -> ColumnElement | None:
 
 
 def _has_words(column: str, words: str, whole: bool) -> ColumnElement:
-    """The column holds these words (the first begins a word; with `whole` the last ends one). The
-    plain substring is looked for first, which rules out most rows at the cost of one scan of the text."""
-    padded = literal_column(f"(' ' || message_texts.{column} || ' ')")
-    return and_(literal_column(f"message_texts.{column}").like(bindparam("p", f"%{_like(words)}%", unique=True)),
-                padded.like(bindparam("p", f"% {_like(words)}{' ' if whole else ''}%", unique=True)))
+    """The column holds these words (the first begins a word; with `whole` the last ends one)."""
+    return _begins_word([column], f"(' ' || message_texts.{column} || ' ')", words, whole)
+
+
+# every field's words in one text, cut at "_" as the index cuts them, a space before and after each word
+_ALL_WORDS = ("(' ' || translate(" + " || ' ' || ".join(f"message_texts.{c}" for c in FTS_COLUMNS)
+              + ", '_', ' ') || ' ')")
+
+
+def _begins_word(columns: list[str], padded: str, words: str, whole: bool) -> ColumnElement:
+    """`padded` (the columns' words with a space before and after each) holds these words, the first
+    beginning a word and, with `whole`, the last ending one. The columns are first looked through for
+    the plain substring, which rules out most rows for a fifth of the cost of the whole check."""
+    plain = bindparam("p", f"%{_like(words)}%", unique=True)
+    return and_(or_(*(literal_column(f"message_texts.{c}").like(plain) for c in columns)),
+                literal_column(padded).like(bindparam("p", f"% {_like(words)}{' ' if whole else ''}%", unique=True)))
 
 
 def _anywhere(term: Term) -> list[ColumnElement]:
     """PostgreSQL, checked per row: each word of a term in no field begins a word of the message (the
-    whole word, for one letter), as the index's words are cut: at spaces and at "_". Each field is first
-    looked through for the plain substring, which costs a fifth of cutting the message's words."""
-    padded = literal_column("(' ' || translate(" + " || ' ' || ".join(f"message_texts.{c}" for c in FTS_COLUMNS)
-                            + ", '_', ' ') || ' ')")
-    found = []
-    for part in (part for w in term.words for part in w.split("_") if part):
-        anywhere = bindparam("p", f"%{_like(part)}%", unique=True)
-        found.append(or_(*(literal_column(f"message_texts.{c}").like(anywhere) for c in FTS_COLUMNS)))
-        found.append(padded.like(bindparam("p", f"% {_like(part)}{' ' if len(part) == 1 else ''}%", unique=True)))
-    return found
-
-
-_TEXTS = table("message_texts", column("message_id"))
+    whole word, for one letter), as the index's words are cut: at spaces and at "_"."""
+    return [_begins_word(list(FTS_COLUMNS), _ALL_WORDS, part, whole=len(part) == 1)
+            for w in term.words for part in w.split("_") if part]
 
 
 def each_row(terms: list[Term], messages=Message) -> ColumnElement:
@@ -200,8 +199,8 @@ def each_row(terms: list[Term], messages=Message) -> ColumnElement:
     for term in terms:
         in_text = _in_text(term)
         checks.extend([in_text] if in_text is not None else _anywhere(term))
-    return select(literal_column("1")).select_from(_TEXTS).where(_TEXTS.c.message_id == messages.id,
-                                                                 *checks).offset(0).exists()
+    return select(literal_column("1")).select_from(MessageText.__table__).where(
+        MessageText.message_id == messages.id, *checks).offset(0).exists()
 
 
 def matching(dialect: str, terms: list[Term]):
